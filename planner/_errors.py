@@ -1,0 +1,30 @@
+"""The planner's exceptions: one place, all ValueError subclasses.
+
+Every message is one line that says what is wrong, where (file, row) and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class PlannerError(ValueError):
+    """Base class of every error the planner raises on unusable input."""
+
+
+class ConfigError(PlannerError):
+    """``planner.toml`` is missing, unreadable or has an invalid value."""
+
+
+class InputFileError(PlannerError):
+    """An input layer is missing, unreadable or lacks a required column."""
+
+
+class DatumError(PlannerError):
+    """A layer declares a datum the planner does not know."""
+
+
+class CRSError(PlannerError):
+    """A coordinate reference system is missing, geographic where metric is needed, or wrong."""
+
+
+class ModelError(PlannerError):
+    """An optimisation model is infeasible or was given inconsistent arrays."""

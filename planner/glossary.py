@@ -1,0 +1,121 @@
+"""The planner's vocabulary: facility kinds and standards, with Chinese labels and aliases.
+
+Code uses the English code names; tables, maps and the terminal show the Chinese labels.
+Input files may name a kind or standard by any alias listed here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+#: facility kind code -> (Chinese label, level)
+KINDS: Final[dict[str, tuple[str, str]]] = {
+    "care_home": ('儿童"关爱之家"', "town"),
+    "care_point": ("村（居）儿童关爱站点", "village"),
+    "protection_station": ("未成年人保护工作站", "town"),
+    "welfare_station": ("儿童福利工作站", "town"),
+    "guidance_center": ("儿童福利指导中心", "county"),
+    "protection_center": ("未成年人救助保护中心", "county"),
+    "social_org": ("儿童服务类社会组织", "town"),
+}
+
+_KIND_ALIASES: Final[dict[str, str]] = {
+    "关爱之家": "care_home",
+    "儿童关爱之家": "care_home",
+    '儿童"关爱之家"': "care_home",
+    "儿童“关爱之家”": "care_home",
+    "镇级儿童关爱之家": "care_home",
+    "儿童关爱站点": "care_point",
+    "村（居）儿童关爱站点": "care_point",
+    "村居儿童关爱站点": "care_point",
+    "儿童关爱站": "care_point",
+    "儿童之家": "care_point",
+    "关爱站点": "care_point",
+    "未成年人保护工作站": "protection_station",
+    "未保工作站": "protection_station",
+    "儿童福利工作站": "welfare_station",
+    "儿童福利指导中心": "guidance_center",
+    "未成年人救助保护中心": "protection_center",
+    "未保中心": "protection_center",
+    "儿童服务类社会组织": "social_org",
+    "社会组织": "social_org",
+}
+
+#: standard code -> Chinese label. ``provincial`` meets the provincial standard (达省标).
+STANDARDS: Final[dict[str, str]] = {"provincial": "达省标", "basic": "未达省标"}
+
+_STANDARD_ALIASES: Final[dict[str, str]] = {
+    "provincial": "provincial",
+    "省标": "provincial",
+    "达省标": "provincial",
+    "达标": "provincial",
+    "是": "provincial",
+    "yes": "provincial",
+    "basic": "basic",
+    "未达标": "basic",
+    "未达省标": "basic",
+    "非省标": "basic",
+    "否": "basic",
+    "no": "basic",
+    "": "basic",
+}
+
+#: Chinese labels of the per-village child counts (counts only, never personal data).
+CHILD_FIELDS: Final[dict[str, str]] = {
+    "children": "儿童数",
+    "left_behind": "留守儿童",
+    "vulnerable": "困境儿童",
+    "vulnerable_red": "困境儿童（红）",
+    "vulnerable_orange": "困境儿童（橙）",
+    "vulnerable_yellow": "困境儿童（黄）",
+    "vulnerable_blue": "困境儿童（蓝）",
+    "under5": "5岁以下",
+}
+
+_WIDTH_TABLE = str.maketrans({"（": "(", "）": ")", "“": '"', "”": '"', "　": " "})
+_TOWN_SUFFIXES = ("街道办事处", "办事处", "街道", "镇", "乡", "开发区", "区")
+
+
+def clean_text(value: object) -> str:
+    """NFKC-normalise, unify brackets/quotes and strip whitespace from a cell value."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value)).translate(_WIDTH_TABLE)
+    text = re.sub(r"\s+", "", text)
+    return "" if text.lower() in {"nan", "none", "null"} else text
+
+
+def kind_code(value: object) -> str | None:
+    """Return the kind code for a kind name or alias, or ``None`` if unknown."""
+    text = clean_text(value)
+    if text in KINDS:
+        return text
+    for alias, code in _KIND_ALIASES.items():
+        if clean_text(alias) == text:
+            return code
+    return None
+
+
+def standard_code(value: object) -> str | None:
+    """Return ``'provincial'`` or ``'basic'`` for a standard label, or ``None`` if unknown."""
+    text = clean_text(value).lower()
+    for alias, code in _STANDARD_ALIASES.items():
+        if clean_text(alias).lower() == text:
+            return code
+    return None
+
+
+def town_stem(name: object) -> str:
+    """A town name without its administrative suffix, for loose matching (白蒲镇 -> 白蒲)."""
+    text = clean_text(name)
+    for suffix in _TOWN_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix) + 1:
+            return text[: -len(suffix)]
+    return text
+
+
+def kind_label(kind: str) -> str:
+    """Chinese label of a kind code."""
+    return KINDS[kind][0]
