@@ -60,7 +60,9 @@ def read_table(
         try:
             frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
         except ValueError as exc:
-            raise InputFileError(f"{path}: cannot read sheet {sheet!r} ({exc}); fix 'sheet'")
+            raise InputFileError(
+                f"{path}: cannot read sheet {sheet!r} ({exc}); fix 'sheet' in planner.toml"
+            ) from exc
         used = "xlsx"
     elif suffix in {".csv", ".txt"}:
         used = detect_encoding(path, declared=encoding)
@@ -108,7 +110,9 @@ def read_vector(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
             warnings.simplefilter("ignore", RuntimeWarning)
             frame = gpd.read_file(path, engine="pyogrio", **kwargs)
     except Exception as exc:  # pyogrio raises several error types for unreadable files
-        raise InputFileError(f"{path}: cannot read layer {spec.name!r} ({exc}); fix the file")
+        raise InputFileError(
+            f"{path}: cannot read layer {spec.name!r} ({exc}); fix the file"
+        ) from exc
     encoding = spec.encoding or ("cpg/utf-8" if suffix == ".shp" else "utf-8")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.insert(0, "_row", range(1, len(frame) + 1))

@@ -7,9 +7,9 @@ GeoDataFrame in WGS-84 (EPSG:4326).
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
-import geopandas as gpd
 import shapely
 from pyproj import CRS
 

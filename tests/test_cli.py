@@ -1,0 +1,38 @@
+"""The command line: exit status and one-line messages on unusable input."""
+
+import pytest
+
+from planner.cli import main
+
+
+def test_run_mini_succeeds(mini, tmp_path, capsys):
+    assert main(["run", str(mini), "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "[1/4] load + validate" in out and "care_home: required 2" in out
+    assert (tmp_path / "o" / "run.json").exists()
+
+
+def test_check_prints_the_ledger(mini, capsys):
+    assert main(["check", str(mini)]) == 0
+    out = capsys.readouterr().out
+    assert "facilities.csv" in out and "rejected" in out and "EPSG:32651" in out
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (lambda t: t.replace('path = "quota.csv"', 'path = "missing.csv"'),
+     r"missing\.csv: file not found \(layer 'quota'\)"),
+    (lambda t: t.replace('datum = "gcj02"', 'datum = "xian80"'), "unknown datum 'xian80'"),
+    (lambda t: t.replace('x = "经度"', 'x = "lng"'), r"column\(s\) \['lng'\] missing"),
+])
+def test_unusable_input_one_line_message(mini, capsys, edit, expected):
+    toml = mini / "planner.toml"
+    toml.write_text(edit(toml.read_text(encoding="utf-8")), encoding="utf-8")
+    assert main(["run", str(mini), "--out", str(mini / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert pytest.importorskip("re").search(expected, err), err
+
+
+def test_missing_workspace(tmp_path, capsys):
+    assert main(["check", str(tmp_path)]) == 2
+    assert "no planner.toml" in capsys.readouterr().err

@@ -1,0 +1,59 @@
+"""The whole run: outputs of the contract, the ledger balanced, defects handled."""
+
+import json
+
+import pandas as pd
+
+
+def test_outputs_written(demo_result):
+    out = demo_result.out
+    for name in ["run.json", "progress.xlsx", "progress.csv", "villages.csv", "rejected.csv",
+                 "repairs.csv", "facilities.csv"]:
+        assert (out / name).exists(), name
+
+
+def test_run_json_reconciles_every_layer(demo_result):
+    run = json.loads((demo_result.out / "run.json").read_text(encoding="utf-8"))
+    for item in run["inputs"]:
+        assert item["read"] == item["accepted"] + item["rejected"], item
+    rejected = pd.read_csv(demo_result.out / "rejected.csv")
+    assert len(rejected) == sum(i["rejected"] for i in run["inputs"])
+    assert run["quota"]["care_point"]["required"] == 347
+    assert set(run["timings_s"]) >= {"load + validate", "locate", "measure"}
+
+
+def test_planted_defects_each_handled(demo_result):
+    rejected = pd.read_csv(demo_result.out / "rejected.csv")
+    repairs = pd.read_csv(demo_result.out / "repairs.csv")
+    reasons = " ".join(rejected["reason"])
+    notes = " ".join(repairs["note"])
+    assert "outside the county" in reasons
+    assert (rejected["reason"].str.contains("duplicate of")).sum() == 2
+    assert "unknown facility kind" in reasons
+    assert "exceeds its total" in reasons
+    assert "village_code not in the villages layer" in reasons
+    assert (repairs["note"].str.contains("swapped")).sum() == 2
+    assert "invalid polygon repaired" in notes
+    run = demo_result.run
+    assert len(run["located_disagreements"]) >= 2
+    matched = {m["quota_town"]: m["match"] for m in run["quota_matching"]}
+    assert matched["城北街道"] == matched["城南街道"] == "alias"
+    assert any("如城街道" in f and "34" in f and "35" in f for f in run["findings"])
+    encodings = {i["file"]: i["encoding"] for i in run["inputs"]}
+    assert encodings["facilities_2021.csv"] == "gb18030"
+
+
+def test_bd09_and_gcj02_rows_land_where_they_belong(mini_result):
+    fac = mini_result.workspace.facilities.set_index("name")
+    assert fac.loc["西村儿童之家", "_datum"] == "bd09"
+    assert fac.loc["西村儿童之家", "village_name"] == "西村"
+    assert fac.loc["东村儿童之家", "village_name"] == "东村"
+    assert fac.loc["南村儿童之家", "town_name"] == "乙水镇"
+    assert not fac.loc["南村儿童之家", "town_agrees"]
+
+
+def test_no_personal_data_columns_in_outputs(demo_result):
+    for name in ["villages.csv", "facilities.csv", "progress.csv"]:
+        cols = " ".join(pd.read_csv(demo_result.out / name, nrows=1).columns).lower()
+        for word in ["身份证", "电话", "phone", "id_number", "姓名"]:
+            assert word not in cols

@@ -1,0 +1,39 @@
+"""Quota rows matched by code, name, alias table and stem; unmatched rows rejected."""
+
+import pandas as pd
+
+from planner._ledger import Ledger
+from planner.config import load_config
+from planner.quota import match_towns, read_quota
+
+from .conftest import MINI
+
+TOWNS = pd.DataFrame({"town_code": ["320682400", "320682105", "320682001"],
+                      "town_name": ["如皋市经济开发区", "白蒲镇", "如城街道"]})
+
+
+def test_match_methods():
+    labels = pd.Series(["320682105", "如城街道", "城北街道", "白蒲", "九华镇", " 白 蒲 镇 "])
+    codes, methods = match_towns(labels, TOWNS, aliases={"城北街道": "如皋市经济开发区"})
+    assert codes.tolist() == ["320682105", "320682001", "320682400", "320682105", "",
+                              "320682105"]
+    assert methods.tolist() == ["code", "name", "alias", "stem", "", "name"]
+
+
+def test_alias_may_name_a_code():
+    codes, methods = match_towns(pd.Series(["城北街道"]), TOWNS,
+                                 aliases={"城北街道": "320682400"})
+    assert (codes.iloc[0], methods.iloc[0]) == ("320682400", "alias")
+
+
+def test_read_quota_rejects_unmatched_rows_and_reports_towns():
+    cfg = load_config(MINI)
+    towns = pd.DataFrame({"town_code": ["320999001", "320999002"],
+                          "town_name": ["甲山镇", "乙水镇"]})
+    ledger = Ledger()
+    quota = read_quota(cfg.quota, towns, aliases=cfg.aliases, ledger=ledger)
+    assert quota.table["match"].tolist() == ["alias", "stem"]
+    assert quota.table["required_care_point"].tolist() == [2, 2]
+    assert quota.unmatched == ["丙镇"]
+    assert ledger.rejected[0]["row"] == 4 and "[aliases]" in ledger.rejected[0]["reason"]
+    assert ledger.reconcile() == []
