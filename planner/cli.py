@@ -23,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("workspace", nargs="?", type=Path,
                      help="workspace folder with planner.toml (default: the bundled demo)")
     run.add_argument("--out", type=Path, help="output folder (default outputs/<name>/)")
+    run.add_argument("--online", action="store_true",
+                     help="download roads from OpenStreetMap (needs internet; off by default)")
     check = sub.add_parser("check", help="validate a workspace only")
     check.add_argument("workspace", nargs="?", type=Path)
     return parser
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from .pipeline import run
 
-            run(args.workspace, out=args.out)
+            run(args.workspace, out=args.out, online=args.online)
         else:
             return _check(args.workspace)
     except PlannerError as exc:
@@ -46,9 +48,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check(workspace: Path | None) -> int:
     from .config import load_config
-    from .pipeline import DEMO, validate
+    from .pipeline import DEMO, stage_configs, validate
 
-    ws, _quota = validate(load_config(workspace or DEMO))
+    config = load_config(workspace or DEMO)
+    stage_configs(config)
+    ws, _quota = validate(config)
     for item in ws.ledger.summary():
         print(f"{item['layer']:<12} {item['file']:<28} read {item['read']:>6}  accepted "
               f"{item['accepted']:>6}  rejected {item['rejected']:>4}  repaired "

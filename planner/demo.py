@@ -116,7 +116,11 @@ def _facilities(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, crs,
     for (x, y), i in zip(xy, owner, strict=True):
         v = vm.iloc[i]
         rows.append(("care_point", f"{v.village_name}儿童之家", "", v.town_name, x, y))
-    seats = vm.groupby("town_code").head(1).set_index("town_code")
+    # the town seat: the village nearest the middle of the town
+    centre = vm.dissolve("town_code").geometry.centroid
+    gap = pd.Series(shapely.distance(vm.geometry.representative_point().to_numpy(),
+                                     centre.loc[vm["town_code"]].to_numpy()), index=vm.index)
+    seats = vm.loc[gap.groupby(vm["town_code"]).idxmin()].set_index("town_code")
     seat_geoms = seats.geometry.to_numpy()
     tx, _ = _random_points_in(seat_geoms, np.full(len(seats), 4), rng, near=300.0)
     tx = tx.reshape(len(seats), 4, 2)
@@ -368,7 +372,8 @@ def build_workspace(out: Path, *, county_code: str, quota_csv: Path | None = Non
              "children": int(children["儿童数"].sum()), "facilities": len(fac),
              "settlements": len(settlements)}
     if extras:
-        extra_toml, more = _write_extras(out, county=outline, towns=towns, villages=villages,
+        with_kids = villages.assign(children=children["儿童数"].to_numpy())
+        extra_toml, more = _write_extras(out, county=outline, towns=towns, villages=with_kids,
                                          settlements=settlements, crs=crs, seed=seed)
         stats.update(more)
     (out / "planner.toml").write_text(
@@ -381,5 +386,53 @@ def build_workspace(out: Path, *, county_code: str, quota_csv: Path | None = Non
 
 def _write_extras(out: Path, *, county, towns, villages, settlements, crs,
                   seed: int) -> tuple[str, dict]:
-    """Water, kits, schools and the road network (written by their own modules)."""
-    return "", {}
+    """Water bodies, "四个一" kits and schools (synthetic), written as a bureau would keep
+    them: water as a GeoPackage with Chinese type labels, kits as a CSV inspection list."""
+    from ._synth_water import synth_water
+    from .water import WATER_TYPES
+
+    from ._roads_synth import write_synthetic_osm
+
+    layers = synth_water(county, villages=villages, settlements=settlements, crs=crs,
+                         seed=seed)
+    inside = {k: v[v.intersects(county)] for k, v in layers.items()}
+    layers = {k: v[v.within(county)] if k != "water" else v for k, v in inside.items()}
+    water = layers["water"].copy()
+    lines = water[water.geom_type.isin(["LineString", "MultiLineString"])
+                  & water["type"].isin(["canal", "river"])]
+    roads = write_synthetic_osm(out / "roads.osm", county=county, villages=villages,
+                                towns=towns, crs=crs, canals=lines.geometry, seed=seed,
+                                lane_spacing_m=250.0)
+    water["type"] = water["type"].map(lambda t: WATER_TYPES.get(t, t))
+    water.to_file(out / "water.gpkg", driver="GPKG")
+    kits = layers["kits"]
+    yes = {True: "是", False: "否"}
+    table = pd.DataFrame({
+        "编号": kits["kit_id"].to_numpy(),
+        "警示牌": kits["has_sign"].map(yes).to_numpy(),
+        "救生圈": kits["has_lifebuoy"].map(yes).to_numpy(),
+        "救生绳": kits["has_rope"].map(yes).to_numpy(),
+        "救生杆": kits["has_pole"].map(yes).to_numpy(),
+        "绳长米": kits["rope_m"].to_numpy(),
+        "最近检查": pd.to_datetime(kits["last_inspected"]).dt.strftime("%Y-%m-%d").fillna(""),
+        "经度": kits.geometry.x.round(6).to_numpy(),
+        "纬度": kits.geometry.y.round(6).to_numpy(),
+    })
+    table.to_csv(out / "kits.csv", index=False, encoding="utf-8")
+    layers["schools"].to_file(out / "schools.gpkg", driver="GPKG")
+    toml = "\n".join([
+        "# Synthetic water bodies, \"四个一\" kits and schools (see README.md).",
+        "[layers.water]", 'path = "water.gpkg"', "",
+        "[layers.kits]", 'path = "kits.csv"', 'x = "经度"', 'y = "纬度"',
+        'fields = { kit_id = "编号", has_sign = "警示牌", has_lifebuoy = "救生圈", '
+        'has_rope = "救生绳", has_pole = "救生杆", rope_m = "绳长米", '
+        'last_inspected = "最近检查" }', "",
+        "[layers.schools]", 'path = "schools.gpkg"', "",
+        "[water]", 'as_of = "2025-06-01"', "year = 2025", "",
+        "# Synthetic road network in OpenStreetMap XML (see README.md).",
+        "[roads]", 'path = "roads.osm"', "",
+    ])
+    stats = {"water_bodies": len(water), "kits": len(kits), "schools": len(layers["schools"]),
+             "road_nodes": roads.get("nodes"), "road_ways": roads.get("ways"),
+             "bridges": roads.get("bridges")}
+    return toml + "\n", stats

@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 
+import datetime as dt
+
+from .access import AccessConfig, compute_access
 from .config import Config, load_config
+from .place import PlaceConfig
+from .propose import propose_for_quota
+from .risk import WaterConfig
 from .locate import disagreements, locate_facilities
 from .progress import quota_findings, quota_progress, totals
 from .quota import QuotaTable, read_quota
@@ -40,6 +48,9 @@ class RunResult:
     run: dict
     out: Path | None
     tables: dict = field(default_factory=dict)
+    access: object | None = None
+    proposals: gpd.GeoDataFrame | None = None
+    water: object | None = None
 
 
 class _Stages:
@@ -64,6 +75,40 @@ class _Stages:
         return _Stage()
 
 
+@dataclass(frozen=True)
+class StageConfigs:
+    """The validated parameter tables of ``planner.toml`` ([place], [water])."""
+
+    access: AccessConfig
+    place: PlaceConfig
+    water: WaterConfig
+    water_year: int | None
+    water_as_of: dt.date | None
+
+
+def stage_configs(config: Config) -> StageConfigs:
+    """Validate the stage tables up front so that a bad value stops before any work."""
+    from ._errors import ConfigError
+
+    source = str(config.source)
+    water = dict(config.sections.get("water", {}))
+    year = water.pop("year", None)
+    as_of = water.pop("as_of", None)
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        raise ConfigError(f"{source}: water.year = {year!r}; give a year such as 2025")
+    if as_of is not None:
+        try:
+            as_of = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+        except ValueError as exc:
+            raise ConfigError(f"{source}: water.as_of = {as_of!r}; give a date such as "
+                              "\"2025-06-01\"") from exc
+    return StageConfigs(
+        access=AccessConfig.from_mapping(config.sections.get("access", {}), source=source),
+        place=PlaceConfig.from_mapping(config.sections.get("place", {}), source=source),
+        water=WaterConfig.from_mapping(water, source=source),
+        water_year=year, water_as_of=as_of)
+
+
 def validate(config: Config) -> tuple[Workspace, QuotaTable | None]:
     """Load, validate and locate: everything ``planner check`` does."""
     ws = load_workspace(config)
@@ -77,7 +122,8 @@ def validate(config: Config) -> tuple[Workspace, QuotaTable | None]:
 
 
 def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
-        echo: Callable[[str], None] = print, write: bool = True) -> RunResult:
+        echo: Callable[[str], None] = print, write: bool = True,
+        online: bool = False) -> RunResult:
     """Run every stage on a workspace and write the outputs.
 
     Parameters
@@ -90,9 +136,13 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         Where progress lines go (``print`` by default).
     write : bool
         Write the output files (tests of the numbers may skip it).
+    online : bool
+        Download roads from OpenStreetMap for the county (never done unless asked).
     """
     config = load_config(workspace or DEMO)
-    stages = _Stages(["load + validate", "locate", "measure", "report"], echo)
+    params = stage_configs(config)
+    stages = _Stages(["load + validate", "locate", "measure", "roads", "access", "propose",
+                      "water", "report"], echo)
     with stages("load + validate"):
         ws = load_workspace(config)
     with stages("locate"):
@@ -110,6 +160,23 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         findings = ws.findings + quota_findings(progress, quota=quota)
         vtable = villages_table(ws.villages, ws.facilities)
         conflicts = disagreements(ws.facilities)
+    with stages("roads"):
+        graph, roads_info = _roads(config, ws, online=online)
+    with stages("access"):
+        access = compute_access(ws.villages, ws.facilities, crs=ws.crs, config=params.access,
+                                graph=graph, demand_points=_demand_points(ws))
+        vtable = vtable.merge(access.villages.drop(columns=[
+            c for c in access.villages.columns if c in vtable.columns and c != "village_code"]),
+            on="village_code", how="left")
+    with stages("propose"):
+        proposals, place_summary, after = None, {}, progress
+        if quota is not None:
+            proposals, place_summary, after = propose_for_quota(
+                progress, villages=ws.villages, facilities=ws.facilities, quota=quota,
+                crs=ws.crs, config=params.place, candidates=ws.extra.get("candidates"),
+                cost_for=None if graph is None else _cost_for(graph, params))
+    with stages("water"):
+        water = _water(ws, params, graph) if "water" in ws.extra else None
     problems = ws.ledger.reconcile()
     if problems:  # a bug, not bad input: the books must balance
         raise RuntimeError("ledger does not balance: " + "; ".join(problems))
@@ -130,11 +197,19 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         "located_disagreements": conflicts.drop(columns=["_row"]).assign(
             row=conflicts["_row"]).to_dict("records"),
         "findings": findings,
+        "roads": roads_info,
+        "access": access.summary(),
+        "proposals": {
+            "sites": 0 if proposals is None else len(proposals),
+            "by_kind": place_summary,
+        },
+        "water": water.summary if water is not None else None,
         "timings_s": stages.seconds,
     }
-    result = RunResult(workspace=ws, quota=quota, progress=progress, villages=vtable,
+    result = RunResult(workspace=ws, quota=quota, progress=after, villages=vtable,
                        run=result_run, out=None,
-                       tables={"disagreements": conflicts})
+                       tables={"disagreements": conflicts}, access=access,
+                       proposals=proposals, water=water)
     if write:
         with stages("report"):
             out_dir = Path(out) if out else Path("outputs") / config.name
@@ -147,10 +222,78 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     return result
 
 
+def _settlements(ws: Workspace) -> gpd.GeoDataFrame:
+    """Homes for the water-safety stage: the settlements layer, or one point per village."""
+    homes = ws.extra.get("settlements")
+    if homes is not None and "children" in homes.columns:
+        homes = homes.copy()
+        for col in ("children", "under5", "left_behind"):
+            if col in homes.columns:
+                homes[col] = pd.to_numeric(homes[col], errors="coerce").fillna(0)
+        return homes
+    points = ws.villages.to_crs(ws.crs).geometry.point_on_surface().to_crs(ws.villages.crs)
+    return gpd.GeoDataFrame(ws.villages[["village_code", "children", "under5", "left_behind"]],
+                            geometry=points, crs=ws.villages.crs)
+
+
+def _water(ws: Workspace, params: StageConfigs, graph):
+    from .watersafety import water_safety
+
+    return water_safety(ws.extra["water"], kits=ws.extra.get("kits"),
+                        settlements=_settlements(ws), schools=ws.extra.get("schools"),
+                        towns=ws.towns, crs=ws.crs, config=params.water,
+                        graph=None if graph is None else (graph.node_xy, graph.walk),
+                        year=params.water_year, today=params.water_as_of)
+
+
+def _roads(config: Config, ws: Workspace, *, online: bool):
+    """The road network: downloaded when asked, else the workspace's OSM file, else none."""
+    from ._errors import InputFileError
+    from .osm import fetch_osm, read_osm_pbf, read_osm_xml, road_graph
+
+    if online:
+        layers, source = fetch_osm(ws.county), "OpenStreetMap (online)"
+    elif config.roads is not None:
+        if not config.roads.exists():
+            raise InputFileError(f"{config.roads}: file not found ([roads] path); fix the "
+                                 "path in planner.toml or remove [roads]")
+        reader = read_osm_pbf if config.roads.name.endswith(".pbf") else read_osm_xml
+        layers, source = reader(config.roads, polygon=ws.county), config.roads.name
+    else:
+        return None, {"source": None, "note": "no road network: straight-line distances"}
+    graph, _ids = road_graph(layers, crs=ws.crs)
+    return graph, {"source": source, "nodes": graph.n_nodes, "edges": int(graph.n_edges)}
+
+
+def _cost_for(graph, params: StageConfigs):
+    """kind -> network cost function, in the kind's travel mode (see [access])."""
+    from .propose import network_cost
+
+    def for_kind(kind: str):
+        rule = params.access.rules[kind]
+        limit = params.place.threshold(kind) if params.place.model == "max_cover" else np.inf
+        return network_cost(graph, mode=rule.mode, limit=limit)
+
+    return for_kind
+
+
+def _demand_points(ws: Workspace):
+    """Population-weighted demand points (hamlets weighted by children), when given."""
+    homes = ws.extra.get("settlements")
+    if homes is None or "children" not in homes.columns or "village_code" not in homes.columns:
+        return None
+    weight = pd.to_numeric(homes["children"], errors="coerce").fillna(0)
+    known = homes["village_code"].isin(ws.villages["village_code"])
+    return gpd.GeoDataFrame({"village_code": homes["village_code"], "weight": weight},
+                            geometry=homes.geometry, crs=homes.crs)[known & (weight > 0)]
+
+
 def _write(result: RunResult, out: Path, *, kinds: list[str]) -> None:
     ws = result.workspace
     write_csv(result.progress, out / "progress.csv")
     write_csv(result.villages, out / "villages.csv")
+    if result.access is not None:
+        write_csv(result.access.coverage, out / "coverage.csv")
     write_csv(ws.ledger.rejected_frame(), out / "rejected.csv")
     write_csv(ws.ledger.repairs_frame(), out / "repairs.csv")
     fac = ws.facilities.drop(columns=["geometry"]).assign(
@@ -158,10 +301,49 @@ def _write(result: RunResult, out: Path, *, kinds: list[str]) -> None:
     write_csv(fac.rename(columns={"_file": "file", "_row": "row", "_datum": "datum"}),
               out / "facilities.csv")
     title = f"{ws.config.name}儿童关爱服务阵地建设任务完成情况"
-    sheets = {"村（居）": result.villages, "位置与申报不符": result.tables["disagreements"],
-              "被拒记录": ws.ledger.rejected_frame()}
+    sheets = {"村（居）": result.villages}
+    if result.access is not None:
+        sheets["可达性"] = _coverage_sheet(result.access.coverage)
+    if result.proposals is not None:
+        path = out / "proposed_sites.geojson"
+        path.write_text(result.proposals.to_json(drop_id=True, ensure_ascii=False),
+                        encoding="utf-8")
+        sheets["建议选址"] = _proposal_sheet(result.proposals)
+    if result.water is not None:
+        w = result.water
+        write_csv(w.water_risk, out / "water_risk.csv")
+        write_csv(w.requisition, out / "requisition.csv")
+        write_csv(w.patrol_plan, out / "patrol_plan.csv")
+        path = out / "proposed_kits.geojson"
+        path.write_text(w.proposed_kits.to_json(drop_id=True, ensure_ascii=False),
+                        encoding="utf-8")
+        sheets["物资需求"] = w.requisition
+        sheets["防溺水缺口"] = w.gaps_by_town
+    sheets["位置与申报不符"] = result.tables["disagreements"]
+    sheets["被拒记录"] = ws.ledger.rejected_frame()
     write_progress_xlsx(out / "progress.xlsx", title=title, progress=result.progress,
                         kinds=kinds, sheets=sheets, findings=result.run["findings"])
+
+
+def _coverage_sheet(coverage: pd.DataFrame) -> pd.DataFrame:
+    """The "可达性" sheet: share of children within each kind's threshold, per town."""
+    from .glossary import kind_label
+
+    out = coverage.copy()
+    out.insert(0, "类型", out["kind"].map(kind_label))
+    return out
+
+
+def _proposal_sheet(sites: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The "建议选址" sheet: proposals with Chinese headers and coordinates."""
+    from .glossary import kind_label
+
+    return pd.DataFrame({
+        "类型": sites["kind"].map(kind_label), "镇（街道）": sites["town_name"],
+        "村（居）": sites["village_name"], "新增覆盖儿童": sites["children_newly_covered"],
+        "排序": sites["rank"], "理由": sites["reason"], "方法": sites["method"],
+        "经度": sites.geometry.x.round(6), "纬度": sites.geometry.y.round(6),
+    })
 
 
 def _summary(result: RunResult, *, kinds: list[str], echo: Callable[[str], None]) -> None:
@@ -175,6 +357,11 @@ def _summary(result: RunResult, *, kinds: list[str], echo: Callable[[str], None]
             t = run["quota"][kind]
             echo(f"{kind}: required {t['required']}, built {t['built']}, "
                  f"missing {t['missing']}, {t['percent']}% complete")
+    access = run.get("access") or {}
+    echo(f"coverage ({access.get('method')}): share of children within reach")
+    for kind, shares in (access.get("county_shares") or {}).items():
+        parts = ", ".join(f"{g} {100 * v:.1f}%" for g, v in shares.items() if v is not None)
+        echo(f"  {kind}: {parts}")
     read = sum(i["read"] for i in run["inputs"])
     echo(f"records read {read}, rejected {run['rejected']} (rejected.csv), "
          f"repaired {run['repaired']} (repairs.csv); findings: {len(run['findings'])}")

@@ -113,7 +113,7 @@ def clean_geometries(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger, *
 
     Parameters
     ----------
-    kind : {'polygon', 'point', 'line', 'any'}
+    kind : {'polygon', 'point', 'line', 'line_or_polygon', 'any'}
         The geometry kind the layer must hold. Invalid polygons are repaired with
         ``make_valid`` (polygonal parts kept) and the change of area noted.
     """
@@ -126,10 +126,11 @@ def clean_geometries(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger, *
     geoms = frame.geometry.to_numpy()
     types = shapely.get_type_id(geoms)
     allowed = {"polygon": {3, 6}, "point": {0, 4}, "line": {1, 2, 5},
-               "any": {0, 1, 2, 3, 4, 5, 6}}[kind]
+               "line_or_polygon": {1, 2, 3, 5, 6}, "any": {0, 1, 2, 3, 4, 5, 6}}[kind]
     wrong = ~np.isin(types, list(allowed))
     ledger.reject(spec.name, file, frame[wrong],
-                  f"几何类型错误 / geometry is not a {kind}: fix the layer's geometry type")
+                  f"几何类型错误 / geometry is not a {kind.replace('_', ' ')}: fix the layer's "
+                  "geometry type")
     frame = frame[~wrong].copy()
     if kind != "polygon" or frame.empty:
         return frame

@@ -30,7 +30,7 @@ from .validate import (
 )
 
 _GEOM_KIND = {"settlements": "point", "schools": "point", "kits": "point",
-              "candidates": "point", "water": "any"}
+              "candidates": "point", "water": "line_or_polygon"}
 
 
 @dataclass
@@ -242,11 +242,33 @@ def _extra(config: Config, ledger: Ledger, *, county_m, crs: CRS) -> dict:
             continue
         frame = _read_geo(spec, ledger, kind=kind)
         frame = frame.rename(columns={v: k for k, v in spec.fields.items()})
+        if name == "water" and "type" in frame.columns:
+            frame = _water_types(frame, spec, ledger)
         frame = reject_outside(frame, county_metric=county_m, crs=crs,
                                tolerance_m=config.locate_tolerance_m, spec=spec, ledger=ledger)
         ledger.accept(spec.name, spec.path.name, len(frame))
         out[name] = frame
     return out
+
+
+def _water_types(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger) -> gpd.GeoDataFrame:
+    """Reject water rows whose type is not a known water type (code or Chinese label)."""
+    from ._errors import InputFileError
+    from .water import WATER_TYPES, water_type_codes
+
+    def known(value: str) -> bool:
+        try:
+            water_type_codes(pd.Series([value]), source=spec.path.name)
+        except InputFileError:
+            return False
+        return True
+
+    values = frame["type"].fillna("").astype(str)
+    ok = values.map({v: known(v) for v in values.unique()})
+    ledger.reject(spec.name, spec.path.name, frame[~ok],
+                  "未知水域类型 / unknown water type: use one of "
+                  + "、".join(WATER_TYPES.values()))
+    return frame[ok]
 
 
 def load_workspace(config: Config) -> Workspace:

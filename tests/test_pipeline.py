@@ -57,3 +57,45 @@ def test_no_personal_data_columns_in_outputs(demo_result):
         cols = " ".join(pd.read_csv(demo_result.out / name, nrows=1).columns).lower()
         for word in ["身份证", "电话", "phone", "id_number", "姓名"]:
             assert word not in cols
+
+
+def test_stage_outputs_and_run_json(demo_result):
+    out = demo_result.out
+    for name in ["coverage.csv", "proposed_sites.geojson", "water_risk.csv",
+                 "proposed_kits.geojson", "requisition.csv", "patrol_plan.csv"]:
+        assert (out / name).exists(), name
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["roads"]["source"] == "roads.osm" and run["roads"]["nodes"] > 10_000
+    assert run["access"]["method"] == "network"
+    shares = run["access"]["county_shares"]["care_point"]
+    assert 0 < shares["children"] < 1
+    assert run["proposals"]["sites"] == len(demo_result.proposals)
+    assert run["water"]["uncovered_risky_bank_m_after"] == 0
+    for stage in ["roads", "access", "propose", "water", "report"]:
+        assert stage in run["timings_s"]
+
+
+def test_proposals_fill_each_town_quota_inside_the_town(demo_result):
+    import shapely
+
+    sites = demo_result.proposals
+    towns = demo_result.workspace.towns.set_index("town_code")
+    new = sites[sites["method"] != "upgrade"]
+    inside = [shapely.contains(towns.geometry[t], g) for t, g in zip(new["town_code"],
+                                                                      new.geometry, strict=True)]
+    assert all(inside)
+    p = demo_result.progress.set_index("town_code")
+    per_town = sites[sites["kind"] == "care_point"].groupby("town_code").size()
+    for code, n in per_town.items():
+        assert n <= p.loc[code, "missing_care_point"]
+    assert (p["missing_after_care_point"] <= p["missing_care_point"]).all()
+
+
+def test_check_catches_bad_stage_values(mini, capsys):
+    from planner.cli import main
+
+    toml = mini / "planner.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[place]\nmodel = \"best\"\n",
+                    encoding="utf-8")
+    assert main(["check", str(mini)]) == 2
+    assert "place.model" in capsys.readouterr().err
