@@ -388,10 +388,9 @@ def _write_extras(out: Path, *, county, towns, villages, settlements, crs,
                   seed: int) -> tuple[str, dict]:
     """Water bodies, "四个一" kits and schools (synthetic), written as a bureau would keep
     them: water as a GeoPackage with Chinese type labels, kits as a CSV inspection list."""
+    from ._roads_synth import write_synthetic_osm
     from ._synth_water import synth_water
     from .water import WATER_TYPES
-
-    from ._roads_synth import write_synthetic_osm
 
     layers = synth_water(county, villages=villages, settlements=settlements, crs=crs,
                          seed=seed)

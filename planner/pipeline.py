@@ -6,6 +6,7 @@ the outputs of the contract in DESIGN.md into the output folder.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,15 +16,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-import datetime as dt
-
 from .access import AccessConfig, compute_access
 from .config import Config, load_config
-from .place import PlaceConfig
-from .propose import propose_for_quota
-from .risk import WaterConfig
 from .locate import disagreements, locate_facilities
+from .place import PlaceConfig
 from .progress import quota_findings, quota_progress, totals
+from .propose import propose_for_quota
 from .quota import QuotaTable, read_quota
 from .report import (
     summary_lines,
@@ -32,6 +30,7 @@ from .report import (
     write_json,
     write_progress_xlsx,
 )
+from .risk import WaterConfig
 from .workspace import Workspace, load_workspace
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
