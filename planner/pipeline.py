@@ -167,6 +167,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         vtable = vtable.merge(access.villages.drop(columns=[
             c for c in access.villages.columns if c in vtable.columns and c != "village_code"]),
             on="village_code", how="left")
+        vtable["distance_method"] = access.method
     with stages("propose"):
         proposals, place_summary, after = None, {}, progress
         if quota is not None:
@@ -251,7 +252,14 @@ def _roads(config: Config, ws: Workspace, *, online: bool):
     from .osm import fetch_osm, read_osm_pbf, read_osm_xml, road_graph
 
     if online:
-        layers, source = fetch_osm(ws.county), "OpenStreetMap (online)"
+        try:
+            layers = fetch_osm(ws.county)
+        except Exception as exc:  # osmnx raises many network error types
+            raise InputFileError(
+                f"OpenStreetMap download failed ({type(exc).__name__}); check the internet "
+                "connection, or run without --online using [roads] path = a local .osm/.pbf"
+            ) from exc
+        source = "OpenStreetMap (online)"
     elif config.roads is not None:
         if not config.roads.exists():
             raise InputFileError(f"{config.roads}: file not found ([roads] path); fix the "

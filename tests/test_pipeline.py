@@ -99,3 +99,23 @@ def test_check_catches_bad_stage_values(mini, capsys):
                     encoding="utf-8")
     assert main(["check", str(mini)]) == 2
     assert "place.model" in capsys.readouterr().err
+
+
+def test_straight_line_fallback_is_stated(mini_result):
+    assert mini_result.run["access"]["method"] == "straight_line"
+    assert mini_result.run["roads"]["source"] is None
+    assert "straight-line" in mini_result.run["roads"]["note"]
+    assert (mini_result.villages["distance_method"] == "straight_line").all()
+
+
+def test_online_failure_is_one_line(mini, monkeypatch, capsys):
+    import planner.osm
+    from planner.cli import main
+
+    def offline(_polygon):
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(planner.osm, "fetch_osm", offline)
+    assert main(["run", str(mini), "--online", "--out", str(mini / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "without --online" in err
