@@ -241,7 +241,8 @@ def _water(ws: Workspace, params: StageConfigs, graph):
 
     return water_safety(ws.extra["water"], kits=ws.extra.get("kits"),
                         settlements=_settlements(ws), schools=ws.extra.get("schools"),
-                        towns=ws.towns, crs=ws.crs, config=params.water,
+                        towns=ws.towns, villages=ws.villages, crs=ws.crs,
+                        config=params.water,
                         graph=None if graph is None else (graph.node_xy, graph.walk),
                         year=params.water_year, today=params.water_as_of)
 

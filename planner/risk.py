@@ -79,6 +79,8 @@ class WaterConfig:
 
     Distances in metres. ``holidays`` are ``"MM-DD"`` (every year) or ``"YYYY-MM-DD"``;
     ``season``, ``flood_season`` and ``summer_holiday`` are ``("MM-DD", "MM-DD")`` ranges.
+    A village patrol route longer than ``patrol_max_stops`` stops or ``patrol_max_km`` km
+    is split into several (see :mod:`planner.patrol`).
     """
 
     segment_m: float = 50.0
@@ -112,6 +114,8 @@ class WaterConfig:
     holidays: tuple[str, ...] = ("05-01", "05-02", "05-03", "05-04", "05-05",
                                  "10-01", "10-02", "10-03", "10-04", "10-05", "10-06", "10-07")
     two_opt_passes: int = 20
+    patrol_max_stops: int = 25
+    patrol_max_km: float = 15.0
 
     @classmethod
     def from_mapping(cls, d: dict[str, Any] | None, *, source: str) -> WaterConfig:
@@ -155,7 +159,8 @@ class WaterConfig:
         missing = [t for t in self.patrol_tiers if t not in self.patrol]
         if missing:
             raise ConfigError(f"{where}.patrol: no frequency for tier {missing[0]}")
-        for key in ("segment_m", "children_ref", "rope_m", "kit_snap_m", "busy_m"):
+        for key in ("segment_m", "children_ref", "rope_m", "kit_snap_m", "busy_m",
+                    "patrol_max_stops", "patrol_max_km"):
             if not getattr(self, key) > 0:
                 raise ConfigError(f"{where}: {key} must be positive")
 

@@ -143,6 +143,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                  settlements: gpd.GeoDataFrame, schools: gpd.GeoDataFrame | None,
                  towns: gpd.GeoDataFrame, crs: Any, config: WaterConfig,
                  graph: tuple[np.ndarray, sp.csr_matrix] | None = None,
+                 villages: gpd.GeoDataFrame | None = None,
                  year: int | None = None, today: dt.date | None = None,
                  plan_patrols: bool = True) -> WaterResult:
     """Risk ranking, gaps, exact kit placement, requisition and patrol plan.
@@ -165,6 +166,13 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         The ``[water]`` settings.
     graph : (node_xy, csr) or None
         Road network in ``crs`` for patrol routes; straight-line without.
+    villages : GeoDataFrame or None
+        ``village_code`` (and ``village_name``, ``town_code``, ``town_name``) polygons, the
+        patrol units: each water body goes to the village containing (or nearest to) its
+        patrol access point (the bank point nearest a home) and is patrolled from the
+        village seat (the polygon's representative point). Without villages each town is
+        one unit, from its own representative point, and the plan's village columns repeat
+        the town's.
     year, today : optional
         Patrol season year (default: ``today``'s) and the date kit inspections are judged
         against (default: the current date).
@@ -371,11 +379,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                            "town_code": tcode(w_town), "town_name": tname(w_town),
                            "tier": wsc["tier"], "score": wsc["score"].round(3), "x": ax, "y": ay})
         pw = pw[np.isfinite(ax)]
-        cen_xy = _xy(towns, crs)
-        centres = pd.DataFrame({"town_code": town_code, "town_name": town_name,
-                                "x": cen_xy[:, 0] if len(cen_xy) else [],
-                                "y": cen_xy[:, 1] if len(cen_xy) else []})
-        ranking, plan = patrol_plan(pw, centres, year=year, config=config, graph=graph)
+        pw, seats = _patrol_units(pw, villages, towns, crs)
+        ranking, plan = patrol_plan(pw, seats, year=year, config=config, graph=graph)
     else:
         ranking, plan = pd.DataFrame(), pd.DataFrame()
     tm["patrol"] = time.perf_counter() - t0
@@ -395,13 +400,64 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "proposed_kits": int(nn), "completed_kits": int(npart),
         "requisition": {k: (float(req[k].sum()) if k == "rope_m" else int(req[k].sum()))
                         for k in ("signs", "lifebuoys", "ropes", "rope_m", "poles")},
-        "patrol": {"routes": int(len(plan)),
-                   "route_km": round(float(plan["route_m"].sum()) / 1000, 1) if len(plan)
-                   else 0.0, "year": int(year), "road_network": graph is not None},
+        "patrol": _patrol_summary(plan, year=year, network=graph is not None),
     }
     return WaterResult(water_risk=water_risk, segments=segments, gaps_by_town=gaps,
                        proposed_kits=proposed, requisition=req, patrol_waters=ranking,
                        patrol_plan=plan, summary=summary, timings=tm)
+
+
+def _patrol_units(pw: pd.DataFrame, villages: gpd.GeoDataFrame | None,
+                  towns: gpd.GeoDataFrame, crs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each water's patrol unit (``village_code``) and the units' seats (see water_safety).
+
+    A water belongs to the village containing (or nearest to) its patrol access point
+    ``x, y``: the stop the route visits, so that a canal crossing many villages is patrolled
+    by the village where its access point lies.
+    """
+    if villages is None or len(villages) == 0:
+        xy = _xy(towns, crs).reshape(-1, 2)
+        code = (towns["town_code"].astype(str).to_numpy() if len(towns)
+                else np.zeros(0, dtype=object))
+        name = (towns["town_name"].astype(str).to_numpy() if len(towns)
+                else np.zeros(0, dtype=object))
+        if not len(code):  # no towns either: one unit around the waters' mean point
+            code, name = np.array([""], dtype=object), np.array([""], dtype=object)
+            pts = pw[["x", "y"]].to_numpy(float)
+            pts = pts[np.isfinite(pts).all(axis=1)]
+            xy = pts.mean(axis=0)[None, :] if len(pts) else np.zeros((1, 2))
+        seats = pd.DataFrame({"village_code": code, "village_name": name, "town_code": code,
+                              "town_name": name, "x": xy[:, 0], "y": xy[:, 1]})
+        return pw.assign(village_code=pw["town_code"]), seats
+    if "village_code" not in villages.columns:
+        raise InputFileError("villages layer lacks the column 'village_code'; add the "
+                             "village code per row")
+    xy = _xy(villages, crs)
+    code = villages["village_code"].astype(str).to_numpy()
+    seats = pd.DataFrame({"village_code": code, "x": xy[:, 0], "y": xy[:, 1]})
+    seats["village_name"] = (villages["village_name"].astype(str).to_numpy()
+                             if "village_name" in villages.columns else code)
+    if "town_code" in villages.columns:
+        seats["town_code"] = villages["town_code"].astype(str).to_numpy()
+        seats["town_name"] = (villages["town_name"].astype(str).to_numpy()
+                              if "town_name" in villages.columns else "")
+    else:  # the town containing the seat
+        t = _assign_towns(towns, shapely.points(xy), crs)
+        for col in ("town_code", "town_name"):
+            vals = towns[col].astype(str).to_numpy() if len(towns) else np.zeros(0, object)
+            seats[col] = np.where(t >= 0, vals[np.maximum(t, 0)] if len(vals) else "", "")
+    v = _assign_towns(villages, shapely.points(pw["x"].to_numpy(), pw["y"].to_numpy()), crs)
+    return pw.assign(village_code=code[v] if len(v) else np.zeros(0, dtype=object)), seats
+
+
+def _patrol_summary(plan: pd.DataFrame, *, year: int, network: bool) -> dict[str, Any]:
+    """run.json "water" / "patrol": routes, total / mean / max km, villages, year."""
+    km = plan["length_m"].to_numpy(dtype=float) / 1000 if len(plan) else np.zeros(0)
+    return {"routes": int(len(plan)), "route_km": round(float(km.sum()), 1),
+            "mean_route_km": round(float(km.mean()), 2) if len(km) else 0.0,
+            "max_route_km": round(float(km.max()), 2) if len(km) else 0.0,
+            "villages_with_patrols": int(plan["village_code"].nunique()) if len(plan) else 0,
+            "year": int(year), "road_network": bool(network)}
 
 
 def _reach_at(seg: Segments, reach: np.ndarray, bank: np.ndarray, pos: np.ndarray) -> np.ndarray:

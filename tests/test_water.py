@@ -226,7 +226,7 @@ def test_outputs_and_summary(stage) -> None:
     g = res.gaps_by_town
     assert g["uncovered_risky_m_before"].sum() == pytest.approx(
         s["uncovered_risky_bank_m_before"], abs=1)
-    assert len(res.patrol_plan) > 0 and set(res.patrol_plan["route_kind"]) == {"straight-line"}
+    assert len(res.patrol_plan) > 0 and set(res.patrol_plan["method"]) == {"straight_line"}
     assert s["existing_kits"]["inspection_overdue"] < len(lay["kits"])
     # a kit on every water body whose hazard makes it risky
     risky = wr["hazard"] >= WaterConfig().risky_min

@@ -1,0 +1,140 @@
+"""The ``[place]`` table of ``planner.toml``: model, weights, thresholds, solver limits.
+
+See :mod:`planner.place` for the meaning of each key.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from planner._errors import ConfigError, InputFileError
+
+MODELS = ("max_cover", "p_median")
+WEIGHT_GROUPS = ("children", "left_behind", "vulnerable", "under5")
+DEFAULT_WEIGHTS = MappingProxyType(
+    {"children": 1.0, "left_behind": 1.0, "vulnerable": 2.0, "under5": 1.0}
+)
+DEFAULT_THRESHOLDS = MappingProxyType(
+    {
+        "care_point": 1000.0,
+        "care_home": 5000.0,
+        "protection_station": 5000.0,
+        "welfare_station": 5000.0,
+        "social_org": 5000.0,
+        "guidance_center": 20000.0,
+        "protection_center": 20000.0,
+    }
+)
+
+@dataclass(frozen=True)
+class PlaceConfig:
+    """The validated ``[place]`` table (see the module docstring for the keys).
+
+    A village's demand weight is ``children * w_children`` plus, for every group ``g`` of
+    ``left_behind``, ``vulnerable`` and ``under5``, ``n_g * (w_g - w_children)``: each child
+    counts ``w_children`` and a child of group ``g`` counts ``w_g`` instead; a child in two groups
+    gets both extras. Group weights may not be below ``w_children`` (groups can only add).
+    """
+
+    model: str = "max_cover"
+    weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
+    thresholds_m: Mapping[str, float] = field(default_factory=lambda: DEFAULT_THRESHOLDS)
+    time_limit_s: float = 60.0
+    mip_rel_gap: float = 1e-4
+    heuristic_above: int = 5_000_000
+
+    @classmethod
+    def from_mapping(cls, d: Mapping, *, source: str) -> PlaceConfig:
+        """Validate the ``[place]`` table ``d`` read from ``source``; missing keys take defaults."""
+        if not isinstance(d, Mapping):
+            raise ConfigError(f"{source}: [place] must be a table; write it as [place]")
+        out: dict = {}
+        for key, value in d.items():
+            if key == "model":
+                if value not in MODELS:
+                    raise ConfigError(f"{source}: place.model = {value!r}; use one of {MODELS}")
+                out["model"] = value
+            elif key in ("time_limit_s", "mip_rel_gap"):
+                out[key] = _number(value, f"place.{key}", source, low=0.0)
+            elif key == "heuristic_above":
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ConfigError(
+                        f"{source}: place.heuristic_above = {value!r}; give a whole number >= 0"
+                    )
+                out[key] = value
+            elif key == "weights":
+                out[key] = _weights_table(value, source)
+            elif key == "threshold_m":
+                out["thresholds_m"] = _threshold_table(value, source)
+            else:
+                allowed = "model, time_limit_s, mip_rel_gap, heuristic_above, weights, threshold_m"
+                raise ConfigError(f"{source}: unknown key place.{key}; use one of {allowed}")
+        return cls(**out)
+
+    def demand_weights(self, villages: pd.DataFrame) -> np.ndarray:
+        """Demand weight of every village (missing group columns count as zero)."""
+        base = self.weights["children"]
+        w = base * _counts(villages, "children")
+        for g in WEIGHT_GROUPS[1:]:
+            if self.weights[g] != base:
+                w = w + (self.weights[g] - base) * _counts(villages, g)
+        return w
+
+    def threshold(self, kind: str) -> float:
+        """Coverage threshold of ``kind`` in metres."""
+        if kind not in self.thresholds_m:
+            raise ConfigError(
+                f"no coverage threshold for kind {kind!r}; add [place.threshold_m] {kind} = ..."
+            )
+        return float(self.thresholds_m[kind])
+
+
+def _number(value, key: str, source: str, *, low: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{source}: {key} = {value!r} is not a number; give a positive number")
+    if value <= low:
+        raise ConfigError(f"{source}: {key} = {value!r} must be > {low:g}; give a larger value")
+    return float(value)
+
+
+def _weights_table(value, source: str) -> Mapping[str, float]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: place.weights must be a table; write [place.weights]")
+    out = dict(DEFAULT_WEIGHTS)
+    for key, v in value.items():
+        if key not in WEIGHT_GROUPS:
+            raise ConfigError(
+                f"{source}: unknown key place.weights.{key}; use one of {', '.join(WEIGHT_GROUPS)}"
+            )
+        out[key] = _number(v, f"place.weights.{key}", source, low=0.0)
+    for g in WEIGHT_GROUPS[1:]:
+        if out[g] < out["children"]:
+            raise ConfigError(
+                f"{source}: place.weights.{g} = {out[g]:g} is below children = "
+                f"{out['children']:g}; group weights can only add, raise it"
+            )
+    return MappingProxyType(out)
+
+
+def _threshold_table(value, source: str) -> Mapping[str, float]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: place.threshold_m must be a table; write [place.threshold_m]")
+    out = dict(DEFAULT_THRESHOLDS)
+    for kind, v in value.items():
+        out[str(kind)] = _number(v, f"place.threshold_m.{kind}", source, low=0.0)
+    return MappingProxyType(out)
+
+
+def _counts(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame.columns:
+        return np.zeros(len(frame))
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise InputFileError(f"villages column {column} must hold counts >= 0; fix the blank rows")
+    return values
