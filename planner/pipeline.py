@@ -31,6 +31,7 @@ from .report import (
     write_progress_xlsx,
 )
 from .risk import WaterConfig
+from .webmap import MapConfig
 from .workspace import Workspace, load_workspace
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -81,6 +82,7 @@ class StageConfigs:
     access: AccessConfig
     place: PlaceConfig
     water: WaterConfig
+    map: object
     water_year: int | None
     water_as_of: dt.date | None
 
@@ -105,6 +107,7 @@ def stage_configs(config: Config) -> StageConfigs:
         access=AccessConfig.from_mapping(config.sections.get("access", {}), source=source),
         place=PlaceConfig.from_mapping(config.sections.get("place", {}), source=source),
         water=WaterConfig.from_mapping(water, source=source),
+        map=MapConfig.from_mapping(config.sections.get("map", {}), source=source),
         water_year=year, water_as_of=as_of)
 
 
@@ -141,7 +144,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     config = load_config(workspace or DEMO)
     params = stage_configs(config)
     stages = _Stages(["load + validate", "locate", "measure", "roads", "access", "propose",
-                      "water", "report"], echo)
+                      "water", "report", "maps"], echo)
     with stages("load + validate"):
         ws = load_workspace(config)
     with stages("locate"):
@@ -215,6 +218,8 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
             out_dir = Path(out) if out else Path("outputs") / config.name
             out_dir.mkdir(parents=True, exist_ok=True)
             _write(result, out_dir, kinds=kinds)
+        with stages("maps"):
+            _write_maps(result, out_dir, kinds=kinds, config=params.map)
             result.out = out_dir
         result_run["timings_s"] = stages.seconds
         write_json(result_run, out_dir / "run.json")
@@ -327,10 +332,54 @@ def _write(result: RunResult, out: Path, *, kinds: list[str]) -> None:
                         encoding="utf-8")
         sheets["物资需求"] = w.requisition
         sheets["防溺水缺口"] = w.gaps_by_town
+    _write_gpkg(result, out / "planner.gpkg")
     sheets["位置与申报不符"] = result.tables["disagreements"]
     sheets["被拒记录"] = ws.ledger.rejected_frame()
     write_progress_xlsx(out / "progress.xlsx", title=title, progress=result.progress,
                         kinds=kinds, sheets=sheets, findings=result.run["findings"])
+
+
+def _write_maps(result: RunResult, out: Path, *, kinds: list[str], config) -> None:
+    """map.html (offline folium), the PNG maps and report.html."""
+    from .htmlreport import write_report
+    from .report import progress_display
+    from .staticmaps import write_static_maps
+    from .webmap import layers_from_result, write_map
+
+    name = result.workspace.config.name
+    layers = layers_from_result(result)
+    write_map(layers, out / "map.html", config=config, title=f"{name}儿童关爱阵地与防溺水地图")
+    pngs = write_static_maps(layers, out, title=name)
+    table = progress_display(result.progress, kinds=kinds)[0] if kinds else result.progress
+    water = result.water
+    write_report(out / "report.html", title=f"{name}儿童关爱服务阵地与防溺水工作进展",
+                 progress_table=table, run=result.run, images=pngs,
+                 proposals=result.proposals,
+                 water_top=None if water is None else water.water_risk,
+                 requisition=None if water is None else water.requisition)
+
+
+def _write_gpkg(result: RunResult, path: Path) -> None:
+    """``planner.gpkg``: towns with progress, villages with access, sites, proposals, kits."""
+    ws = result.workspace
+    if path.exists():
+        path.unlink()
+    towns = ws.towns.drop(columns=["_row"]).merge(
+        result.progress.drop(columns=["town_name"]), on="town_code", how="left")
+    villages = ws.villages[["village_code", "geometry"]].merge(result.villages,
+                                                                on="village_code")
+    layers = {"towns": towns, "villages": villages,
+              "facilities": ws.facilities.drop(columns=["_row"])}
+    if result.proposals is not None and len(result.proposals):
+        layers["proposed_sites"] = result.proposals
+    if result.water is not None and len(result.water.proposed_kits):
+        layers["proposed_kits"] = result.water.proposed_kits
+    for name, frame in layers.items():
+        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=ws.villages.crs)
+        frame.columns = [str(c) for c in frame.columns]
+        bools = frame.select_dtypes(include=["boolean"]).columns
+        frame[bools] = frame[bools].astype(object)
+        frame.to_file(path, layer=name, driver="GPKG")
 
 
 def _coverage_sheet(coverage: pd.DataFrame) -> pd.DataFrame:

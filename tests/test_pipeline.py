@@ -61,7 +61,8 @@ def test_no_personal_data_columns_in_outputs(demo_result):
 
 def test_stage_outputs_and_run_json(demo_result):
     out = demo_result.out
-    for name in ["coverage.csv", "proposed_sites.geojson", "water_risk.csv",
+    for name in ["coverage.csv", "proposed_sites.geojson", "water_risk.csv", "planner.gpkg",
+                 "map.html", "report.html", "map_quota.png",
                  "proposed_kits.geojson", "requisition.csv", "patrol_plan.csv"]:
         assert (out / name).exists(), name
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))

@@ -1,0 +1,81 @@
+"""report.html: sections, escaping, 'not computed' for stages that did not run."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+
+from planner.htmlreport import NOT_COMPUTED, write_report
+from planner.report import progress_display
+from planner.staticmaps import write_static_maps
+
+from .test_webmap import HOSTILE, full_layers
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(page: str) -> _Text:
+    parser = _Text()
+    parser.feed(page)
+    return parser
+
+
+def _table(result):
+    return progress_display(result.progress, kinds=list(result.quota.kinds))[0]
+
+
+def test_report_with_every_section(demo_result, tmp_path):
+    layers = full_layers(demo_result, synthetic=True)
+    images = write_static_maps(layers, tmp_path, title="如皋市")
+    water = layers.water.drop(columns="geometry")
+    req = pd.DataFrame({"town_name": ["如城街道", "东陈镇"], "new_kits": [3, 2],
+                        "signs": [3, 2], "lifebuoys": [4, 2], "ropes": [3, 2],
+                        "rope_m": [90.0, 60.0], "poles": [3, 2]})
+    page = write_report(tmp_path / "report.html", title="如皋市儿童关爱服务阵地建设任务完成情况",
+                        progress_table=_table(demo_result), run=demo_result.run,
+                        images=images, proposals=layers.proposed_sites, water_top=water,
+                        requisition=req).read_text(encoding="utf-8")
+    parsed = _parse(page)
+    text = "".join(parsed.text)
+    assert parsed.tags.count("img") == len(images) == 3
+    assert "@media print" in page and "@page" in page
+    totals = demo_result.run["quota"]["care_point"]
+    assert f"已建 {totals['built']} / 任务 {totals['required']}" in text
+    # the requisition's total row: 3 + 2 new kits, 4 + 2 lifebuoys, 150 m of rope
+    assert re.search(r"<tr class='total'><td class=t>合计</td><td>5</td><td>5</td><td>6</td>"
+                     r"<td>5</td><td>150</td><td>5</td></tr>", page)
+    assert "东河" in text and "拟新建 4 处" in text
+    # every stage given: only coverage may be "not computed" (when the run has no access)
+    expected_nc = 0 if (demo_result.run.get("access") or {}).get("county_shares") else 1
+    assert text.count(NOT_COMPUTED) == expected_nc
+
+
+def test_report_without_optional_stages_and_hostile_text(demo_result, tmp_path):
+    table = _table(demo_result)
+    table.iloc[0, 1] = HOSTILE[0]
+    run = dict(demo_result.run, access=None, water=None,
+               findings=[HOSTILE[1]], workspace=HOSTILE[1])
+    page = write_report(tmp_path / "r.html", title=HOSTILE[0], progress_table=table, run=run
+                        ).read_text(encoding="utf-8")
+    for raw in HOSTILE:
+        assert raw not in page
+    parsed = _parse(page)
+    assert "script" not in parsed.tags[parsed.tags.index("body"):]
+    assert "img" not in parsed.tags
+    text = "".join(parsed.text)
+    assert HOSTILE[0] in text and HOSTILE[1] in text  # shown as text
+    # coverage, proposals, water, requisition and maps: not computed
+    assert text.count(NOT_COMPUTED) == 5

@@ -1,0 +1,70 @@
+"""Static PNG maps: files written, Chinese glyphs drawn with the planner's CJK font."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont
+
+from planner._errors import ConfigError
+from planner._fonts import cjk_font_path, cjk_rc
+from planner.staticmaps import FILES, write_static_maps
+
+from .test_webmap import full_layers
+
+
+def _glyph(text: str) -> np.ndarray:
+    fig = Figure(figsize=(0.6, 0.6), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    fig.text(0.5, 0.5, text, fontsize=28, ha="center", va="center")
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., 0].copy()
+
+
+def test_cjk_font_is_found_and_used():
+    path = cjk_font_path()
+    assert path.is_file() and path.suffix.lower() in (".otf", ".ttf", ".ttc")
+    with mpl.rc_context(cjk_rc()):
+        assert findfont(FontProperties()) == str(path)
+        # distinct characters give distinct glyphs (a missing glyph is one and the same box,
+        # and would also raise matplotlib's missing-glyph warning as an error here)
+        a, b, c = _glyph("如"), _glyph("皋"), _glyph("镇")
+    assert (a < 128).sum() > 20
+    assert not np.array_equal(a, b) and not np.array_equal(b, c)
+
+
+def test_font_override_must_exist(monkeypatch, tmp_path):
+    monkeypatch.setenv("PLANNER_CJK_FONT", str(tmp_path / "missing.otf"))
+    with pytest.raises(ConfigError, match="PLANNER_CJK_FONT"):
+        cjk_font_path()
+
+
+def test_static_maps(demo_result, tmp_path):
+    layers = full_layers(demo_result, synthetic=True)
+    paths = write_static_maps(layers, tmp_path, title="如皋市")
+    assert [p.name for p in paths] == [FILES["quota"], FILES["coverage"], FILES["water"]]
+    for p in paths:
+        data = p.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 40_000
+    layers.water = None
+    again = write_static_maps(layers, tmp_path / "no_water", title="如皋市")
+    assert [p.name for p in again] == [FILES["quota"], FILES["coverage"]]
+
+
+def test_static_maps_draw_the_data(demo_result, tmp_path):
+    """The quota map is coloured by completion: a map where every town is done is green."""
+    layers = full_layers(demo_result, synthetic=True)
+    done = layers.towns.copy()
+    for col in [c for c in done.columns if c.startswith("pct_")]:
+        done[col] = 100.0
+    layers.towns = done
+    path = write_static_maps(layers, tmp_path, title="如皋市")[0]
+    from matplotlib.image import imread
+
+    rgb = (imread(path)[..., :3] * 255).round().astype(int)
+    green = np.all(np.abs(rgb - [0x1A, 0x98, 0x50]) <= 2, axis=-1).mean()
+    red = np.all(np.abs(rgb - [0xF4, 0x6D, 0x43]) <= 2, axis=-1).mean()
+    assert green > 0.15 and red < 0.001
