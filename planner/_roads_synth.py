@@ -3,11 +3,12 @@
 The network imitates a plain county in central Jiangsu (如皋): county roads
 (``primary`` along a spanning tree of the town centres, ``secondary`` on the other
 short links), town roads (``tertiary``) joining each town centre to its villages,
-and inside every village a jittered grid of lanes (``unclassified``,
-``residential``, ``track``, ``footway``) tied to the village centre and to the
-neighbouring villages. Canals are crossed only at bridges: county and town roads
-always bridge them, lanes keep a crossing only every ``bridge_spacing_m`` along a
-canal and wherever a crossing is the sole link between two parts of the network.
+and a jittered grid of lanes (``unclassified``, ``residential``, ``track``,
+``footway``) over the villages, running on across village borders and tied to every
+village and town centre. Roads cross at grade: wherever two road segments cross,
+both get a shared junction node. Canals are crossed only at bridges: county and town
+roads always bridge them, lanes keep a crossing only every ``bridge_spacing_m`` along
+a canal and wherever a crossing is the sole link between two parts of the network.
 The result is one connected network (checked with
 :func:`scipy.sparse.csgraph.connected_components`), written deterministically:
 nodes and ways in id order, fixed coordinate precision, so a seed gives a
@@ -41,6 +42,7 @@ class _Net:
         self.xy: list[np.ndarray] = []
         self.n = 0
         self.chains: list[tuple[np.ndarray, str]] = []
+        self.fixed: set[int] = set()  # chains never dropped at random (centre links)
 
     def add_nodes(self, xy: np.ndarray) -> np.ndarray:
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
@@ -80,41 +82,59 @@ def _mst_pairs(xy: np.ndarray) -> np.ndarray:
     return np.column_stack([t.row, t.col]).astype(np.int64)
 
 
-def _village_grid(net: _Net, poly, centre_id: int, spacing: float, rng) -> np.ndarray:
-    """Jittered lane grid inside one village polygon; returns the grid's node ids."""
-    x0, y0, x1, y1 = poly.bounds
-    gx = np.arange(x0 + spacing / 2, x1, spacing)
-    gy = np.arange(y0 + spacing / 2, y1, spacing)
-    X, Y = np.meshgrid(gx, gy)
+def _lane_grid(net: _Net, polys: np.ndarray, centre_ids: np.ndarray, spacing: float,
+               rng) -> np.ndarray:
+    """Jittered lane grid over all villages; returns the lane node ids.
+
+    Each grid node belongs to the village containing it. Lanes follow the grid rows
+    and columns, one chain (one lane type) per village stretch of a row, and the last
+    link of a stretch runs on to the first node of the next village, so lanes meet
+    across village borders as they do in the plain. Each village centre is tied to
+    the nearest lane node of its village (of any village, if its own has none).
+    """
+    if len(polys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    x0, y0, x1, y1 = shapely.total_bounds(polys)
+    X, Y = np.meshgrid(np.arange(x0 + spacing / 2, x1, spacing),
+                       np.arange(y0 + spacing / 2, y1, spacing))
     X = X + rng.uniform(-0.25, 0.25, X.shape) * spacing
     Y = Y + rng.uniform(-0.25, 0.25, Y.shape) * spacing
-    inside = shapely.contains_xy(poly, X, Y)
+    pt, poly = shapely.STRtree(polys).query(shapely.points(X.ravel(), Y.ravel()),
+                                            predicate="within")
+    order = np.lexsort((poly, pt))
+    first = np.r_[True, pt[order][1:] != pt[order][:-1]]
+    vil = np.full(X.size, -1, dtype=np.int64)
+    vil[pt[order][first]] = poly[order][first]
+    vil = vil.reshape(X.shape)
     ids = np.full(X.shape, -1, dtype=np.int64)
-    ids[inside] = net.add_nodes(np.column_stack([X[inside], Y[inside]]))
-    for lines in (ids, ids.T):
-        for row in lines:
-            _add_runs(net, row, rng)
-    kept = ids[ids >= 0]
-    if kept.size:
-        xy = np.concatenate(net.xy)
-        net.xy = [xy]
-        near = kept[int(np.argmin(np.hypot(*(xy[kept] - xy[centre_id]).T)))]
-        net.chains.append((np.array([centre_id, near]), "unclassified"))
-    return kept
+    ids[vil >= 0] = net.add_nodes(np.column_stack([X[vil >= 0], Y[vil >= 0]]))
+    for lines, owner in ((ids, vil), (ids.T, vil.T)):
+        for row, own in zip(lines, owner, strict=True):
+            _add_runs(net, row, own, rng)
+    xy = np.concatenate(net.xy)
+    net.xy = [xy]
+    lanes = ids[ids >= 0]
+    for k, centre in enumerate(centre_ids.tolist()):
+        own = ids[vil == k]
+        cand = own if own.size else lanes  # a village too small for a grid node
+        if cand.size == 0:
+            continue
+        dist = np.hypot(*(xy[cand] - xy[centre]).T)
+        if own.size or dist.min() <= 3.0 * spacing:
+            net.fixed.add(len(net.chains))
+            net.chains.append((np.array([centre, cand[int(np.argmin(dist))]]), "unclassified"))
+    return lanes
 
 
-def _add_runs(net: _Net, row: np.ndarray, rng) -> None:
-    """Lane chains along consecutive grid nodes of one grid row."""
-    ok = row >= 0
-    link = ok[:-1] & ok[1:]
-    start = 0
-    for i in range(row.size - 1):
-        if not link[i]:
-            if i > start:
-                net.chains.append((row[start:i + 1], str(rng.choice(_LANES, p=_LANE_P))))
-            start = i + 1
-    if row.size - 1 > start:
-        net.chains.append((row[start:], str(rng.choice(_LANES, p=_LANE_P))))
+def _add_runs(net: _Net, row: np.ndarray, own: np.ndarray, rng) -> None:
+    """Lane chains along consecutive grid nodes of one grid row, split by village."""
+    seg = np.flatnonzero((row[:-1] >= 0) & (row[1:] >= 0))
+    if seg.size == 0:
+        return
+    lab = own[seg]
+    new = np.flatnonzero((np.diff(seg) != 1) | (np.diff(lab) != 0)) + 1
+    for run in np.split(seg, new):
+        net.chains.append((row[run[0]:run[-1] + 2], str(rng.choice(_LANES, p=_LANE_P))))
 
 
 def _segments(net: _Net):
@@ -125,19 +145,22 @@ def _segments(net: _Net):
     return xy, u, v, chain
 
 
-def _prune(xy, u, v, chain, main, canals, inside, spacing, rng) -> tuple[np.ndarray, ...]:
+def _prune(xy, u, v, chain, parent, main, fixed, canals, inside, spacing,
+           rng) -> tuple[np.ndarray, ...]:
     """Choose bridges and removed segments; return (bridge, removed, crossing) masks.
 
-    Lanes lose ~12 % of their grid links and every canal crossing not chosen as a
-    bridge; segments leaving the county are dropped. Removed links that are the
-    only way to join two parts of the network are put back (Kruskal order: plain
-    links first, then crossings, which become bridges); finally only the largest
-    connected part is kept.
+    Lanes lose ~12 % of their grid links (a link split at road crossings is dropped
+    whole: ``parent`` maps each segment to its link) and every canal crossing not
+    chosen as a bridge; segments leaving the county are dropped. Removed links that
+    are the only way to join two parts of the network are put back (Kruskal order:
+    plain links first, then crossings, which become bridges); finally only the
+    largest connected part is kept.
     """
     n_seg = u.size
     bridge = np.zeros(n_seg, dtype=bool)
     crossing = np.zeros(n_seg, dtype=bool)
-    removed = ~main[chain] & (rng.random(n_seg) < 0.12)
+    drop = rng.random(int(parent.max()) + 1 if n_seg else 0) < 0.12
+    removed = ~main[chain] & ~fixed[chain] & drop[parent]
     if canals is not None and len(canals):
         segs = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
         canal_geoms = np.asarray(canals, dtype=object)
@@ -259,18 +282,18 @@ def write_synthetic_osm(
         pts = np.concatenate(net.xy)[members]
         for a, b in _mst_pairs(pts).tolist():
             net.road(members[a], members[b], "tertiary", rng, step=200.0, wiggle=0.06)
-    # village lane grids and links between neighbouring villages
+    # lane grid over the villages, tied to the village and town centres; then a
+    # junction node wherever two roads cross (canals keep their bridges, see _prune)
     polys = villages.geometry.to_crs(crs).to_numpy()
-    grid_owner = []
-    for i, poly in enumerate(polys):
-        g = _village_grid(net, poly, int(vil_ids[i]), lane_spacing_m, rng)
-        grid_owner.append(np.column_stack([g, np.full(g.size, i)]))
-    owner = np.concatenate(grid_owner) if grid_owner else np.zeros((0, 2), dtype=np.int64)
-    _link_neighbours(net, owner, lane_spacing_m)
+    lanes = _lane_grid(net, polys, vil_ids, lane_spacing_m, rng)
+    _link_towns(net, town_ids, lanes, lane_spacing_m)
+    n_plain = net.n
+    parent = _node_crossings(net)
 
     xy, u, v, chain = _segments(net)
     highway = np.array([h for _, h in net.chains])
     main = np.isin(highway, list(_MAIN))  # per chain
+    fixed = np.isin(np.arange(len(net.chains)), sorted(net.fixed))
     canal_m = None
     if canals is not None:
         canal_m = gpd.GeoSeries(canals, crs="EPSG:4326").to_crs(crs).to_numpy()
@@ -279,32 +302,87 @@ def write_synthetic_osm(
     )
     inside = shapely.contains_xy(county, lonlat[:, 0], lonlat[:, 1])
     bridge, removed, crossing = _prune(
-        xy, u, v, chain, main, canal_m, inside, bridge_spacing_m, rng
+        xy, u, v, chain, parent, main, fixed, canal_m, inside, bridge_spacing_m, rng
     )
+    n_removed = int((crossing & removed).sum())
+    u, v, chain, bridge, removed = _unsplit(u, v, chain, bridge, removed, n_plain)
     stats = _write(Path(path), lonlat, u, v, chain, highway, bridge, removed, xy)
-    stats["removed_crossings"] = int((crossing & removed).sum())
+    stats["removed_crossings"] = n_removed
     return stats
 
 
-def _link_neighbours(net: _Net, owner: np.ndarray, spacing: float) -> None:
-    """Shortest grid-to-grid link for each pair of neighbouring villages (a track)."""
-    if len(owner) < 2:
+def _link_towns(net: _Net, town_ids: np.ndarray, grid: np.ndarray, spacing: float) -> None:
+    """Tie each town centre (an end of its town roads) to the nearest lane node."""
+    if grid.size == 0:
         return
     xy = np.concatenate(net.xy)
     net.xy = [xy]
-    pairs = cKDTree(xy[owner[:, 0]]).query_pairs(1.6 * spacing, output_type="ndarray")
-    if pairs.size == 0:
-        return
-    va, vb = owner[pairs[:, 0], 1], owner[pairs[:, 1], 1]
-    cross = va != vb
-    pairs, va, vb = pairs[cross], va[cross], vb[cross]
-    d = np.hypot(*(xy[owner[pairs[:, 0], 0]] - xy[owner[pairs[:, 1], 0]]).T)
-    key = np.minimum(va, vb) * (owner[:, 1].max() + 1) + np.maximum(va, vb)
-    order = np.lexsort((d, key))
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = key[order][1:] != key[order][:-1]
-    for p in order[first]:
-        net.chains.append((owner[pairs[p], 0], "track"))
+    d, k = cKDTree(xy[grid]).query(xy[town_ids])
+    for t, dist, near in zip(town_ids.tolist(), d.tolist(), grid[k].tolist(), strict=True):
+        if dist <= 3.0 * spacing:
+            net.fixed.add(len(net.chains))
+            net.chains.append((np.array([t, near]), "unclassified"))
+
+
+def _node_crossings(net: _Net) -> np.ndarray:
+    """Give every pair of properly crossing road segments a shared junction node.
+
+    Roads in the plain cross at grade, so each crossing point becomes a new node
+    inserted into both chains (ordered along the segment when a segment has several
+    crossings). Canals are not roads and keep their bridge-only rule. Returns, for
+    each segment of the split chains (in :func:`_segments` order), the index of the
+    original segment it is part of.
+    """
+    xy, u, v, chain = _segments(net)
+    segs = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
+    i, j = shapely.STRtree(segs).query(segs)  # bounding boxes overlap
+    keep = (i < j) & (u[i] != u[j]) & (u[i] != v[j]) & (v[i] != u[j]) & (v[i] != v[j])
+    i, j = i[keep], j[keep]
+    order = np.lexsort((j, i))
+    i, j = i[order], j[order]
+
+    def side(p, q, x):  # sign of the turn p -> q -> x
+        return (q[:, 0] - p[:, 0]) * (x[:, 1] - p[:, 1]) - (q[:, 1] - p[:, 1]) * (x[:, 0] - p[:, 0])
+
+    a, b, c, d = xy[u[i]], xy[v[i]], xy[u[j]], xy[v[j]]
+    # proper crossing: the ends of each segment lie strictly on both sides of the other
+    cross = (side(a, b, c) * side(a, b, d) < 0) & (side(c, d, a) * side(c, d, b) < 0)
+    i, j, a, c = i[cross], j[cross], a[cross], c[cross]
+    r, s = b[cross] - a, d[cross] - c
+    ca = c - a
+    den = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
+    t = np.clip((ca[:, 0] * s[:, 1] - ca[:, 1] * s[:, 0]) / den, 0.0, 1.0)
+    w = np.clip((ca[:, 0] * r[:, 1] - ca[:, 1] * r[:, 0]) / den, 0.0, 1.0)
+    new = net.add_nodes(a + t[:, None] * r) if i.size else np.zeros(0, dtype=np.int64)
+    # every segment contributes its start node (key -1), crossings their node (key t)
+    seg = np.r_[np.arange(u.size), i, j]
+    key = np.r_[np.full(u.size, -1.0), t, w]
+    node = np.r_[u, new, new]
+    order = np.lexsort((key, seg))
+    seg, node = seg[order], node[order]
+    bounds = np.r_[0, np.cumsum([len(ch) - 1 for ch, _ in net.chains])]
+    starts = np.searchsorted(seg, bounds)
+    net.chains = [(np.r_[node[starts[k]:starts[k + 1]], ch[-1]], hw)
+                  for k, (ch, hw) in enumerate(net.chains)]
+    return seg
+
+
+def _unsplit(u, v, chain, bridge, removed, n_plain) -> tuple[np.ndarray, ...]:
+    """Drop junction nodes (ids >= ``n_plain``) left on one road when the other was pruned.
+
+    Such a node lies on the straight segment it split, so joining the two halves back
+    changes no geometry or length; it only keeps the file small.
+    """
+    if u.size == 0:
+        return u, v, chain, bridge, removed
+    keep = ~removed
+    deg = np.bincount(np.r_[u[keep], v[keep]], minlength=int(max(u.max(), v.max())) + 1)
+    join = np.zeros(u.size, dtype=bool)  # segment k is merged into segment k - 1
+    join[1:] = ((u[1:] >= n_plain) & (deg[u[1:]] == 2) & (chain[1:] == chain[:-1])
+                & keep[1:] & keep[:-1] & (bridge[1:] == bridge[:-1]))
+    head = np.flatnonzero(~join)
+    last = np.r_[head[1:] - 1, u.size - 1]
+    return u[head], v[last], chain[head], bridge[head], removed[head]
 
 
 def _write(path: Path, lonlat, u, v, chain, highway, bridge, removed, xy) -> dict:

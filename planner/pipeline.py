@@ -318,6 +318,7 @@ def _write(result: RunResult, out: Path, *, kinds: list[str]) -> None:
     if result.access is not None:
         sheets["可达性"] = _coverage_sheet(result.access.coverage)
     if result.proposals is not None:
+        sheets["建成后进度"] = _after_sheet(result.progress, kinds=kinds)
         path = out / "proposed_sites.geojson"
         path.write_text(result.proposals.to_json(drop_id=True, ensure_ascii=False),
                         encoding="utf-8")
@@ -382,6 +383,23 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
         frame.to_file(path, layer=name, driver="GPKG")
 
 
+def _after_sheet(progress: pd.DataFrame, *, kinds: list[str]) -> pd.DataFrame:
+    """Quota progress as it would be with every proposal built (sheet 建成后进度)."""
+    from .report import SHORT_LABELS
+
+    cols = {"镇（区、街道）": progress["town_name"]}
+    for kind in kinds:
+        if f"proposed_{kind}" not in progress.columns:
+            continue
+        label = SHORT_LABELS.get(kind, kind)
+        cols[f"{label}任务数"] = progress[f"required_{kind}"]
+        cols[f"{label}已建"] = progress[f"built_{kind}"]
+        cols[f"{label}拟新建/升级"] = progress[f"proposed_{kind}"]
+        cols[f"{label}建成后缺口"] = progress[f"missing_after_{kind}"]
+        cols[f"{label}建成后完成率%"] = progress[f"pct_after_{kind}"]
+    return pd.DataFrame(cols)
+
+
 def _coverage_sheet(coverage: pd.DataFrame) -> pd.DataFrame:
     """The "可达性" sheet: share of children within each kind's threshold, per town."""
     from .glossary import kind_label
@@ -419,6 +437,20 @@ def _summary(result: RunResult, *, kinds: list[str], echo: Callable[[str], None]
     for kind, shares in (access.get("county_shares") or {}).items():
         parts = ", ".join(f"{g} {100 * v:.1f}%" for g, v in shares.items() if v is not None)
         echo(f"  {kind}: {parts}")
+    props = run.get("proposals") or {}
+    if props.get("sites"):
+        parts = [f"{k} {v.get('proposed', 0)} new" + (f" + {v['upgrades']} upgrades"
+                                                      if v.get("upgrades") else "")
+                 for k, v in props["by_kind"].items() if "status" in v]
+        echo(f"proposed sites: {props['sites']} ({'; '.join(parts)}) -> proposed_sites.geojson")
+    water = run.get("water")
+    if water:
+        tiers = water["risky_waters_by_tier"]
+        echo(f"water: {water['water_bodies']} bodies, tier A/B/C {tiers.get('A', 0)}/"
+             f"{tiers.get('B', 0)}/{tiers.get('C', 0)}; uncovered risky bank "
+             f"{water['uncovered_risky_bank_m_before'] / 1000:.0f} km -> "
+             f"{water['uncovered_risky_bank_m_after'] / 1000:.0f} km with "
+             f"{water['proposed_kits']} new kits")
     read = sum(i["read"] for i in run["inputs"])
     echo(f"records read {read}, rejected {run['rejected']} (rejected.csv), "
          f"repaired {run['repaired']} (repairs.csv); findings: {len(run['findings'])}")

@@ -12,6 +12,8 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 from planner import _roads_synth as rs
 from planner import osm
@@ -201,6 +203,71 @@ def test_synthetic_network_is_deterministic_readable_and_connected(tmp_path, sma
     hits = shapely.intersects(layers.roads.geometry.to_numpy(), canal_union)
     assert hits.any() and (layers.roads.bridge[hits] == "yes").all()
     assert stats["removed_crossings"] > 0
+
+
+@pytest.fixture(scope="module")
+def small_network(tmp_path_factory, small_county):
+    county, towns, villages, canals = small_county
+    out = tmp_path_factory.mktemp("synth") / "roads.osm"
+    stats = rs.write_synthetic_osm(out, county=county, villages=villages, towns=towns, crs=CRS,
+                                   canals=canals, seed=3)
+    return stats, osm.read_osm_xml(out)
+
+
+def test_synthetic_roads_meet_where_they_cross(small_network, small_county):
+    canals = small_county[3]
+    stats, layers = small_network
+    r = layers.roads
+    assert {"primary", "tertiary", "unclassified"} <= set(r.highway)
+    geoms = r.geometry.to_numpy()
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="crosses")
+    i, j = i[i < j], j[i < j]
+    u, v = r.u.to_numpy(), r.v.to_numpy()
+    shared = (u[i] == u[j]) | (u[i] == v[j]) | (v[i] == u[j]) | (v[i] == v[j])
+    on_canal = (r.bridge.to_numpy() == "yes") & shapely.intersects(
+        geoms, shapely.union_all(canals.to_numpy()))
+    bad = ~shared & ~on_canal[i] & ~on_canal[j]
+    assert not bad.any(), r.iloc[np.r_[i[bad], j[bad]]][["u", "v", "highway"]]
+    # the junctions are real: main roads share nodes with the lanes they cross
+    main = r.highway.isin(["primary", "secondary", "tertiary"]).to_numpy()
+    lane_nodes = set(u[~main]) | set(v[~main])
+    main_nodes = set(u[main]) | set(v[main])
+    assert len(lane_nodes & main_nodes) > stats["bridges"]
+
+
+def test_synthetic_roads_have_short_local_detours(small_network, small_county):
+    _, layers = small_network
+    g, _ = osm.road_graph(layers, crs=CRS)
+    xy = g.node_xy
+    pairs = cKDTree(xy).query_pairs(600.0, output_type="ndarray")
+    straight = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
+    pairs, straight = pairs[straight >= 200.0], straight[straight >= 200.0]
+    src, pos = np.unique(pairs[:, 0], return_inverse=True)
+    dist = csgraph.dijkstra(g.walk, directed=False, indices=src)
+    ratio = dist[pos, pairs[:, 1]] / straight
+    assert pairs.shape[0] > 1000 and np.isfinite(ratio).all()
+    assert np.median(ratio) < 1.6
+    # pairs on opposite banks of a canal wait for a bridge (every ~2.5 km on lanes)
+    canals = shapely.union_all(small_county[3].to_crs(CRS).to_numpy())
+    over = shapely.intersects(
+        shapely.linestrings(np.stack([xy[pairs[:, 0]], xy[pairs[:, 1]]], axis=1)), canals)
+    assert (ratio[~over] > 3.0).mean() < 0.05
+    assert (ratio > 3.0).mean() < 0.1 and (ratio > 10.0).mean() < 0.02
+
+
+def test_synthetic_centres_are_joined_to_lanes(small_network, small_county):
+    _, layers = small_network
+    _, towns, villages, _ = small_county
+    r = layers.roads
+    to_m = pyproj.Transformer.from_crs(4326, CRS, always_xy=True)
+    xy = np.column_stack(to_m.transform(layers.nodes.lon.to_numpy(), layers.nodes.lat.to_numpy()))
+    for gdf in (villages, towns):
+        p = gdf.geometry.to_crs(CRS).representative_point()
+        d, k = cKDTree(xy).query(np.column_stack([p.x, p.y]))
+        assert (d < 0.5).all()
+        centre = layers.nodes.index.to_numpy()[k]
+        lane = r[~r.highway.isin(["primary", "secondary", "tertiary"])]
+        assert np.isin(centre, np.r_[lane.u, lane.v]).all()
 
 
 def test_synthetic_network_needs_metric_crs(small_county, tmp_path):
