@@ -4,7 +4,7 @@ Chinese labels, a totals row, frozen header and readable widths (openpyxl)."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -26,7 +26,7 @@ def text_width(value: object) -> int:
 def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
                 groups: Sequence[tuple[str, int]] | None = None,
                 percent_cols: Sequence[str] = (), total_label: str | None = None,
-                total_skip: Sequence[str] = ()) -> None:
+                header: Callable[[str], str] = str) -> None:
     """Write ``frame`` to ``ws`` with a title row, optional grouped header and totals.
 
     Parameters
@@ -39,9 +39,10 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
     percent_cols : sequence of str
         Columns holding percentages 0-100, shown with one decimal and a % sign.
     total_label : str, optional
-        If given, a totals row is appended: sums of numeric columns; percent columns are
-        recomputed by the caller and passed in as the last row instead (see
-        :func:`planner.report.progress_sheet`).
+        If given, the last row of ``frame`` is the caller's totals row and is shown in bold
+        (see :func:`planner.report.progress_display`).
+    header : callable
+        Display label of a column name (e.g. the part after ``|`` of ``group|sub``).
     """
     ncol = len(frame.columns)
     ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
@@ -69,7 +70,7 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
     for c, name in enumerate(frame.columns, start=1):
         if spans.get(c) == 1:
             continue
-        cell = ws.cell(row=head, column=c, value=str(name))
+        cell = ws.cell(row=head, column=c, value=header(str(name)))
         cell.font, cell.fill, cell.border, cell.alignment = Font(bold=True), _HEAD_FILL, _BOX, \
             _CENTER
     first = head + 1
@@ -91,7 +92,7 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
             cell.font, cell.fill = Font(bold=True), _TOTAL_FILL
     ws.freeze_panes = ws.cell(row=head + 1, column=3 if ncol > 2 else 1)
     for c, name in enumerate(frame.columns, start=1):
-        values = [name, *frame.iloc[:, c - 1].astype(str).head(200)]
+        values = [header(str(name)), *frame.iloc[:, c - 1].astype(str).head(200)]
         width = min(max(text_width(v) for v in values) + 2, 48)
         ws.column_dimensions[get_column_letter(c)].width = max(width, 6)
 

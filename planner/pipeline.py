@@ -111,16 +111,20 @@ def stage_configs(config: Config) -> StageConfigs:
         water_year=year, water_as_of=as_of)
 
 
-def validate(config: Config) -> tuple[Workspace, QuotaTable | None]:
-    """Load, validate and locate: everything ``planner check`` does."""
-    ws = load_workspace(config)
+def locate(ws: Workspace, config: Config) -> QuotaTable | None:
+    """Locate the facilities in ``ws`` (in place) and read and match the quota table."""
     ws.facilities = locate_facilities(ws.facilities, villages=ws.villages, crs=ws.crs,
                                       tolerance_m=config.locate_tolerance_m,
                                       aliases=config.aliases, ledger=ws.ledger)
-    quota = None
-    if config.quota is not None:
-        quota = read_quota(config.quota, ws.towns, aliases=config.aliases, ledger=ws.ledger)
-    return ws, quota
+    if config.quota is None:
+        return None
+    return read_quota(config.quota, ws.towns, aliases=config.aliases, ledger=ws.ledger)
+
+
+def validate(config: Config) -> tuple[Workspace, QuotaTable | None]:
+    """Load, validate and locate: everything ``planner check`` does."""
+    ws = load_workspace(config)
+    return ws, locate(ws, config)
 
 
 def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
@@ -148,13 +152,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     with stages("load + validate"):
         ws = load_workspace(config)
     with stages("locate"):
-        ws.facilities = locate_facilities(ws.facilities, villages=ws.villages, crs=ws.crs,
-                                          tolerance_m=config.locate_tolerance_m,
-                                          aliases=config.aliases, ledger=ws.ledger)
-        quota = None
-        if config.quota is not None:
-            quota = read_quota(config.quota, ws.towns, aliases=config.aliases,
-                               ledger=ws.ledger)
+        quota = locate(ws, config)
     with stages("measure"):
         progress = quota_progress(ws.towns, villages=ws.villages, facilities=ws.facilities,
                                   quota=quota)

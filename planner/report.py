@@ -33,7 +33,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def progress_display(progress: pd.DataFrame, *, kinds: list[str]) -> tuple[pd.DataFrame, list]:
-    """The annex-style table with Chinese headers, a totals row and header groups."""
+    """The annex-style table with a totals row and header groups.
+
+    Columns are keyed ``"group|sub"`` (e.g. ``村（居）儿童关爱站点（个）|已建``) so that the
+    repeated sub-labels stay unique; the sheet shows the part after ``|``.
+    """
     cols: dict[str, pd.Series] = {
         "序号": pd.Series(np.arange(1, len(progress) + 1), dtype=object),
         "镇（区、街道）": _town_labels(progress),
@@ -42,15 +46,14 @@ def progress_display(progress: pd.DataFrame, *, kinds: list[str]) -> tuple[pd.Da
     for kind in kinds:
         label = QUOTA_LABELS.get(kind, KINDS[kind][0])
         for sub, key in zip(_SUB, ("required", "built", "missing", "pct"), strict=True):
-            cols[f"{label}{sub}"] = progress[f"{key}_{kind}"]
+            cols[f"{label}|{sub}"] = progress[f"{key}_{kind}"]
         groups.append((label, 4))
-    cols["村（居）数"] = progress["villages"]
-    cols["有关爱站点的村（居）"] = progress["villages_with_care_point"]
-    cols["村（居）覆盖率"] = (100.0 * progress["villages_with_care_point"]
-                        / progress["villages"].where(progress["villages"] > 0)).round(1)
+    cols["村（居）全覆盖|村（居）数"] = progress["villages"]
+    cols["村（居）全覆盖|有站点"] = progress["villages_with_care_point"]
+    cols["村（居）全覆盖|覆盖率"] = (100.0 * progress["villages_with_care_point"]
+                              / progress["villages"].where(progress["villages"] > 0)).round(1)
     groups.append(("村（居）全覆盖", 3))
     table = pd.DataFrame(cols)
-    table.columns = _short_columns(table.columns, kinds)
     total = {c: table[c].sum() for c in table.columns[2:]}
     total["序号"], total["镇（区、街道）"] = "合计", ""
     for kind in kinds:
@@ -74,21 +77,6 @@ def _town_labels(progress: pd.DataFrame) -> pd.Series:
     return names.where(quota == names, quota + "（" + names + "）")
 
 
-def _short_columns(columns, kinds) -> list[str]:
-    """Unique internal column keys 'group|sub' so that sub-labels can repeat."""
-    out = []
-    for c in columns:
-        for kind in kinds:
-            label = QUOTA_LABELS.get(kind, KINDS[kind][0])
-            if c.startswith(label):
-                c = f"{label}|{c[len(label):]}"
-        if c in ("村（居）数", "有关爱站点的村（居）", "村（居）覆盖率"):
-            c = "村（居）全覆盖|" + {"村（居）数": "村（居）数", "有关爱站点的村（居）": "有站点",
-                                  "村（居）覆盖率": "覆盖率"}[c]
-        out.append(c)
-    return out
-
-
 def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds: list[str],
                         sheets: dict[str, pd.DataFrame] | None = None,
                         findings: list[str] | None = None) -> None:
@@ -98,13 +86,9 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
     ws.title = "任务进度"
     if kinds:
         table, groups = progress_display(progress, kinds=kinds)
-        display = table.copy()
-        display.columns = [c.split("|")[-1] for c in table.columns]
-        pct_cols = [c for c in display.columns if c in ("完成率", "覆盖率")]
-        write_table(ws, _dedupe_names(display), title=title, groups=groups,
-                    percent_cols=[c for c in _dedupe_names(display).columns
-                                  if c.split("#")[0] in pct_cols], total_label="合计")
-        _strip_markers(ws, row=3)
+        write_table(ws, table, title=title, groups=groups,
+                    percent_cols=[c for c in table.columns if c.endswith(("完成率", "覆盖率"))],
+                    total_label="合计", header=lambda c: c.split("|")[-1])
     else:
         write_table(ws, progress, title=title)
     for name, frame in (sheets or {}).items():
@@ -114,23 +98,6 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
         write_table(notes, pd.DataFrame({"序号": range(1, len(findings) + 1),
                                          "问题 / finding": findings}), title="数据与任务表问题")
     wb.save(path)
-
-
-def _dedupe_names(frame: pd.DataFrame) -> pd.DataFrame:
-    seen: dict[str, int] = {}
-    names = []
-    for c in frame.columns:
-        seen[c] = seen.get(c, 0) + 1
-        names.append(c if seen[c] == 1 else f"{c}#{seen[c]}")
-    out = frame.copy()
-    out.columns = names
-    return out
-
-
-def _strip_markers(ws, *, row: int) -> None:
-    for cell in ws[row]:
-        if isinstance(cell.value, str) and "#" in cell.value:
-            cell.value = cell.value.split("#")[0]
 
 
 def villages_table(villages: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:
