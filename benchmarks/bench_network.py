@@ -20,9 +20,9 @@ import networkx as nx
 import numpy as np
 import pyproj
 
-from planner import _roads_synth as rs
-from planner import osm
-from planner.network import component_mask, nearest_source_distance, snap
+from planner.core.network import component_mask, nearest_source_distance, snap
+from planner.load import osm
+from scripts.synth import roads as rs
 
 CRS = pyproj.CRS("EPSG:32651")
 KINDS = {"care_point": "walk", "care_home": "drive", "protection_station": "drive"}

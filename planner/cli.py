@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._errors import PlannerError
+from planner._errors import PlannerError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            from .pipeline import run
+            from planner.pipeline import run
 
             run(args.workspace, out=args.out, online=args.online)
         else:
@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check(workspace: Path | None) -> int:
-    from .config import load_config
-    from .pipeline import DEMO, stage_configs, validate
+    from planner.pipeline import DEMO, stage_configs, validate
+    from planner.settings import load_config
 
     config = load_config(workspace or DEMO)
     stage_configs(config)

@@ -16,25 +16,26 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .access import AccessConfig, compute_access
-from .config import Config, load_config
-from .locate import disagreements, locate_facilities
-from .place import PlaceConfig
-from .progress import quota_findings, quota_progress, totals
-from .propose import propose_for_quota
-from .quota import QuotaTable, read_quota
-from .report import (
+from planner import datasets
+from planner.locate.quota import QuotaTable, read_quota
+from planner.locate.sites import disagreements, locate_facilities
+from planner.measure.access import AccessConfig, compute_access
+from planner.measure.progress import quota_findings, quota_progress, totals
+from planner.measure.risk import WaterConfig
+from planner.propose.place import PlaceConfig
+from planner.propose.sites import propose_for_quota
+from planner.report.tables import (
     summary_lines,
     villages_table,
     write_csv,
     write_json,
     write_progress_xlsx,
 )
-from .risk import WaterConfig
-from .webmap import MapConfig
-from .workspace import Workspace, load_workspace
+from planner.report.webmap import MapConfig
+from planner.settings import Config, load_config
+from planner.validate.workspace import Workspace, load_workspace
 
-DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+DEMO = datasets.demo()
 
 
 @dataclass
@@ -89,7 +90,7 @@ class StageConfigs:
 
 def stage_configs(config: Config) -> StageConfigs:
     """Validate the stage tables up front so that a bad value stops before any work."""
-    from ._errors import ConfigError
+    from planner._errors import ConfigError
 
     source = str(config.source)
     water = dict(config.sections.get("water", {}))
@@ -240,7 +241,7 @@ def _settlements(ws: Workspace) -> gpd.GeoDataFrame:
 
 
 def _water(ws: Workspace, params: StageConfigs, graph):
-    from .watersafety import water_safety
+    from planner.propose.water import water_safety
 
     return water_safety(ws.extra["water"], kits=ws.extra.get("kits"),
                         settlements=_settlements(ws), schools=ws.extra.get("schools"),
@@ -252,8 +253,8 @@ def _water(ws: Workspace, params: StageConfigs, graph):
 
 def _roads(config: Config, ws: Workspace, *, online: bool):
     """The road network: downloaded when asked, else the workspace's OSM file, else none."""
-    from ._errors import InputFileError
-    from .osm import fetch_osm, read_osm_pbf, read_osm_xml, road_graph
+    from planner._errors import InputFileError
+    from planner.load.osm import fetch_osm, read_osm_pbf, read_osm_xml, road_graph
 
     if online:
         try:
@@ -278,7 +279,7 @@ def _roads(config: Config, ws: Workspace, *, online: bool):
 
 def _cost_for(graph, params: StageConfigs):
     """kind -> network cost function, in the kind's travel mode (see [access])."""
-    from .propose import network_cost
+    from planner.propose.sites import network_cost
 
     def for_kind(kind: str):
         rule = params.access.rules[kind]
@@ -340,10 +341,10 @@ def _write(result: RunResult, out: Path, *, kinds: list[str]) -> None:
 
 def _write_maps(result: RunResult, out: Path, *, kinds: list[str], config) -> None:
     """map.html (offline folium), the PNG maps and report.html."""
-    from .htmlreport import write_report
-    from .report import progress_display
-    from .staticmaps import write_static_maps
-    from .webmap import layers_from_result, write_map
+    from planner.report.htmlreport import write_report
+    from planner.report.staticmaps import write_static_maps
+    from planner.report.tables import progress_display
+    from planner.report.webmap import layers_from_result, write_map
 
     name = result.workspace.config.name
     layers = layers_from_result(result)
@@ -383,7 +384,7 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
 
 def _after_sheet(progress: pd.DataFrame, *, kinds: list[str]) -> pd.DataFrame:
     """Quota progress as it would be with every proposal built (sheet 建成后进度)."""
-    from .report import SHORT_LABELS
+    from planner.report.tables import SHORT_LABELS
 
     cols = {"镇（区、街道）": progress["town_name"]}
     for kind in kinds:
@@ -400,7 +401,7 @@ def _after_sheet(progress: pd.DataFrame, *, kinds: list[str]) -> pd.DataFrame:
 
 def _coverage_sheet(coverage: pd.DataFrame) -> pd.DataFrame:
     """The "可达性" sheet: share of children within each kind's threshold, per town."""
-    from .glossary import kind_label
+    from planner.glossary import kind_label
 
     out = coverage.copy()
     out.insert(0, "类型", out["kind"].map(kind_label))
@@ -409,7 +410,7 @@ def _coverage_sheet(coverage: pd.DataFrame) -> pd.DataFrame:
 
 def _proposal_sheet(sites: gpd.GeoDataFrame) -> pd.DataFrame:
     """The "建议选址" sheet: proposals with Chinese headers and coordinates."""
-    from .glossary import kind_label
+    from planner.glossary import kind_label
 
     return pd.DataFrame({
         "类型": sites["kind"].map(kind_label), "镇（街道）": sites["town_name"],

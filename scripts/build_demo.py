@@ -13,7 +13,7 @@ import json
 import time
 from pathlib import Path
 
-from planner.demo import REFERENCE, build_workspace
+from scripts.synth.demo import REFERENCE, build_workspace
 
 RUGAO_ALIASES = {"城北街道": "如皋市经济开发区", "城南街道": "如皋高新技术产业开发区"}
 
@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--no-extras", action="store_true", help="no roads/water layers")
     args = parser.parse_args()
     rugao = args.county == "320682"
-    out = args.out or Path(__file__).resolve().parent.parent / "data" / "demo"
+    out = args.out or Path(__file__).resolve().parent.parent / "data"
     quota = None if args.no_quota or not rugao else REFERENCE / "rugao_2021_allocation.csv"
     start = time.perf_counter()
     stats = build_workspace(out, county_code=args.county, quota_csv=quota,

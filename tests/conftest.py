@@ -9,7 +9,7 @@ import pytest
 
 DATA = Path(__file__).resolve().parent / "data"
 MINI = DATA / "mini"
-DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+DEMO = Path(__file__).resolve().parent.parent / "data"
 
 
 @pytest.fixture

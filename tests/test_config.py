@@ -3,7 +3,7 @@
 import pytest
 
 from planner._errors import ConfigError, DatumError
-from planner.config import load_config
+from planner.settings import load_config
 
 from .conftest import MINI
 

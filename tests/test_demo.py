@@ -4,8 +4,8 @@ import filecmp
 
 import pytest
 
-from planner.demo import build_workspace
 from planner.pipeline import run
+from scripts.synth.demo import build_workspace
 
 
 @pytest.mark.slow
@@ -13,8 +13,9 @@ def test_same_seed_same_files(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for out in (a, b):
         build_workspace(out, county_code="320681", seed=7, extras=False)
-    for name in ["towns.geojson", "county.geojson", "facilities_2021.csv", "planner.toml",
-                 "villages.dbf", "villages.shp"]:
+    for name in ["boundaries/towns.geojson", "boundaries/county.geojson",
+                 "facilities/facilities_2021.csv", "planner.toml",
+                 "boundaries/villages.dbf", "boundaries/villages.shp"]:
         assert filecmp.cmp(a / name, b / name, shallow=False), name
 
 

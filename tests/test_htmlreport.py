@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-from planner.htmlreport import NOT_COMPUTED, write_report
-from planner.report import progress_display
-from planner.staticmaps import write_static_maps
+from planner.report.htmlreport import NOT_COMPUTED, write_report
+from planner.report.staticmaps import write_static_maps
+from planner.report.tables import progress_display
 
 from .test_webmap import HOSTILE, full_layers
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.kits import Pieces, greedy_lines, place, requisition, residual
+from planner.core.kits import Pieces, greedy_lines, place, requisition, residual
 
 
 def _dist(p: np.ndarray, k: np.ndarray, length: float, closed: bool) -> np.ndarray:

@@ -6,8 +6,8 @@ import pytest
 import shapely
 
 from planner._errors import InputFileError
-from planner.config import LayerSpec
-from planner.load import detect_encoding, read_layer, read_table, require_columns
+from planner.load.files import detect_encoding, read_layer, read_table, require_columns
+from planner.settings import LayerSpec
 
 from .conftest import MINI
 

@@ -7,7 +7,7 @@ import shapely
 from pyproj import CRS
 
 from planner._errors import CRSError
-from planner.locate import locate_points, town_matches
+from planner.locate.sites import locate_points, town_matches
 
 UTM = CRS.from_epsg(32651)
 VILLAGES = gpd.GeoDataFrame({

@@ -8,7 +8,7 @@ import pytest
 from scipy.spatial import cKDTree
 
 from planner._errors import ModelError
-from planner.network import (
+from planner.core.network import (
     build_graph,
     component_mask,
     distances_within,

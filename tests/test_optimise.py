@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from planner._errors import ModelError
-from planner.optimise import (
+from planner.core.optimise import (
     county_budget,
     coverage_from_cost,
     max_cover,

@@ -15,10 +15,10 @@ import shapely
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from planner import _roads_synth as rs
-from planner import osm
 from planner._errors import CRSError, InputFileError
-from planner.network import component_mask, nearest_source_distance
+from planner.core.network import component_mask, nearest_source_distance
+from planner.load import osm
+from scripts.synth import roads as rs
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny.osm"

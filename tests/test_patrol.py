@@ -15,7 +15,8 @@ import shapely
 from pyproj import CRS
 
 from planner._errors import ConfigError, ModelError
-from planner.patrol import (
+from planner.measure.risk import WaterConfig
+from planner.propose.patrol import (
     PLAN_COLUMNS,
     patrol_calendar,
     patrol_plan,
@@ -24,8 +25,7 @@ from planner.patrol import (
     stop_distances,
     tour,
 )
-from planner.risk import WaterConfig
-from planner.watersafety import water_safety
+from planner.propose.water import water_safety
 
 CFG = WaterConfig()
 

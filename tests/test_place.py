@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from planner._errors import ConfigError, CRSError, ModelError
-from planner.place import PlaceConfig, propose_budget, propose_full_cover, propose_sites
+from planner.propose.place import PlaceConfig, propose_budget, propose_full_cover, propose_sites
 
 UTM = "EPSG:32651"
 SIZE = 800.0  # village squares of 800 m: neighbours' points are 800 m apart

@@ -5,7 +5,7 @@ import pandas as pd
 import shapely
 
 from planner.glossary import KINDS
-from planner.progress import quota_progress, totals
+from planner.measure.progress import quota_progress, totals
 
 
 def _brute_force_built(result, kind, *, provincial):

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from planner._ledger import Ledger
-from planner.config import load_config
-from planner.quota import match_towns, read_quota
+from planner.locate.quota import match_towns, read_quota
+from planner.settings import load_config
+from planner.validate.ledger import Ledger
 
 from .conftest import MINI
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner._errors import ConfigError
-from planner.risk import (
+from planner.measure.risk import (
     WaterConfig,
     band,
     exposure,

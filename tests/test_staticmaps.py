@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont
 
 from planner._errors import ConfigError
-from planner._fonts import cjk_font_path, cjk_rc
-from planner.staticmaps import FILES, write_static_maps
+from planner.report._fonts import cjk_font_path, cjk_rc
+from planner.report.staticmaps import FILES, write_static_maps
 
 from .test_webmap import full_layers
 

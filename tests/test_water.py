@@ -13,9 +13,9 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from planner._errors import CRSError, InputFileError
-from planner._synth_water import synth_water
-from planner.risk import WaterConfig
-from planner.water import (
+from planner.measure.risk import WaterConfig
+from planner.propose.water import water_safety
+from planner.validate.water import (
     banks,
     classify_osm,
     normalise_kits,
@@ -23,7 +23,7 @@ from planner.water import (
     split_banks,
     water_type_codes,
 )
-from planner.watersafety import water_safety
+from scripts.synth.water import synth_water
 
 UTM = CRS.from_epsg(32651)
 X0, Y0 = 250_000.0, 3_580_000.0

@@ -21,8 +21,7 @@ import pytest
 import shapely
 
 from planner._errors import ConfigError
-from planner.datum import wgs84_to_gcj02
-from planner.webmap import (
+from planner.report.webmap import (
     LAYER_NAMES,
     MapConfig,
     MapLayers,
@@ -30,6 +29,7 @@ from planner.webmap import (
     layers_from_result,
     write_map,
 )
+from planner.validate.datum import wgs84_to_gcj02
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -241,7 +241,7 @@ def _browser(tmp_path: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    from planner._fonts import cjk_font_path
+    from planner.report._fonts import cjk_font_path
 
     assert CHROMEDRIVER.exists(), "chromium without chromedriver: apt-get install chromium-driver"
     conf = tmp_path / "fonts.conf"

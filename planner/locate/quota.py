@@ -1,0 +1,109 @@
+"""Read an allocation (quota) table and match its rows to the towns of the boundaries.
+
+A row is matched, in this order, by town code, by exact normalised name, through the
+workspace alias table (``[aliases]``, alias -> town name or code), or by the name stem
+without its suffix (白蒲 = 白蒲镇). Every row is matched or rejected with its reason;
+towns without a row are reported, never dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.glossary import clean_text, town_stem
+from planner.load.files import read_table, require_columns
+from planner.settings import LayerSpec, QuotaSpec
+from planner.validate.ledger import Ledger
+from planner.validate.tables import nonnegative_ints
+
+MATCH_LABELS = {"code": "代码", "name": "名称", "alias": "别名表", "stem": "简称"}
+
+
+@dataclass
+class QuotaTable:
+    """Matched quota rows: ``table`` has town_code, quota_town, match and one column per kind."""
+
+    table: pd.DataFrame
+    kinds: dict[str, str]
+    standards: dict[str, str]
+    towns_without_quota: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+
+def match_towns(labels: pd.Series, towns: pd.DataFrame, *,
+                aliases: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Match town labels (names or codes) to town codes.
+
+    Returns
+    -------
+    (codes, methods) : Series
+        The matched town code ('' if none) and how it matched
+        ('code', 'name', 'alias', 'stem' or '').
+    """
+    label = labels.map(clean_text)
+    code_of_name = dict(zip(towns["town_name"].map(clean_text), towns["town_code"],
+                            strict=True))
+    codes = set(towns["town_code"])
+    stems = towns.assign(stem=towns["town_name"].map(town_stem))
+    unique_stem = stems.drop_duplicates("stem", keep=False).set_index("stem")["town_code"]
+    alias = {clean_text(k): clean_text(v) for k, v in aliases.items()}
+
+    def one(text: str) -> tuple[str, str]:
+        if text in codes:
+            return text, "code"
+        if text in code_of_name:
+            return code_of_name[text], "name"
+        target = alias.get(text)
+        if target is not None:
+            if target in codes:
+                return target, "alias"
+            if target in code_of_name:
+                return code_of_name[target], "alias"
+        stem = town_stem(text)
+        if stem in unique_stem.index:
+            return unique_stem[stem], "stem"
+        return "", ""
+
+    pairs = label.map(one)
+    return pairs.str[0], pairs.str[1]
+
+
+def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, str],
+               ledger: Ledger) -> QuotaTable:
+    """Read and match the quota table; rejects go to the ledger (layer ``quota``)."""
+    frame, encoding = read_table(spec.path, role="quota", encoding=spec.encoding,
+                                 sheet=spec.sheet)
+    file = spec.path.name
+    ledger.read("quota", file, len(frame), encoding=encoding)
+    require_columns(frame, [spec.town, *spec.kinds.values()], path=spec.path, role="quota")
+    lspec = LayerSpec(name="quota", path=spec.path)
+    blank = frame[spec.town].map(clean_text) == ""
+    ledger.reject("quota", file, frame[blank], "镇名为空 / blank town: fill it in")
+    frame = frame[~blank]
+    frame = nonnegative_ints(frame, list(spec.kinds.values()), lspec, ledger)
+    code, method = match_towns(frame[spec.town], towns, aliases=aliases)
+    unmatched = code == ""
+    ledger.reject("quota", file, frame[unmatched],
+                  "任务表中的镇与镇界不匹配 / town not found in the boundaries: add it to "
+                  "[aliases] in planner.toml (任务表名称 = 镇界名称)")
+    unmatched_names = frame.loc[unmatched, spec.town].tolist()
+    frame = frame.assign(town_code=code, match=method)[~unmatched]
+    dup = frame.duplicated("town_code", keep="first")
+    ledger.reject("quota", file, frame[dup],
+                  "同一个镇有两行任务 / a second row for the same town: merge the rows")
+    frame = frame[~dup]
+    ledger.accept("quota", file, len(frame))
+    table = pd.DataFrame({
+        "town_code": frame["town_code"].to_numpy(),
+        "quota_town": frame[spec.town].to_numpy(),
+        "match": frame["match"].to_numpy(),
+        "quota_row": frame["_row"].to_numpy(),
+    })
+    for kind, column in spec.kinds.items():
+        table[f"required_{kind}"] = frame[column].to_numpy()
+    without = towns.loc[~towns["town_code"].isin(table["town_code"]), "town_name"].tolist()
+    return QuotaTable(table=table, kinds=dict(spec.kinds), standards=dict(spec.standards),
+                      towns_without_quota=without, unmatched=unmatched_names)

@@ -1,0 +1,114 @@
+"""Measure quota progress: per town and kind, required / built / missing / percent complete.
+
+``built`` counts facilities located inside the town whose kind matches and, where the
+quota asks for the provincial standard, that meet it. Per town the villages with their
+own care point are counted out of all villages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from planner.glossary import KINDS
+from planner.locate.quota import QuotaTable
+
+
+def built_counts(facilities: pd.DataFrame, *, standards: dict[str, str]) -> pd.DataFrame:
+    """Facilities per town and kind: ``built_<kind>`` (meeting the quota's standard) and
+    ``all_<kind>`` (any standard). Indexed by town_code."""
+    out = {}
+    for kind in KINDS:
+        of_kind = facilities[facilities["kind"] == kind]
+        out[f"all_{kind}"] = of_kind.groupby("town_code").size()
+        if standards.get(kind) == "provincial":
+            of_kind = of_kind[of_kind["standard"] == "provincial"]
+        out[f"built_{kind}"] = of_kind.groupby("town_code").size()
+    return pd.DataFrame(out).fillna(0).astype(np.int64)
+
+
+def village_care(villages: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:
+    """Per town: villages, villages with at least one care point of their own, and share."""
+    with_point = set(facilities.loc[facilities["kind"] == "care_point", "village_code"])
+    has = villages["village_code"].isin(with_point)
+    frame = pd.DataFrame({"town_code": villages["town_code"], "has": has})
+    out = frame.groupby("town_code").agg(villages=("has", "size"),
+                                         villages_with_care_point=("has", "sum"))
+    out["villages_with_care_point"] = out["villages_with_care_point"].astype(np.int64)
+    return out
+
+
+def _percent(built: pd.Series, required: pd.Series) -> pd.Series:
+    done = np.minimum(built, required)
+    return (100.0 * done / required.where(required > 0)).round(1).where(required > 0, 100.0)
+
+
+def quota_progress(towns: pd.DataFrame, *, villages: pd.DataFrame, facilities: pd.DataFrame,
+                   quota: QuotaTable | None) -> pd.DataFrame:
+    """The progress table, one row per quota town (or per town when there is no quota).
+
+    Columns: town_code, town_name, and per quota kind ``required_``, ``built_``,
+    ``missing_``, ``pct_``; ``all_<kind>`` for every kind; villages and
+    villages_with_care_point.
+    """
+    standards = quota.standards if quota else {}
+    built = built_counts(facilities, standards=standards)
+    care = village_care(villages, facilities)
+    if quota is not None:
+        base = quota.table.merge(towns[["town_code", "town_name"]], on="town_code", how="left")
+    else:
+        base = towns[["town_code", "town_name"]].copy()
+    table = base.join(built, on="town_code").join(care, on="town_code")
+    count_cols = [*built.columns, *care.columns]
+    table[count_cols] = table[count_cols].fillna(0).astype(np.int64)
+    for kind in quota.kinds if quota else []:
+        req = table[f"required_{kind}"]
+        table[f"missing_{kind}"] = (req - table[f"built_{kind}"]).clip(lower=0)
+        table[f"pct_{kind}"] = _percent(table[f"built_{kind}"], req)
+    return table.reset_index(drop=True)
+
+
+def totals(progress: pd.DataFrame, *, kinds: list[str]) -> dict:
+    """County totals per kind: required, built, missing, percent; and village care points."""
+    out: dict = {}
+    for kind in kinds:
+        req = int(progress[f"required_{kind}"].sum())
+        built = int(np.minimum(progress[f"built_{kind}"], progress[f"required_{kind}"]).sum())
+        out[kind] = {
+            "required": req,
+            "built": int(progress[f"built_{kind}"].sum()),
+            "missing": int(progress[f"missing_{kind}"].sum()),
+            "percent": round(100.0 * built / req, 1) if req else 100.0,
+        }
+    out["villages"] = int(progress["villages"].sum())
+    out["villages_with_care_point"] = int(progress["villages_with_care_point"].sum())
+    return out
+
+
+def quota_findings(progress: pd.DataFrame, *, quota: QuotaTable | None) -> list[str]:
+    """Findings worth a planner's attention: care-point quotas that differ from the number
+    of villages in the boundaries (a data-vintage mismatch), and unmatched rows/towns."""
+    if quota is None:
+        return []
+    out = []
+    if "care_point" in quota.kinds:
+        diff = progress[progress["required_care_point"] != progress["villages"]]
+        for row in diff.itertuples():
+            out.append(
+                f"{row.town_name}: 任务表要求村居关爱站点 {row.required_care_point} 个，"
+                f"但镇界内有 {row.villages} 个村（居） / the quota asks for "
+                f"{row.required_care_point} care points but the boundaries have "
+                f"{row.villages} villages (different data vintages?)"
+            )
+    for row in progress[progress["match"].isin(["alias", "stem"])].itertuples():
+        out.append(f"任务表“{row.quota_town}”按{'别名表' if row.match == 'alias' else '简称'}"
+                   f"匹配到 {row.town_name} / quota row {row.quota_town!r} matched to "
+                   f"{row.town_name} by {row.match}")
+    for name in quota.unmatched:
+        out.append(f"任务表“{name}”未匹配到镇界 / quota row {name!r} matches no town")
+    if quota.towns_without_quota:
+        out.append(
+            f"{len(quota.towns_without_quota)} 个镇级单位不在任务表中 / town-level units "
+            f"without a quota row: {', '.join(quota.towns_without_quota)}"
+        )
+    return out

@@ -1,0 +1,498 @@
+"""Patrol plan for risky waters: frequencies by tier and date, a season calendar, daily routes.
+
+Who patrols
+    Village cadres / 网格员 patrol the waters of their own village (肥东 practice: all risky
+    waters 3/week, key waters 2/week); in the flood season and summer holiday the top tier
+    is patrolled twice a day (景德镇昌江区 river-chief notice). The patrol *unit* is therefore
+    a village: every route starts and ends at the village seat (its representative point)
+    and visits only that village's waters. Waters are still ranked per town.
+
+When
+    A day is a *peak* day in the flood season (汛期, June-September by default) or the summer
+    holiday; weekends and public holidays add each tier's ``bonus`` patrols (突出加强汛期和
+    周末、节假日等关键节点防范). ``x per week`` patrols fall on evenly spread weekdays
+    (``floor(i * 7 / x)``: 3/week = Mon, Wed, Fri). A water patrolled ``n`` times on a day is
+    in rounds ``1..n``.
+
+Routes
+    For each (village, day, round) the due waters are ordered into one closed tour from the
+    seat (nearest neighbour, then 2-opt). If that tour has more than ``patrol_max_stops``
+    stops or is longer than ``patrol_max_km``, it is cut into consecutive pieces of the tour
+    (*route first, cluster second*, Beasley 1983): the cut points are chosen by dynamic
+    programming so that every piece, run from the seat and back, respects both caps, with
+    the fewest routes and then the shortest total; each piece is then improved by 2-opt.
+    A single water whose round trip alone is longer than ``patrol_max_km`` gets a route of its
+    own (over the cap: it cannot be shorter). Distances are measured over the road network
+    when one is given (stops snapped to their nearest nodes, the snapping distances added;
+    pairs the network cannot join fall back to straight-line) or straight-line otherwise.
+    The seat may use any of its 5 nearest nodes within 300 m, the one from which the
+    village's waters are nearest in total (the single nearest node can lie on a road with no
+    junction nearby). ``method`` is ``network`` when every leg of a route was measured on
+    the network, else ``straight_line``.
+
+Work
+    Each village's pairwise stop distances are computed once, over all its patrolled waters
+    (Dijkstra from the village's stops only, bounded by a search radius that grows until
+    every reachable stop is found, so the result is exact); each day uses the submatrix of
+    its due waters, and days with the same set of due waters reuse the same routes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+
+from planner._errors import ModelError
+from planner.measure.risk import TIERS, WaterConfig
+
+_DIJKSTRA_CHUNK = 64
+_DETOUR = 2.0          # first search radius: _DETOUR * the stops' span + _SLACK_M
+_SLACK_M = 1000.0
+_GROWTH = 2.0          # the radius grows by this factor while stops are missing
+_SEAT_CHOICES = 5      # a village seat may use any of its 5 nearest road nodes ...
+_SEAT_SNAP_M = 300.0   # ... within 300 m (the nearest may be on a road without a junction)
+_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+#: columns of ``patrol_plan.csv``
+PLAN_COLUMNS = ("date", "weekday", "season", "town_code", "town_name", "village_code",
+                "village_name", "round", "route_no", "stops", "water_ids", "length_m", "method")
+
+
+def _in_range(dates: pd.DatetimeIndex, span: tuple[str, str]) -> np.ndarray:
+    md = dates.strftime("%m-%d").to_numpy()
+    lo, hi = span
+    return (md >= lo) & (md <= hi) if lo <= hi else (md >= lo) | (md <= hi)
+
+
+def patrol_calendar(year: int, *, config: WaterConfig) -> pd.DataFrame:
+    """One row per day of the patrol season of ``year``.
+
+    Returns
+    -------
+    DataFrame
+        ``date, weekday (0 = Monday), flood, summer, weekend, holiday, peak``.
+    """
+    lo, hi = config.season
+    start = dt.date(year, int(lo[:2]), int(lo[3:]))
+    end = dt.date(year + (hi < lo), int(hi[:2]), int(hi[3:]))
+    dates = pd.date_range(start, end, freq="D")
+    iso = dates.strftime("%Y-%m-%d")
+    md = dates.strftime("%m-%d")
+    hol = {h for h in config.holidays}
+    holiday = np.array([(a in hol) or (b in hol) for a, b in zip(iso, md, strict=True)],
+                       dtype=bool)
+    flood, summer = _in_range(dates, config.flood_season), _in_range(dates, config.summer_holiday)
+    return pd.DataFrame({
+        "date": dates.date, "weekday": dates.day_of_week.to_numpy(), "flood": flood,
+        "summer": summer, "weekend": dates.day_of_week.to_numpy() >= 5, "holiday": holiday,
+        "peak": flood | summer,
+    })
+
+
+def _weekly(per_week: int) -> np.ndarray:
+    """Weekday mask (7,) for ``per_week`` evenly spread patrols."""
+    mask = np.zeros(7, dtype=bool)
+    mask[(np.arange(per_week) * 7) // max(per_week, 1)] = per_week > 0
+    return mask
+
+
+def patrols_per_day(tier: np.ndarray, calendar: pd.DataFrame, *,
+                    config: WaterConfig) -> np.ndarray:
+    """Patrols of each water (columns) on each calendar day (rows), from its tier."""
+    tier = np.asarray(tier, dtype=object)
+    out = np.zeros((len(calendar), len(tier)), dtype=np.int64)
+    wd = calendar["weekday"].to_numpy()
+    peak = calendar["peak"].to_numpy()
+    extra = (calendar["weekend"] | calendar["holiday"]).to_numpy()
+    for code in config.patrol_tiers:
+        f = config.patrol[code]
+        peak_n = (np.full(len(wd), f.peak_per_day) if f.peak_per_day > 0
+                  else _weekly(f.peak_per_week)[wd].astype(np.int64))
+        base_n = _weekly(f.base_per_week)[wd].astype(np.int64)
+        n = np.where(peak, peak_n, base_n) + np.where(extra, f.bonus, 0)
+        out[:, tier == code] = n[:, None]
+    return out
+
+
+def _two_opt(d: np.ndarray, t: np.ndarray, passes: int) -> np.ndarray:
+    """Best-improvement 2-opt on the closed sequence ``t`` (first == last) under symmetric ``d``.
+
+    Each step reverses the segment ``t[i..j]`` that shortens the tour most; it stops when no
+    reversal helps or after ``passes * n`` reversals.
+    """
+    n = len(t) - 1
+    t = t.copy()
+    if n < 4:
+        return t
+    i = np.arange(1, n - 1)
+    j = np.arange(2, n)
+    valid = j[None, :] > i[:, None]
+    for _ in range(passes * n):
+        a, b = t[i - 1], t[i]
+        c, e = t[j], t[j + 1]
+        delta = (d[a[:, None], c[None, :]] + d[b[:, None], e[None, :]]
+                 - d[a, b][:, None] - d[c, e][None, :])
+        delta[~valid] = 0.0
+        k = int(np.argmin(delta))
+        if delta.flat[k] >= -1e-9:
+            break
+        ii, jj = i[k // len(j)], j[k % len(j)]
+        t[ii:jj + 1] = t[ii:jj + 1][::-1].copy()
+    return t
+
+
+def _closed_length(dist: np.ndarray, order: np.ndarray) -> float:
+    return float(dist[order[:-1], order[1:]].sum() + dist[order[-1], order[0]])
+
+
+def tour(dist: np.ndarray, *, passes: int = 20) -> tuple[np.ndarray, float]:
+    """Closed tour from node 0 over all nodes: nearest neighbour, then 2-opt.
+
+    Parameters
+    ----------
+    dist : ndarray (n, n)
+        Distances (may be asymmetric; optimised on the symmetric mean, measured on ``dist``).
+    passes : int
+        2-opt stops after ``passes * n`` reversals (it usually stops earlier, when no
+        reversal shortens the tour).
+
+    Returns
+    -------
+    (order, length) : ndarray, float
+        Visiting order starting with 0 (the return to 0 is implied) and the closed length.
+    """
+    n = len(dist)
+    if n <= 1:
+        return np.zeros(n, dtype=np.int64), 0.0
+    if not np.isfinite(dist).all():
+        raise ModelError("patrol route: a stop is unreachable; give finite distances")
+    d = 0.5 * (dist + dist.T)
+    seen = np.zeros(n, dtype=bool)
+    order = np.zeros(n, dtype=np.int64)
+    seen[0] = True
+    for i in range(1, n):
+        row = np.where(seen, np.inf, d[order[i - 1]])
+        order[i] = int(np.argmin(row))
+        seen[order[i]] = True
+    order = _two_opt(d, np.append(order, 0), passes)[:-1]
+    return order, _closed_length(dist, order)
+
+
+def split_tour(dist: np.ndarray, order: np.ndarray, *, max_stops: int,
+               max_m: float) -> list[np.ndarray]:
+    """Cut a closed tour from node 0 into consecutive pieces that respect the caps.
+
+    Each piece is run 0 -> its stops in tour order -> 0. The cut points minimise the number
+    of pieces, then their total length (dynamic programming over the tour, Beasley 1983),
+    subject to at most ``max_stops`` stops and at most ``max_m`` metres per piece; a single
+    stop whose round trip exceeds ``max_m`` is a piece of its own.
+
+    Parameters
+    ----------
+    dist : ndarray (n, n)
+        Distances, node 0 the seat.
+    order : ndarray
+        Tour as returned by :func:`tour` (starting with 0).
+    max_stops : int
+        Stops per piece (>= 1).
+    max_m : float
+        Length per piece in metres.
+
+    Returns
+    -------
+    list of ndarray
+        The stops (indices into ``dist``, without 0) of each piece, in tour order.
+    """
+    if max_stops < 1:
+        raise ModelError(f"patrol split: max_stops = {max_stops}; give at least 1")
+    seq = np.asarray(order)[1:]
+    n = len(seq)
+    if n == 0:
+        return []
+    if n <= max_stops and _closed_length(dist, np.asarray(order)) <= max_m + 1e-6:
+        return [seq.copy()]
+    out_leg = dist[0, seq].tolist()
+    in_leg = dist[seq, 0].tolist()
+    path = [0.0, *np.cumsum(dist[seq[:-1], seq[1:]]).tolist()]
+    inf = float("inf")
+    best: list[tuple[float, float]] = [(0.0, 0.0)] + [(inf, inf)] * n  # first k stops
+    cut = [0] * (n + 1)
+    for j in range(n):
+        for i in range(j, max(-1, j - max_stops), -1):
+            c = out_leg[i] + path[j] - path[i] + in_leg[j]
+            if c > max_m + 1e-6 and i != j:
+                continue
+            cand = (best[i][0] + 1, best[i][1] + c)
+            if cand < best[j + 1]:
+                best[j + 1], cut[j + 1] = cand, i
+    pieces = []
+    k = n
+    while k > 0:
+        pieces.append(seq[cut[k]:k])
+        k = cut[k]
+    return pieces[::-1]
+
+
+class _Network:
+    """A road network prepared once: node tree, weak components, bounded Dijkstra."""
+
+    def __init__(self, graph: tuple[np.ndarray, sp.csr_matrix]) -> None:
+        self.node_xy, self.csr = np.asarray(graph[0], dtype=float), sp.csr_matrix(graph[1])
+        self.tree = cKDTree(self.node_xy)
+        self._pos = np.full(len(self.node_xy), -1, dtype=np.int64)
+        self.labels = connected_components(self.csr, directed=True, connection="weak")[1]
+        span = self.node_xy.max(axis=0) - self.node_xy.min(axis=0) if len(self.node_xy) else 0
+        self.extent = float(np.hypot(*span)) if len(self.node_xy) else 0.0
+
+    def _subgraph(self, keep: np.ndarray) -> sp.csr_matrix:
+        """The network restricted to the sorted nodes ``keep`` (renumbered 0..k-1)."""
+        self._pos[keep] = np.arange(len(keep))
+        lo, hi = self.csr.indptr[keep], self.csr.indptr[keep + 1]
+        lens = hi - lo
+        at = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        col = self._pos[self.csr.indices[at]]
+        self._pos[keep] = -1
+        ok = col >= 0
+        row = np.repeat(np.arange(len(keep)), lens)[ok]
+        indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=len(keep)))]
+        return sp.csr_matrix((self.csr.data[at][ok], col[ok], indptr),
+                             shape=(len(keep), len(keep)))
+
+    def node_distances(self, nodes: np.ndarray) -> np.ndarray:
+        """Exact shortest-path distances between ``nodes`` (inf where unreachable).
+
+        Dijkstra runs from these nodes only, bounded by a search radius, on the part of the
+        network within that radius of them (a path no longer than the radius cannot leave
+        it, so every distance found is exact). The first radius is ``_DETOUR`` times the
+        nodes' span plus ``_SLACK_M``. Rows still missing a node of the same component run
+        again with a radius that is sure to reach it: the longest detour through a third
+        node, ``max_j min_k d(i, k) + d(k, j)``; where no such detour is known yet, the
+        radius grows by ``_GROWTH``, at last to the whole network without bound.
+        """
+        n = len(nodes)
+        out = np.full((n, n), np.inf)
+        if n == 0:
+            return out
+        np.fill_diagonal(out, 0.0)
+        pxy = self.node_xy[nodes]
+        centre = 0.5 * (pxy.max(axis=0) + pxy.min(axis=0))
+        half = 0.5 * float(np.hypot(*(pxy.max(axis=0) - pxy.min(axis=0))))
+        limit = _DETOUR * 2 * half + _SLACK_M
+        same = self.labels[nodes][:, None] == self.labels[nodes][None, :]
+        todo = np.arange(n) if n > 1 else np.zeros(0, dtype=np.int64)
+        while len(todo):
+            if 2 * (half + limit) < self.extent:
+                keep = np.sort(self.tree.query_ball_point(centre, half + limit))
+                csr, local = self._subgraph(keep), np.searchsorted(keep, nodes)
+            else:
+                csr, local, limit = self.csr, nodes, np.inf
+            for c in range(0, len(todo), _DIJKSTRA_CHUNK):
+                rows = todo[c:c + _DIJKSTRA_CHUNK]
+                out[rows] = dijkstra(csr, directed=True, indices=local[rows],
+                                     limit=limit)[:, local]
+            missing = ~np.isfinite(out) & same
+            todo = np.flatnonzero(missing.any(axis=1))
+            if not len(todo) or not np.isfinite(limit):
+                break
+            via = (out[todo][:, :, None] + out[None, :, :]).min(axis=1)  # (todo, n)
+            need = np.where(missing[todo], via, 0.0).max(axis=1)
+            limit = (float(need[np.isfinite(need)].max()) * (1 + 1e-9)
+                     if np.isfinite(need).any() else limit * _GROWTH)
+        return out
+
+    def distances(self, xy: np.ndarray, *, seat_node: int | None = None,
+                  choose_seat: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+        """Matrix between metric points (row 0 the seat), road mask, and the seat's node.
+
+        Points snap to their nearest nodes; the seat snaps to ``seat_node`` if given, else
+        with ``choose_seat`` to the best of its ``_SEAT_CHOICES`` nearest nodes within
+        ``_SEAT_SNAP_M`` (always including the nearest): the one from which the other points
+        are reachable, then nearest in total there and back.
+        """
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        snap_d, node = self.tree.query(xy)
+        n = len(xy)
+        cd, cand = np.zeros(0), np.zeros(0, dtype=np.int64)
+        if seat_node is not None and n:
+            node[0] = seat_node
+            snap_d[0] = float(np.hypot(*(xy[0] - self.node_xy[seat_node])))
+        elif choose_seat and n > 1:
+            cd, cand = self.tree.query(xy[0], k=min(_SEAT_CHOICES, len(self.node_xy)))
+            cd, cand = np.atleast_1d(cd), np.atleast_1d(cand)
+            ok = cd <= max(_SEAT_SNAP_M, float(cd[0]))
+            cd, cand = cd[ok], cand[ok]
+        uniq, inv = np.unique(np.concatenate((node, cand)), return_inverse=True)
+        net = self.node_distances(uniq)
+        if len(cand) > 1:
+            ci, si = inv[n:], inv[1:n]
+            trips = net[np.ix_(ci, si)] + net[np.ix_(si, ci)].T + 2 * cd[:, None]
+            lost = (~np.isfinite(trips)).sum(axis=1)
+            best = int(np.lexsort((np.where(np.isfinite(trips), trips, 0.0).sum(axis=1),
+                                   lost))[0])
+            node[0], snap_d[0], inv[0] = cand[best], cd[best], ci[best]
+        inv = inv[:n]
+        full = net[np.ix_(inv, inv)] + snap_d[:, None] + snap_d[None, :]
+        np.fill_diagonal(full, 0.0)
+        return full, np.isfinite(full), int(node[0]) if n else -1
+
+
+def _straight(xy: np.ndarray) -> np.ndarray:
+    return np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+
+
+def _distances(xy: np.ndarray, net: _Network | None, *, seat_node: int | None = None,
+               choose_seat: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    straight = _straight(xy)
+    if net is None or len(xy) == 0:
+        return straight, np.zeros(straight.shape, dtype=bool), -1
+    full, road, seat = net.distances(xy, seat_node=seat_node, choose_seat=choose_seat)
+    return np.where(road, full, straight), road, seat
+
+
+def stop_distances(xy: np.ndarray, *, graph: tuple[np.ndarray, sp.csr_matrix] | None,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise distances between stops (metric ``xy``) and a mask of road-measured pairs.
+
+    With ``graph = (node_xy, csr)`` the stops snap to their nearest nodes and Dijkstra runs
+    from those nodes only; pairs the network cannot join fall back to straight-line.
+    """
+    return _distances(xy, None if graph is None else _Network(graph))[:2]
+
+
+def _routes(dist: np.ndarray, road: np.ndarray, *, config: WaterConfig, network: bool,
+            ) -> list[tuple[np.ndarray, float, str]]:
+    """Routes from node 0 over every other node of ``dist``: (stops, length, method)."""
+    order, _ = tour(dist, passes=config.two_opt_passes)
+    pieces = split_tour(dist, order, max_stops=config.patrol_max_stops,
+                        max_m=1000.0 * config.patrol_max_km)
+    d = 0.5 * (dist + dist.T)
+    out = []
+    for piece in pieces:
+        closed = np.concatenate(([0], piece))
+        length = _closed_length(dist, closed)
+        if len(pieces) > 1 and len(piece) > 2:  # re-optimise a piece cut from the tour
+            again = closed[_two_opt(d[np.ix_(closed, closed)], np.append(np.arange(len(closed)), 0),
+                                    config.two_opt_passes)[:-1]]
+            if _closed_length(dist, again) < length - 1e-9:
+                closed, length = again, _closed_length(dist, again)
+        on_road = bool(road[closed[:-1], closed[1:]].all() and road[closed[-1], 0])
+        out.append((closed[1:], length,
+                    "network" if network and on_road else "straight_line"))
+    return out
+
+
+def patrol_plan(waters: pd.DataFrame, seats: pd.DataFrame, *, year: int,
+                config: WaterConfig,
+                graph: tuple[np.ndarray, sp.csr_matrix] | None = None,
+                reuse: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-town ranked patrol waters and the day-by-day village routes of a season.
+
+    Parameters
+    ----------
+    waters : DataFrame
+        ``water_id, town_code, village_code, tier, score, x, y`` (metric access point) per
+        water body; only tiers in ``config.patrol_tiers`` are patrolled.
+    seats : DataFrame
+        ``village_code, village_name, town_code, town_name, x, y`` (metric): where each
+        village's patrols start and end.
+    year : int
+        Season year.
+    config : WaterConfig
+        Frequencies, calendar, ``patrol_max_stops``, ``patrol_max_km``, ``two_opt_passes``.
+    graph : (node_xy, csr) or None
+        Road network in the same metric CRS.
+    reuse : bool
+        Reuse each village's distance matrix and the routes of identical due sets; False
+        recomputes both for every (village, day, round) (same results, for checking).
+
+    Returns
+    -------
+    (ranking, plan) : DataFrame, DataFrame
+        ``ranking``: patrolled waters per town with ``rank_in_town``, village, tier and
+        season patrol count; ``plan``: the columns :data:`PLAN_COLUMNS`, one row per route
+        (``water_ids`` in visiting order, ``;``-joined; ``length_m`` seat to seat).
+    """
+    cal = patrol_calendar(year, config=config)
+    w = waters[waters["tier"].isin(config.patrol_tiers)].copy()
+    w["_tier_rank"] = w["tier"].map({"A": 0, "B": 1, "C": 2})
+    w = w.sort_values(["town_code", "_tier_rank", "score", "water_id"],
+                      ascending=[True, True, False, True], kind="stable")
+    w["rank_in_town"] = w.groupby("town_code").cumcount() + 1
+    per_day = patrols_per_day(w["tier"].to_numpy(), cal, config=config)
+    w["tier_label"] = w["tier"].map(TIERS)
+    w["patrols_in_season"] = per_day.sum(axis=0)
+    seat = seats.drop_duplicates("village_code").set_index("village_code")
+    lost = ~w["village_code"].isin(seat.index)
+    if lost.any():
+        raise ModelError(f"patrol plan: water {w['water_id'].iat[int(np.argmax(lost))]} is "
+                         f"in village {w['village_code'].iat[int(np.argmax(lost))]!r}, which "
+                         "has no seat; give every village a row in seats")
+    vname = seat.loc[w["village_code"], "village_name"].astype(str).to_numpy()
+    if "village_name" in w.columns:
+        w["village_name"] = vname
+    else:
+        w.insert(w.columns.get_loc("village_code") + 1, "village_name", vname)
+    ranking = w.drop(columns=["_tier_rank"]).reset_index(drop=True)
+
+    season = np.where(cal["summer"], "暑假", np.where(cal["flood"], "汛期", "平时"))
+    weekday = np.array(_WEEKDAYS, dtype=object)[cal["weekday"].to_numpy()]
+    net = _Network(graph) if graph is not None else None
+    ids_all = w["water_id"].astype(str).to_numpy()
+    xy_all = w[["x", "y"]].to_numpy(dtype=float)
+    vcodes = w["village_code"].to_numpy()
+    units = seat.loc[pd.unique(vcodes)].reset_index()
+    units = units.sort_values(["town_code", "village_code"], kind="stable")
+    routes: list[tuple[int, int, int, int, str, float, str]] = []  # unit, round, no, ...
+    day_of: list[np.ndarray] = []     # per (unit, day, route): the day ...
+    route_of: list[np.ndarray] = []   # ... and the row of ``routes``
+    for u, (code, sx, sy) in enumerate(units[["village_code", "x", "y"]].itertuples(
+            index=False)):
+        cols = np.flatnonzero(vcodes == code)
+        stops = np.r_[[[float(sx), float(sy)]], xy_all[cols]]
+        dist_all, road_all, seat_node = _distances(stops, net, choose_seat=True)
+        ids = ids_all[cols]
+        cache: dict[frozenset[int], list[tuple[int, int, str, float, str]]] = {}
+        patterns, which = np.unique(per_day[:, cols], axis=0, return_inverse=True)
+        first = np.zeros(len(patterns), dtype=np.int64)
+        count = np.zeros(len(patterns), dtype=np.int64)
+        for k, pat in enumerate(patterns):
+            first[k] = len(routes)
+            for rnd in range(1, int(pat.max(initial=0)) + 1):
+                sel = np.flatnonzero(pat >= rnd)
+                key = frozenset(sel.tolist())
+                if key not in cache or not reuse:
+                    sub = np.concatenate(([0], sel + 1))
+                    dist, road = ((dist_all[np.ix_(sub, sub)], road_all[np.ix_(sub, sub)])
+                                  if reuse else _distances(stops[sub], net,
+                                                           seat_node=seat_node)[:2])
+                    found = _routes(dist, road, config=config, network=net is not None)
+                    cache[key] = [(no, len(p), ";".join(ids[sel[p - 1]]), round(length, 1), m)
+                                  for no, (p, length, m) in enumerate(found, start=1)]
+                routes.extend((u, rnd, *r) for r in cache[key])
+            count[k] = len(routes) - first[k]
+        n = count[np.ravel(which)]
+        start = np.repeat(first[np.ravel(which)], n)
+        day_of.append(np.repeat(np.arange(len(cal)), n))
+        route_of.append(start + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+    cols_r = list(zip(*routes, strict=True)) if routes else [[]] * 7
+    day = np.concatenate(day_of) if day_of else np.zeros(0, dtype=np.int64)
+    ri = np.concatenate(route_of) if route_of else np.zeros(0, dtype=np.int64)
+    unit = np.asarray(cols_r[0], dtype=np.int64)[ri]
+    plan = pd.DataFrame({
+        "date": cal["date"].to_numpy()[day], "weekday": weekday[day], "season": season[day],
+        **{c: units[c].astype(str).to_numpy()[unit]
+           for c in ("town_code", "town_name", "village_code", "village_name")},
+        "round": np.asarray(cols_r[1], dtype=np.int64)[ri],
+        "route_no": np.asarray(cols_r[2], dtype=np.int64)[ri],
+        "stops": np.asarray(cols_r[3], dtype=np.int64)[ri],
+        "water_ids": np.asarray(cols_r[4], dtype=object)[ri],
+        "length_m": np.asarray(cols_r[5], dtype=float)[ri],
+        "method": np.asarray(cols_r[6], dtype=object)[ri],
+    }, columns=list(PLAN_COLUMNS))
+    return ranking, plan

@@ -1,0 +1,121 @@
+"""Propose: turn each town's quota shortfall into chosen sites.
+
+For every quota kind that has a location (care points, care homes, workstations) the
+missing number of each town is filled by :func:`planner.place.propose_sites`. A care-home
+quota that asks for the provincial standard is first met by upgrading the town's existing
+non-standard care home, which needs no new site. Organisations (``social_org``) have no
+site to choose and are reported as missing only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from planner.core.network import RoadGraph, component_mask, distances_within, snap
+from planner.locate.quota import QuotaTable
+from planner.propose.place import PlaceConfig, propose_sites
+from planner.validate.crs import WGS84
+
+PLACEABLE = ("care_point", "care_home", "protection_station")
+
+
+def network_cost(graph: RoadGraph, *, mode: str, limit: float
+                 ) -> Callable[[np.ndarray, np.ndarray], object]:
+    """A cost function for :func:`planner.place.propose_sites` over the road network.
+
+    Origins and destinations (metric x/y) are snapped to the largest connected part of the
+    network and their snap distances added; pairs farther than ``limit`` metres are left
+    out of the sparse result (unreachable for covering models).
+    """
+    mask = component_mask(graph, mode=mode)
+
+    def cost(origin_xy: np.ndarray, dest_xy: np.ndarray):
+        o_node, o_off = snap(origin_xy, node_xy=graph.node_xy, node_mask=mask)
+        d_node, d_off = snap(dest_xy, node_xy=graph.node_xy, node_mask=mask)
+        return distances_within(graph, sources=d_node, targets=o_node, limit=limit, mode=mode,
+                                source_offsets=d_off, target_offsets=o_off)
+
+    return cost
+
+
+def _upgrades(progress: pd.DataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One upgrade per town that lacks a provincial-standard care home but has a basic one."""
+    need = progress[(progress["missing_care_home"] > 0)
+                    & (progress["all_care_home"] > progress["built_care_home"])]
+    basic = facilities[(facilities["kind"] == "care_home")
+                       & (facilities["standard"] != "provincial")
+                       & facilities["town_code"].isin(need["town_code"])]
+    first = basic.drop_duplicates("town_code")
+    return gpd.GeoDataFrame({
+        "kind": "care_home", "town_code": first["town_code"].to_numpy(),
+        "town_name": first["town_name"].to_numpy(),
+        "village_code": first["village_code"].to_numpy(),
+        "village_name": first["village_name"].to_numpy(),
+        "children_newly_covered": 0, "rank": 0,
+        "reason": [f"现有“{n}”升级达省标 / upgrade the existing care home to the provincial "
+                   "standard" for n in first["name"]],
+        "method": "upgrade", "source": "existing",
+    }, geometry=first.geometry.to_numpy(), crs=WGS84)
+
+
+def propose_for_quota(progress: pd.DataFrame, *, villages: gpd.GeoDataFrame,
+                      facilities: gpd.GeoDataFrame, quota: QuotaTable, crs: CRS,
+                      config: PlaceConfig, candidates: gpd.GeoDataFrame | None = None,
+                      cost_for: Callable[[str], object] | None = None,
+                      ) -> tuple[gpd.GeoDataFrame, dict, pd.DataFrame]:
+    """Proposals for every placeable quota kind.
+
+    Parameters
+    ----------
+    progress : DataFrame
+        The progress table (``missing_<kind>`` per town_code).
+    cost_for : callable, optional
+        ``kind -> cost`` (callable or matrix) for :func:`propose_sites`, e.g. network
+        distances; straight-line metres when ``None``.
+
+    Returns
+    -------
+    (sites, summary, after)
+        All proposed sites (WGS-84), a JSON-ready summary per kind, and the progress table
+        with ``proposed_<kind>``, ``missing_after_<kind>`` and ``pct_after_<kind>``.
+    """
+    frames, summary = [], {}
+    after = progress.copy()
+    for kind in quota.kinds:
+        if kind not in PLACEABLE:
+            summary[kind] = {"proposed": 0, "notes": ["no site to place for this kind: "
+                                                      "organisations are reported as missing"]}
+            continue
+        missing = after.set_index("town_code")[f"missing_{kind}"].astype(int)
+        upgrades = None
+        if kind == "care_home" and quota.standards.get(kind) == "provincial":
+            upgrades = _upgrades(after, facilities)
+            missing = missing.sub(upgrades["town_code"].value_counts(), fill_value=0)
+            missing = missing.clip(lower=0).astype(int)
+        proposal = propose_sites(villages, kind=kind, existing=facilities, crs=crs,
+                                 missing_per_town=missing.to_dict(), config=config,
+                                 candidates=candidates,
+                                 cost=cost_for(kind) if cost_for else None)
+        sites = proposal.sites
+        if upgrades is not None and len(upgrades):
+            sites = pd.concat([upgrades, sites], ignore_index=True)
+        frames.append(sites)
+        summary[kind] = {**proposal.summary,
+                         "upgrades": 0 if upgrades is None else len(upgrades)}
+        count = sites.groupby("town_code").size()
+        proposed = after["town_code"].map(count).fillna(0).astype(np.int64)
+        after[f"proposed_{kind}"] = proposed
+        req = after[f"required_{kind}"]
+        done = np.minimum(after[f"built_{kind}"] + proposed, req)
+        after[f"missing_after_{kind}"] = (req - done).clip(lower=0)
+        after[f"pct_after_{kind}"] = (100.0 * done / req.where(req > 0)).round(1).fillna(100.0)
+    sites = (gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                              crs=WGS84) if frames else
+             gpd.GeoDataFrame(columns=["kind", "town_code", "geometry"], geometry="geometry",
+                              crs=WGS84))
+    return sites, summary, after

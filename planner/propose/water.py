@@ -1,0 +1,474 @@
+"""Water safety end to end: risk ranking, "四个一" gaps, kit placement, requisition, patrols.
+
+:func:`water_safety` is the pipeline's entry point. It turns the workspace layers into numbers
+along banks (``planner.water``), scores them (``planner.risk``), places kits exactly
+(``planner.kits``) and plans patrols (``planner.patrol``). Distances are measured in the
+metric CRS the caller gives. Bank-segment distances are taken from the segment midpoint
+(an error of at most ``segment_m / 2``); water-body distances are exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.spatial import cKDTree
+
+from planner._errors import InputFileError
+from planner.core.kits import Pieces, place, requisition, residual, uncovered_length
+from planner.measure.risk import TIERS, WaterConfig, band, score_components, weighted_children
+from planner.propose.patrol import patrol_plan
+from planner.validate.crs import check_metric
+from planner.validate.water import (
+    KIT_ITEMS,
+    Banks,
+    Segments,
+    bank_points,
+    banks,
+    normalise_kits,
+    normalise_water,
+    split_banks,
+)
+
+_FACTORS = ("type_factor", "home_band", "school_band", "proximity", "exposure", "protection",
+            "hazard", "score")
+
+
+@dataclass
+class WaterResult:
+    """Tables of the water-safety stage (file names as in DESIGN.md)."""
+
+    water_risk: pd.DataFrame          #: water_risk.csv
+    segments: pd.DataFrame            #: per bank segment scores (e.g. water_segments.csv)
+    gaps_by_town: pd.DataFrame        #: risky / uncovered bank length per town
+    proposed_kits: gpd.GeoDataFrame   #: proposed_kits.geojson (WGS-84)
+    requisition: pd.DataFrame         #: requisition.csv and a progress.xlsx sheet
+    patrol_waters: pd.DataFrame       #: per-town patrol ranking
+    patrol_plan: pd.DataFrame         #: patrol_plan.csv
+    summary: dict[str, Any] = field(default_factory=dict)   #: run.json "water"
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _xy(gdf: gpd.GeoDataFrame | None, crs: Any) -> np.ndarray:
+    if gdf is None or len(gdf) == 0:
+        return np.zeros((0, 2))
+    pts = gdf.geometry.to_crs(crs).to_numpy()
+    pts = np.where(shapely.get_type_id(pts) == 0, pts, shapely.point_on_surface(pts))
+    return shapely.get_coordinates(pts)
+
+
+def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool, source: str) -> np.ndarray:
+    if col not in gdf:
+        if required:
+            raise InputFileError(f"{source} lacks the column {col!r}; add the count per row")
+        return np.zeros(len(gdf))
+    return pd.to_numeric(gdf[col], errors="coerce").fillna(0).clip(lower=0).to_numpy(float)
+
+
+def _nearest(tree_xy: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(tree_xy) == 0:
+        return np.full(len(xy), np.inf), np.full(len(xy), -1)
+    d, i = cKDTree(tree_xy).query(xy)
+    return d, i
+
+
+def _assign_towns(towns: gpd.GeoDataFrame, geoms: np.ndarray, crs: Any) -> np.ndarray:
+    """Index of the town containing (or nearest to) each metric geometry; -1 without towns."""
+    if towns is None or len(towns) == 0 or len(geoms) == 0:
+        return np.full(len(geoms), -1)
+    tree = shapely.STRtree(towns.geometry.to_crs(crs).to_numpy())
+    inp, tree_i = tree.query(geoms, predicate="intersects")
+    out = np.full(len(geoms), -1)
+    out[inp[::-1]] = tree_i[::-1]  # first match wins on shared borders
+    rest = np.flatnonzero(out < 0)
+    if len(rest):
+        inp, tree_i = tree.query_nearest(geoms[rest], all_matches=False)
+        out[rest[inp]] = tree_i
+    return out
+
+
+def _segment_context(seg: Segments, homes: np.ndarray, wc: np.ndarray, schools: np.ndarray,
+                     cfg: WaterConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    xy = np.column_stack([seg.x, seg.y])
+    home_m, _ = _nearest(homes, xy)
+    school_m, _ = _nearest(schools, xy)
+    near = np.zeros(len(xy))
+    if len(homes):
+        pairs = cKDTree(xy).sparse_distance_matrix(cKDTree(homes), cfg.far_m,
+                                                   output_type="ndarray")
+        near = np.bincount(pairs["i"], weights=wc[pairs["j"]] * band(pairs["v"], config=cfg),
+                           minlength=len(xy))
+    return home_m, school_m, near
+
+
+def _water_context(wgeom: np.ndarray, homes: np.ndarray, counts: np.ndarray, wc: np.ndarray,
+                   schools: np.ndarray, cfg: WaterConfig) -> dict[str, np.ndarray]:
+    n = len(wgeom)
+    out = {"home_m": np.full(n, np.inf), "school_m": np.full(n, np.inf),
+           "weighted_children": np.zeros(n)}
+    for k in ("children_500", "under5_500", "left_behind_500"):
+        out[k] = np.zeros(n)
+    for key, xy in (("home_m", homes), ("school_m", schools)):
+        if len(xy):
+            pts = shapely.points(xy)
+            inp, tree_i = shapely.STRtree(pts).query_nearest(wgeom, all_matches=False)
+            out[key][inp] = shapely.distance(wgeom[inp], pts[tree_i])
+    if len(homes):
+        pts = shapely.points(homes)
+        h, w = shapely.STRtree(wgeom).query(pts, predicate="dwithin", distance=cfg.far_m)
+        d = shapely.distance(pts[h], wgeom[w])
+        out["weighted_children"] = np.bincount(w, weights=wc[h] * band(d, config=cfg),
+                                               minlength=n)
+        for j, k in enumerate(("children_500", "under5_500", "left_behind_500")):
+            out[k] = np.bincount(w, weights=counts[h, j], minlength=n)
+    return out
+
+
+def _ring_reach(bank: Banks, seg: Segments, reach: np.ndarray) -> np.ndarray:
+    """Closed banks take their smallest segment reach (see planner.kits)."""
+    starts = np.flatnonzero(np.r_[True, seg.bank[1:] != seg.bank[:-1]])
+    ring_min = np.minimum.reduceat(reach, starts)
+    per_seg = np.repeat(ring_min, np.diff(np.r_[starts, len(reach)]))
+    return np.where(bank.closed[seg.bank], per_seg, reach)
+
+
+def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
+                 settlements: gpd.GeoDataFrame, schools: gpd.GeoDataFrame | None,
+                 towns: gpd.GeoDataFrame, crs: Any, config: WaterConfig,
+                 graph: tuple[np.ndarray, sp.csr_matrix] | None = None,
+                 villages: gpd.GeoDataFrame | None = None,
+                 year: int | None = None, today: dt.date | None = None,
+                 plan_patrols: bool = True) -> WaterResult:
+    """Risk ranking, gaps, exact kit placement, requisition and patrol plan.
+
+    Parameters
+    ----------
+    water : GeoDataFrame
+        Water layer (see :func:`planner.water.normalise_water`), any CRS.
+    kits : GeoDataFrame or None
+        Existing kits (see :func:`planner.water.normalise_kits`).
+    settlements : GeoDataFrame
+        Homes as points with ``children`` and optional ``under5``, ``left_behind`` counts.
+    schools : GeoDataFrame or None
+        Schools (points).
+    towns : GeoDataFrame
+        ``town_code, town_name`` polygons.
+    crs : pyproj.CRS
+        Metric CRS for every distance (CRSError if geographic).
+    config : WaterConfig
+        The ``[water]`` settings.
+    graph : (node_xy, csr) or None
+        Road network in ``crs`` for patrol routes; straight-line without.
+    villages : GeoDataFrame or None
+        ``village_code`` (and ``village_name``, ``town_code``, ``town_name``) polygons, the
+        patrol units: each water body goes to the village containing (or nearest to) its
+        patrol access point (the bank point nearest a home) and is patrolled from the
+        village seat (the polygon's representative point). Without villages each town is
+        one unit, from its own representative point, and the plan's village columns repeat
+        the town's.
+    year, today : optional
+        Patrol season year (default: ``today``'s) and the date kit inspections are judged
+        against (default: the current date).
+    plan_patrols : bool
+        Skip the patrol plan when False (benchmarks).
+    """
+    crs = check_metric(crs, where="the water-safety CRS")
+    today = today or dt.date.today()
+    year = year or today.year
+    tm: dict[str, float] = {}
+    t0 = time.perf_counter()
+    wn = normalise_water(water, source="water layer")
+    kn = normalise_kits(kits, source="kits layer")
+    wn = wn.to_crs(crs)
+    bk = banks(wn, crs=crs)
+    seg = split_banks(bk, segment_m=config.segment_m)
+    seg_water = bk.water[seg.bank]
+    wtype = wn["type"].to_numpy()
+    homes = _xy(settlements, crs)
+    counts = np.column_stack([
+        _count(settlements, "children", required=True, source="settlements layer"),
+        _count(settlements, "under5", required=False, source="settlements layer"),
+        _count(settlements, "left_behind", required=False, source="settlements layer")])
+    wc = weighted_children(counts[:, 0], counts[:, 1], counts[:, 2], config=config)
+    school_xy = _xy(schools, crs)
+    tm["banks"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    seg_home, seg_school, seg_near = _segment_context(seg, homes, wc, school_xy, config)
+    wgeom = wn.geometry.to_numpy()
+    wctx = _water_context(wgeom, homes, counts, wc, school_xy, config)
+    quiet = (np.isin(wtype[seg_water], config.little_used_types)
+             & (seg_home > config.busy_m) & (seg_school > config.busy_m))
+    reach = _ring_reach(bk, seg, np.where(quiet, config.reach_quiet_m, config.reach_busy_m))
+    # existing kits: attach to the nearest bank within kit_snap_m
+    kit_pts = shapely.points(_xy(kn, crs)) if len(kn) else np.zeros(0, dtype=object)
+    kit_bank = np.full(len(kn), -1)
+    kit_pos = np.zeros(len(kn))
+    if len(kn) and len(bk.geometry):
+        ki, bi = shapely.STRtree(bk.geometry).query_nearest(
+            kit_pts, max_distance=config.kit_snap_m, all_matches=False)
+        kit_bank[ki] = bi
+        kit_pos[ki] = shapely.line_locate_point(bk.geometry[bi], kit_pts[ki])
+    attached = kit_bank >= 0
+    complete = kn["complete"].to_numpy(dtype=bool)
+    seg_len = seg.length
+    args = (seg.bank, seg.s0, seg.s1, reach, bk.length, bk.closed)
+    use = attached & complete
+    tg = time.perf_counter()
+    r_seg, r_lo, r_hi = residual(*args, kit_bank[use], kit_pos[use])
+    gap_t = time.perf_counter() - tg
+    unc_before = uncovered_length(len(seg_len), r_seg, r_lo, r_hi)
+    sc = score_components(wtype[seg_water], seg_home, seg_school, seg_near,
+                          unc_before / seg_len, config=config)
+    risky = sc["hazard"] >= config.risky_min
+    nw = len(wn)
+    w_len = np.bincount(seg_water, weights=seg_len, minlength=nw)
+    w_unc = np.bincount(seg_water, weights=unc_before, minlength=nw)
+    share = np.divide(w_unc, w_len, out=np.ones(nw), where=w_len > 0)
+    wsc = score_components(wtype, wctx["home_m"], wctx["school_m"],
+                           wctx["weighted_children"], share, config=config)
+    tm["risk"] = time.perf_counter() - t0 - gap_t
+    gap_risk = gap_t
+
+    t0 = time.perf_counter()
+    # pieces still uncovered once partial kits are completed, on risky segments only
+    tg = time.perf_counter()
+    r_seg, r_lo, r_hi = residual(*args, kit_bank[attached], kit_pos[attached])
+    gap_t += time.perf_counter() - tg
+    keep = risky[r_seg]
+    pieces = Pieces(seg.bank[r_seg[keep]], r_lo[keep], r_hi[keep], reach[r_seg[keep]])
+    access = np.r_[homes, school_xy] if len(homes) + len(school_xy) else np.zeros((0, 2))
+    atree = cKDTree(access) if len(access) else None
+
+    def cost(b: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        if atree is None or len(b) == 0:
+            return np.zeros(len(b))
+        return atree.query(shapely.get_coordinates(bank_points(bk, b, pos)))[0]
+
+    nb, npos = place(pieces, bank_len=bk.length, bank_closed=bk.closed, cost=cost)
+    reason = np.full(len(nb), "risky bank out of reach", dtype=object)
+    # minimum one complete kit per risky water body (鞍山 2023): add one where none is
+    has_kit = np.zeros(nw, dtype=bool)
+    has_kit[bk.water[kit_bank[attached]]] = True
+    has_kit[bk.water[nb]] = True
+    need = np.flatnonzero((wsc["hazard"] >= config.risky_min) & ~has_kit & (w_len > 0))
+    if len(need):
+        o = np.lexsort((-sc["hazard"], seg_water))
+        first = o[np.r_[True, seg_water[o][1:] != seg_water[o][:-1]]]
+        best = first[np.isin(seg_water[first], need)]
+        nb = np.r_[nb, seg.bank[best]]
+        npos = np.r_[npos, 0.5 * (seg.s0[best] + seg.s1[best])]
+        reason = np.r_[reason, np.full(len(best), "minimum one kit per risky water", object)]
+    all_b = np.r_[kit_bank[attached], nb].astype(np.int64)
+    all_p = np.r_[kit_pos[attached], npos]
+    tg = time.perf_counter()
+    a_seg, a_lo, a_hi = residual(*args, all_b, all_p)
+    unc_after = uncovered_length(len(seg_len), a_seg, a_lo, a_hi)
+    gap_t2 = time.perf_counter() - tg
+    tm["placement"] = time.perf_counter() - t0 - gap_t2 - (gap_t - gap_risk)
+    tm["gaps"] = gap_t + gap_t2
+
+    t0 = time.perf_counter()
+    town_code = (towns["town_code"].astype(str).to_numpy() if len(towns)
+                 else np.zeros(0, dtype=object))
+    town_name = (towns["town_name"].astype(str).to_numpy() if len(towns)
+                 else np.zeros(0, dtype=object))
+
+    def tcode(i: np.ndarray) -> np.ndarray:
+        return np.where(i >= 0, town_code[np.maximum(i, 0)] if len(town_code) else "", "")
+
+    def tname(i: np.ndarray) -> np.ndarray:
+        return np.where(i >= 0, town_name[np.maximum(i, 0)] if len(town_name) else "", "")
+
+    w_town = _assign_towns(towns, shapely.point_on_surface(wgeom), crs)
+    s_town = _assign_towns(towns, shapely.points(seg.x, seg.y), crs)
+    risky_len = np.where(risky, seg_len, 0.0)
+    rb = np.where(risky, unc_before, 0.0)
+    ra = np.where(risky, unc_after, 0.0)
+    n_new_w = np.bincount(bk.water[nb], minlength=nw)
+    ex_c = np.bincount(bk.water[kit_bank[attached & complete]], minlength=nw)
+    ex_p = np.bincount(bk.water[kit_bank[attached & ~complete]], minlength=nw)
+    water_risk = pd.DataFrame({
+        "water_id": wn["water_id"].to_numpy(), "name": wn["name"].to_numpy(),
+        "type": wtype, "type_label": wn["type_label"].to_numpy(),
+        "town_code": tcode(w_town), "town_name": tname(w_town),
+        "bank_m": w_len.round(1), "area_m2": shapely.area(wgeom).round(1),
+        "home_m": wctx["home_m"].round(1), "school_m": wctx["school_m"].round(1),
+        "children_500": wctx["children_500"], "under5_500": wctx["under5_500"],
+        "left_behind_500": wctx["left_behind_500"],
+        "weighted_children": wctx["weighted_children"].round(2),
+        "type_weight": [config.type_weights.get(t, 0.0) for t in wtype],
+        **{k: np.round(wsc[k], 4) for k in _FACTORS},
+        "uncovered_share": share.round(4),
+        "tier": wsc["tier"], "tier_label": [TIERS[t] for t in wsc["tier"]],
+        "risky_bank_m": np.bincount(seg_water, weights=risky_len, minlength=nw).round(1),
+        "uncovered_risky_m_before": np.bincount(seg_water, weights=rb, minlength=nw).round(1),
+        "uncovered_risky_m_after": np.bincount(seg_water, weights=ra, minlength=nw).round(1),
+        "kits_complete": ex_c, "kits_partial": ex_p, "kits_new": n_new_w,
+    })
+    water_risk = water_risk.sort_values(["score", "water_id"], ascending=[False, True],
+                                        kind="stable").reset_index(drop=True)
+    water_risk.insert(0, "rank", np.arange(1, nw + 1))
+    segments = pd.DataFrame({
+        "water_id": wn["water_id"].to_numpy()[seg_water], "bank": seg.bank,
+        "s0_m": seg.s0.round(2), "s1_m": seg.s1.round(2), "x": seg.x, "y": seg.y,
+        "town_code": tcode(s_town), "home_m": seg_home.round(1),
+        "school_m": seg_school.round(1), "weighted_children": seg_near.round(2),
+        "reach_m": reach, **{k: np.round(sc[k], 4) for k in _FACTORS}, "tier": sc["tier"],
+        "risky": risky, "uncovered_m_before": unc_before.round(2),
+        "uncovered_m_after": unc_after.round(2),
+    })
+    gaps = (pd.DataFrame({"town_code": tcode(s_town), "town_name": tname(s_town),
+                          "risky_bank_m": risky_len, "uncovered_risky_m_before": rb,
+                          "uncovered_risky_m_after": ra})
+            .groupby(["town_code", "town_name"], as_index=False).sum().round(1))
+
+    # proposed kits: new ones and existing partial ones to complete
+    new_pts = bank_points(bk, nb, npos)
+    nearest_access = cost(nb, npos)
+    new_town = _assign_towns(towns, new_pts, crs)
+    part = ~complete
+    part_town = _assign_towns(towns, kit_pts[part], crs) if part.any() else np.zeros(0, int)
+    items = kn[list(KIT_ITEMS)].to_numpy(dtype=bool)
+    nn, npart = len(nb), int(part.sum())
+    wlabel = (wn["type_label"] + " " + wn["water_id"] + " ("
+              + pd.Series(wsc["tier"]).map(TIERS).to_numpy() + ")").to_numpy()
+    ptype = wlabel[bk.water[nb]]
+    geoms = np.r_[new_pts, kit_pts[part]] if nn + npart else np.zeros(0, dtype=object)
+    need_items = np.r_[np.ones((nn, 4), bool), ~items[part]].reshape(-1, 4)
+    pwater = np.r_[bk.water[nb], np.where(kit_bank[part] >= 0,
+                                          bk.water[np.maximum(kit_bank[part], 0)], -1)]
+    proposed = gpd.GeoDataFrame({
+        "kit_id": np.r_[[f"NK{i + 1:06d}" for i in range(nn)],
+                        kn["kit_id"].to_numpy()[part]].astype(object),
+        "status": np.r_[np.full(nn, "new", object), np.full(npart, "complete_existing", object)],
+        "water_id": np.where(pwater >= 0, wn["water_id"].to_numpy()[np.maximum(pwater, 0)], ""),
+        "water_type": np.where(pwater >= 0, wtype[np.maximum(pwater, 0)], ""),
+        "town_code": np.r_[tcode(new_town), tcode(part_town)],
+        "town_name": np.r_[tname(new_town), tname(part_town)],
+        "bank_pos_m": np.r_[npos, kit_pos[part]].round(1),
+        "reach_m": np.r_[_reach_at(seg, reach, nb, npos), np.full(npart, np.nan)],
+        "nearest_home_or_school_m": np.r_[nearest_access, np.full(npart, np.nan)].round(1),
+        **{f"need_{c[4:]}": need_items[:, j] for j, c in enumerate(KIT_ITEMS)},
+        "reason": np.r_[(pd.Series(ptype, dtype=object) + ": " + reason).to_numpy(),
+                        np.full(npart, "partial kit: add the missing items", object)],
+    }, geometry=gpd.GeoSeries(geoms, crs=crs).to_crs("EPSG:4326"))
+    req_town = np.r_[proposed["town_code"].to_numpy()]
+    req = requisition(req_town, np.r_[np.ones(nn, bool), np.zeros(npart, bool)],
+                      np.r_[np.zeros((nn, 4), bool), items[part]].reshape(-1, 4),
+                      rope_m=config.rope_m)
+    names = dict(zip(town_code, town_name, strict=True))
+    req.insert(1, "town_name", req["town_code"].map(names).fillna(""))
+    tm["report"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    if plan_patrols:
+        best_seg = np.lexsort((seg_home, seg_water))
+        best_seg = best_seg[np.r_[True, seg_water[best_seg][1:] != seg_water[best_seg][:-1]]]
+        ax, ay = np.full(nw, np.nan), np.full(nw, np.nan)
+        ax[seg_water[best_seg]], ay[seg_water[best_seg]] = seg.x[best_seg], seg.y[best_seg]
+        pw = pd.DataFrame({"water_id": wn["water_id"].to_numpy(), "name": wn["name"].to_numpy(),
+                           "type_label": wn["type_label"].to_numpy(),
+                           "town_code": tcode(w_town), "town_name": tname(w_town),
+                           "tier": wsc["tier"], "score": wsc["score"].round(3), "x": ax, "y": ay})
+        pw = pw[np.isfinite(ax)]
+        pw, seats = _patrol_units(pw, villages, towns, crs)
+        ranking, plan = patrol_plan(pw, seats, year=year, config=config, graph=graph)
+    else:
+        ranking, plan = pd.DataFrame(), pd.DataFrame()
+    tm["patrol"] = time.perf_counter() - t0
+
+    ins = pd.to_datetime(kn["last_inspected"])
+    overdue = (ins.isna() | ((pd.Timestamp(today) - ins).dt.days > config.inspection_days))
+    tier_counts = pd.Series(wsc["tier"]).value_counts()
+    summary = {
+        "water_bodies": int(nw), "bank_segments": int(len(seg_len)),
+        "risky_waters_by_tier": {t: int(tier_counts.get(t, 0)) for t in ("A", "B", "C")},
+        "risky_bank_m": round(float(risky_len.sum()), 1),
+        "uncovered_risky_bank_m_before": round(float(rb.sum()), 1),
+        "uncovered_risky_bank_m_after": round(float(ra.sum()), 1),
+        "existing_kits": {"complete": int(complete.sum()), "partial": int(part.sum()),
+                          "not_on_a_bank": int((~attached).sum()),
+                          "inspection_overdue": int(overdue.sum())},
+        "proposed_kits": int(nn), "completed_kits": int(npart),
+        "requisition": {k: (float(req[k].sum()) if k == "rope_m" else int(req[k].sum()))
+                        for k in ("signs", "lifebuoys", "ropes", "rope_m", "poles")},
+        "patrol": _patrol_summary(plan, year=year, network=graph is not None),
+    }
+    return WaterResult(water_risk=water_risk, segments=segments, gaps_by_town=gaps,
+                       proposed_kits=proposed, requisition=req, patrol_waters=ranking,
+                       patrol_plan=plan, summary=summary, timings=tm)
+
+
+def _patrol_units(pw: pd.DataFrame, villages: gpd.GeoDataFrame | None,
+                  towns: gpd.GeoDataFrame, crs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each water's patrol unit (``village_code``) and the units' seats (see water_safety).
+
+    A water belongs to the village containing (or nearest to) its patrol access point
+    ``x, y``: the stop the route visits, so that a canal crossing many villages is patrolled
+    by the village where its access point lies.
+    """
+    if villages is None or len(villages) == 0:
+        xy = _xy(towns, crs).reshape(-1, 2)
+        code = (towns["town_code"].astype(str).to_numpy() if len(towns)
+                else np.zeros(0, dtype=object))
+        name = (towns["town_name"].astype(str).to_numpy() if len(towns)
+                else np.zeros(0, dtype=object))
+        if not len(code):  # no towns either: one unit around the waters' mean point
+            code, name = np.array([""], dtype=object), np.array([""], dtype=object)
+            pts = pw[["x", "y"]].to_numpy(float)
+            pts = pts[np.isfinite(pts).all(axis=1)]
+            xy = pts.mean(axis=0)[None, :] if len(pts) else np.zeros((1, 2))
+        seats = pd.DataFrame({"village_code": code, "village_name": name, "town_code": code,
+                              "town_name": name, "x": xy[:, 0], "y": xy[:, 1]})
+        return pw.assign(village_code=pw["town_code"]), seats
+    if "village_code" not in villages.columns:
+        raise InputFileError("villages layer lacks the column 'village_code'; add the "
+                             "village code per row")
+    xy = _xy(villages, crs)
+    code = villages["village_code"].astype(str).to_numpy()
+    seats = pd.DataFrame({"village_code": code, "x": xy[:, 0], "y": xy[:, 1]})
+    seats["village_name"] = (villages["village_name"].astype(str).to_numpy()
+                             if "village_name" in villages.columns else code)
+    if "town_code" in villages.columns:
+        seats["town_code"] = villages["town_code"].astype(str).to_numpy()
+        seats["town_name"] = (villages["town_name"].astype(str).to_numpy()
+                              if "town_name" in villages.columns else "")
+    else:  # the town containing the seat
+        t = _assign_towns(towns, shapely.points(xy), crs)
+        for col in ("town_code", "town_name"):
+            vals = towns[col].astype(str).to_numpy() if len(towns) else np.zeros(0, object)
+            seats[col] = np.where(t >= 0, vals[np.maximum(t, 0)] if len(vals) else "", "")
+    v = _assign_towns(villages, shapely.points(pw["x"].to_numpy(), pw["y"].to_numpy()), crs)
+    return pw.assign(village_code=code[v] if len(v) else np.zeros(0, dtype=object)), seats
+
+
+def _patrol_summary(plan: pd.DataFrame, *, year: int, network: bool) -> dict[str, Any]:
+    """run.json "water" / "patrol": routes, total / mean / max km, villages, year."""
+    km = plan["length_m"].to_numpy(dtype=float) / 1000 if len(plan) else np.zeros(0)
+    return {"routes": int(len(plan)), "route_km": round(float(km.sum()), 1),
+            "mean_route_km": round(float(km.mean()), 2) if len(km) else 0.0,
+            "max_route_km": round(float(km.max()), 2) if len(km) else 0.0,
+            "villages_with_patrols": int(plan["village_code"].nunique()) if len(plan) else 0,
+            "year": int(year), "road_network": bool(network)}
+
+
+def _reach_at(seg: Segments, reach: np.ndarray, bank: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Reach of the segment at (bank, pos); a bank's segments have equal length."""
+    if len(bank) == 0:
+        return np.zeros(0)
+    starts = np.flatnonzero(np.r_[True, seg.bank[1:] != seg.bank[:-1]])
+    first = np.full(int(seg.bank.max()) + 1, 0)
+    first[seg.bank[starts]] = starts
+    count = np.bincount(seg.bank, minlength=len(first))
+    idx = first[bank] + np.clip(
+        np.floor(pos / np.maximum(seg.s1[first[bank]] - seg.s0[first[bank]], 1e-9)),
+        0, count[bank] - 1).astype(np.int64)
+    return reach[idx]

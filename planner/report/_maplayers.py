@@ -1,0 +1,440 @@
+"""Drawing the web map's layers: escaped popups, inline-SVG symbols, GeoJSON and the legend.
+
+Private to :mod:`planner.webmap` (which re-exports the shared styles and figures). Text
+from input files reaches the page only as JSON data (``<``, ``>`` and ``&`` escaped) that the
+browser puts into popups and tooltips with ``textContent``, never as markup; the legend,
+title and town labels are HTML-escaped here.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement, Template
+
+from planner._errors import ConfigError
+from planner.glossary import KINDS, STANDARDS
+from planner.validate.datum import transform_geometry
+
+if TYPE_CHECKING:
+    from planner.report.webmap import MapLayers
+
+#: layer key -> name in the layer control (facilities get one layer per kind)
+LAYER_NAMES: dict[str, str] = {
+    "towns": "镇（街道）任务完成率", "villages": "村（居）关爱站点覆盖",
+    "proposed_sites": "拟新建阵地",
+    "water": "溺水风险水域", "kits": "现有“四个一”设施", "proposed_kits": "拟新增“四个一”设施",
+    "patrol_routes": "巡查路线",
+}
+FACILITY_PREFIX = "现有阵地："
+
+#: completion bins (lower bound %, colour, label); towns without a quota are grey
+COMPLETION_BINS: tuple[tuple[float, str, str], ...] = (
+    (100.0, "#1a9850", "100%"), (80.0, "#a6d96a", "80%–99.9%"),
+    (60.0, "#fee08b", "60%–79.9%"), (0.0, "#f46d43", "低于60%"),
+)
+NO_QUOTA = ("#d9d9d9", "无任务")
+COVER_COLOURS = {True: "#1b9e77", False: "#fdae61"}
+
+#: facility kind -> (colour, shape)
+KIND_STYLE: dict[str, tuple[str, str]] = {
+    "care_home": ("#e41a1c", "square"), "care_point": ("#377eb8", "circle"),
+    "protection_station": ("#4daf4a", "triangle"), "welfare_station": ("#984ea3", "diamond"),
+    "guidance_center": ("#ff7f00", "star"), "protection_center": ("#a65628", "hexagon"),
+    "social_org": ("#f781bf", "cross"),
+}
+#: water risk tier code -> (Chinese label, colour)
+TIER_STYLE: dict[str, tuple[str, str]] = {
+    "A": ("一级", "#67001f"), "B": ("二级", "#d6604d"), "C": ("三级", "#4393c3"),
+    "N": ("未分级", "#969696"),
+}
+_TIER_CODES = {label: code for code, (label, _c) in TIER_STYLE.items()}
+KIT_ITEMS_ZH = {"has_sign": "警示牌", "has_lifebuoy": "救生圈", "has_rope": "救生绳",
+                "has_pole": "救生杆"}
+PATROL_COLOUR = "#6a3d9a"
+
+
+# ---------------------------------------------------------------- figures shared with reports
+
+def quota_kinds(towns: pd.DataFrame) -> list[str]:
+    """Kinds that carry a quota in a progress-like table (``required_<kind>`` columns)."""
+    return [k for k in KINDS if f"required_{k}" in towns.columns]
+
+
+def town_completion(towns: pd.DataFrame) -> pd.Series:
+    """Per town, the mean of its per-kind completion rates (%), NaN where it has no quota."""
+    cols = [f"pct_{k}" for k in quota_kinds(towns) if f"pct_{k}" in towns.columns]
+    if not cols:
+        return pd.Series(np.nan, index=towns.index, dtype=float)
+    return towns[cols].astype(float).mean(axis=1, skipna=True).round(1)
+
+
+def completion_colour(value: float) -> str:
+    """Colour of a completion rate (%) in :data:`COMPLETION_BINS`; grey for NaN."""
+    if value is None or not np.isfinite(value):
+        return NO_QUOTA[0]
+    return next(c for low, c, _l in COMPLETION_BINS if value >= low)
+
+
+def village_covered(villages: pd.DataFrame) -> tuple[pd.Series, bool]:
+    """Whether each village is served by a care point, and whether that is by distance
+    (``covered_care_point`` from the access stage) rather than by a site of its own."""
+    if "covered_care_point" in villages.columns:
+        return villages["covered_care_point"].fillna(False).astype(bool), True
+    if "has_care_point" in villages.columns:
+        return villages["has_care_point"].fillna(False).astype(bool), False
+    raise ConfigError("villages layer has neither covered_care_point nor has_care_point; "
+                      "build it with layers_from_result")
+
+
+def tier_code(value: object) -> str:
+    """Tier code A/B/C/N from a code or its Chinese label."""
+    text = str(value).strip()
+    return text if text in TIER_STYLE else _TIER_CODES.get(text, "N")
+
+
+# ---------------------------------------------------------------- features and popups
+
+#: popups and tooltips are built in the browser with textContent (never innerHTML), from
+#: each feature's ``h`` (heading), ``v`` (values) and ``t`` (tooltip) and its layer's labels
+JS = """
+function plText(tag, text) {
+  const el = document.createElement(tag); el.textContent = text == null ? '' : text; return el;
+}
+function plBind(spec) {
+  return function (feature, layer) {
+    const p = feature.properties;
+    layer.bindPopup(function () {
+      const div = document.createElement('div'); div.className = 'pp';
+      div.appendChild(plText('b', p.h));
+      const table = document.createElement('table');
+      spec.labels.forEach(function (label, i) {
+        if (p.v[i] == null || p.v[i] === '') { return; }
+        const row = table.insertRow();
+        row.appendChild(plText('th', label)); row.appendChild(plText('td', p.v[i]));
+      });
+      div.appendChild(table); return div;
+    });
+    layer.bindTooltip(function () {
+      return plText('span', p.t == null ? spec.tip + p.h : p.t);
+    });
+  };
+}
+function plStyle(spec) { return function (feature) { return spec.styles[feature.properties.k]; }; }
+function plPoint(spec) {
+  return function (feature, latlng) {
+    const icon = spec.icons && spec.icons[feature.properties.k];
+    if (icon) {
+      return L.marker(latlng, {icon: L.divIcon({html: icon[0], className: 'pm',
+                                                iconSize: [icon[1], icon[1]]})});
+    }
+    return L.circleMarker(latlng, spec.styles[feature.properties.k]);
+  };
+}
+"""
+
+
+def js_json(value: object) -> str:
+    """Compact JSON safe to put inside a <script> element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def cell(value: object) -> str | None:
+    """A value as display text (``None`` for missing: the popup leaves the row out)."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "是" if value else "否"
+    if isinstance(value, float | np.floating):
+        if not np.isfinite(value):
+            return None
+        return f"{value:,.1f}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, np.integer):
+        return str(int(value))
+    text = str(value)
+    return text or None
+
+
+def svg(shape: str, colour: str, *, size: int = 14, hollow: bool = False) -> str:
+    """An inline SVG marker symbol (no icon font, so it works offline)."""
+    fill, stroke, width = ("#ffffff", colour, 2.5) if hollow else (colour, "#ffffff", 1.2)
+    s = size
+    h = s / 2
+    body = {
+        "circle": f"<circle cx='{h}' cy='{h}' r='{h - 1.5}'/>",
+        "square": f"<rect x='1.5' y='1.5' width='{s - 3}' height='{s - 3}'/>",
+        "triangle": f"<polygon points='{h},1 {s - 1},{s - 1.5} 1,{s - 1.5}'/>",
+        "diamond": f"<polygon points='{h},0.5 {s - 0.5},{h} {h},{s - 0.5} 0.5,{h}'/>",
+        "star": "<polygon points='" + " ".join(
+            f"{h + (h - 0.5) * (1 if i % 2 == 0 else 0.45) * np.sin(i * np.pi / 5):.1f},"
+            f"{h - (h - 0.5) * (1 if i % 2 == 0 else 0.45) * np.cos(i * np.pi / 5):.1f}"
+            for i in range(10)) + "'/>",
+        "hexagon": "<polygon points='" + " ".join(
+            f"{h + (h - 1) * np.cos(i * np.pi / 3):.1f},{h + (h - 1) * np.sin(i * np.pi / 3):.1f}"
+            for i in range(6)) + "'/>",
+        "cross": (f"<polygon points='{s * .35},1 {s * .65},1 {s * .65},{s * .35} {s - 1},{s * .35} "
+                  f"{s - 1},{s * .65} {s * .65},{s * .65} {s * .65},{s - 1} {s * .35},{s - 1} "
+                  f"{s * .35},{s * .65} 1,{s * .65} 1,{s * .35} {s * .35},{s * .35}'/>"),
+        "ring": f"<circle cx='{h}' cy='{h}' r='{h - 2}'/><path d='M{h} 3V{s - 3}M3 {h}H{s - 3}'/>",
+    }[shape]
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{s}' height='{s}' "
+            f"viewBox='0 0 {s} {s}' fill='{fill}' stroke='{stroke}' stroke-width='{width}'>"
+            f"{body}</svg>")
+
+
+def dot(colour: str, *, size: int = 10, ring: bool = False) -> str:
+    """Legend symbol of a canvas circle marker."""
+    return svg("ring" if ring else "circle", colour, size=size)
+
+
+@dataclass
+class Feature:
+    """One feature's popup: heading, values (one per layer label), tooltip, style key."""
+
+    heading: object
+    values: list[object]
+    key: str = ""
+    tip: object = None
+
+    def properties(self) -> dict:
+        out = {"h": cell(self.heading) or "", "v": [cell(v) for v in self.values], "k": self.key}
+        if self.tip is not None:
+            out["t"] = cell(self.tip)
+        return out
+
+
+class _GeoLayer(MacroElement):
+    """``L.geoJson`` of pre-serialised, script-safe JSON (compact: UTF-8, no indent)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function (spec) {
+          return L.geoJson({{ this.data }}, {style: plStyle(spec), pointToLayer: plPoint(spec),
+                                             onEachFeature: plBind(spec)});
+        })({{ this.spec }}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, data: dict, spec: dict):
+        super().__init__()
+        self._name = "PlannerGeoJson"
+        self.data, self.spec = js_json(data), js_json(spec)
+
+
+def add_layer(group: folium.FeatureGroup, frame: gpd.GeoDataFrame, features: list[Feature], *,
+              amap: bool, labels: list[str], styles: dict[str, dict],
+              icons: dict[str, tuple[str, int]] | None = None, tip: str = "") -> None:
+    """Add ``frame`` to ``group`` as one GeoJSON layer: geometries shifted to GCJ-02 on the
+    AMap basemap, points as SVG icons (``icons``) or canvas circles (``styles``); tooltips
+    are ``tip`` + the heading unless a feature has its own."""
+    geoms = frame.geometry.to_numpy()
+    if amap:
+        geoms = transform_geometry(geoms, datum="gcj02", inverse=True)
+    geoms = np.asarray(geoms, dtype=object)
+    points = shapely.get_type_id(geoms) == 0
+    # points to 1e-6 degrees (0.1 m); lines and areas simplified and rounded to ~1 m
+    shapes = shapely.simplify(geoms, 1e-5, preserve_topology=True)
+    geoms = np.where(points, shapely.transform(geoms, lambda c: np.round(c, 6)),
+                     shapely.transform(shapes, lambda c: np.round(c, 5)))
+    feats = [{"type": "Feature", "geometry": shapely.geometry.mapping(g),
+              "properties": f.properties()}
+             for g, f in zip(geoms, features, strict=True) if g is not None and not g.is_empty]
+    if feats:
+        spec = {"labels": labels, "styles": styles, "icons": icons, "tip": tip}
+        group.add_child(_GeoLayer({"type": "FeatureCollection", "features": feats}, spec))
+
+
+def _get(row: Mapping, key: str, default: object = None) -> object:
+    value = row.get(key, default)
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return default
+    return value
+
+
+def legend_block(title: str, items: list[tuple[str, str]]) -> str:
+    """Legend HTML: ``items`` are (symbol HTML made here, escaped label)."""
+    rows = "".join(f"<div class='it'>{sym}<span>{lab}</span></div>" for sym, lab in items)
+    head = f"<div class='lt'>{html.escape(title)}</div>" if title else ""
+    return head + rows
+
+
+def _swatch(colour: str, *, opacity: float = 1.0) -> str:
+    return f"<i class='sw' style='background:{colour};opacity:{opacity}'></i>"
+
+
+# ---------------------------------------------------------------- layers
+
+def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    towns = layers.towns
+    kinds = quota_kinds(towns)
+    comp = town_completion(towns)
+    labels = [f"{KINDS[k][0]}（已建/任务，缺口）" for k in kinds]
+    labels += ["有关爱站点的村（居）", "综合完成率（%）"]
+    feats, styles = [], {}
+    for row, pct in zip(towns.to_dict("records"), comp, strict=True):
+        values: list[object] = []
+        for k in kinds:
+            req = _get(row, f"required_{k}")
+            values.append(None if req is None else
+                          f"{int(_get(row, f'built_{k}', 0))}/{int(req)}，缺"
+                          f"{int(_get(row, f'missing_{k}', 0))}（{_get(row, f'pct_{k}', 0)}%）")
+        vil = _get(row, "villages")
+        values.append(None if vil is None else
+                      f"{int(_get(row, 'villages_with_care_point', 0))}/{int(vil)}")
+        values.append(pct if np.isfinite(pct) else NO_QUOTA[1])
+        colour = completion_colour(pct)
+        styles[colour] = {"color": "#444444", "weight": 1.5, "fillOpacity": 0.55,
+                          "fillColor": colour}
+        tip = f"{row['town_name']} {pct}%" if np.isfinite(pct) else row["town_name"]
+        feats.append(Feature(row["town_name"], values, key=colour, tip=tip))
+    group = folium.FeatureGroup(name=LAYER_NAMES["towns"]).add_to(m)
+    add_layer(group, towns, feats, amap=amap, labels=labels, styles=styles)
+    label_pts = towns.geometry.representative_point().to_numpy()
+    if amap:
+        label_pts = transform_geometry(label_pts, datum="gcj02", inverse=True)
+    for pt, name in zip(label_pts, towns["town_name"], strict=True):
+        folium.Marker([pt.y, pt.x], icon=folium.DivIcon(
+            html=f"<span>{html.escape(str(name))}</span>", class_name="town-label",
+            icon_size=(0, 0)), interactive=False).add_to(group)
+    items = [(_swatch(c), html.escape(lab)) for _low, c, lab in COMPLETION_BINS]
+    items.append((_swatch(NO_QUOTA[0]), NO_QUOTA[1]))
+    return [legend_block("镇（街道）综合完成率", items)]
+
+
+def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    v = layers.villages
+    covered, by_distance = village_covered(v)
+    dist_kinds = [k for k in KINDS if f"dist_m_{k}" in v.columns]
+    labels = ["所属镇（街道）", "儿童数", "留守儿童", "困境儿童", "本村有关爱站点"]
+    labels += ["在关爱站点服务半径内"] if by_distance else []
+    labels += [f"距最近{KINDS[k][0]}（米）" for k in dist_kinds]
+    feats = []
+    for row, cov in zip(v.to_dict("records"), covered, strict=True):
+        values = [_get(row, "town_name"), _get(row, "children"), _get(row, "left_behind"),
+                  _get(row, "vulnerable"), bool(_get(row, "has_care_point", False))]
+        values += [bool(cov)] if by_distance else []
+        values += [_get(row, f"dist_m_{k}") for k in dist_kinds]
+        feats.append(Feature(row["village_name"], values, key=str(bool(cov))))
+    styles = {str(flag): {"color": "#737373", "weight": 0.6, "fillOpacity": 0.5,
+                          "fillColor": colour} for flag, colour in COVER_COLOURS.items()}
+    group = folium.FeatureGroup(name=LAYER_NAMES["villages"], show=False).add_to(m)
+    add_layer(group, v, feats, amap=amap, labels=labels, styles=styles)
+    names = (("在关爱站点服务半径内", "服务半径外") if by_distance
+             else ("本村有关爱站点", "本村无关爱站点"))
+    return [legend_block("村（居）", [(_swatch(COVER_COLOURS[flag], opacity=0.6), lab)
+                                    for flag, lab in zip((True, False), names, strict=True)])]
+
+
+def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    fac = layers.facilities
+    labels = ["类型", "标准", "所属镇（街道）", "所属村（居）"]
+    items = []
+    for kind in [k for k in KINDS if (fac["kind"] == k).any()]:
+        part = fac[fac["kind"] == kind]
+        colour, shape = KIND_STYLE[kind]
+        feats = [Feature(_get(r, "name", KINDS[kind][0]), [
+            KINDS[kind][0], STANDARDS.get(str(_get(r, "standard")), None),
+            _get(r, "town_name"), _get(r, "village_name")], key=kind)
+            for r in part.to_dict("records")]
+        group = folium.FeatureGroup(name=FACILITY_PREFIX + KINDS[kind][0]).add_to(m)
+        add_layer(group, part, feats, amap=amap, labels=labels, styles={},
+                  icons={kind: (svg(shape, colour), 14)})
+        items.append((svg(shape, colour), html.escape(KINDS[kind][0])))
+    return [legend_block("现有阵地", items)] if items else []
+
+
+def draw_proposed(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    sites = layers.proposed_sites
+    kinds = [k for k in KINDS if (sites["kind"] == k).any()]
+    labels = ["所属镇（街道）", "所属村（居）", "排序", "新覆盖儿童", "理由"]
+    feats = [Feature(f"拟新建{KINDS.get(r['kind'], (r['kind'],))[0]}", [
+        _get(r, "town_name"), _get(r, "village_name"), _get(r, "rank"),
+        _get(r, "children_newly_covered"), _get(r, "reason")], key=str(r["kind"]),
+        tip="拟新建：" + str(_get(r, "village_name", ""))) for r in sites.to_dict("records")]
+    icons = {k: (svg(KIND_STYLE[k][1], KIND_STYLE[k][0], size=18, hollow=True), 18) for k in kinds}
+    group = folium.FeatureGroup(name=LAYER_NAMES["proposed_sites"]).add_to(m)
+    known = sites["kind"].isin(kinds).to_numpy()
+    add_layer(group, sites[known], [f for f, ok in zip(feats, known, strict=True) if ok],
+              amap=amap, labels=labels, styles={}, icons=icons)
+    items = [(svg(KIND_STYLE[k][1], KIND_STYLE[k][0], hollow=True),
+              "拟新建" + html.escape(KINDS[k][0])) for k in kinds]
+    return [legend_block("拟新建阵地", items or [("", "（无）")])]
+
+
+def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    w = layers.water.copy()
+    w["_tier"] = [tier_code(t) for t in w["tier"]] if "tier" in w else "N"
+    w = w.iloc[np.argsort(["NCBA".index(t) for t in w["_tier"]], kind="stable")]  # A on top
+    labels = ["编号", "类型", "风险等级", "风险分（0–100）", "风险排序", "所属镇（街道）"]
+    feats = []
+    for r in w.to_dict("records"):
+        label = TIER_STYLE[r["_tier"]][0]
+        name = _get(r, "name") or _get(r, "water_id")
+        values = [_get(r, "water_id"), _get(r, "type_label", _get(r, "type")), label,
+                  _get(r, "score"), _get(r, "rank"), _get(r, "town_name")]
+        feats.append(Feature(name, values, key=r["_tier"], tip=f"{name}（{label}）"))
+    styles = {t: {"color": c, "weight": 3 if t != "N" else 1.5, "fillColor": c,
+                  "fillOpacity": 0.6} for t, (_l, c) in TIER_STYLE.items()}
+    group = folium.FeatureGroup(name=LAYER_NAMES["water"]).add_to(m)
+    add_layer(group, w, feats, amap=amap, labels=labels, styles=styles)
+    return [legend_block("溺水风险等级", [(_swatch(c), lab) for lab, c in TIER_STYLE.values()])]
+
+
+def draw_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    kits = layers.kits
+    complete = (kits["complete"].fillna(False).astype(bool) if "complete" in kits
+                else pd.Series(True, index=kits.index))
+    feats = [Feature(_get(r, "kit_id", "“四个一”"), [bool(ok), _get(r, "missing")],
+                     key=str(bool(ok)))
+             for r, ok in zip(kits.to_dict("records"), complete, strict=True)]
+    colours = {"True": "#1a9850", "False": "#fdae61"}
+    styles = {k: {"radius": 4, "color": "#ffffff", "weight": 1, "fillColor": c,
+                  "fillOpacity": 1} for k, c in colours.items()}
+    group = folium.FeatureGroup(name=LAYER_NAMES["kits"], show=len(kits) <= 2000).add_to(m)
+    add_layer(group, kits, feats, amap=amap, labels=["是否齐全", "缺少"], styles=styles,
+              tip="“四个一” ")
+    return [legend_block("“四个一”设施", [(dot(colours["True"]), "现有（齐全）"),
+                                         (dot(colours["False"]), "现有（不齐全）")])]
+
+
+def draw_proposed_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    kits = layers.proposed_kits
+    status = {"new": "新设", "complete_existing": "补齐现有"}
+    needs = [c for c in ("need_sign", "need_lifebuoy", "need_rope", "need_pole") if c in kits]
+    names = np.array([KIT_ITEMS_ZH["has_" + c[5:]] for c in needs])
+    need = (["、".join(names[row]) for row in kits[needs].to_numpy(dtype=bool)] if needs
+            else [None] * len(kits))
+    feats = [Feature(_get(r, "kit_id", "拟新增"), [
+        status.get(str(_get(r, "status")), _get(r, "status")), _get(r, "water_id"),
+        _get(r, "town_name"), n, _get(r, "reason")])
+        for r, n in zip(kits.to_dict("records"), need, strict=True)]
+    styles = {"": {"radius": 3.5, "color": "#d7191c", "weight": 1.5, "fillColor": "#ffffff",
+                   "fillOpacity": 1}}
+    group = folium.FeatureGroup(name=LAYER_NAMES["proposed_kits"], show=len(kits) <= 2000).add_to(m)
+    add_layer(group, kits, feats, amap=amap, styles=styles, tip="拟新增 ",
+              labels=["状态", "水域", "所属镇（街道）", "需配", "理由"])
+    return [legend_block("", [(dot("#d7191c", ring=True), "拟新增“四个一”")])]
+
+
+def draw_patrols(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    routes = layers.patrol_routes
+    feats = [Feature(f"{_get(r, 'town_name', '')} 巡查路线", [
+        _get(r, "date"), _get(r, "round"),
+        None if _get(r, "length_m") is None else float(r["length_m"]) / 1000])
+        for r in routes.to_dict("records")]
+    styles = {"": {"color": PATROL_COLOUR, "weight": 3, "dashArray": "6 4"}}
+    group = folium.FeatureGroup(name=LAYER_NAMES["patrol_routes"], show=False).add_to(m)
+    add_layer(group, routes, feats, amap=amap, labels=["日期", "轮次", "长度（公里）"],
+              styles=styles)
+    return [legend_block("", [(f"<i class='ln' style='border-color:{PATROL_COLOUR}'></i>",
+                               "巡查路线")])]

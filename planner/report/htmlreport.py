@@ -1,0 +1,266 @@
+"""``report.html``: a one-page, printable progress report for the county.
+
+Sections: the quota table (annex layout), coverage figures, proposed sites, the top water
+risks, the "四个一" requisition, the static maps and the findings. Sections whose stage was
+not run say "未计算（not computed）". Every text from the inputs is HTML-escaped; the maps are
+embedded as data URIs, so the file can be mailed or printed on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.glossary import KINDS
+
+NOT_COMPUTED = "未计算（not computed）"
+_TOP = 10  # rows of the proposal and water tables
+
+_GROUPS = {"children": "儿童", "left_behind": "留守儿童", "vulnerable": "困境儿童"}
+_TIERS = {"A": "一级", "B": "二级", "C": "三级", "N": "未分级"}
+_COLUMNS = {
+    "kind": "类型", "town_name": "镇（街道）", "village_name": "村（居）", "rank": "排序",
+    "children_newly_covered": "新覆盖儿童", "reason": "理由", "water_id": "编号", "name": "名称",
+    "type_label": "类型", "tier_label": "风险等级", "tier": "风险等级", "score": "风险分",
+    "home_m": "距最近住户（米）", "children_500": "500米内儿童", "new_kits": "新设（套）",
+    "completed_kits": "补齐（套）", "signs": "警示牌", "lifebuoys": "救生圈", "ropes": "救生绳",
+    "rope_m": "绳长（米）", "poles": "救生杆",
+}
+_PROPOSAL_COLS = ["rank", "kind", "town_name", "village_name", "children_newly_covered", "reason"]
+_WATER_COLS = ["rank", "name", "water_id", "type_label", "town_name", "tier_label", "score",
+               "home_m", "children_500"]
+_REQ_COLS = ["town_name", "new_kits", "completed_kits", "signs", "lifebuoys", "ropes", "rope_m",
+             "poles"]
+
+_CSS = """
+body{font-family:"Noto Sans SC","Microsoft YaHei","PingFang SC","Source Han Sans SC",
+ "WenQuanYi Micro Hei",sans-serif;margin:16px auto;max-width:1100px;color:#222;font-size:13px}
+h1{font-size:20px;margin:0 0 2px}h2{font-size:15px;margin:14px 0 4px;border-bottom:2px solid
+ #1a9850;padding-bottom:2px}.meta{color:#555;font-size:12px}
+table{border-collapse:collapse;width:100%;font-size:11.5px;margin:2px 0}
+th,td{border:1px solid #999;padding:2px 4px;text-align:center}th{background:#eef3ee}
+td.t{text-align:left}tr.total td{font-weight:bold;background:#f6f6f6}
+.nc{color:#888;font-style:italic}.cols{display:flex;gap:14px}.cols>div{flex:1;min-width:0}
+.maps{display:flex;gap:8px}.maps figure{flex:1;margin:0;text-align:center}
+.maps img{width:100%;border:1px solid #ccc}.maps figcaption{font-size:11px;color:#555}
+ul.f{margin:2px 0;padding-left:18px;font-size:11.5px}.kpi{display:flex;gap:10px;margin:4px 0}
+.kpi div{flex:1;border:1px solid #ccc;border-radius:4px;padding:4px 8px}
+.kpi b{display:block;font-size:17px;color:#1a9850}
+@page{size:A4 portrait;margin:10mm}
+@media print{body{margin:0;max-width:none;font-size:10px}h1{font-size:16px}
+ h2{font-size:12px;margin:8px 0 3px}table{font-size:8.5px}th,td{padding:1px 3px}
+ section,table,figure{break-inside:avoid}.kpi b{font-size:13px}a{color:inherit}}
+"""
+
+
+def _esc(value: object) -> str:
+    """A value as escaped display text (numbers formatted, missing as a dash)."""
+    if value is None or value is pd.NaT:
+        return "—"
+    if isinstance(value, bool | np.bool_):
+        return "是" if value else "否"
+    if isinstance(value, float | np.floating):
+        if not np.isfinite(value):
+            return "—"
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}" if abs(int(value)) >= 10000 else str(int(value))
+    return html.escape(str(value))
+
+
+def _table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
+           text_cols: Sequence[str] = (), total_label: str | None = None) -> str:
+    """An HTML table; columns named ``group|sub`` get a two-row header."""
+    labels = labels or {}
+    cols = list(frame.columns)
+    split = [str(c).split("|", 1) if "|" in str(c) else [str(c)] for c in cols]
+    two = any(len(s) == 2 for s in split)
+    head = ["<tr>"]
+    i = 0
+    while i < len(cols):
+        if len(split[i]) == 2:
+            j = i
+            while j < len(cols) and len(split[j]) == 2 and split[j][0] == split[i][0]:
+                j += 1
+            head.append(f"<th colspan='{j - i}'>{html.escape(split[i][0])}</th>")
+            i = j
+        else:
+            span = " rowspan='2'" if two else ""
+            head.append(f"<th{span}>{html.escape(labels.get(cols[i], split[i][0]))}</th>")
+            i += 1
+    head.append("</tr>")
+    if two:
+        head.append("<tr>" + "".join(f"<th>{html.escape(s[1])}</th>" for s in split
+                                     if len(s) == 2) + "</tr>")
+    body = []
+    for row in frame.itertuples(index=False):
+        first = str(row[0])
+        cls = " class='total'" if total_label is not None and first == total_label else ""
+        cells = "".join(f"<td{' class=t' if c in text_cols else ''}>{_esc(v)}</td>"
+                        for c, v in zip(cols, row, strict=True))
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><thead>{''.join(head)}</thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _drop_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    """Without the columns that have no value at all (e.g. unnamed waters)."""
+    filled = frame.astype(object).where(frame.notna(), "").astype(str).ne("").any()
+    return frame.loc[:, filled]
+
+
+def _not_computed() -> str:
+    return f"<p class='nc'>{NOT_COMPUTED}</p>"
+
+
+def _kpis(run: dict) -> str:
+    items = []
+    quota = run.get("quota") or {}
+    for kind, t in quota.items():
+        if isinstance(t, dict) and kind in KINDS:
+            items.append((f"{KINDS[kind][0]}完成率", f"{t['percent']}%",
+                          f"已建 {t['built']} / 任务 {t['required']}，缺 {t['missing']}"))
+    if quota.get("villages"):
+        share = 100 * quota.get("villages_with_care_point", 0) / quota["villages"]
+        items.append(("有关爱站点的村（居）", f"{share:.1f}%",
+                      f"{quota.get('villages_with_care_point', 0)} / {quota['villages']}"))
+    if not items:
+        return _not_computed()
+    return "<div class='kpi'>" + "".join(
+        f"<div>{html.escape(a)}<b>{html.escape(b)}</b>{html.escape(c)}</div>"
+        for a, b, c in items) + "</div>"
+
+
+def _coverage(run: dict) -> str:
+    access = run.get("access")
+    if not access or not access.get("county_shares"):
+        return _not_computed()
+    rows = []
+    for kind, shares in access["county_shares"].items():
+        rows.append({"类型": KINDS.get(kind, (kind,))[0],
+                     **{_GROUPS[g]: (None if shares.get(g) is None else
+                                     f"{100 * shares[g]:.1f}%") for g in _GROUPS}})
+    method = {"network": "按路网距离", "straight_line": "按直线距离"}.get(
+        access.get("method"), str(access.get("method", "")))
+    note = (f"<p class='meta'>在服务半径内的儿童占比（{html.escape(method)}）；"
+            f"有未满足需求的村（居）{_esc(access.get('villages_with_unmet_need'))} 个</p>")
+    return note + _table(pd.DataFrame(rows), text_cols=["类型"])
+
+
+def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:
+    if proposals is None:
+        return _not_computed()
+    if len(proposals) == 0:
+        return "<p>无需新建（任务已完成）</p>"
+    frame = pd.DataFrame(proposals).drop(columns="geometry", errors="ignore")
+    counts = frame.groupby("kind").size()
+    head = "；".join(f"{KINDS.get(k, (k,))[0]} {n} 处" for k, n in counts.items())
+    show = frame.sort_values(["kind", "rank"]).copy() if "rank" in frame else frame.copy()
+    show["kind"] = show["kind"].map(lambda k: KINDS.get(k, (k,))[0])
+    show = _drop_empty(show[[c for c in _PROPOSAL_COLS if c in show.columns]].head(_TOP))
+    more = f"（前 {_TOP} 处，全部见 proposed_sites.geojson）" if len(frame) > _TOP else ""
+    return (f"<p>拟新建 {len(frame)} 处：{html.escape(head)}{more}</p>"
+            + _table(show, labels=_COLUMNS, text_cols=["reason", "village_name", "town_name"]))
+
+
+def _water(water_top: pd.DataFrame | None, run: dict) -> str:
+    if water_top is None:
+        return _not_computed()
+    frame = pd.DataFrame(water_top).drop(columns="geometry", errors="ignore").head(_TOP).copy()
+    if "tier_label" not in frame and "tier" in frame:
+        frame["tier_label"] = frame["tier"].map(lambda t: _TIERS.get(str(t), str(t)))
+    summary = (run.get("water") or {}).get("risky_waters_by_tier") or {}
+    head = "，".join(f"{_TIERS[t]} {summary[t]} 处" for t in ("A", "B", "C") if t in summary)
+    show = _drop_empty(frame[[c for c in _WATER_COLS if c in frame.columns]])
+    return ((f"<p>风险水域：{html.escape(head)}（前 {_TOP} 处）</p>" if head else "")
+            + _table(show, labels=_COLUMNS, text_cols=["name", "town_name"]))
+
+
+def _requisition(requisition: pd.DataFrame | None) -> str:
+    if requisition is None:
+        return _not_computed()
+    frame = pd.DataFrame(requisition)
+    show = frame[[c for c in _REQ_COLS if c in frame.columns]].copy()
+    total = {c: show[c].sum() for c in show.columns if c != "town_name"}
+    show = pd.concat([show, pd.DataFrame([{"town_name": "合计", **total}])], ignore_index=True)
+    return _table(show, labels=_COLUMNS, text_cols=["town_name"], total_label="合计")
+
+
+def _images(images: Sequence[Path]) -> str:
+    if not images:
+        return _not_computed()
+    figs = []
+    for path in images:
+        data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+        name = html.escape(Path(path).stem)
+        figs.append(f"<figure><img alt='{name}' src='data:image/png;base64,{data}'>"
+                    f"<figcaption>{name}.png</figcaption></figure>")
+    return "<div class='maps'>" + "".join(figs) + "</div>"
+
+
+def _inputs(run: dict) -> str:
+    inputs = run.get("inputs") or []
+    read = sum(int(i.get("read", 0)) for i in inputs)
+    return (f"读入记录 {read} 条，拒收 {_esc(run.get('rejected', 0))} 条（rejected.csv），"
+            f"修复 {_esc(run.get('repaired', 0))} 条（repairs.csv）；镇（街道）"
+            f"{_esc(run.get('towns'))} 个，村（居）{_esc(run.get('villages'))} 个")
+
+
+def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, run: dict,
+                 images: Sequence[Path] = (), proposals: pd.DataFrame | None = None,
+                 water_top: pd.DataFrame | None = None,
+                 requisition: pd.DataFrame | None = None) -> Path:
+    """Write the one-page progress report ``report.html`` and return its path.
+
+    Parameters
+    ----------
+    path : path
+        The HTML file to write.
+    title : str
+        Report title (escaped), e.g. ``"如皋市儿童关爱服务阵地建设任务完成情况"``.
+    progress_table : DataFrame
+        The annex-style table from :func:`planner.report.progress_display` (columns named
+        ``group|sub`` get a two-row header; a ``合计`` row is shown in bold).
+    run : dict
+        The content of ``run.json`` (quota totals, access shares, water summary, findings).
+    images : sequence of paths
+        PNG maps to embed (see :func:`planner.staticmaps.write_static_maps`).
+    proposals, water_top, requisition : DataFrame, optional
+        Proposed sites, water bodies ranked by risk, the "四个一" requisition per town;
+        ``None`` prints "not computed".
+    """
+    findings = run.get("findings") or []
+    found = ("<ul class='f'>" + "".join(f"<li>{html.escape(str(f))}</li>" for f in findings[:12])
+             + (f"<li>……共 {len(findings)} 条，见 progress.xlsx</li>" if len(findings) > 12
+                else "") + "</ul>") if findings else "<p>无</p>"
+    first = progress_table.columns[0] if len(progress_table.columns) else None
+    total = "合计" if first is not None and (progress_table[first].astype(str) == "合计").any() \
+        else None
+    text_cols = [c for c in progress_table.columns if "镇" in str(c)]
+    page = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p class="meta">{html.escape(str(run.get('workspace', '')))}（{html.escape(
+        str(run.get('county_code') or ''))}）· 生成于 {dt.date.today().isoformat()} ·
+{_inputs(run)}</p>
+<section><h2>一、任务完成情况</h2>{_kpis(run)}
+{_table(progress_table, text_cols=text_cols, total_label=total)}</section>
+<section><h2>二、覆盖情况</h2>{_coverage(run)}</section>
+<div class="cols"><section><h2>三、拟新建阵地</h2>{_proposals(proposals, run)}</section></div>
+<section><h2>四、溺水风险最高的水域</h2>{_water(water_top, run)}</section>
+<section><h2>五、“四个一”物资申领</h2>{_requisition(requisition)}</section>
+<section><h2>六、地图</h2>{_images(images)}</section>
+<section><h2>七、发现的问题</h2>{found}</section>
+</body></html>
+"""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,150 @@
+"""Report: write the output contract (progress.xlsx, progress.csv, villages.csv,
+rejected.csv, run.json, ...) and the terminal summary.
+
+CSV files are UTF-8 with a BOM so that Excel on Chinese Windows opens them correctly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+
+from planner.glossary import CHILD_FIELDS, KINDS
+from planner.report._xlsx import text_width, write_table
+
+QUOTA_LABELS = {
+    "care_home": '省标儿童"关爱之家"（个）',
+    "care_point": "村（居）儿童关爱站点（个）",
+    "social_org": "儿童服务类社会组织（个）",
+    "protection_station": "未成年人保护工作站（个）",
+}
+_SUB = ("任务数", "已建", "缺口", "完成率")
+SHORT_LABELS = {"care_home": "省标关爱之家", "care_point": "村居关爱站点", "social_org": "社会组织",
+                "protection_station": "未保工作站"}
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV in UTF-8 with BOM (readable by Excel on Chinese Windows)."""
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def progress_display(progress: pd.DataFrame, *, kinds: list[str]) -> tuple[pd.DataFrame, list]:
+    """The annex-style table with a totals row and header groups.
+
+    Columns are keyed ``"group|sub"`` (e.g. ``村（居）儿童关爱站点（个）|已建``) so that the
+    repeated sub-labels stay unique; the sheet shows the part after ``|``.
+    """
+    cols: dict[str, pd.Series] = {
+        "序号": pd.Series(np.arange(1, len(progress) + 1), dtype=object),
+        "镇（区、街道）": _town_labels(progress),
+    }
+    groups: list[tuple[str, int]] = [("序号", 1), ("镇（区、街道）", 1)]
+    for kind in kinds:
+        label = QUOTA_LABELS.get(kind, KINDS[kind][0])
+        for sub, key in zip(_SUB, ("required", "built", "missing", "pct"), strict=True):
+            cols[f"{label}|{sub}"] = progress[f"{key}_{kind}"]
+        groups.append((label, 4))
+    cols["村（居）全覆盖|村（居）数"] = progress["villages"]
+    cols["村（居）全覆盖|有站点"] = progress["villages_with_care_point"]
+    cols["村（居）全覆盖|覆盖率"] = (100.0 * progress["villages_with_care_point"]
+                              / progress["villages"].where(progress["villages"] > 0)).round(1)
+    groups.append(("村（居）全覆盖", 3))
+    table = pd.DataFrame(cols)
+    total = {c: table[c].sum() for c in table.columns[2:]}
+    total["序号"], total["镇（区、街道）"] = "合计", ""
+    for kind in kinds:
+        label = QUOTA_LABELS.get(kind, KINDS[kind][0])
+        req = progress[f"required_{kind}"].sum()
+        done = np.minimum(progress[f"built_{kind}"], progress[f"required_{kind}"]).sum()
+        total[f"{label}|完成率"] = round(100.0 * done / req, 1) if req else 100.0
+    vill = progress["villages"].sum()
+    total["村（居）全覆盖|覆盖率"] = round(
+        100.0 * progress["villages_with_care_point"].sum() / vill, 1) if vill else 0.0
+    table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    return table, groups
+
+
+def _town_labels(progress: pd.DataFrame) -> pd.Series:
+    """The boundary town name, with the quota table's own name beside it where they differ."""
+    names = progress["town_name"].astype(str)
+    if "quota_town" not in progress.columns:
+        return names
+    quota = progress["quota_town"].astype(str)
+    return names.where(quota == names, quota + "（" + names + "）")
+
+
+def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds: list[str],
+                        sheets: dict[str, pd.DataFrame] | None = None,
+                        findings: list[str] | None = None) -> None:
+    """``progress.xlsx``: the annex-style progress sheet first, then any extra sheets."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "任务进度"
+    if kinds:
+        table, groups = progress_display(progress, kinds=kinds)
+        write_table(ws, table, title=title, groups=groups,
+                    percent_cols=[c for c in table.columns if c.endswith(("完成率", "覆盖率"))],
+                    total_label="合计", header=lambda c: c.split("|")[-1])
+    else:
+        write_table(ws, progress, title=title)
+    for name, frame in (sheets or {}).items():
+        write_table(wb.create_sheet(name), frame, title=name)
+    if findings:
+        notes = wb.create_sheet("发现的问题")
+        write_table(notes, pd.DataFrame({"序号": range(1, len(findings) + 1),
+                                         "问题 / finding": findings}), title="数据与任务表问题")
+    wb.save(path)
+
+
+def villages_table(villages: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:
+    """``villages.csv``: per village, child counts and its own sites by kind."""
+    counts = (facilities.groupby(["village_code", "kind"]).size().unstack(fill_value=0)
+              .reindex(columns=list(KINDS), fill_value=0).add_prefix("sites_"))
+    base = villages[["village_code", "village_name", "town_code", "town_name",
+                     *CHILD_FIELDS]].copy()
+    out = base.join(counts, on="village_code")
+    site_cols = [c for c in out.columns if c.startswith("sites_")]
+    out[site_cols] = out[site_cols].fillna(0).astype(np.int64)
+    out["has_care_point"] = out["sites_care_point"] > 0
+    return out
+
+
+def summary_lines(progress: pd.DataFrame, *, kinds: list[str], width: int = 100) -> list[str]:
+    """A short fixed-width terminal table of progress per town (CJK-aware)."""
+    header = ["镇（区、街道）", *[SHORT_LABELS.get(k, k) for k in kinds], "村居覆盖"]
+    rows = []
+    for r in progress.itertuples():
+        cells = [str(r.town_name)]
+        for k in kinds:
+            cells.append(f"{getattr(r, 'built_' + k)}/{getattr(r, 'required_' + k)}")
+        cells.append(f"{r.villages_with_care_point}/{r.villages}")
+        rows.append(cells)
+    table = [header, *rows]
+    widths = [max(text_width(row[i]) for row in table) for i in range(len(header))]
+    lines = []
+    for row in table:
+        lines.append("  ".join(c + " " * (w - text_width(c)) for c, w in zip(row, widths,
+                                                                              strict=True)))
+    return [line[:width * 2] for line in lines]
+
+
+def write_json(data: dict, path: Path) -> None:
+    """``run.json`` (UTF-8, Chinese kept readable)."""
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=_jsonable),
+                    encoding="utf-8")
+
+
+def _jsonable(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value)}")

@@ -1,0 +1,311 @@
+"""The offline web map ``map.html`` (folium/Leaflet) with toggleable layers and a Chinese legend.
+
+Leaflet (``planner/report/_assets/leaflet``) is inlined into the page, so the map opens with no
+network; markers are inline SVG (no icon fonts). The basemap is chosen in the ``[map]`` table
+of ``planner.toml``: ``none`` (offline), ``osm``, ``tianditu`` (needs ``tianditu_key``) or
+``amap``. AMap tiles are drawn in GCJ-02, so on that basemap every geometry is shifted from
+WGS-84 to GCJ-02 before it is drawn; 天地图 tiles are CGCS2000 (WGS-84 to within centimetres).
+
+Text from input files never reaches the page as markup: it travels as escaped JSON and the
+browser puts it into popups and tooltips with ``textContent``; the legend, the title and the
+town labels are HTML-escaped. Areas, lines and kit markers are drawn on a canvas, so a county
+with tens of thousands of water bodies and kits stays responsive.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element
+
+from planner._errors import ConfigError
+from planner.glossary import KINDS
+from planner.report import _maplayers as draw
+from planner.report._maplayers import (  # noqa: F401  (re-exported: the styles and figures of the maps)
+    COMPLETION_BINS,
+    COVER_COLOURS,
+    FACILITY_PREFIX,
+    KIND_STYLE,
+    KIT_ITEMS_ZH,
+    LAYER_NAMES,
+    NO_QUOTA,
+    TIER_STYLE,
+    completion_colour,
+    quota_kinds,
+    tier_code,
+    town_completion,
+    village_covered,
+)
+from planner.validate.datum import transform_geometry
+
+ASSETS = Path(__file__).resolve().parent / "_assets"
+
+#: basemap code -> Chinese name
+BASEMAPS: dict[str, str] = {"none": "无底图（离线）", "osm": "OpenStreetMap", "tianditu": "天地图",
+                            "amap": "高德地图"}
+_TIANDITU = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+             "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+             "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
+_AMAP = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+         "&x={x}&y={y}&z={z}")
+
+
+@dataclass(frozen=True)
+class MapConfig:
+    """The ``[map]`` table of ``planner.toml``.
+
+    Attributes
+    ----------
+    basemap : str
+        ``"none"`` (offline, default), ``"osm"``, ``"tianditu"`` or ``"amap"``.
+    tianditu_key : str
+        The user's 天地图 key (required for ``"tianditu"``).
+    """
+
+    basemap: str = "none"
+    tianditu_key: str = ""
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None, *, source: str) -> MapConfig:
+        """Validate a ``[map]`` table; ``source`` names the file in error messages."""
+        data = dict(data or {})
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ConfigError(f"{source}: unknown key(s) {unknown} in [map]; "
+                              "allowed: basemap, tianditu_key")
+        basemap = data.get("basemap", "none")
+        if not isinstance(basemap, str) or basemap.strip().lower() not in BASEMAPS:
+            raise ConfigError(f"{source}: [map] basemap = {basemap!r} is not one of "
+                              f"{', '.join(BASEMAPS)}; pick one of them")
+        basemap = basemap.strip().lower()
+        key = data.get("tianditu_key", "")
+        if not isinstance(key, str) or (key and not re.fullmatch(r"[0-9A-Za-z]{8,64}", key)):
+            raise ConfigError(f"{source}: [map] tianditu_key must be the letters and digits of "
+                              "your 天地图 key (from console.tianditu.gov.cn)")
+        if basemap == "tianditu" and not key:
+            raise ConfigError(f"{source}: [map] basemap = \"tianditu\" needs tianditu_key = "
+                              "\"<your key>\"; or use basemap = \"none\"")
+        return cls(basemap=basemap, tianditu_key=key)
+
+
+@dataclass
+class MapLayers:
+    """What the map and the static maps draw; all layers in WGS-84 (EPSG:4326).
+
+    ``towns``, ``villages`` and ``facilities`` are required; every other layer is optional
+    (``None``: the layer is left out and reports say "not computed").
+    """
+
+    towns: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    proposed_sites: gpd.GeoDataFrame | None = None
+    water: gpd.GeoDataFrame | None = None
+    kits: gpd.GeoDataFrame | None = None
+    proposed_kits: gpd.GeoDataFrame | None = None
+    patrol_routes: gpd.GeoDataFrame | None = None
+
+
+# ---------------------------------------------------------------- building the layers
+
+def layers_from_result(result: Any) -> MapLayers:
+    """The map layers of a pipeline :class:`~planner.pipeline.RunResult`.
+
+    Optional attributes are used when the result has them: ``access`` (an AccessResult:
+    ``covered_<kind>``/``dist_m_<kind>`` per village), ``proposals`` (a Proposal, a
+    GeoDataFrame, or a dict/list of them), ``water`` (a WaterResult: risk tiers, proposed
+    kits, and ``patrol_routes`` if it has them) and ``patrol_routes``.
+    """
+    ws = result.workspace
+    prog = pd.DataFrame(result.progress).drop(columns=["town_name", "geometry"], errors="ignore")
+    towns = ws.towns[["town_code", "town_name", "geometry"]].merge(
+        prog.drop_duplicates("town_code"), on="town_code", how="left")
+    vcols = ["village_code", "village_name", "town_name", "children", "left_behind",
+             "vulnerable", "geometry"]
+    villages = ws.villages[[c for c in vcols if c in ws.villages.columns]].copy()
+    villages["has_care_point"] = villages["village_code"].isin(
+        result.villages.loc[result.villages["has_care_point"], "village_code"])
+    access = getattr(result, "access", None)
+    if access is not None and hasattr(access, "villages"):
+        extra = [c for c in access.villages.columns
+                 if c.startswith(("covered_", "dist_m_")) and c not in villages.columns]
+        villages = villages.merge(access.villages[["village_code", *extra]],
+                                  on="village_code", how="left")
+    fac = ws.facilities
+    facilities = fac[[c for c in ("facility_id", "name", "kind", "standard", "town_name",
+                                  "village_name", "geometry") if c in fac.columns]].copy()
+    water = getattr(result, "water", None)
+    return MapLayers(
+        towns=gpd.GeoDataFrame(towns, geometry="geometry", crs=ws.towns.crs),
+        villages=gpd.GeoDataFrame(villages, geometry="geometry", crs=ws.villages.crs),
+        facilities=facilities, proposed_sites=_proposals(getattr(result, "proposals", None)),
+        water=_water(water, ws.extra.get("water")), kits=_kits(ws.extra.get("kits")),
+        proposed_kits=getattr(water, "proposed_kits", None),
+        patrol_routes=(getattr(result, "patrol_routes", None)
+                       if getattr(result, "patrol_routes", None) is not None
+                       else getattr(water, "patrol_routes", None)),
+    )
+
+
+def _proposals(value: Any) -> gpd.GeoDataFrame | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if not isinstance(value, list | tuple):
+        value = [value]
+    parts = [getattr(v, "sites", v) for v in value]
+    parts = [p.to_crs("EPSG:4326") for p in parts if isinstance(p, gpd.GeoDataFrame)]
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
+
+
+def _water(water: Any, raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    risk = getattr(water, "water_risk", None)
+    if risk is None:
+        return None
+    if isinstance(risk, gpd.GeoDataFrame):
+        return risk.to_crs("EPSG:4326")
+    if raw is None:
+        return None
+    from planner.validate.water import normalise_water
+
+    geoms = normalise_water(raw)[["water_id", "geometry"]].to_crs("EPSG:4326")
+    return gpd.GeoDataFrame(risk.merge(geoms, on="water_id", how="inner"), crs="EPSG:4326")
+
+
+def _kits(raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    if raw is None:
+        return None
+    from planner.validate.water import normalise_kits
+
+    kits = normalise_kits(raw).to_crs("EPSG:4326")
+    items = kits[list(KIT_ITEMS_ZH)].to_numpy(dtype=bool)
+    names = np.array(list(KIT_ITEMS_ZH.values()))
+    kits["missing"] = ["、".join(names[~row]) for row in items]
+    return kits
+
+
+def layer_names(layers: MapLayers) -> list[str]:
+    """The names the layer control lists for ``layers`` (in drawing order)."""
+    names = [LAYER_NAMES["towns"], LAYER_NAMES["villages"]]
+    kinds = set(layers.facilities["kind"])
+    names += [FACILITY_PREFIX + KINDS[k][0] for k in KINDS if k in kinds]
+    names += [LAYER_NAMES[key] for key in ("proposed_sites", "water", "kits", "proposed_kits",
+                                           "patrol_routes") if getattr(layers, key) is not None]
+    return names
+
+
+# ---------------------------------------------------------------- page
+
+_FONTS = ('"Noto Sans SC","Microsoft YaHei","PingFang SC","Source Han Sans SC",'
+          '"WenQuanYi Micro Hei",sans-serif')
+_CSS = """
+body,.leaflet-container{font-family:%FONTS%}.leaflet-container{background:#f2efe9}
+.town-label span{display:block;transform:translate(-50%,-50%);white-space:nowrap;font-size:12px;
+ font-weight:bold;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff}
+.pm{background:none;border:none}
+.pp table{border-collapse:collapse;margin-top:4px}.pp th{text-align:left;padding:1px 8px 1px 0;
+ font-weight:normal;color:#555}.pp td{padding:1px 0}
+#pl-legend{position:fixed;left:10px;bottom:56px;z-index:1000;background:rgba(255,255,255,.92);
+ padding:8px 10px;border-radius:4px;box-shadow:0 1px 5px rgba(0,0,0,.4);font-size:12px;
+ line-height:18px;max-height:70vh;overflow-y:auto}
+#pl-legend .lt{font-weight:bold;margin-top:4px}#pl-legend .it{display:flex;align-items:center}
+#pl-legend .it svg,#pl-legend .sw,#pl-legend .ln{margin-right:6px;flex:none}
+#pl-legend .sw{display:inline-block;width:16px;height:11px;border:1px solid #888}
+#pl-legend .ln{display:inline-block;width:18px;height:0;border-top:3px dashed}
+#pl-title{position:fixed;left:56px;top:10px;z-index:1000;
+ background:rgba(255,255,255,.92);padding:4px 12px;border-radius:4px;font-size:16px;
+ font-weight:bold;box-shadow:0 1px 5px rgba(0,0,0,.4)}
+"""
+
+
+def _inline_assets(m: folium.Map) -> None:
+    """Inline Leaflet (JS + CSS, images as data URIs): the page needs no network."""
+    m.default_js, m.default_css = [], []
+    folder = ASSETS / "leaflet"
+    css = (folder / "leaflet.css").read_text(encoding="utf-8")
+
+    def _data_uri(match: re.Match) -> str:
+        data = base64.b64encode((folder / match.group(1)).read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{data})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", _data_uri, css)
+    js = (folder / "leaflet.js").read_text(encoding="utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
+    head = m.get_root().header
+    head.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
+    head.add_child(Element(f"<script>{js}</script>"), name="leaflet")
+    css = _CSS.replace("%FONTS%", _FONTS)
+    head.add_child(Element(f"<style>{css}</style>"), name="planner_css")
+    head.add_child(Element(f"<script>{draw.JS}</script>"), name="planner_js")
+
+
+def _basemap(m: folium.Map, config: MapConfig) -> None:
+    if config.basemap == "osm":
+        folium.TileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", name="OpenStreetMap",
+                         attr="&copy; OpenStreetMap contributors", max_zoom=19).add_to(m)
+    elif config.basemap == "tianditu":
+        for layer, name, overlay in (("vec", "天地图", False), ("cva", "天地图注记", True)):
+            folium.TileLayer(_TIANDITU.format(layer=layer, key=config.tianditu_key, s="{s}"),
+                             name=name, attr="&copy; 天地图", subdomains="01234567",
+                             overlay=overlay, control=False, max_zoom=18).add_to(m)
+    elif config.basemap == "amap":
+        folium.TileLayer(_AMAP, name="高德地图", attr="&copy; 高德地图 AutoNavi",
+                         subdomains="1234", max_zoom=18).add_to(m)
+
+
+def write_map(layers: MapLayers, path: str | Path, *, config: MapConfig | None = None,
+              title: str) -> Path:
+    """Write the interactive map ``map.html`` and return its path.
+
+    Parameters
+    ----------
+    layers : MapLayers
+        What to draw (WGS-84); optional layers that are ``None`` are left out.
+    path : path
+        The HTML file to write.
+    config : MapConfig, optional
+        Basemap choice; default no basemap (fully offline).
+    title : str
+        Shown at the top of the map (escaped).
+    """
+    config = config or MapConfig()
+    amap = config.basemap == "amap"
+    box = shapely.box(*layers.towns.total_bounds)
+    if amap:
+        box = transform_geometry([box], datum="gcj02", inverse=True)[0]
+    w, s, e, n = box.bounds
+    m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=10, tiles=None,
+                   control_scale=True, prefer_canvas=True)
+    m.get_root().title = html.escape(title)
+    _inline_assets(m)
+    _basemap(m, config)
+    legend = draw.draw_towns(layers, m, amap=amap) + draw.draw_villages(layers, m, amap=amap)
+    legend += draw.draw_facilities(layers, m, amap=amap)
+    for key, func in (("proposed_sites", draw.draw_proposed), ("water", draw.draw_water),
+                      ("kits", draw.draw_kits), ("proposed_kits", draw.draw_proposed_kits),
+                      ("patrol_routes", draw.draw_patrols)):
+        if getattr(layers, key) is not None:
+            legend += func(layers, m, amap=amap)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.fit_bounds([[s, w], [n, e]])
+    page = m.get_root().html
+    page.add_child(Element(f"<div id='pl-title'>{html.escape(title)}</div>"))
+    page.add_child(Element(f"<div id='pl-legend'>{''.join(legend)}</div>"))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    m.save(str(path))
+    return path

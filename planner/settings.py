@@ -1,0 +1,249 @@
+"""Read and validate a workspace's ``planner.toml`` into an explicit config object.
+
+A workspace is a folder with a ``planner.toml`` naming its layers, their datum, the quota
+table and parameters. Everything downstream receives this object; nothing reads settings
+from module-level state.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planner._errors import ConfigError
+from planner.validate.datum import normalise_datum
+
+#: Layers with geometry or a table the planner knows, and whether a workspace must have them.
+KNOWN_LAYERS: dict[str, bool] = {
+    "county": True,
+    "towns": True,
+    "villages": True,
+    "children": False,
+    "settlements": False,
+    "candidates": False,
+    "water": False,
+    "kits": False,
+    "schools": False,
+}
+
+_LAYER_KEYS = {
+    "path", "datum", "encoding", "fields", "x", "y", "datum_column", "sheet", "layer",
+}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Where one input layer lives and how to read it.
+
+    Attributes
+    ----------
+    name : str
+        The layer's role (``towns``, ``villages``, ``facilities`` ...).
+    path : Path
+        Absolute path of the file.
+    datum : str
+        Canonical datum of its coordinates (``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``).
+    encoding : str or None
+        Text encoding of CSV/DBF files; ``None`` detects UTF-8 and falls back to GB18030.
+    fields : dict
+        Canonical field name -> column name in the file.
+    x, y : str or None
+        Longitude / latitude columns of a table with coordinates (CSV, XLSX).
+    datum_column : str or None
+        Optional column giving a per-row datum, overriding ``datum``.
+    sheet, layer : str or None
+        Excel sheet / GeoPackage layer to read.
+    """
+
+    name: str
+    path: Path
+    datum: str = "wgs84"
+    encoding: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    x: str | None = None
+    y: str | None = None
+    datum_column: str | None = None
+    sheet: str | None = None
+    layer: str | None = None
+
+    def column(self, canonical: str) -> str:
+        """The file's column for a canonical field name (the name itself if unmapped)."""
+        return self.fields.get(canonical, canonical)
+
+
+@dataclass(frozen=True)
+class QuotaSpec:
+    """The allocation (quota) table: which column names the town, which columns the kinds."""
+
+    path: Path
+    town: str
+    kinds: dict[str, str]
+    standards: dict[str, str]
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated workspace configuration."""
+
+    root: Path
+    name: str
+    county_code: str | None
+    crs: str | None
+    layers: dict[str, LayerSpec]
+    facilities: list[LayerSpec]
+    quota: QuotaSpec | None
+    aliases: dict[str, str]
+    roads: Path | None
+    duplicate_distance_m: float = 100.0
+    locate_tolerance_m: float = 100.0
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def source(self) -> Path:
+        """The ``planner.toml`` file."""
+        return self.root / "planner.toml"
+
+
+def _table(data: dict, key: str, where: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [{key}] must be a table, e.g. [{key}] with key = value lines")
+    return value
+
+
+def _layer(name: str, raw: Any, root: Path, where: str) -> LayerSpec:
+    if isinstance(raw, str):
+        raw = {"path": raw}
+    if not isinstance(raw, dict) or "path" not in raw:
+        raise ConfigError(f"{where}: layer {name!r} needs a path, e.g. path = \"{name}.gpkg\"")
+    unknown = set(raw) - _LAYER_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: layer {name!r} has unknown key(s) {sorted(unknown)}; "
+            f"allowed: {sorted(_LAYER_KEYS)}"
+        )
+    fields = raw.get("fields", {})
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise ConfigError(f"{where}: layer {name!r}: fields must map names to column names")
+    if (raw.get("x") is None) != (raw.get("y") is None):
+        raise ConfigError(f"{where}: layer {name!r} gives only one of x / y; give both columns")
+    datum = normalise_datum(raw.get("datum", "wgs84"), where=f"{where} layer {name!r}")
+    return LayerSpec(
+        name=name,
+        path=(root / raw["path"]).resolve(),
+        datum=datum,
+        encoding=raw.get("encoding"),
+        fields=dict(fields),
+        x=raw.get("x"),
+        y=raw.get("y"),
+        datum_column=raw.get("datum_column"),
+        sheet=raw.get("sheet"),
+        layer=raw.get("layer"),
+    )
+
+
+def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
+    if not raw:
+        return None
+    from planner.glossary import KINDS
+
+    if "path" not in raw or "town" not in raw or "kinds" not in raw:
+        raise ConfigError(
+            f"{where}: [quota] needs path, town (the column naming towns) and a [quota.kinds] "
+            "table mapping kind codes to columns"
+        )
+    kinds: dict[str, str] = {}
+    standards: dict[str, str] = {}
+    for kind, spec in raw["kinds"].items():
+        if kind not in KINDS:
+            raise ConfigError(
+                f"{where}: [quota.kinds] has unknown kind {kind!r}; use one of {sorted(KINDS)}"
+            )
+        if isinstance(spec, str):
+            spec = {"column": spec}
+        kinds[kind] = spec["column"]
+        standard = spec.get("standard", "any")
+        if standard not in ("any", "provincial"):
+            raise ConfigError(
+                f"{where}: [quota.kinds.{kind}] standard must be 'any' or 'provincial'"
+            )
+        standards[kind] = standard
+    return QuotaSpec(
+        path=(root / raw["path"]).resolve(),
+        town=raw["town"],
+        kinds=kinds,
+        standards=standards,
+        encoding=raw.get("encoding"),
+        sheet=raw.get("sheet"),
+    )
+
+
+def load_config(workspace: str | Path) -> Config:
+    """Read ``planner.toml`` from a workspace folder (or the file itself) and validate it.
+
+    Raises
+    ------
+    ConfigError
+        With a one-line message naming the file and the fix.
+    """
+    path = Path(workspace)
+    if path.is_dir():
+        path = path / "planner.toml"
+    if not path.exists():
+        raise ConfigError(
+            f"{path}: no planner.toml here; pass a workspace folder that contains one "
+            "(see data/planner.toml for an example)"
+        )
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: not valid TOML ({exc}); fix the syntax") from exc
+    root = path.parent.resolve()
+    ws = _table(data, "workspace", where)
+    layers_raw = _table(data, "layers", where)
+    unknown = set(layers_raw) - set(KNOWN_LAYERS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown layer(s) {sorted(unknown)}; known layers: {sorted(KNOWN_LAYERS)}"
+        )
+    for name, required in KNOWN_LAYERS.items():
+        if required and name not in layers_raw:
+            raise ConfigError(f"{where}: [layers.{name}] is missing; every workspace needs it")
+    layers = {n: _layer(n, r, root, where) for n, r in layers_raw.items()}
+    fac_raw = data.get("facilities", [])
+    if isinstance(fac_raw, dict):
+        fac_raw = [fac_raw]
+    facilities = [_layer("facilities", r, root, where) for r in fac_raw]
+    aliases = {str(k): str(v) for k, v in _table(data, "aliases", where).items()}
+    roads_raw = _table(data, "roads", where)
+    roads = (root / roads_raw["path"]).resolve() if "path" in roads_raw else None
+    validate_raw = _table(data, "validate", where)
+    try:
+        dup = float(validate_raw.get("duplicate_distance_m", 100.0))
+        tol = float(validate_raw.get("locate_tolerance_m", 100.0))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: [validate] distances must be numbers in metres") from exc
+    sections = {
+        key: _table(data, key, where)
+        for key in ("access", "place", "water", "map", "report")
+        if key in data
+    }
+    return Config(
+        root=root,
+        name=str(ws.get("name", root.name)),
+        county_code=str(ws["county_code"]) if "county_code" in ws else None,
+        crs=ws.get("crs"),
+        layers=layers,
+        facilities=facilities,
+        quota=_quota(_table(data, "quota", where), root, where),
+        aliases=aliases,
+        roads=roads,
+        duplicate_distance_m=dup,
+        locate_tolerance_m=tol,
+        sections=sections,
+    )

@@ -1,0 +1,52 @@
+"""The CRS policy: store WGS-84, measure in one local metric CRS chosen per workspace.
+
+The metric CRS is the UTM zone of the county (``estimate_utm_crs``) unless the workspace
+names another projected CRS. Every distance in the planner is measured in it.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+from pyproj import CRS
+
+from planner._errors import CRSError
+
+WGS84 = CRS.from_epsg(4326)
+
+
+def choose_metric_crs(county: gpd.GeoSeries, *, override: str | None = None) -> CRS:
+    """Return the workspace's metric CRS: ``override`` if given, else the county's UTM zone.
+
+    Raises
+    ------
+    CRSError
+        If the CRS is geographic or not in metres.
+    """
+    if override:
+        try:
+            crs = CRS.from_user_input(override)
+        except Exception as exc:
+            raise CRSError(
+                f"planner.toml [workspace] crs = {override!r} is not a CRS; "
+                "use e.g. \"EPSG:32651\" or remove it to pick the UTM zone automatically"
+            ) from exc
+    else:
+        crs = county.to_crs(WGS84).estimate_utm_crs()
+    check_metric(crs, where="the workspace CRS")
+    return crs
+
+
+def check_metric(crs: CRS | None, *, where: str) -> CRS:
+    """Raise :class:`CRSError` unless ``crs`` is projected with metre units."""
+    if crs is None:
+        raise CRSError(f"{where} has no CRS; give a projected CRS in metres")
+    crs = CRS.from_user_input(crs)
+    if not crs.is_projected:
+        raise CRSError(
+            f"{where} ({crs.name}) is geographic: distances would be in degrees; "
+            "use a projected CRS in metres such as the county's UTM zone"
+        )
+    unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+    if unit not in ("metre", "meter", "m"):
+        raise CRSError(f"{where} ({crs.name}) uses {unit!r}, not metres; use a metric CRS")
+    return crs

@@ -1,0 +1,300 @@
+"""Water bodies and "四个一" kits as inputs: classification, normalisation, banks and segments.
+
+Water bodies come from a workspace layer (``type`` given as a code or a Chinese label) or from
+OpenStreetMap tags (``natural=water`` + ``water=*``, ``waterway=*``, ``landuse=reservoir``...).
+Banks are polygon exteriors (every part of a multipolygon) and lines; they are split into
+segments of equal length no longer than ``segment_m`` and handled as numbers along the bank
+(arc-length coordinates), so that scoring and kit placement never loop over features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from planner._errors import InputFileError
+from planner.validate.crs import check_metric
+
+#: water type code -> Chinese label (glossary "溺水风险水域")
+WATER_TYPES: Final[dict[str, str]] = {
+    "pond": "坑塘",
+    "ditch": "沟渠",
+    "canal": "明渠/运河",
+    "river": "河流",
+    "lake": "湖泊",
+    "reservoir": "水库",
+    "construction_pit": "建筑基坑",
+    "well": "水井",
+    "other": "其他水域",
+}
+
+_TYPE_ALIASES: Final[dict[str, str]] = {
+    **{code: code for code in WATER_TYPES},
+    **{label: code for code, label in WATER_TYPES.items()},
+    "坑塘": "pond", "池塘": "pond", "水塘": "pond", "鱼塘": "pond", "塘": "pond",
+    "沟渠": "ditch", "沟": "ditch", "渠": "ditch", "排水沟": "ditch",
+    "明渠": "canal", "运河": "canal", "河道": "river", "河": "river", "江": "river",
+    "河流": "river", "湖": "lake", "湖泊": "lake", "水库": "reservoir",
+    "基坑": "construction_pit", "建筑基坑": "construction_pit", "水坑": "construction_pit",
+    "井": "well", "水井": "well", "其他": "other", "": "other",
+    "construction pit": "construction_pit", "pit": "construction_pit",
+    "stream": "ditch", "drain": "ditch",
+}
+
+# OSM tag value -> type, by key; first match in this key order wins.
+_OSM_WATER: Final[dict[str, str]] = {
+    "pond": "pond", "fishpond": "pond", "basin": "pond", "lagoon": "pond", "oxbow": "pond",
+    "wastewater": "pond", "reflecting_pool": "pond", "moat": "canal",
+    "lake": "lake", "reservoir": "reservoir", "river": "river", "canal": "canal",
+    "stream": "ditch", "ditch": "ditch", "drain": "ditch", "stream_pool": "pond",
+}
+_OSM_WATERWAY: Final[dict[str, str]] = {
+    "river": "river", "riverbank": "river", "canal": "canal", "stream": "ditch",
+    "ditch": "ditch", "drain": "ditch", "brook": "ditch",
+}
+_OSM_LANDUSE: Final[dict[str, str]] = {
+    "reservoir": "reservoir", "basin": "pond", "aquaculture": "pond", "construction": "other",
+}
+
+_TRUE: Final = {"1", "true", "t", "yes", "y", "是", "有", "√", "x"}
+_FALSE: Final = {"0", "false", "f", "no", "n", "否", "无", "", "nan", "none", "×"}
+KIT_ITEMS: Final[tuple[str, ...]] = ("has_sign", "has_lifebuoy", "has_rope", "has_pole")
+
+
+def classify_osm(tags: pd.DataFrame) -> np.ndarray:
+    """Water type codes from OpenStreetMap tags.
+
+    Parameters
+    ----------
+    tags : DataFrame
+        Columns among ``natural``, ``water``, ``waterway``, ``landuse`` (missing columns are
+        treated as empty).
+
+    Returns
+    -------
+    ndarray of str
+        One code of :data:`WATER_TYPES` per row; ``waterway`` wins over ``water`` which wins
+        over ``landuse``; ``natural=water`` without a sub-tag is ``pond``; anything else is
+        ``other``.
+    """
+    n = len(tags)
+
+    def col(name: str) -> pd.Series:
+        if name not in tags:
+            return pd.Series([""] * n, index=tags.index, dtype=object)
+        return tags[name].fillna("").astype(str).str.strip().str.lower()
+
+    out = pd.Series(["other"] * n, index=tags.index, dtype=object)
+    natural = col("natural")
+    out[natural.eq("water")] = "pond"
+    for key, table in (("landuse", _OSM_LANDUSE), ("water", _OSM_WATER),
+                       ("waterway", _OSM_WATERWAY)):
+        mapped = col(key).map(table)
+        out[mapped.notna()] = mapped[mapped.notna()]
+    return out.to_numpy(dtype=object)
+
+
+def water_type_codes(values: pd.Series, *, source: str) -> np.ndarray:
+    """Map type codes, Chinese labels or aliases to codes; raise on an unknown value.
+
+    Raises
+    ------
+    InputFileError
+        Naming the first row whose type is unknown and the accepted values.
+    """
+    keys = values.fillna("").astype(str).str.strip()
+    lowered = keys.str.lower()
+    codes = lowered.map(_TYPE_ALIASES)
+    codes = codes.where(codes.notna(), keys.map(_TYPE_ALIASES))
+    bad = codes.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputFileError(
+            f"{source} row {row + 1}: unknown water type {keys.iloc[row]!r}; "
+            f"use one of {', '.join(WATER_TYPES)} or a Chinese label such as 坑塘/沟渠/河流"
+        )
+    return codes.to_numpy(dtype=object)
+
+
+def normalise_water(water: gpd.GeoDataFrame, *, source: str = "water layer") -> gpd.GeoDataFrame:
+    """Normalise a water layer to ``water_id, name, type, type_label, geometry``.
+
+    The type comes from a ``type`` column (code or Chinese label) or, failing that, from OSM
+    tag columns (see :func:`classify_osm`). Missing ids become ``W000001``...; geometries must
+    be polygons or lines (multi-parts allowed); empty geometries are rejected.
+
+    Raises
+    ------
+    InputFileError
+        On a missing CRS, a point or empty geometry, or an unknown type.
+    """
+    if water.crs is None:
+        raise InputFileError(f"{source} has no CRS; declare its datum in planner.toml")
+    n = len(water)
+    if "type" in water:
+        codes = water_type_codes(water["type"], source=source)
+    elif any(k in water for k in ("natural", "water", "waterway", "landuse")):
+        codes = classify_osm(pd.DataFrame(water.drop(columns=water.geometry.name)))
+    else:
+        raise InputFileError(
+            f"{source} has neither a 'type' column nor OSM tags; add 'type' (e.g. 坑塘, 河流)"
+        )
+    geom = water.geometry.to_numpy()
+    kind = shapely.get_type_id(geom)
+    ok = np.isin(kind, (1, 2, 3, 5, 6)) & ~shapely.is_empty(geom)
+    if not ok.all():
+        row = int(np.flatnonzero(~ok)[0])
+        raise InputFileError(
+            f"{source} row {row + 1}: water geometry must be a polygon or line, got "
+            f"{'nothing' if geom[row] is None else geom[row].geom_type}; "
+            "draw ponds as polygons and rivers/ditches as lines"
+        )
+    ids = (water["water_id"].astype(str).to_numpy() if "water_id" in water
+           else np.array([f"W{i + 1:06d}" for i in range(n)], dtype=object))
+    names = water["name"].fillna("").astype(str).to_numpy() if "name" in water else [""] * n
+    return gpd.GeoDataFrame(
+        {"water_id": ids, "name": names, "type": codes,
+         "type_label": [WATER_TYPES[c] for c in codes]},
+        geometry=geom, crs=water.crs, index=pd.RangeIndex(n),
+    )
+
+
+def _bools(values: pd.Series, *, column: str, source: str) -> np.ndarray:
+    if values.dtype == bool:
+        return values.to_numpy()
+    keys = values.astype(str).str.strip().str.lower()
+    keys = keys.where(values.notna(), "")
+    keys = keys.str.replace(r"\.0$", "", regex=True)
+    true, false = keys.isin(_TRUE), keys.isin(_FALSE)
+    bad = ~(true | false)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputFileError(
+            f"{source} row {row + 1}: column {column!r} value {values.iloc[row]!r} is not "
+            "yes/no; use 1/0, true/false or 是/否"
+        )
+    return true.to_numpy()
+
+
+def normalise_kits(kits: gpd.GeoDataFrame | None, *, source: str = "kits layer",
+                   crs: object = "EPSG:4326") -> gpd.GeoDataFrame:
+    """Normalise a kit layer to ``kit_id, has_sign, has_lifebuoy, has_rope, has_pole, rope_m,
+    last_inspected, complete, geometry`` (points).
+
+    Missing item columns count as present only if the layer has none of them (a layer of plain
+    kit points lists complete kits). ``last_inspected`` is parsed as a date (NaT if unknown).
+    ``None`` gives an empty layer in ``crs``.
+    """
+    cols = ["kit_id", *KIT_ITEMS, "rope_m", "last_inspected", "complete"]
+    if kits is None or len(kits) == 0:
+        empty = {c: pd.Series([], dtype=object) for c in cols}
+        return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs),
+                                crs=kits.crs if kits is not None and kits.crs else crs)
+    if kits.crs is None:
+        raise InputFileError(f"{source} has no CRS; declare its datum in planner.toml")
+    geom = kits.geometry.to_numpy()
+    ok = (shapely.get_type_id(geom) == 0) & ~shapely.is_empty(geom)
+    if not ok.all():
+        row = int(np.flatnonzero(~ok)[0])
+        raise InputFileError(f"{source} row {row + 1}: a kit must be a point; fix its geometry")
+    n = len(kits)
+    any_item = any(c in kits for c in KIT_ITEMS)
+    data: dict[str, object] = {
+        "kit_id": (kits["kit_id"].astype(str).to_numpy() if "kit_id" in kits
+                   else [f"K{i + 1:06d}" for i in range(n)]),
+    }
+    for c in KIT_ITEMS:
+        data[c] = (_bools(kits[c], column=c, source=source) if c in kits
+                   else np.full(n, not any_item))
+    rope = (pd.to_numeric(kits["rope_m"], errors="coerce") if "rope_m" in kits
+            else pd.Series(np.nan, index=kits.index))
+    data["rope_m"] = rope.to_numpy(dtype=float)
+    if "last_inspected" in kits:
+        data["last_inspected"] = pd.to_datetime(kits["last_inspected"], errors="coerce",
+                                                format="mixed").to_numpy()
+    else:
+        data["last_inspected"] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    items = np.column_stack([np.asarray(data[c], dtype=bool) for c in KIT_ITEMS])
+    data["complete"] = items.all(axis=1)
+    return gpd.GeoDataFrame(data, geometry=geom, crs=kits.crs, index=pd.RangeIndex(n))
+
+
+@dataclass(frozen=True)
+class Banks:
+    """Banks in the metric CRS: one entry per polygon exterior or line part.
+
+    Attributes
+    ----------
+    geometry : ndarray of LineString / LinearRing
+    water : ndarray of int
+        Row of the water body in the normalised layer.
+    closed : ndarray of bool
+        True for polygon exteriors (rings; arc-length coordinates wrap at ``length``).
+    length : ndarray of float
+        Length in metres.
+    """
+
+    geometry: np.ndarray
+    water: np.ndarray
+    closed: np.ndarray
+    length: np.ndarray
+
+
+def banks(water: gpd.GeoDataFrame, *, crs: object) -> Banks:
+    """Banks of the water bodies in the metric ``crs`` (raises CRSError if geographic)."""
+    crs = check_metric(crs, where="the water-safety CRS")
+    geom = water.geometry.to_crs(crs).to_numpy()
+    parts, idx = shapely.get_parts(geom, return_index=True)
+    poly = shapely.get_type_id(parts) == 3
+    lines = shapely.force_2d(np.where(poly, shapely.get_exterior_ring(parts), parts))
+    keep = shapely.length(lines) > 0
+    lines, idx, poly = lines[keep], idx[keep], poly[keep]
+    return Banks(geometry=lines, water=idx.astype(np.int64), closed=poly,
+                 length=shapely.length(lines))
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Bank segments as arc-length intervals ``[s0, s1]`` on bank ``bank`` (sorted by bank, s0).
+
+    ``x``, ``y`` are the metric coordinates of each segment's midpoint.
+    """
+
+    bank: np.ndarray
+    s0: np.ndarray
+    s1: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+    @property
+    def length(self) -> np.ndarray:
+        """Segment lengths in metres."""
+        return self.s1 - self.s0
+
+
+def split_banks(bank: Banks, *, segment_m: float) -> Segments:
+    """Split every bank into ``ceil(length / segment_m)`` equal segments (vectorised)."""
+    if not segment_m > 0:
+        raise InputFileError(f"segment length must be positive, got {segment_m}; fix [water]")
+    n = np.maximum(1, np.ceil(bank.length / segment_m - 1e-9)).astype(np.int64)
+    seg_bank = np.repeat(np.arange(len(n)), n)
+    first = np.repeat(np.cumsum(n) - n, n)
+    i = np.arange(n.sum()) - first
+    step = (bank.length / n)[seg_bank]
+    s0 = i * step
+    s1 = np.where(i + 1 == n[seg_bank], bank.length[seg_bank], (i + 1) * step)
+    mid = shapely.line_interpolate_point(bank.geometry[seg_bank], 0.5 * (s0 + s1))
+    xy = shapely.get_coordinates(mid)
+    return Segments(bank=seg_bank, s0=s0, s1=s1, x=xy[:, 0], y=xy[:, 1])
+
+
+def bank_points(bank: Banks, which: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Points at arc-length ``pos`` (wrapped on rings) along banks ``which``."""
+    length = bank.length[which]
+    pos = np.where(bank.closed[which], np.mod(pos, length), np.clip(pos, 0, length))
+    return shapely.line_interpolate_point(bank.geometry[which], pos)

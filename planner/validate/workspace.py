@@ -1,0 +1,296 @@
+"""Load and validate every layer of a workspace into one :class:`Workspace`.
+
+This is the load -> validate stage of the pipeline. Every record read ends either in a
+returned GeoDataFrame or in the ledger's rejected list; ``Workspace.ledger.reconcile()``
+is empty when the books balance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from planner.glossary import CHILD_FIELDS, clean_text, kind_code, standard_code
+from planner.load.files import read_layer, require_columns
+from planner.settings import Config, LayerSpec
+from planner.validate.crs import WGS84, choose_metric_crs
+from planner.validate.ledger import Ledger
+from planner.validate.tables import (
+    clean_geometries,
+    nonnegative_ints,
+    points_from_table,
+    reject_duplicate_keys,
+    reject_outside,
+    vector_to_wgs84,
+)
+
+_GEOM_KIND = {"settlements": "point", "schools": "point", "kits": "point",
+              "candidates": "point", "water": "line_or_polygon"}
+
+
+@dataclass
+class Workspace:
+    """A validated workspace: all layers in WGS-84, the metric CRS and the ledger."""
+
+    config: Config
+    crs: CRS
+    county: shapely.Geometry
+    towns: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    extra: dict[str, gpd.GeoDataFrame]
+    ledger: Ledger
+    findings: list[str] = field(default_factory=list)
+
+
+def _rename(frame: pd.DataFrame, spec: LayerSpec, canonical: list[str]) -> pd.DataFrame:
+    """Rename mapped source columns to their canonical names."""
+    mapping = {spec.column(c): c for c in canonical if spec.column(c) in frame.columns}
+    return frame.rename(columns=mapping)
+
+
+def _read_geo(spec: LayerSpec, ledger: Ledger, *, kind: str) -> gpd.GeoDataFrame:
+    """Read any layer (vector or table with x/y) to accepted WGS-84 features."""
+    frame, encoding = read_layer(spec)
+    ledger.read(spec.name, spec.path.name, len(frame), encoding=encoding)
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame = vector_to_wgs84(frame, spec)
+    else:
+        if not spec.x:
+            from planner._errors import InputFileError
+
+            raise InputFileError(
+                f"{spec.path}: a table needs coordinate columns for layer {spec.name!r}; "
+                "set x = \"经度\" and y = \"纬度\" (or your column names) in planner.toml"
+            )
+        frame = points_from_table(frame, spec, ledger)
+    return clean_geometries(frame, spec, ledger, kind=kind)
+
+
+def _county(config: Config, ledger: Ledger) -> tuple[shapely.Geometry, CRS]:
+    spec = config.layers["county"]
+    frame = _read_geo(spec, ledger, kind="polygon")
+    ledger.accept(spec.name, spec.path.name, len(frame))
+    if frame.empty:
+        from planner._errors import InputFileError
+
+        raise InputFileError(f"{spec.path}: no usable county outline; fix the file")
+    crs = choose_metric_crs(frame.geometry, override=config.crs)
+    return shapely.union_all(frame.geometry.to_numpy()), crs
+
+
+def _units(spec: LayerSpec, ledger: Ledger, *, county_m, crs: CRS, tol: float,
+           canonical: list[str]) -> gpd.GeoDataFrame:
+    frame = _read_geo(spec, ledger, kind="polygon")
+    frame = _rename(frame, spec, canonical)
+    require_columns(frame, [c for c in canonical if c != "town_code"], path=spec.path,
+                    role=spec.name)
+    for c in canonical:
+        if c in frame.columns:
+            frame[c] = frame[c].map(clean_text)
+    frame = reject_duplicate_keys(frame, canonical[0], spec, ledger)
+    return reject_outside(frame, county_metric=county_m, crs=crs, tolerance_m=tol,
+                          spec=spec, ledger=ledger)
+
+
+def _villages(config: Config, towns: gpd.GeoDataFrame, ledger: Ledger, *, county_m,
+              crs: CRS) -> gpd.GeoDataFrame:
+    spec = config.layers["villages"]
+    canonical = ["village_code", "village_name", "town_code"]
+    frame = _units(spec, ledger, county_m=county_m, crs=crs,
+                   tol=config.locate_tolerance_m, canonical=canonical)
+    if "town_code" not in frame.columns or (frame["town_code"] == "").all():
+        frame["town_code"] = frame["village_code"].str[:9]
+        ledger.repair(spec.name, spec.path.name, frame["_row"],
+                      "town_code 取自村代码前 9 位 / town_code taken from the village code")
+    unknown = ~frame["town_code"].isin(towns["town_code"])
+    ledger.reject(spec.name, spec.path.name, frame[unknown],
+                  "所属镇代码不在镇界图层中 / town_code not in the towns layer: fix the code")
+    frame = frame[~unknown].copy()
+    frame["town_name"] = frame["town_code"].map(towns.set_index("town_code")["town_name"])
+    return frame
+
+
+def _children(config: Config, villages: gpd.GeoDataFrame, ledger: Ledger,
+              findings: list[str]) -> gpd.GeoDataFrame:
+    counts = list(CHILD_FIELDS)
+    if "children" not in config.layers:
+        for c in counts:
+            villages[c] = 0
+        findings.append("没有儿童人数表 / no children layer: coverage shares cannot be weighted")
+        return villages
+    spec = config.layers["children"]
+    frame, encoding = read_layer(spec)
+    ledger.read(spec.name, spec.path.name, len(frame), encoding=encoding)
+    frame = _rename(frame, spec, ["village_code", *counts])
+    require_columns(frame, ["village_code", "children"], path=spec.path, role=spec.name)
+    for c in counts:
+        if c not in frame.columns:
+            frame[c] = "0"
+    frame["village_code"] = frame["village_code"].map(clean_text)
+    frame = reject_duplicate_keys(frame, "village_code", spec, ledger)
+    unknown = ~frame["village_code"].isin(villages["village_code"])
+    ledger.reject(spec.name, spec.path.name, frame[unknown],
+                  "村代码不在村界图层中 / village_code not in the villages layer: fix the code")
+    frame = nonnegative_ints(frame[~unknown], counts, spec, ledger)
+    parts = frame[["left_behind", "vulnerable", "under5"]].max(axis=1)
+    colours = frame[[c for c in counts if c.startswith("vulnerable_")]].sum(axis=1)
+    bad = (parts > frame["children"]) | (colours > frame["vulnerable"])
+    ledger.reject(spec.name, spec.path.name, frame[bad],
+                  "分项人数大于总数 / a part (left-behind, vulnerable, under-5, colours) "
+                  "exceeds its total: correct the counts")
+    frame = frame[~bad]
+    ledger.accept(spec.name, spec.path.name, len(frame))
+    merged = villages.merge(frame[["village_code", *counts]], on="village_code", how="left")
+    missing = merged["children"].isna()
+    if missing.any():
+        findings.append(
+            f"{int(missing.sum())} 个村没有儿童人数 / villages without child counts, "
+            f"counted as 0: {', '.join(merged.loc[missing, 'village_name'].head(10))}"
+        )
+    merged[counts] = merged[counts].fillna(0).astype(np.int64)
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=WGS84)
+
+
+def _facilities(config: Config, ledger: Ledger, *, county_m, crs: CRS) -> gpd.GeoDataFrame:
+    frames = []
+    canonical = ["facility_id", "name", "kind", "standard", "declared_town"]
+    for spec in config.facilities:
+        frame = _read_geo(spec, ledger, kind="point")
+        frame = _rename(frame, spec, canonical)
+        require_columns(frame, ["name", "kind"], path=spec.path, role=spec.name)
+        kinds = frame["kind"].map(kind_code)
+        ledger.reject(spec.name, spec.path.name, frame[kinds.isna()],
+                      "未知设施类型 / unknown facility kind: use a kind from the glossary "
+                      "(e.g. 儿童关爱之家, 儿童关爱站点, 未成年人保护工作站)")
+        frame = frame[kinds.notna()].copy()
+        frame["kind"] = kinds[kinds.notna()]
+        raw_std = frame["standard"] if "standard" in frame.columns else pd.Series(
+            "", index=frame.index)
+        std = raw_std.map(standard_code)
+        ledger.repair(spec.name, spec.path.name, frame.loc[std.isna(), "_row"],
+                      "达标情况无法识别，按未达省标计 / standard not recognised: counted as basic")
+        frame["standard"] = std.fillna("basic")
+        frame["name"] = frame["name"].map(clean_text)
+        if "declared_town" not in frame.columns:
+            frame["declared_town"] = ""
+        frame["declared_town"] = frame["declared_town"].map(clean_text)
+        frame = reject_outside(frame, county_metric=county_m, crs=crs,
+                               tolerance_m=config.locate_tolerance_m, spec=spec, ledger=ledger)
+        frame["_file"] = spec.path.name
+        frames.append(frame)
+    if not frames:
+        cols = ["facility_id", *canonical[1:], "_row", "_file", "geometry"]
+        return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=WGS84)
+    allf = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                            crs=WGS84)
+    allf = _dedupe(allf, ledger, crs=crs, within=config.duplicate_distance_m)
+    ids = allf.get("facility_id", pd.Series("", index=allf.index)).fillna("").astype(str)
+    fallback = allf["_file"] + ":" + allf["_row"].astype(str)
+    allf["facility_id"] = ids.where(ids.str.strip() != "", fallback)
+    return allf
+
+
+def _dedupe(frame: gpd.GeoDataFrame, ledger: Ledger, *, crs: CRS,
+            within: float) -> gpd.GeoDataFrame:
+    """Reject a facility repeating an earlier one, across all facility files.
+
+    A later record is a duplicate of an earlier one of the same kind if both have the same
+    (non-blank) name within ``within`` metres, or if they lie within 1 m of each other.
+    """
+    from scipy.spatial import cKDTree
+
+    xy = shapely.get_coordinates(frame.geometry.to_crs(crs).to_numpy())
+    pairs = cKDTree(xy).query_pairs(max(within, 1.0), output_type="ndarray")
+    i, j = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+    kind = frame["kind"].to_numpy()
+    name = frame["name"].to_numpy()
+    dist = np.hypot(*(xy[i] - xy[j]).T)
+    same = (kind[i] == kind[j]) & (((name[i] == name[j]) & (name[i] != "")) | (dist <= 1.0))
+    i, j, dist = i[same], j[same], dist[same]
+    order = np.lexsort((i, j))
+    i, j, dist = i[order], j[order], dist[order]
+    lead = np.unique(j, return_index=True)[1]
+    dup_of = pd.Series(i[lead], index=j[lead])
+    far = pd.Series(dist[lead], index=j[lead])
+    rows = frame.iloc[dup_of.index]
+    reasons = [
+        f"重复记录 / duplicate of {frame['_file'].iat[f]} row {frame['_row'].iat[f]} "
+        f"({d:.0f} m apart): keep one"
+        for f, d in zip(dup_of.to_numpy(), far.to_numpy(), strict=True)
+    ]
+    files = rows["_file"].to_numpy()
+    for file in np.unique(files):
+        sel = files == file
+        ledger.reject_each("facilities", file, rows[sel], [r for r, s in zip(reasons, sel,
+                                                                              strict=True) if s])
+    keep = np.ones(len(frame), dtype=bool)
+    keep[dup_of.index.to_numpy()] = False
+    return frame[keep]
+
+
+def _extra(config: Config, ledger: Ledger, *, county_m, crs: CRS) -> dict:
+    out = {}
+    for name, kind in _GEOM_KIND.items():
+        spec = config.layers.get(name)
+        if spec is None:
+            continue
+        frame = _read_geo(spec, ledger, kind=kind)
+        frame = frame.rename(columns={v: k for k, v in spec.fields.items()})
+        if name == "water" and "type" in frame.columns:
+            frame = _water_types(frame, spec, ledger)
+        frame = reject_outside(frame, county_metric=county_m, crs=crs,
+                               tolerance_m=config.locate_tolerance_m, spec=spec, ledger=ledger)
+        ledger.accept(spec.name, spec.path.name, len(frame))
+        out[name] = frame
+    return out
+
+
+def _water_types(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger) -> gpd.GeoDataFrame:
+    """Reject water rows whose type is not a known water type (code or Chinese label)."""
+    from planner._errors import InputFileError
+    from planner.validate.water import WATER_TYPES, water_type_codes
+
+    def known(value: str) -> bool:
+        try:
+            water_type_codes(pd.Series([value]), source=spec.path.name)
+        except InputFileError:
+            return False
+        return True
+
+    values = frame["type"].fillna("").astype(str)
+    ok = values.map({v: known(v) for v in values.unique()})
+    ledger.reject(spec.name, spec.path.name, frame[~ok],
+                  "未知水域类型 / unknown water type: use one of "
+                  + "、".join(WATER_TYPES.values()))
+    return frame[ok]
+
+
+def load_workspace(config: Config) -> Workspace:
+    """Read and validate every layer named in ``config``.
+
+    Facilities are not yet located; see :func:`planner.locate.locate_facilities`.
+    """
+    ledger = Ledger()
+    findings: list[str] = []
+    county, crs = _county(config, ledger)
+    county_m = gpd.GeoSeries([county], crs=WGS84).to_crs(crs).iloc[0]
+    tspec = config.layers["towns"]
+    towns = _units(tspec, ledger, county_m=county_m, crs=crs, tol=config.locate_tolerance_m,
+                   canonical=["town_code", "town_name"])
+    ledger.accept(tspec.name, tspec.path.name, len(towns))
+    villages = _villages(config, towns, ledger, county_m=county_m, crs=crs)
+    vspec = config.layers["villages"]
+    ledger.accept(vspec.name, vspec.path.name, len(villages))
+    villages = _children(config, villages, ledger, findings)
+    facilities = _facilities(config, ledger, county_m=county_m, crs=crs)
+    extra = _extra(config, ledger, county_m=county_m, crs=crs)
+    towns = towns[["_row", "town_code", "town_name", "geometry"]].reset_index(drop=True)
+    return Workspace(config=config, crs=crs, county=county, towns=towns,
+                     villages=villages.reset_index(drop=True), facilities=facilities,
+                     extra=extra, ledger=ledger, findings=findings)

@@ -1,0 +1,1 @@
+"""Generators of the synthetic demo workspace (not shipped in the wheel)."""
