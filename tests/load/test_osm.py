@@ -20,7 +20,7 @@ from planner.core.network import component_mask, nearest_source_distance
 from planner.load import osm
 from scripts.synth import roads as rs
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 TINY = DATA / "tiny.osm"
 CRS = pyproj.CRS("EPSG:32651")  # UTM 51N, the zone of 如皋
 

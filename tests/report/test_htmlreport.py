@@ -10,8 +10,7 @@ import pandas as pd
 from planner.report.htmlreport import NOT_COMPUTED, write_report
 from planner.report.staticmaps import write_static_maps
 from planner.report.tables import progress_display
-
-from .test_webmap import HOSTILE, full_layers
+from tests.report.test_webmap import HOSTILE, full_layers
 
 
 class _Text(HTMLParser):

@@ -8,8 +8,7 @@ import shapely
 from planner._errors import InputFileError
 from planner.load.files import detect_encoding, read_layer, read_table, require_columns
 from planner.settings import LayerSpec
-
-from .conftest import MINI
+from tests.conftest import MINI
 
 
 def test_gbk_csv_is_detected_and_decoded():

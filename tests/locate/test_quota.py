@@ -5,8 +5,7 @@ import pandas as pd
 from planner.locate.quota import match_towns, read_quota
 from planner.settings import load_config
 from planner.validate.ledger import Ledger
-
-from .conftest import MINI
+from tests.conftest import MINI
 
 TOWNS = pd.DataFrame({"town_code": ["320682400", "320682105", "320682001"],
                       "town_name": ["如皋市经济开发区", "白蒲镇", "如城街道"]})

@@ -12,8 +12,7 @@ from matplotlib.font_manager import FontProperties, findfont
 from planner._errors import ConfigError
 from planner.report._fonts import cjk_font_path, cjk_rc
 from planner.report.staticmaps import FILES, write_static_maps
-
-from .test_webmap import full_layers
+from tests.report.test_webmap import full_layers
 
 
 def _glyph(text: str) -> np.ndarray:
