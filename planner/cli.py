@@ -47,12 +47,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check(workspace: Path | None) -> int:
-    from planner.pipeline import DEMO, stage_configs, validate
-    from planner.settings import load_config
+    from planner.pipeline import settings_for, validate
 
-    config = load_config(workspace or DEMO)
-    stage_configs(config)
-    ws, _quota = validate(config)
+    ws, _quota = validate(settings_for(workspace))
     for item in ws.ledger.summary():
         print(f"{item['layer']:<12} {item['file']:<28} read {item['read']:>6}  accepted "
               f"{item['accepted']:>6}  rejected {item['rejected']:>4}  repaired "

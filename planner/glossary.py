@@ -43,6 +43,50 @@ _KIND_ALIASES: Final[dict[str, str]] = {
     "社会组织": "social_org",
 }
 
+#: short column labels of the annex tables (任务进度 sheet, terminal, maps)
+SHORT_LABELS: Final[dict[str, str]] = {
+    "care_home": "省标关爱之家", "care_point": "村居关爱站点", "social_org": "社会组织",
+    "protection_station": "未保工作站", "welfare_station": "福利工作站",
+    "guidance_center": "福利指导中心", "protection_center": "未保中心",
+}
+
+#: kind -> (coverage distance in metres, travel mode): the one definition of "within reach"
+#: used by coverage and placement alike; ``[access.<kind>]`` overrides it. Care points: the
+#: rural walking radius of the 济宁 life-circle guide and GB 50180-2018 (500-1,000 m); town and
+#: county sites: 5 / 20 km by road.
+COVERAGE_DEFAULTS: Final[dict[str, tuple[float, str]]] = {
+    "care_point": (1000.0, "walk"),
+    "care_home": (5000.0, "drive"),
+    "protection_station": (5000.0, "drive"),
+    "welfare_station": (5000.0, "drive"),
+    "social_org": (5000.0, "drive"),
+    "guidance_center": (20000.0, "drive"),
+    "protection_center": (20000.0, "drive"),
+}
+
+#: kinds the planner proposes new sites for (a site it can choose a place for)
+PLACEABLE: Final[tuple[str, ...]] = ("care_point", "care_home", "protection_station")
+
+#: travel modes
+MODES: Final[dict[str, str]] = {"walk": "步行", "drive": "车行"}
+
+#: water-risk tier code -> Chinese label
+TIERS: Final[dict[str, str]] = {"A": "一级", "B": "二级", "C": "三级", "N": "未分级"}
+
+#: water type code -> Chinese label (glossary "溺水风险水域")
+WATER_TYPES: Final[dict[str, str]] = {
+    "pond": "坑塘",
+    "ditch": "沟渠",
+    "canal": "明渠/运河",
+    "river": "河流",
+    "lake": "湖泊",
+    "reservoir": "水库",
+    "construction_pit": "建筑基坑",
+    "well": "水井",
+    "other": "其他水域",
+}
+
+
 #: standard code -> Chinese label. ``provincial`` meets the provincial standard (达省标).
 STANDARDS: Final[dict[str, str]] = {"provincial": "达省标", "basic": "未达省标"}
 

@@ -23,10 +23,7 @@ Definitions
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -34,110 +31,20 @@ import pandas as pd
 import pyproj
 from scipy.spatial import cKDTree
 
-from planner._errors import ConfigError, CRSError, InputFileError
+from planner._errors import CRSError, InputFileError
 from planner.core.network import RoadGraph, component_mask, nearest_source_distance, snap
+from planner.glossary import KINDS as _KIND_LABELS
+from planner.settings import AccessConfig
+from planner.validate.workspace import Workspace
 
-KINDS = (
-    "care_home", "care_point", "protection_station", "welfare_station",
-    "guidance_center", "protection_center", "social_org",
-)
 GROUPS = ("children", "left_behind", "vulnerable")
 VILLAGE_COLUMNS = (
     "village_code", "village_name", "town_code", "town_name",
     "children", "left_behind", "vulnerable", "under5",
 )
 SITE_COLUMNS = ("facility_id", "kind", "standard")
-DEFAULT_RULES: Mapping[str, tuple[float, str]] = MappingProxyType({
-    "care_point": (1000.0, "walk"),
-    "care_home": (5000.0, "drive"),
-    "protection_station": (5000.0, "drive"),
-    "welfare_station": (5000.0, "drive"),
-    "social_org": (5000.0, "drive"),
-    "guidance_center": (20000.0, "drive"),
-    "protection_center": (20000.0, "drive"),
-})
-
-
-@dataclass(frozen=True)
-class KindRule:
-    """Coverage rule of one kind of site."""
-
-    threshold_m: float
-    mode: str
-
-
-def _default_rules() -> Mapping[str, KindRule]:
-    return MappingProxyType({k: KindRule(t, m) for k, (t, m) in DEFAULT_RULES.items()})
-
-
-@dataclass(frozen=True)
-class AccessConfig:
-    """The ``[access]`` table of ``planner.toml``.
-
-    Example::
-
-        [access]
-        walk_speed_kmh = 4.5
-        drive_speed_kmh = 30
-        [access.care_point]
-        threshold_m = 1000
-        mode = "walk"
-    """
-
-    rules: Mapping[str, KindRule] = field(default_factory=_default_rules)
-    walk_speed_kmh: float = 4.5
-    drive_speed_kmh: float = 30.0
-
-    def speed_m_per_min(self, mode: str) -> float:
-        """Speed of ``mode`` in metres per minute."""
-        kmh = self.walk_speed_kmh if mode == "walk" else self.drive_speed_kmh
-        return kmh * 1000.0 / 60.0
-
-    @classmethod
-    def from_mapping(cls, d: Mapping, *, source: str) -> AccessConfig:
-        """Validate the ``[access]`` table ``d`` read from ``source`` (a file name).
-
-        Missing keys take the defaults; unknown keys and bad values raise
-        :class:`~planner._errors.ConfigError` naming the key and the fix.
-        """
-        if not isinstance(d, Mapping):
-            raise ConfigError(f"{source}: [access] must be a table; write it as [access]")
-        speeds = {"walk_speed_kmh": 4.5, "drive_speed_kmh": 30.0}
-        rules = {k: KindRule(t, m) for k, (t, m) in DEFAULT_RULES.items()}
-        for key, value in d.items():
-            if key in speeds:
-                speeds[key] = _positive(value, f"access.{key}", source)
-            elif key in KINDS:
-                rules[key] = _rule(value, key, rules[key], source)
-            else:
-                allowed = ", ".join([*speeds, *KINDS])
-                raise ConfigError(f"{source}: unknown key access.{key}; use one of {allowed}")
-        return cls(rules=MappingProxyType(rules), **speeds)
-
-
-def _positive(value, key: str, source: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-            or value <= 0:
-        raise ConfigError(f"{source}: {key} = {value!r} is invalid; give a positive number")
-    return float(value)
-
-
-def _rule(value, kind: str, default: KindRule, source: str) -> KindRule:
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            f"{source}: access.{kind} must be a table; write [access.{kind}] threshold_m = ..."
-        )
-    threshold, mode = default.threshold_m, default.mode
-    for key, v in value.items():
-        if key == "threshold_m":
-            threshold = _positive(v, f"access.{kind}.threshold_m", source)
-        elif key == "mode":
-            if v not in ("walk", "drive"):
-                raise ConfigError(f"{source}: access.{kind}.mode = {v!r}; use 'walk' or 'drive'")
-            mode = v
-        else:
-            raise ConfigError(f"{source}: unknown key access.{kind}.{key}; use threshold_m or mode")
-    return KindRule(threshold, mode)
+#: the kinds whose access is measured (all kinds of the glossary)
+KINDS = tuple(_KIND_LABELS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -401,3 +308,14 @@ def _coverage(v: pd.DataFrame, config: AccessConfig) -> pd.DataFrame:
             safe = np.where(tot > 0, tot, 1.0)
             cov[f"share_{g}"] = np.where(tot > 0, cov[f"{g}_covered"] / safe, np.nan)
     return cov
+
+
+def demand_points(ws: Workspace) -> gpd.GeoDataFrame | None:
+    """Population-weighted demand points (hamlets weighted by children), when given."""
+    homes = ws.extra.get("settlements")
+    if homes is None or "children" not in homes.columns or "village_code" not in homes.columns:
+        return None
+    weight = pd.to_numeric(homes["children"], errors="coerce").fillna(0)
+    known = homes["village_code"].isin(ws.villages["village_code"])
+    return gpd.GeoDataFrame({"village_code": homes["village_code"], "weight": weight},
+                            geometry=homes.geometry, crs=homes.crs)[known & (weight > 0)]

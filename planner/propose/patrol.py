@@ -48,7 +48,9 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from planner._errors import ModelError
-from planner.measure.risk import TIERS, WaterConfig
+from planner.core.network import RoadGraph, snap
+from planner.glossary import TIERS
+from planner.settings import WaterConfig
 
 _DIJKSTRA_CHUNK = 64
 _DETOUR = 2.0          # first search radius: _DETOUR * the stops' span + _SLACK_M
@@ -241,8 +243,8 @@ def split_tour(dist: np.ndarray, order: np.ndarray, *, max_stops: int,
 class _Network:
     """A road network prepared once: node tree, weak components, bounded Dijkstra."""
 
-    def __init__(self, graph: tuple[np.ndarray, sp.csr_matrix]) -> None:
-        self.node_xy, self.csr = np.asarray(graph[0], dtype=float), sp.csr_matrix(graph[1])
+    def __init__(self, graph: RoadGraph) -> None:
+        self.node_xy, self.csr = np.asarray(graph.node_xy, dtype=float), graph.walk
         self.tree = cKDTree(self.node_xy)
         self._pos = np.full(len(self.node_xy), -1, dtype=np.int64)
         self.labels = connected_components(self.csr, directed=True, connection="weak")[1]
@@ -315,7 +317,7 @@ class _Network:
         are reachable, then nearest in total there and back.
         """
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        snap_d, node = self.tree.query(xy)
+        node, snap_d = snap(xy, node_xy=self.node_xy)
         n = len(xy)
         cd, cand = np.zeros(0), np.zeros(0, dtype=np.int64)
         if seat_node is not None and n:
@@ -355,11 +357,11 @@ def _distances(xy: np.ndarray, net: _Network | None, *, seat_node: int | None = 
     return np.where(road, full, straight), road, seat
 
 
-def stop_distances(xy: np.ndarray, *, graph: tuple[np.ndarray, sp.csr_matrix] | None,
+def stop_distances(xy: np.ndarray, *, graph: RoadGraph | None,
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Pairwise distances between stops (metric ``xy``) and a mask of road-measured pairs.
 
-    With ``graph = (node_xy, csr)`` the stops snap to their nearest nodes and Dijkstra runs
+    With a road ``graph`` (its walk network) the stops snap to their nearest nodes and Dijkstra runs
     from those nodes only; pairs the network cannot join fall back to straight-line.
     """
     return _distances(xy, None if graph is None else _Network(graph))[:2]
@@ -389,7 +391,7 @@ def _routes(dist: np.ndarray, road: np.ndarray, *, config: WaterConfig, network:
 
 def patrol_plan(waters: pd.DataFrame, seats: pd.DataFrame, *, year: int,
                 config: WaterConfig,
-                graph: tuple[np.ndarray, sp.csr_matrix] | None = None,
+                graph: RoadGraph | None = None,
                 reuse: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-town ranked patrol waters and the day-by-day village routes of a season.
 
@@ -405,7 +407,7 @@ def patrol_plan(waters: pd.DataFrame, seats: pd.DataFrame, *, year: int,
         Season year.
     config : WaterConfig
         Frequencies, calendar, ``patrol_max_stops``, ``patrol_max_km``, ``two_opt_passes``.
-    graph : (node_xy, csr) or None
+    graph : RoadGraph or None
         Road network in the same metric CRS.
     reuse : bool
         Reuse each village's distance matrix and the routes of identical due sets; False

@@ -48,7 +48,7 @@ from scipy.spatial import cKDTree
 
 from planner._errors import InputFileError, ModelError
 from planner.core import optimise
-from planner.propose._place_config import (  # noqa: F401 (re-exported)
+from planner.settings._place import (  # noqa: F401 (re-exported)
     DEFAULT_THRESHOLDS,
     DEFAULT_WEIGHTS,
     MODELS,

@@ -17,11 +17,11 @@ import pandas as pd
 from pyproj import CRS
 
 from planner.core.network import RoadGraph, component_mask, distances_within, snap
+from planner.glossary import PLACEABLE
 from planner.locate.quota import QuotaTable
 from planner.propose.place import PlaceConfig, propose_sites
+from planner.settings import Settings
 from planner.validate.crs import WGS84
-
-PLACEABLE = ("care_point", "care_home", "protection_station")
 
 
 def network_cost(graph: RoadGraph, *, mode: str, limit: float
@@ -119,3 +119,15 @@ def propose_for_quota(progress: pd.DataFrame, *, villages: gpd.GeoDataFrame,
              gpd.GeoDataFrame(columns=["kind", "town_code", "geometry"], geometry="geometry",
                               crs=WGS84))
     return sites, summary, after
+
+
+def cost_by_kind(graph: RoadGraph, settings: Settings):
+    """kind -> network cost function in the kind's travel mode, bounded by its coverage
+    distance for max cover (both from ``[access.<kind>]``)."""
+
+    def for_kind(kind: str):
+        rule = settings.access.rules[kind]
+        limit = settings.place.threshold(kind) if settings.place.model == "max_cover" else np.inf
+        return network_cost(graph, mode=rule.mode, limit=limit)
+
+    return for_kind

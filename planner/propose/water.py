@@ -17,14 +17,16 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import shapely
 from scipy.spatial import cKDTree
 
 from planner._errors import InputFileError
 from planner.core.kits import Pieces, place, requisition, residual, uncovered_length
-from planner.measure.risk import TIERS, WaterConfig, band, score_components, weighted_children
+from planner.core.network import RoadGraph
+from planner.glossary import TIERS
+from planner.measure.risk import band, score_components, weighted_children
 from planner.propose.patrol import patrol_plan
+from planner.settings import Settings, WaterConfig
 from planner.validate.crs import check_metric
 from planner.validate.water import (
     KIT_ITEMS,
@@ -36,6 +38,7 @@ from planner.validate.water import (
     normalise_water,
     split_banks,
 )
+from planner.validate.workspace import Workspace
 
 _FACTORS = ("type_factor", "home_band", "school_band", "proximity", "exposure", "protection",
             "hazard", "score")
@@ -142,7 +145,7 @@ def _ring_reach(bank: Banks, seg: Segments, reach: np.ndarray) -> np.ndarray:
 def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                  settlements: gpd.GeoDataFrame, schools: gpd.GeoDataFrame | None,
                  towns: gpd.GeoDataFrame, crs: Any, config: WaterConfig,
-                 graph: tuple[np.ndarray, sp.csr_matrix] | None = None,
+                 graph: RoadGraph | None = None,
                  villages: gpd.GeoDataFrame | None = None,
                  year: int | None = None, today: dt.date | None = None,
                  plan_patrols: bool = True) -> WaterResult:
@@ -164,7 +167,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         Metric CRS for every distance (CRSError if geographic).
     config : WaterConfig
         The ``[water]`` settings.
-    graph : (node_xy, csr) or None
+    graph : RoadGraph or None
         Road network in ``crs`` for patrol routes; straight-line without.
     villages : GeoDataFrame or None
         ``village_code`` (and ``village_name``, ``town_code``, ``town_name``) polygons, the
@@ -472,3 +475,26 @@ def _reach_at(seg: Segments, reach: np.ndarray, bank: np.ndarray, pos: np.ndarra
         np.floor(pos / np.maximum(seg.s1[first[bank]] - seg.s0[first[bank]], 1e-9)),
         0, count[bank] - 1).astype(np.int64)
     return reach[idx]
+
+
+def homes(ws: Workspace) -> gpd.GeoDataFrame:
+    """Homes for the water-safety stage: the settlements layer, or one point per village."""
+    homes = ws.extra.get("settlements")
+    if homes is not None and "children" in homes.columns:
+        homes = homes.copy()
+        for col in ("children", "under5", "left_behind"):
+            if col in homes.columns:
+                homes[col] = pd.to_numeric(homes[col], errors="coerce").fillna(0)
+        return homes
+    points = ws.villages.to_crs(ws.crs).geometry.representative_point().to_crs(ws.villages.crs)
+    return gpd.GeoDataFrame(ws.villages[["village_code", "children", "under5", "left_behind"]],
+                            geometry=points, crs=ws.villages.crs)
+
+
+def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> WaterResult:
+    """The water-safety stage on a validated workspace (its ``water`` layer must exist)."""
+    return water_safety(ws.extra["water"], kits=ws.extra.get("kits"),
+                        settlements=homes(ws), schools=ws.extra.get("schools"),
+                        towns=ws.towns, villages=ws.villages, crs=ws.crs,
+                        config=settings.water, graph=graph,
+                        year=settings.water_year, today=settings.water_as_of)

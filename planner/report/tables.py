@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
-from planner.glossary import CHILD_FIELDS, KINDS
+from planner.glossary import CHILD_FIELDS, KINDS, SHORT_LABELS
 from planner.report._xlsx import text_width, write_table
 
 QUOTA_LABELS = {
@@ -23,8 +23,6 @@ QUOTA_LABELS = {
     "protection_station": "未成年人保护工作站（个）",
 }
 _SUB = ("任务数", "已建", "缺口", "完成率")
-SHORT_LABELS = {"care_home": "省标关爱之家", "care_point": "村居关爱站点", "social_org": "社会组织",
-                "protection_station": "未保工作站"}
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

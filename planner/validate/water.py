@@ -18,20 +18,8 @@ import pandas as pd
 import shapely
 
 from planner._errors import InputFileError
+from planner.glossary import WATER_TYPES
 from planner.validate.crs import check_metric
-
-#: water type code -> Chinese label (glossary "溺水风险水域")
-WATER_TYPES: Final[dict[str, str]] = {
-    "pond": "坑塘",
-    "ditch": "沟渠",
-    "canal": "明渠/运河",
-    "river": "河流",
-    "lake": "湖泊",
-    "reservoir": "水库",
-    "construction_pit": "建筑基坑",
-    "well": "水井",
-    "other": "其他水域",
-}
 
 _TYPE_ALIASES: Final[dict[str, str]] = {
     **{code: code for code in WATER_TYPES},

@@ -17,7 +17,7 @@ from pyproj import CRS
 
 from planner.glossary import CHILD_FIELDS, clean_text, kind_code, standard_code
 from planner.load.files import read_layer, require_columns
-from planner.settings import Config, LayerSpec
+from planner.settings import LayerSpec, Settings
 from planner.validate.crs import WGS84, choose_metric_crs
 from planner.validate.ledger import Ledger
 from planner.validate.tables import (
@@ -37,7 +37,7 @@ _GEOM_KIND = {"settlements": "point", "schools": "point", "kits": "point",
 class Workspace:
     """A validated workspace: all layers in WGS-84, the metric CRS and the ledger."""
 
-    config: Config
+    config: Settings
     crs: CRS
     county: shapely.Geometry
     towns: gpd.GeoDataFrame
@@ -72,7 +72,7 @@ def _read_geo(spec: LayerSpec, ledger: Ledger, *, kind: str) -> gpd.GeoDataFrame
     return clean_geometries(frame, spec, ledger, kind=kind)
 
 
-def _county(config: Config, ledger: Ledger) -> tuple[shapely.Geometry, CRS]:
+def _county(config: Settings, ledger: Ledger) -> tuple[shapely.Geometry, CRS]:
     spec = config.layers["county"]
     frame = _read_geo(spec, ledger, kind="polygon")
     ledger.accept(spec.name, spec.path.name, len(frame))
@@ -98,7 +98,7 @@ def _units(spec: LayerSpec, ledger: Ledger, *, county_m, crs: CRS, tol: float,
                           spec=spec, ledger=ledger)
 
 
-def _villages(config: Config, towns: gpd.GeoDataFrame, ledger: Ledger, *, county_m,
+def _villages(config: Settings, towns: gpd.GeoDataFrame, ledger: Ledger, *, county_m,
               crs: CRS) -> gpd.GeoDataFrame:
     spec = config.layers["villages"]
     canonical = ["village_code", "village_name", "town_code"]
@@ -116,7 +116,7 @@ def _villages(config: Config, towns: gpd.GeoDataFrame, ledger: Ledger, *, county
     return frame
 
 
-def _children(config: Config, villages: gpd.GeoDataFrame, ledger: Ledger,
+def _children(config: Settings, villages: gpd.GeoDataFrame, ledger: Ledger,
               findings: list[str]) -> gpd.GeoDataFrame:
     counts = list(CHILD_FIELDS)
     if "children" not in config.layers:
@@ -157,7 +157,7 @@ def _children(config: Config, villages: gpd.GeoDataFrame, ledger: Ledger,
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=WGS84)
 
 
-def _facilities(config: Config, ledger: Ledger, *, county_m, crs: CRS) -> gpd.GeoDataFrame:
+def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.GeoDataFrame:
     frames = []
     canonical = ["facility_id", "name", "kind", "standard", "declared_town"]
     for spec in config.facilities:
@@ -234,7 +234,7 @@ def _dedupe(frame: gpd.GeoDataFrame, ledger: Ledger, *, crs: CRS,
     return frame[keep]
 
 
-def _extra(config: Config, ledger: Ledger, *, county_m, crs: CRS) -> dict:
+def _extra(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> dict:
     out = {}
     for name, kind in _GEOM_KIND.items():
         spec = config.layers.get(name)
@@ -271,7 +271,7 @@ def _water_types(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger) -> gp
     return frame[ok]
 
 
-def load_workspace(config: Config) -> Workspace:
+def load_workspace(config: Settings) -> Workspace:
     """Read and validate every layer named in ``config``.
 
     Facilities are not yet located; see :func:`planner.locate.locate_facilities`.

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from planner.locate.quota import match_towns, read_quota
-from planner.settings import load_config
+from planner.settings import load_settings
 from planner.validate.ledger import Ledger
 from tests.conftest import MINI
 
@@ -26,7 +26,7 @@ def test_alias_may_name_a_code():
 
 
 def test_read_quota_rejects_unmatched_rows_and_reports_towns():
-    cfg = load_config(MINI)
+    cfg = load_settings(MINI)
     towns = pd.DataFrame({"town_code": ["320999001", "320999002"],
                           "town_name": ["甲山镇", "乙水镇"]})
     ledger = Ledger()

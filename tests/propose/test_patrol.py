@@ -15,6 +15,7 @@ import shapely
 from pyproj import CRS
 
 from planner._errors import ConfigError, ModelError
+from planner.core.network import RoadGraph
 from planner.measure.risk import WaterConfig
 from planner.propose.patrol import (
     PLAN_COLUMNS,
@@ -94,11 +95,18 @@ def test_tour_rejects_unreachable() -> None:
         tour(np.array([[0, np.inf], [np.inf, 0]]))
 
 
-def _line_graph() -> tuple[np.ndarray, sp.csr_matrix]:
+def _road(node_xy: np.ndarray, csr: sp.csr_matrix) -> RoadGraph:
+    """A walk network as the planner's one road-graph type."""
+    csr = sp.csr_matrix(csr)
+    return RoadGraph(node_xy=np.asarray(node_xy, dtype=float), walk=csr, drive=csr,
+                     n_edges=int(csr.nnz))
+
+
+def _line_graph() -> RoadGraph:
     # nodes 0-1-2 on a road along y=0 (0, 100, 200 m); node 3 isolated at (0, 500)
     xy = np.array([[0.0, 0.0], [100.0, 0.0], [200.0, 0.0], [0.0, 500.0]])
     rows, cols, w = [0, 1, 1, 2], [1, 0, 2, 1], [100.0, 100.0, 100.0, 100.0]
-    return xy, sp.csr_matrix((w, (rows, cols)), shape=(4, 4))
+    return _road(xy, sp.csr_matrix((w, (rows, cols)), shape=(4, 4)))
 
 
 def test_stop_distances_over_the_network() -> None:
@@ -202,7 +210,7 @@ def test_route_lengths_match_networkx_and_every_due_water_once() -> None:
     # seats 5 m from a node: no other node within 300 m, so the seat uses the nearest one
     waters, seats = _village_waters(1, centres=node_xy[[14, 21]] + 5.0)
     cfg = WaterConfig.from_mapping({"patrol_max_stops": 6, "patrol_max_km": 6}, source="t")
-    ranking, plan = patrol_plan(waters, seats, year=2025, config=cfg, graph=(node_xy, csr))
+    ranking, plan = patrol_plan(waters, seats, year=2025, config=cfg, graph=_road(node_xy, csr))
     assert set(plan["method"]) == {"network"}
     xy = waters.set_index("water_id")[["x", "y"]]
     seat_xy = seats.set_index("village_code")[["x", "y"]]
@@ -273,7 +281,7 @@ def test_reuse_does_not_change_the_plan() -> None:
     node_xy, csr, _ = _grid_graph(seed=3)
     waters, seats = _village_waters(4, per_village=10)
     cfg = WaterConfig.from_mapping({"patrol_max_stops": 5, "patrol_max_km": 5}, source="t")
-    for graph in ((node_xy, csr), None):
+    for graph in (_road(node_xy, csr), None):
         _, fast = patrol_plan(waters, seats, year=2025, config=cfg, graph=graph)
         _, slow = patrol_plan(waters, seats, year=2025, config=cfg, graph=graph, reuse=False)
         pd.testing.assert_frame_equal(fast, slow)
@@ -284,7 +292,7 @@ def test_seat_uses_a_better_nearby_node() -> None:
     xy = np.array([[0.0, 50.0], [300.0, 50.0], [1000.0, 50.0], [0.0, 0.0]])
     rows, cols = [0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]
     w = [300.0, 300.0, 700.0, 700.0, 1000.0, 1000.0]
-    graph = (xy, sp.csr_matrix((w, (rows, cols)), shape=(4, 4)))
+    graph = _road(xy, sp.csr_matrix((w, (rows, cols)), shape=(4, 4)))
     waters = pd.DataFrame({"water_id": ["W1"], "town_code": ["T1"], "village_code": ["V1"],
                            "tier": ["A"], "score": [90.0], "x": [300.0], "y": [60.0]})
     _, plan = patrol_plan(waters, _seats(("V1", "一村", "T1", "一镇", 0.0, 0.0)), year=2025,

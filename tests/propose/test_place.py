@@ -207,11 +207,13 @@ def test_write_geojson(tmp_path):
 
 def test_place_config_validation():
     cfg = PlaceConfig.from_mapping(
-        {"model": "p_median", "weights": {"left_behind": 1.5}, "threshold_m": {"care_point": 800},
+        {"model": "p_median", "weights": {"left_behind": 1.5},
          "time_limit_s": 5, "heuristic_above": 100},
         source="planner.toml",
     )  # fmt: skip
-    assert cfg.model == "p_median" and cfg.threshold("care_point") == 800.0
+    assert cfg.model == "p_median" and cfg.threshold("care_point") == 1000.0
+    with pytest.raises(ConfigError, match=r"\[access.<kind>\] threshold_m"):
+        PlaceConfig.from_mapping({"threshold_m": {"care_point": 800}}, source="planner.toml")
     villages = _county(7)
     expected = villages["children"] + 0.5 * villages["left_behind"] + villages["vulnerable"]
     assert np.allclose(cfg.demand_weights(villages), expected)
@@ -221,5 +223,5 @@ def test_place_config_validation():
         PlaceConfig.from_mapping({"weights": {"vulnerable": 0.5}}, source="planner.toml")
     with pytest.raises(ConfigError, match="unknown key place.radius"):
         PlaceConfig.from_mapping({"radius": 3}, source="planner.toml")
-    with pytest.raises(ConfigError, match="no coverage threshold"):
+    with pytest.raises(ConfigError, match="no coverage distance"):
         cfg.threshold("kit")

@@ -6,7 +6,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from planner.settings import load_config
+from planner.settings import load_settings
 from planner.validate.ledger import Ledger
 from planner.validate.workspace import _dedupe, load_workspace
 
@@ -48,7 +48,7 @@ def test_projected_layer_is_moved_to_wgs84(mini):
     toml = mini / "planner.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("towns.geojson", "towns.gpkg"),
                     encoding="utf-8")
-    ws = load_workspace(load_config(mini))
+    ws = load_workspace(load_settings(mini))
     assert ws.towns.crs.to_epsg() == 4326
     assert np.allclose(ws.towns.total_bounds, [120.5, 32.3, 120.6, 32.4], atol=1e-6)
     assert ws.crs.to_epsg() == 32651
@@ -65,13 +65,13 @@ def test_gcj02_polygon_layer_is_converted(mini):
     text = toml.read_text(encoding="utf-8").replace(
         'path = "villages.gpkg"', 'path = "villages.gpkg"\ndatum = "gcj02"')
     toml.write_text(text, encoding="utf-8")
-    ws = load_workspace(load_config(mini))
+    ws = load_workspace(load_settings(mini))
     assert shapely.hausdorff_distance(ws.villages.geometry.iloc[0],
                                       shapely.box(120.5, 32.3, 120.55, 32.35)) < 1e-7
 
 
 def test_child_counts_merged_and_ledger_balances(mini):
-    ws = load_workspace(load_config(mini))
+    ws = load_workspace(load_settings(mini))
     assert ws.villages["children"].tolist() == [100, 200, 300, 400]
     assert ws.villages["vulnerable_red"].sum() == 0
     summary = pd.DataFrame(ws.ledger.summary()).set_index("layer")

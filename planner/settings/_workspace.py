@@ -1,18 +1,22 @@
-"""Read and validate a workspace's ``planner.toml`` into an explicit config object.
-
-A workspace is a folder with a ``planner.toml`` naming its layers, their datum, the quota
-table and parameters. Everything downstream receives this object; nothing reads settings
-from module-level state.
+"""The workspace part of ``planner.toml``: layers, facilities, quota table, aliases, roads,
+and :func:`load_settings`, which builds the one :class:`Settings` object of a run.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from planner._errors import ConfigError
+from planner.settings._access import AccessConfig
+from planner.settings._map import MapConfig
+from planner.settings._place import PlaceConfig
+from planner.settings._water import WaterConfig
 from planner.validate.datum import normalise_datum
 
 #: Layers with geometry or a table the planner knows, and whether a workspace must have them.
@@ -85,9 +89,58 @@ class QuotaSpec:
     sheet: str | None = None
 
 
+#: every table ``planner.toml`` may have, and the keys of the plain ones (``None``: the
+#: table's own parser checks its keys)
+SECTIONS: dict[str, frozenset[str] | None] = {
+    "workspace": frozenset({"name", "county_code", "crs"}),
+    "layers": None, "facilities": None,
+    "quota": frozenset({"path", "town", "kinds", "encoding", "sheet"}),
+    "aliases": None,
+    "roads": frozenset({"path"}),
+    "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m"}),
+    "access": None, "place": None, "water": None, "map": None,
+}
+
+
+def nearest(word: str, options) -> str | None:
+    """The option nearest to a misspelt ``word`` (``None`` if none is close)."""
+    near = difflib.get_close_matches(str(word), sorted(options), n=1, cutoff=0.6)
+    return near[0] if near else None
+
+
+def _check_keys(data: dict, where: str) -> None:
+    for key in data:
+        if key not in SECTIONS:
+            near = nearest(key, SECTIONS)
+            hint = (f"did you mean [{near}]?" if near else
+                    "known tables: " + ", ".join(f"[{s}]" for s in SECTIONS))
+            raise ConfigError(f"{where}: unknown table [{key}]; {hint}")
+        allowed = SECTIONS[key]
+        if allowed is not None and isinstance(data[key], dict):
+            for sub in data[key]:
+                if sub not in allowed:
+                    near = nearest(sub, allowed)
+                    hint = (f"did you mean {key}.{near}?" if near else
+                            "allowed: " + ", ".join(sorted(allowed)))
+                    raise ConfigError(f"{where}: unknown key {key}.{sub}; {hint}")
+
+
 @dataclass(frozen=True)
-class Config:
-    """A validated workspace configuration."""
+class Settings:
+    """The validated ``planner.toml`` of a workspace: built once, passed to every stage.
+
+    Attributes
+    ----------
+    root, name, county_code, crs
+        The workspace folder, its name, county code and optional metric CRS override.
+    layers, facilities, quota, aliases, roads
+        Where the inputs are and how to read them.
+    access, place, water, map
+        The validated parameter tables (``[access]`` holds the one coverage distance and
+        travel mode per kind, used by coverage and placement alike).
+    water_year, water_as_of
+        The year of the patrol calendar and the date kits' inspections are counted from.
+    """
 
     root: Path
     name: str
@@ -100,7 +153,12 @@ class Config:
     roads: Path | None
     duplicate_distance_m: float = 100.0
     locate_tolerance_m: float = 100.0
-    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    access: AccessConfig = field(default_factory=AccessConfig)
+    place: PlaceConfig = field(default_factory=PlaceConfig)
+    water: WaterConfig = field(default_factory=WaterConfig)
+    map: MapConfig = field(default_factory=MapConfig)
+    water_year: int | None = None
+    water_as_of: dt.date | None = None
 
     @property
     def source(self) -> Path:
@@ -182,7 +240,7 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
     )
 
 
-def load_config(workspace: str | Path) -> Config:
+def load_settings(workspace: str | Path) -> Settings:
     """Read ``planner.toml`` from a workspace folder (or the file itself) and validate it.
 
     Raises
@@ -204,6 +262,7 @@ def load_config(workspace: str | Path) -> Config:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{where}: not valid TOML ({exc}); fix the syntax") from exc
     root = path.parent.resolve()
+    _check_keys(data, where)
     ws = _table(data, "workspace", where)
     layers_raw = _table(data, "layers", where)
     unknown = set(layers_raw) - set(KNOWN_LAYERS)
@@ -228,12 +287,14 @@ def load_config(workspace: str | Path) -> Config:
         tol = float(validate_raw.get("locate_tolerance_m", 100.0))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: [validate] distances must be numbers in metres") from exc
-    sections = {
-        key: _table(data, key, where)
-        for key in ("access", "place", "water", "map", "report")
-        if key in data
-    }
-    return Config(
+    access = AccessConfig.from_mapping(_table(data, "access", where), source=where)
+    place = PlaceConfig.from_mapping(_table(data, "place", where), source=where)
+    # one coverage distance per kind: placement takes it from [access]
+    place = replace(place, thresholds_m=MappingProxyType(
+        {k: r.threshold_m for k, r in access.rules.items()}))
+    water = dict(_table(data, "water", where))
+    year, as_of = _water_dates(water.pop("year", None), water.pop("as_of", None), where)
+    return Settings(
         root=root,
         name=str(ws.get("name", root.name)),
         county_code=str(ws["county_code"]) if "county_code" in ws else None,
@@ -245,5 +306,22 @@ def load_config(workspace: str | Path) -> Config:
         roads=roads,
         duplicate_distance_m=dup,
         locate_tolerance_m=tol,
-        sections=sections,
+        access=access,
+        place=place,
+        water=WaterConfig.from_mapping(water, source=where),
+        map=MapConfig.from_mapping(_table(data, "map", where), source=where),
+        water_year=year,
+        water_as_of=as_of,
     )
+
+
+def _water_dates(year: Any, as_of: Any, where: str) -> tuple[int | None, dt.date | None]:
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        raise ConfigError(f"{where}: water.year = {year!r}; give a year such as 2025")
+    if as_of is not None and not isinstance(as_of, dt.date):
+        try:
+            as_of = dt.date.fromisoformat(str(as_of))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: water.as_of = {as_of!r}; give a date such as "
+                              "\"2025-06-01\"") from exc
+    return year, as_of

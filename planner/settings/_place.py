@@ -1,6 +1,7 @@
-"""The ``[place]`` table of ``planner.toml``: model, weights, thresholds, solver limits.
+"""The ``[place]`` table of ``planner.toml``: model, weights, solver limits.
 
-See :mod:`planner.place` for the meaning of each key.
+See :mod:`planner.propose.place` for the meaning of each key. The coverage distance of a
+kind is not set here but once in ``[access.<kind>]`` (see :mod:`planner.settings`).
 """
 
 from __future__ import annotations
@@ -14,23 +15,14 @@ import numpy as np
 import pandas as pd
 
 from planner._errors import ConfigError, InputFileError
+from planner.glossary import COVERAGE_DEFAULTS
 
 MODELS = ("max_cover", "p_median")
 WEIGHT_GROUPS = ("children", "left_behind", "vulnerable", "under5")
 DEFAULT_WEIGHTS = MappingProxyType(
     {"children": 1.0, "left_behind": 1.0, "vulnerable": 2.0, "under5": 1.0}
 )
-DEFAULT_THRESHOLDS = MappingProxyType(
-    {
-        "care_point": 1000.0,
-        "care_home": 5000.0,
-        "protection_station": 5000.0,
-        "welfare_station": 5000.0,
-        "social_org": 5000.0,
-        "guidance_center": 20000.0,
-        "protection_center": 20000.0,
-    }
-)
+DEFAULT_THRESHOLDS = MappingProxyType({k: t for k, (t, _m) in COVERAGE_DEFAULTS.items()})
 
 @dataclass(frozen=True)
 class PlaceConfig:
@@ -71,9 +63,12 @@ class PlaceConfig:
             elif key == "weights":
                 out[key] = _weights_table(value, source)
             elif key == "threshold_m":
-                out["thresholds_m"] = _threshold_table(value, source)
+                raise ConfigError(
+                    f"{source}: place.threshold_m is not a setting any more; set the coverage "
+                    "distance once per kind as [access.<kind>] threshold_m (coverage and "
+                    "placement both use it)")
             else:
-                allowed = "model, time_limit_s, mip_rel_gap, heuristic_above, weights, threshold_m"
+                allowed = "model, time_limit_s, mip_rel_gap, heuristic_above, weights"
                 raise ConfigError(f"{source}: unknown key place.{key}; use one of {allowed}")
         return cls(**out)
 
@@ -90,7 +85,7 @@ class PlaceConfig:
         """Coverage threshold of ``kind`` in metres."""
         if kind not in self.thresholds_m:
             raise ConfigError(
-                f"no coverage threshold for kind {kind!r}; add [place.threshold_m] {kind} = ..."
+                f"no coverage distance for kind {kind!r}; add [access.{kind}] threshold_m = ..."
             )
         return float(self.thresholds_m[kind])
 
@@ -122,13 +117,6 @@ def _weights_table(value, source: str) -> Mapping[str, float]:
     return MappingProxyType(out)
 
 
-def _threshold_table(value, source: str) -> Mapping[str, float]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{source}: place.threshold_m must be a table; write [place.threshold_m]")
-    out = dict(DEFAULT_THRESHOLDS)
-    for kind, v in value.items():
-        out[str(kind)] = _number(v, f"place.threshold_m.{kind}", source, low=0.0)
-    return MappingProxyType(out)
 
 
 def _counts(frame: pd.DataFrame, column: str) -> np.ndarray:

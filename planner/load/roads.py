@@ -1,0 +1,42 @@
+"""The road network of a run: downloaded when asked, else the workspace's OSM file, else none."""
+
+from __future__ import annotations
+
+from planner._errors import InputFileError
+from planner.core.network import RoadGraph
+from planner.settings import Settings
+from planner.validate.workspace import Workspace
+
+
+def load_roads(settings: Settings, ws: Workspace, *, online: bool = False,
+               ) -> tuple[RoadGraph | None, dict]:
+    """Read (or, with ``online``, download) the roads and build the road graph.
+
+    Returns
+    -------
+    graph : RoadGraph or None
+        ``None`` when the workspace has no roads: distances are then straight-line.
+    info : dict
+        ``run.json`` ``roads``: source, node and edge counts (or a note).
+    """
+    from planner.load.osm import fetch_osm, read_osm_pbf, read_osm_xml, road_graph
+
+    if online:
+        try:
+            layers = fetch_osm(ws.county)
+        except Exception as exc:  # osmnx raises many network error types
+            raise InputFileError(
+                f"OpenStreetMap download failed ({type(exc).__name__}); check the internet "
+                "connection, or run without --online using [roads] path = a local .osm/.pbf"
+            ) from exc
+        source = "OpenStreetMap (online)"
+    elif settings.roads is not None:
+        if not settings.roads.exists():
+            raise InputFileError(f"{settings.roads}: file not found ([roads] path); fix the "
+                                 "path in planner.toml or remove [roads]")
+        reader = read_osm_pbf if settings.roads.name.endswith(".pbf") else read_osm_xml
+        layers, source = reader(settings.roads, polygon=ws.county), settings.roads.name
+    else:
+        return None, {"source": None, "note": "no road network: straight-line distances"}
+    graph, _ids = road_graph(layers, crs=ws.crs)
+    return graph, {"source": source, "nodes": graph.n_nodes, "edges": int(graph.n_edges)}

@@ -1,0 +1,46 @@
+"""The terminal summary of a run (the same figures as ``run.json``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from planner.report.tables import summary_lines
+from planner.results import RunResult
+
+
+def print_summary(result: RunResult, *, echo: Callable[[str], None] = print) -> None:
+    """The closing lines of ``planner run``: quota progress, coverage, proposals, water."""
+    kinds = result.kinds
+    run = result.run
+    echo("")
+    for line in summary_lines(result.progress, kinds=kinds):
+        echo(line)
+    echo("")
+    if run["quota"]:
+        for kind in kinds:
+            t = run["quota"][kind]
+            echo(f"{kind}: required {t['required']}, built {t['built']}, "
+                 f"missing {t['missing']}, {t['percent']}% complete")
+    access = run.get("access") or {}
+    echo(f"coverage ({access.get('method')}): share of children within reach")
+    for kind, shares in (access.get("county_shares") or {}).items():
+        parts = ", ".join(f"{g} {100 * v:.1f}%" for g, v in shares.items() if v is not None)
+        echo(f"  {kind}: {parts}")
+    props = run.get("proposals") or {}
+    if props.get("sites"):
+        parts = [f"{k} {v.get('proposed', 0)} new" + (f" + {v['upgrades']} upgrades"
+                                                      if v.get("upgrades") else "")
+                 for k, v in props["by_kind"].items() if "status" in v]
+        echo(f"proposed sites: {props['sites']} ({'; '.join(parts)}) -> proposed_sites.geojson")
+    water = run.get("water")
+    if water:
+        tiers = water["risky_waters_by_tier"]
+        echo(f"water: {water['water_bodies']} bodies, tier A/B/C {tiers.get('A', 0)}/"
+             f"{tiers.get('B', 0)}/{tiers.get('C', 0)}; uncovered risky bank "
+             f"{water['uncovered_risky_bank_m_before'] / 1000:.0f} km -> "
+             f"{water['uncovered_risky_bank_m_after'] / 1000:.0f} km with "
+             f"{water['proposed_kits']} new kits")
+    read = sum(i["read"] for i in run["inputs"])
+    echo(f"records read {read}, rejected {run['rejected']} (rejected.csv), "
+         f"repaired {run['repaired']} (repairs.csv); findings: {len(run['findings'])}")
+    echo(f"outputs: {result.out}")

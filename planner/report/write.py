@@ -1,0 +1,131 @@
+"""Write a run's outputs: the tables (CSV, GeoJSON, GeoPackage, ``progress.xlsx``) and the
+maps and report (``map.html``, PNG maps, ``report.html``). File names: DESIGN.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.glossary import SHORT_LABELS, kind_label
+from planner.report.tables import write_csv, write_progress_xlsx
+from planner.results import RunResult
+from planner.settings import MapConfig
+
+
+def write_tables(result: RunResult, out: Path) -> None:
+    """CSV, GeoJSON, ``planner.gpkg`` and ``progress.xlsx`` of a run into ``out``."""
+    kinds = result.kinds
+    ws = result.workspace
+    write_csv(result.progress, out / "progress.csv")
+    write_csv(result.villages, out / "villages.csv")
+    if result.access is not None:
+        write_csv(result.access.coverage, out / "coverage.csv")
+    write_csv(ws.ledger.rejected_frame(), out / "rejected.csv")
+    write_csv(ws.ledger.repairs_frame(), out / "repairs.csv")
+    fac = ws.facilities.drop(columns=["geometry"]).assign(
+        lon=ws.facilities.geometry.x.round(6), lat=ws.facilities.geometry.y.round(6))
+    write_csv(fac.rename(columns={"_file": "file", "_row": "row", "_datum": "datum"}),
+              out / "facilities.csv")
+    title = f"{ws.config.name}儿童关爱服务阵地建设任务完成情况"
+    sheets = {"村（居）": result.villages}
+    if result.access is not None:
+        sheets["可达性"] = _coverage_sheet(result.access.coverage)
+    if result.proposals is not None:
+        sheets["建成后进度"] = _after_sheet(result.progress, kinds=kinds)
+        path = out / "proposed_sites.geojson"
+        path.write_text(result.proposals.to_json(drop_id=True, ensure_ascii=False),
+                        encoding="utf-8")
+        sheets["建议选址"] = _proposal_sheet(result.proposals)
+    if result.water is not None:
+        w = result.water
+        write_csv(w.water_risk, out / "water_risk.csv")
+        write_csv(w.requisition, out / "requisition.csv")
+        write_csv(w.patrol_plan, out / "patrol_plan.csv")
+        path = out / "proposed_kits.geojson"
+        path.write_text(w.proposed_kits.to_json(drop_id=True, ensure_ascii=False),
+                        encoding="utf-8")
+        sheets["物资需求"] = w.requisition
+        sheets["防溺水缺口"] = w.gaps_by_town
+    _write_gpkg(result, out / "planner.gpkg")
+    sheets["位置与申报不符"] = result.tables["disagreements"]
+    sheets["被拒记录"] = ws.ledger.rejected_frame()
+    write_progress_xlsx(out / "progress.xlsx", title=title, progress=result.progress,
+                        kinds=kinds, sheets=sheets, findings=result.run["findings"])
+
+
+def write_maps(result: RunResult, out: Path, *, config: MapConfig) -> None:
+    """map.html (offline folium), the PNG maps and report.html."""
+    kinds = result.kinds
+    from planner.report.htmlreport import write_report
+    from planner.report.staticmaps import write_static_maps
+    from planner.report.tables import progress_display
+    from planner.report.webmap import layers_from_result, write_map
+
+    name = result.workspace.config.name
+    layers = layers_from_result(result)
+    write_map(layers, out / "map.html", config=config, title=f"{name}儿童关爱阵地与防溺水地图")
+    pngs = write_static_maps(layers, out, title=name)
+    table = progress_display(result.progress, kinds=kinds)[0] if kinds else result.progress
+    water = result.water
+    write_report(out / "report.html", title=f"{name}儿童关爱服务阵地与防溺水工作进展",
+                 progress_table=table, run=result.run, images=pngs,
+                 proposals=result.proposals,
+                 water_top=None if water is None else water.water_risk,
+                 requisition=None if water is None else water.requisition)
+
+
+def _write_gpkg(result: RunResult, path: Path) -> None:
+    """``planner.gpkg``: towns with progress, villages with access, sites, proposals, kits."""
+    ws = result.workspace
+    if path.exists():
+        path.unlink()
+    towns = ws.towns.drop(columns=["_row"]).merge(
+        result.progress.drop(columns=["town_name"]), on="town_code", how="left")
+    villages = ws.villages[["village_code", "geometry"]].merge(result.villages,
+                                                                on="village_code")
+    layers = {"towns": towns, "villages": villages,
+              "facilities": ws.facilities.drop(columns=["_row"])}
+    if result.proposals is not None and len(result.proposals):
+        layers["proposed_sites"] = result.proposals
+    if result.water is not None and len(result.water.proposed_kits):
+        layers["proposed_kits"] = result.water.proposed_kits
+    for name, frame in layers.items():
+        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=ws.villages.crs)
+        frame.columns = [str(c) for c in frame.columns]
+        bools = frame.select_dtypes(include=["boolean"]).columns
+        frame[bools] = frame[bools].astype(object)
+        frame.to_file(path, layer=name, driver="GPKG")
+
+
+def _after_sheet(progress: pd.DataFrame, *, kinds: list[str]) -> pd.DataFrame:
+    """Quota progress as it would be with every proposal built (sheet 建成后进度)."""
+    cols = {"镇（区、街道）": progress["town_name"]}
+    for kind in kinds:
+        if f"proposed_{kind}" not in progress.columns:
+            continue
+        label = SHORT_LABELS.get(kind, kind)
+        cols[f"{label}任务数"] = progress[f"required_{kind}"]
+        cols[f"{label}已建"] = progress[f"built_{kind}"]
+        cols[f"{label}拟新建/升级"] = progress[f"proposed_{kind}"]
+        cols[f"{label}建成后缺口"] = progress[f"missing_after_{kind}"]
+        cols[f"{label}建成后完成率%"] = progress[f"pct_after_{kind}"]
+    return pd.DataFrame(cols)
+
+
+def _coverage_sheet(coverage: pd.DataFrame) -> pd.DataFrame:
+    """The "可达性" sheet: share of children within each kind's threshold, per town."""
+    out = coverage.copy()
+    out.insert(0, "类型", out["kind"].map(kind_label))
+    return out
+
+
+def _proposal_sheet(sites: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The "建议选址" sheet: proposals with Chinese headers and coordinates."""
+    return pd.DataFrame({
+        "类型": sites["kind"].map(kind_label), "镇（街道）": sites["town_name"],
+        "村（居）": sites["village_name"], "新增覆盖儿童": sites["children_newly_covered"],
+        "排序": sites["rank"], "理由": sites["reason"], "方法": sites["method"],
+        "经度": sites.geometry.x.round(6), "纬度": sites.geometry.y.round(6),
+    })
