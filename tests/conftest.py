@@ -36,3 +36,10 @@ def demo_result(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("demo_out")
     return run(DEMO, out=out, echo=lambda _line: None)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that run the whole pipeline (the demo or mini fixtures) are end-to-end."""
+    for item in items:
+        if {"demo_result", "mini_result"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)

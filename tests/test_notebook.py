@@ -10,6 +10,7 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "walkthrough.i
 
 
 @pytest.mark.slow
+@pytest.mark.notebook
 def test_walkthrough_notebook_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")  # jupyter_core's migration warning
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -4,8 +4,7 @@ import pytest
 
 from planner._errors import ConfigError, DatumError
 from planner.settings import load_settings
-
-from .conftest import MINI
+from tests.conftest import MINI
 
 
 def test_mini_config_reads():
@@ -58,3 +57,53 @@ def test_quota_kind_must_be_known(tmp_path):
            '[quota]\npath = "q.csv"\ntown = "镇"\n[quota.kinds]\nplayground = "x"\n')
     with pytest.raises(ConfigError, match="unknown kind 'playground'"):
         load_settings(tmp_path)
+
+
+def _mini_with(tmp_path, extra: str):
+    text = (MINI / "planner.toml").read_text(encoding="utf-8") + "\n" + extra
+    target = tmp_path / "planner.toml"
+    target.write_text(text, encoding="utf-8")
+    for f in MINI.iterdir():
+        if f.name != "planner.toml":
+            (tmp_path / f.name).symlink_to(f)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('[qouta]\npath = "q.csv"\n', r"unknown table \[qouta\]; did you mean \[quota\]\?"),
+    ('[acess]\nwalk_speed_kmh = 4\n', r"did you mean \[access\]\?"),
+    ('[zzz]\nx = 1\n', r"unknown table \[zzz\]; known tables: \[workspace\]"),
+    ('[validate]\nduplicate_distance = 50\n',
+     r"unknown key validate.duplicate_distance; did you mean validate.duplicate_distance_m\?"),
+    ('[roads]\npth = "r.osm"\n', r"unknown key roads.pth; did you mean roads.path\?"),
+    ('[place]\nmodle = "p_median"\n', r"unknown key place.modle"),
+    ('[access.care_point]\nthreshold = 800\n', r"unknown key access.care_point.threshold"),
+])
+def test_unknown_tables_and_keys_are_refused(tmp_path, extra, message):
+    ws = _mini_with(tmp_path, extra)
+    with pytest.raises(ConfigError, match=message) as err:
+        load_settings(ws)
+    assert "\n" not in str(err.value) and "planner.toml" in str(err.value)
+
+
+def test_one_coverage_distance_for_coverage_and_placement(tmp_path):
+    ws = _mini_with(tmp_path, '[access.care_point]\nthreshold_m = 800\nmode = "drive"\n')
+    s = load_settings(ws)
+    assert s.access.rules["care_point"].threshold_m == 800.0
+    assert s.access.rules["care_point"].mode == "drive"
+    assert s.place.threshold("care_point") == 800.0  # placement reads the same distance
+    assert s.place.threshold("care_home") == s.access.rules["care_home"].threshold_m == 5000.0
+
+
+def test_place_threshold_is_refused_with_the_new_home(tmp_path):
+    ws = _mini_with(tmp_path, '[place.threshold_m]\ncare_point = 800\n')
+    with pytest.raises(ConfigError, match=r"\[access.<kind>\] threshold_m"):
+        load_settings(ws)
+
+
+def test_settings_are_built_once_and_frozen():
+    import dataclasses
+
+    s = load_settings(MINI)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.name = "x"  # type: ignore[misc]

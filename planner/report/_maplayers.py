@@ -12,7 +12,6 @@ import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -25,8 +24,27 @@ from planner._errors import ConfigError
 from planner.glossary import KINDS, STANDARDS
 from planner.validate.datum import transform_geometry
 
-if TYPE_CHECKING:
-    from planner.report.webmap import MapLayers
+
+@dataclass
+class MapLayers:
+    """What the map and the static maps draw; all layers in WGS-84 (EPSG:4326).
+
+    ``towns``, ``villages`` and ``facilities`` are required; every other layer is optional
+    (``None``: the layer is left out and reports say "not computed").
+    """
+
+    towns: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    proposed_sites: gpd.GeoDataFrame | None = None
+    water: gpd.GeoDataFrame | None = None
+    kits: gpd.GeoDataFrame | None = None
+    proposed_kits: gpd.GeoDataFrame | None = None
+    patrol_routes: gpd.GeoDataFrame | None = None
+
+
+# ---------------------------------------------------------------- building the layers
+
 
 #: layer key -> name in the layer control (facilities get one layer per kind)
 LAYER_NAMES: dict[str, str] = {

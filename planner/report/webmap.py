@@ -18,7 +18,6 @@ import base64
 import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +39,14 @@ from planner.report._maplayers import (  # noqa: F401  (re-exported: the styles 
     LAYER_NAMES,
     NO_QUOTA,
     TIER_STYLE,
+    MapLayers,
     completion_colour,
     quota_kinds,
     tier_code,
     town_completion,
     village_covered,
 )
+from planner.results import RunResult
 from planner.settings import BASEMAPS, MapConfig  # noqa: F401 (re-exported)
 from planner.validate.datum import transform_geometry
 
@@ -58,33 +59,13 @@ _AMAP = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1
          "&x={x}&y={y}&z={z}")
 
 
-@dataclass
-class MapLayers:
-    """What the map and the static maps draw; all layers in WGS-84 (EPSG:4326).
 
-    ``towns``, ``villages`` and ``facilities`` are required; every other layer is optional
-    (``None``: the layer is left out and reports say "not computed").
-    """
+def layers_from_result(result: RunResult) -> MapLayers:
+    """The map layers of a run: towns with progress, villages with their own care point and
+    (after the access stage) coverage and distances, sites, proposals, water and kits.
 
-    towns: gpd.GeoDataFrame
-    villages: gpd.GeoDataFrame
-    facilities: gpd.GeoDataFrame
-    proposed_sites: gpd.GeoDataFrame | None = None
-    water: gpd.GeoDataFrame | None = None
-    kits: gpd.GeoDataFrame | None = None
-    proposed_kits: gpd.GeoDataFrame | None = None
-    patrol_routes: gpd.GeoDataFrame | None = None
-
-
-# ---------------------------------------------------------------- building the layers
-
-def layers_from_result(result: Any) -> MapLayers:
-    """The map layers of a pipeline :class:`~planner.pipeline.RunResult`.
-
-    Optional attributes are used when the result has them: ``access`` (an AccessResult:
-    ``covered_<kind>``/``dist_m_<kind>`` per village), ``proposals`` (a Proposal, a
-    GeoDataFrame, or a dict/list of them), ``water`` (a WaterResult: risk tiers, proposed
-    kits, and ``patrol_routes`` if it has them) and ``patrol_routes``.
+    Parts a run did not compute (``access``, ``proposals``, ``water`` of ``None``) are left
+    out of the map.
     """
     ws = result.workspace
     prog = pd.DataFrame(result.progress).drop(columns=["town_name", "geometry"], errors="ignore")
@@ -95,25 +76,21 @@ def layers_from_result(result: Any) -> MapLayers:
     villages = ws.villages[[c for c in vcols if c in ws.villages.columns]].copy()
     villages["has_care_point"] = villages["village_code"].isin(
         result.villages.loc[result.villages["has_care_point"], "village_code"])
-    access = getattr(result, "access", None)
-    if access is not None and hasattr(access, "villages"):
-        extra = [c for c in access.villages.columns
+    if result.access is not None:
+        extra = [c for c in result.access.villages.columns
                  if c.startswith(("covered_", "dist_m_")) and c not in villages.columns]
-        villages = villages.merge(access.villages[["village_code", *extra]],
+        villages = villages.merge(result.access.villages[["village_code", *extra]],
                                   on="village_code", how="left")
     fac = ws.facilities
     facilities = fac[[c for c in ("facility_id", "name", "kind", "standard", "town_name",
                                   "village_name", "geometry") if c in fac.columns]].copy()
-    water = getattr(result, "water", None)
+    water = result.water
     return MapLayers(
         towns=gpd.GeoDataFrame(towns, geometry="geometry", crs=ws.towns.crs),
         villages=gpd.GeoDataFrame(villages, geometry="geometry", crs=ws.villages.crs),
-        facilities=facilities, proposed_sites=_proposals(getattr(result, "proposals", None)),
+        facilities=facilities, proposed_sites=_proposals(result.proposals),
         water=_water(water, ws.extra.get("water")), kits=_kits(ws.extra.get("kits")),
-        proposed_kits=getattr(water, "proposed_kits", None),
-        patrol_routes=(getattr(result, "patrol_routes", None)
-                       if getattr(result, "patrol_routes", None) is not None
-                       else getattr(water, "patrol_routes", None)),
+        proposed_kits=None if water is None else water.proposed_kits,
     )
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -113,11 +114,8 @@ def test_map_config_validation():
 
 
 def test_layers_from_result_takes_optional_parts(demo_result):
-    class _Bare:  # a result from before the access / propose / water stages
-        workspace, progress, villages = (demo_result.workspace, demo_result.progress,
-                                         demo_result.villages)
-
-    layers = layers_from_result(_Bare())
+    # a result from before the access / propose / water stages
+    layers = layers_from_result(replace(demo_result, access=None, proposals=None, water=None))
     assert layers.proposed_sites is None and layers.water is None
     assert (layers.kits is None) == ("kits" not in demo_result.workspace.extra)  # an input
     assert len(layers.towns) == len(demo_result.workspace.towns)
@@ -131,12 +129,8 @@ def test_layers_from_result_takes_optional_parts(demo_result):
     class _Proposal:
         sites = full_layers(demo_result, synthetic=True).proposed_sites
 
-    class _Result:
-        workspace, progress, villages = (demo_result.workspace, demo_result.progress,
-                                         demo_result.villages)
-        access, proposals = _Access(), {"care_point": _Proposal()}
-
-    more = layers_from_result(_Result())
+    more = layers_from_result(replace(demo_result, access=_Access(), water=None,
+                                      proposals={"care_point": _Proposal()}))
     assert more.villages["covered_care_point"].all()
     assert len(more.proposed_sites) == 4 and more.proposed_sites.crs.to_epsg() == 4326
     real = layers_from_result(demo_result)  # whatever the pipeline computes today
@@ -281,6 +275,7 @@ def _open(driver, page: Path) -> None:
     assert driver.execute_script("return typeof L") == "object"
 
 
+@pytest.mark.browser
 def test_map_in_offline_browser(demo_result, tmp_path):
     layers = full_layers(demo_result)
     page = write_map(layers, tmp_path / "map.html", title="如皋市儿童关爱阵地与防溺水地图")
@@ -322,6 +317,7 @@ def test_map_in_offline_browser(demo_result, tmp_path):
                             SCREENSHOT.with_name(SCREENSHOT.stem.replace("map", name) + ".png"))
 
 
+@pytest.mark.browser
 def test_hostile_names_show_as_text_in_browser(demo_result, tmp_path):
     page = write_map(full_layers(demo_result, hostile=True), tmp_path / "map.html",
                      title=HOSTILE[0])
@@ -338,6 +334,7 @@ def test_hostile_names_show_as_text_in_browser(demo_result, tmp_path):
         assert raw in popups and raw in tips
 
 
+@pytest.mark.browser
 def test_amap_point_in_browser(tmp_path):
     lon, lat = 120.567891, 32.345678
     page = write_map(_one_point_layers(lon, lat), tmp_path / "m.html",
