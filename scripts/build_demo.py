@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
-from scripts.synth.demo import REFERENCE, build_workspace
+if __package__ in (None, ""):  # run as a file: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scripts.synth.demo import REFERENCE, build_workspace  # noqa: E402
 
 RUGAO_ALIASES = {"城北街道": "如皋市经济开发区", "城南街道": "如皋高新技术产业开发区"}
 
