@@ -21,7 +21,7 @@ import shapely
 from branca.element import MacroElement, Template
 
 from planner._errors import ConfigError
-from planner.glossary import KINDS, STANDARDS
+from planner.glossary import KINDS, STANDARDS, TIERS
 from planner.validate.datum import transform_geometry
 
 
@@ -71,10 +71,8 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
     "social_org": ("#f781bf", "cross"),
 }
 #: water risk tier code -> (Chinese label, colour)
-TIER_STYLE: dict[str, tuple[str, str]] = {
-    "A": ("一级", "#67001f"), "B": ("二级", "#d6604d"), "C": ("三级", "#4393c3"),
-    "N": ("未分级", "#969696"),
-}
+TIER_COLOURS: dict[str, str] = {"A": "#67001f", "B": "#d6604d", "C": "#4393c3", "N": "#969696"}
+TIER_STYLE: dict[str, tuple[str, str]] = {t: (TIERS[t], TIER_COLOURS[t]) for t in TIERS}
 _TIER_CODES = {label: code for code, (label, _c) in TIER_STYLE.items()}
 KIT_ITEMS_ZH = {"has_sign": "警示牌", "has_lifebuoy": "救生圈", "has_rope": "救生绳",
                 "has_pole": "救生杆"}

@@ -17,13 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.glossary import KINDS
+from planner.glossary import KINDS, TIERS
 
 NOT_COMPUTED = "未计算（not computed）"
 _TOP = 10  # rows of the proposal and water tables
 
 _GROUPS = {"children": "儿童", "left_behind": "留守儿童", "vulnerable": "困境儿童"}
-_TIERS = {"A": "一级", "B": "二级", "C": "三级", "N": "未分级"}
 _COLUMNS = {
     "kind": "类型", "town_name": "镇（街道）", "village_name": "村（居）", "rank": "排序",
     "children_newly_covered": "新覆盖儿童", "reason": "理由", "water_id": "编号", "name": "名称",
@@ -173,9 +172,9 @@ def _water(water_top: pd.DataFrame | None, run: dict) -> str:
         return _not_computed()
     frame = pd.DataFrame(water_top).drop(columns="geometry", errors="ignore").head(_TOP).copy()
     if "tier_label" not in frame and "tier" in frame:
-        frame["tier_label"] = frame["tier"].map(lambda t: _TIERS.get(str(t), str(t)))
+        frame["tier_label"] = frame["tier"].map(lambda t: TIERS.get(str(t), str(t)))
     summary = (run.get("water") or {}).get("risky_waters_by_tier") or {}
-    head = "，".join(f"{_TIERS[t]} {summary[t]} 处" for t in ("A", "B", "C") if t in summary)
+    head = "，".join(f"{TIERS[t]} {summary[t]} 处" for t in ("A", "B", "C") if t in summary)
     show = _drop_empty(frame[[c for c in _WATER_COLS if c in frame.columns]])
     return ((f"<p>风险水域：{html.escape(head)}（前 {_TOP} 处）</p>" if head else "")
             + _table(show, labels=_COLUMNS, text_cols=["name", "town_name"]))
