@@ -181,6 +181,7 @@ class _Collector:
         self.geoms: list = []
         self.water_cut = 0
         self.broken_relations = 0
+        self.relations = 0
         self.wkb = None
 
     def way(self, obj) -> None:
@@ -276,8 +277,9 @@ class _Collector:
         return _water_frame(self.recs, self.geoms)
 
     def stats(self) -> dict:
+        built = sum(r["osm_type"] == "relation" for r in self.recs)
         return {"water_ways_cut": self.water_cut,
-                "water_relations_incomplete": self.broken_relations}
+                "water_relations_incomplete": max(self.relations - built, 0)}
 
 
 def _finish(roads: tuple[pd.DataFrame, pd.DataFrame, dict], water: gpd.GeoDataFrame,
@@ -382,6 +384,8 @@ def read_osm(path: str | Path, *, polygon=None, progress: bool = False) -> OsmLa
                     acc.way(obj)
                 elif obj.is_area() and not obj.from_way():
                     acc.area(obj)
+                elif obj.is_relation() and obj.tags.get("type") == "multipolygon":
+                    acc.relations += _is_water(obj.tags)
                 if not i % 4096:
                     bar.update(4096)
     except RuntimeError as exc:  # libosmium's parse errors (bad XML, truncated PBF ...)
