@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output folder (default outputs/<name>/)")
     run.add_argument("--online", action="store_true",
                      help="download roads from OpenStreetMap (needs internet; off by default)")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="print nothing but errors (no stage lines, no progress bars)")
     check = sub.add_parser("check", help="validate a workspace only")
     check.add_argument("workspace", nargs="?", type=Path)
     return parser
@@ -37,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from planner.pipeline import run
 
-            run(args.workspace, out=args.out, online=args.online)
+            if args.quiet:
+                run(args.workspace, out=args.out, online=args.online, progress=False,
+                    echo=lambda _line: None)
+            else:
+                run(args.workspace, out=args.out, online=args.online)
         else:
             return _check(args.workspace)
     except PlannerError as exc:

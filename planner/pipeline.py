@@ -130,7 +130,7 @@ def validate(config: Config) -> tuple[Workspace, QuotaTable | None]:
 
 def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         echo: Callable[[str], None] = print, write: bool = True,
-        online: bool = False) -> RunResult:
+        online: bool = False, progress: bool = True) -> RunResult:
     """Run every stage on a workspace and write the outputs.
 
     Parameters
@@ -145,6 +145,8 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         Write the output files (tests of the numbers may skip it).
     online : bool
         Download roads from OpenStreetMap for the county (never done unless asked).
+    progress : bool
+        Show progress bars (on a terminal) while large files are read.
     """
     config = load_config(workspace or DEMO)
     params = stage_configs(config)
@@ -162,7 +164,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         vtable = villages_table(ws.villages, ws.facilities)
         conflicts = disagreements(ws.facilities)
     with stages("roads"):
-        graph, roads_info = _roads(config, ws, online=online)
+        graph, roads_info = _roads(config, ws, online=online, progress=progress)
     with stages("access"):
         access = compute_access(ws.villages, ws.facilities, crs=ws.crs, config=params.access,
                                 graph=graph, demand_points=_demand_points(ws))
@@ -235,7 +237,7 @@ def _settlements(ws: Workspace) -> gpd.GeoDataFrame:
             if col in homes.columns:
                 homes[col] = pd.to_numeric(homes[col], errors="coerce").fillna(0)
         return homes
-    points = ws.villages.to_crs(ws.crs).geometry.point_on_surface().to_crs(ws.villages.crs)
+    points = ws.villages.to_crs(ws.crs).geometry.representative_point().to_crs(ws.villages.crs)
     return gpd.GeoDataFrame(ws.villages[["village_code", "children", "under5", "left_behind"]],
                             geometry=points, crs=ws.villages.crs)
 
@@ -251,10 +253,14 @@ def _water(ws: Workspace, params: StageConfigs, graph):
                         year=params.water_year, today=params.water_as_of)
 
 
-def _roads(config: Config, ws: Workspace, *, online: bool):
-    """The road network: downloaded when asked, else the workspace's OSM file, else none."""
+def _roads(config: Config, ws: Workspace, *, online: bool, progress: bool = False):
+    """The road network: downloaded when asked, else the workspace's OSM file, else none.
+
+    The OSM file's water joins ``ws.extra["water"]`` (see :mod:`planner.validate.osm_water`).
+    """
     from planner._errors import InputFileError
-    from planner.load.osm import fetch_osm, read_osm_pbf, read_osm_xml, road_graph
+    from planner.load.osm import fetch_osm, read_osm, road_graph
+    from planner.validate.osm_water import add_osm_water
 
     if online:
         try:
@@ -269,12 +275,14 @@ def _roads(config: Config, ws: Workspace, *, online: bool):
         if not config.roads.exists():
             raise InputFileError(f"{config.roads}: file not found ([roads] path); fix the "
                                  "path in planner.toml or remove [roads]")
-        reader = read_osm_pbf if config.roads.name.endswith(".pbf") else read_osm_xml
-        layers, source = reader(config.roads, polygon=ws.county), config.roads.name
+        layers = read_osm(config.roads, polygon=ws.county, progress=progress)
+        source = config.roads.name
     else:
         return None, {"source": None, "note": "no road network: straight-line distances"}
     graph, _ids = road_graph(layers, crs=ws.crs)
-    return graph, {"source": source, "nodes": graph.n_nodes, "edges": int(graph.n_edges)}
+    water = add_osm_water(ws.extra, layers.water, crs=ws.crs, ledger=ws.ledger, file=source)
+    return graph, {"source": source, "nodes": graph.n_nodes, "edges": int(graph.n_edges),
+                   **layers.stats, "water": water}
 
 
 def _cost_for(graph, params: StageConfigs):

@@ -180,12 +180,11 @@ class _Collector:
         self.recs: list[dict] = []
         self.geoms: list = []
         self.water_cut = 0
-        self.broken_relations = 0
         self.relations = 0
         self.wkb = None
 
     def way(self, obj) -> None:
-        tags = obj.tags
+        tags = {t.k: t.v for t in obj.tags}
         hw = tags.get("highway")
         water = _is_water(tags)
         if hw is None and not water:
@@ -205,7 +204,7 @@ class _Collector:
                               or tags.get("junction") == "roundabout",
                               oneway in _REVERSED_VALUES, *(tags.get(k) for k in _ATTRS)))
         if water:
-            self._water_way(obj.id, dict(tags), refs, xs, ys)
+            self._water_way(obj.id, tags, refs, xs, ys)
 
     def _water_way(self, way_id, tags, refs, xs, ys) -> None:
         xy = np.column_stack([xs, ys]).astype(float).reshape(-1, 2)
@@ -236,7 +235,6 @@ class _Collector:
         try:
             g = shapely.from_wkb(bytes.fromhex(self.wkb.create_multipolygon(obj)))
         except RuntimeError:  # members missing from a clipped extract
-            self.broken_relations += 1
             return
         self.geoms.append(g.geoms[0] if len(g.geoms) == 1 else g)
         self.recs.append({"osm_type": "relation", "osm_id": obj.orig_id(),
@@ -372,22 +370,29 @@ def read_osm(path: str | Path, *, polygon=None, progress: bool = False) -> OsmLa
     p = _check_path(path, OSM_SUFFIXES)
     acc = _Collector()
     keys = ("highway", *WATER_TAGS)
-    fp = (osmium.FileProcessor(str(p)).with_locations()
-          .with_areas(osmium.filter.KeyFilter(*WATER_TAGS))
-          .with_filter(osmium.filter.KeyFilter(*keys)))
     bar = tqdm(desc=f"OSM {p.name}", unit=" objects", unit_scale=True, mininterval=0.5,
                disable=None if progress else True, leave=False)
     try:
         with bar:
+            # pass 1: ways (roads, water ways) with node locations; water relations counted
+            fp = (osmium.FileProcessor(str(p)).with_locations()
+                  .with_filter(osmium.filter.KeyFilter(*keys)))
             for i, obj in enumerate(fp):
                 if obj.is_way():
                     acc.way(obj)
-                elif obj.is_area() and not obj.from_way():
-                    acc.area(obj)
                 elif obj.is_relation() and obj.tags.get("type") == "multipolygon":
                     acc.relations += _is_water(obj.tags)
                 if not i % 4096:
                     bar.update(4096)
+            if acc.relations:  # pass 2 (only then): libosmium assembles the multipolygons
+                fp = (osmium.FileProcessor(str(p)).with_locations()
+                      .with_areas(osmium.filter.KeyFilter(*WATER_TAGS))
+                      .with_filter(osmium.filter.KeyFilter(*WATER_TAGS)))
+                for i, obj in enumerate(fp):
+                    if obj.is_area() and not obj.from_way():
+                        acc.area(obj)
+                    if not i % 4096:
+                        bar.update(4096)
     except RuntimeError as exc:  # libosmium's parse errors (bad XML, truncated PBF ...)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputFileError(
