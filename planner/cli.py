@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             from planner.pipeline import run
 
             if args.quiet:
-                run(args.workspace, out=args.out, online=args.online, progress=False,
+                run(args.workspace, out=args.out, online=args.online, show_progress=False,
                     echo=lambda _line: None)
             else:
                 run(args.workspace, out=args.out, online=args.online)

@@ -130,7 +130,7 @@ def validate(config: Config) -> tuple[Workspace, QuotaTable | None]:
 
 def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         echo: Callable[[str], None] = print, write: bool = True,
-        online: bool = False, progress: bool = True) -> RunResult:
+        online: bool = False, show_progress: bool = True) -> RunResult:
     """Run every stage on a workspace and write the outputs.
 
     Parameters
@@ -145,7 +145,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         Write the output files (tests of the numbers may skip it).
     online : bool
         Download roads from OpenStreetMap for the county (never done unless asked).
-    progress : bool
+    show_progress : bool
         Show progress bars (on a terminal) while large files are read.
     """
     config = load_config(workspace or DEMO)
@@ -164,7 +164,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         vtable = villages_table(ws.villages, ws.facilities)
         conflicts = disagreements(ws.facilities)
     with stages("roads"):
-        graph, roads_info = _roads(config, ws, online=online, progress=progress)
+        graph, roads_info = _roads(config, ws, online=online, progress=show_progress)
     with stages("access"):
         access = compute_access(ws.villages, ws.facilities, crs=ws.crs, config=params.access,
                                 graph=graph, demand_points=_demand_points(ws))
