@@ -1,4 +1,4 @@
-"""Command line: ``planner run``, ``planner check``.
+"""Command line: ``planner run``, ``planner check``, ``planner init``.
 
 Unusable input stops with a one-line message (what, which file, which row, how to fix)
 and exit status 2; success exits 0.
@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="print nothing but errors (no stage lines, no progress bars)")
     check = sub.add_parser("check", help="validate a workspace only")
     check.add_argument("workspace", nargs="?", type=Path)
+    init = sub.add_parser("init", help="start a workspace for a county of the reference data")
+    init.add_argument("county", help="county name or 6-digit code, e.g. 启东市 or 320681")
+    init.add_argument("folder", type=Path, help="folder to create")
     return parser
 
 
@@ -44,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
                     echo=lambda _line: None)
             else:
                 run(args.workspace, out=args.out, online=args.online)
+        elif args.command == "init":
+            from planner.init import init_workspace
+
+            toml = init_workspace(args.county, args.folder)
+            print(f"workspace written: {toml} (read {args.folder / '填报说明.txt'})")
         else:
             return _check(args.workspace)
     except PlannerError as exc:
