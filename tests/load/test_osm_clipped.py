@@ -185,3 +185,30 @@ def test_bad_files_give_one_line_errors(tmp_path):
     text.write_text("x")
     with pytest.raises(InputFileError, match="should end with"):
         osm.read_osm(text)
+
+
+class _Terminal:
+    """A stand-in for a terminal's stderr (tqdm draws only on a tty)."""
+
+    def __init__(self):
+        self.text = []
+
+    def write(self, s):
+        self.text.append(s)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_progress_bar_only_when_asked(monkeypatch, progress):
+    term = _Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    layers = osm.read_osm(CLIPPED, progress=progress)
+    shown = "".join(term.text)
+    assert ("OSM clipped.osm.bz2" in shown) == progress
+    assert (shown == "") == (not progress)
+    assert len(layers.roads) > 0
