@@ -29,6 +29,7 @@ polygon, and water features that intersect it (their geometry is not cut).
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,10 +173,10 @@ class _Collector:
     """Accumulates one streaming pass: way nodes as flat lists, water as shapes."""
 
     def __init__(self) -> None:
-        self.refs: list[int] = []
-        self.x: list[int] = []
-        self.y: list[int] = []
-        self.counts: list[int] = []
+        self.refs = array("q")  # compact: a province's extract has tens of millions
+        self.x = array("i")
+        self.y = array("i")
+        self.counts = array("q")
         self.ways: list[tuple] = []
         self.recs: list[dict] = []
         self.geoms: list = []
@@ -195,9 +196,9 @@ class _Collector:
             xs.append(n.x)
             ys.append(n.y)
         if hw is not None and hw not in NOT_ROADS:
-            self.refs += refs
-            self.x += xs
-            self.y += ys
+            self.refs.extend(refs)
+            self.x.extend(xs)
+            self.y.extend(ys)
             self.counts.append(len(refs))
             oneway = tags.get("oneway")
             self.ways.append((obj.id, hw, oneway in _ONEWAY_VALUES
@@ -242,10 +243,12 @@ class _Collector:
 
     def roads(self) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         """Segments (vectorised over every way node), road nodes and the cut counts."""
-        refs = np.asarray(self.refs, dtype=np.int64)
-        xy = np.column_stack([np.asarray(self.x, dtype=np.int64),
-                              np.asarray(self.y, dtype=np.int64)]).reshape(-1, 2)
-        counts = np.asarray(self.counts, dtype=np.int64)
+        refs = np.frombuffer(self.refs, dtype=np.int64) if self.refs else np.zeros(0, np.int64)
+        xy = np.column_stack([np.frombuffer(self.x, dtype=np.int32) if self.x else [],
+                              np.frombuffer(self.y, dtype=np.int32) if self.y else []]
+                             ).astype(np.int64).reshape(-1, 2)
+        counts = (np.frombuffer(self.counts, dtype=np.int64) if self.counts
+                  else np.zeros(0, np.int64))
         way = np.repeat(np.arange(counts.size), counts)
         ok = (xy[:, 0] != _UNDEFINED) & (xy[:, 1] != _UNDEFINED)
         attrs = pd.DataFrame(self.ways, columns=["osm_way_id", "highway", "oneway", "reverse",

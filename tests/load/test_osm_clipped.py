@@ -212,3 +212,11 @@ def test_progress_bar_only_when_asked(monkeypatch, progress):
     assert ("OSM clipped.osm.bz2" in shown) == progress
     assert (shown == "") == (not progress)
     assert len(layers.roads) > 0
+
+
+def test_a_file_without_roads_reads_empty(tmp_path):
+    empty = tmp_path / "empty.osm"
+    empty.write_text('<?xml version="1.0"?><osm version="0.6"></osm>')
+    layers = osm.read_osm(empty)
+    assert len(layers.roads) == len(layers.nodes) == len(layers.water) == 0
+    assert layers.stats["ways_cut"] == layers.stats["missing_nodes"] == 0
