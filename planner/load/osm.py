@@ -185,7 +185,7 @@ class _Collector:
         self.wkb = None
 
     def way(self, obj) -> None:
-        tags = {t.k: t.v for t in obj.tags}
+        tags = obj.tags  # single look-ups are cheaper than copying every tag
         hw = tags.get("highway")
         water = _is_water(tags)
         if hw is None and not water:
@@ -205,7 +205,7 @@ class _Collector:
                               or tags.get("junction") == "roundabout",
                               oneway in _REVERSED_VALUES, *(tags.get(k) for k in _ATTRS)))
         if water:
-            self._water_way(obj.id, tags, refs, xs, ys)
+            self._water_way(obj.id, {t.k: t.v for t in tags}, refs, xs, ys)
 
     def _water_way(self, way_id, tags, refs, xs, ys) -> None:
         xy = np.column_stack([xs, ys]).astype(float).reshape(-1, 2)
@@ -478,10 +478,7 @@ def road_graph(layers: OsmLayers, *, crs) -> tuple[RoadGraph, np.ndarray]:
     roads = layers.roads
     u = np.searchsorted(node_ids, roads["u"].to_numpy())
     v = np.searchsorted(node_ids, roads["v"].to_numpy())
-    geom = shapely.transform(
-        roads.geometry.to_numpy(), lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1]))
-    )
-    length = shapely.length(geom)
+    length = np.hypot(x[u] - x[v], y[u] - y[v])  # each segment is straight between two nodes
     walk, drive = mode_permissions(roads)
     graph = build_graph(
         u, v, length, n_nodes=node_ids.size, node_xy=np.column_stack([x, y]),
