@@ -388,8 +388,9 @@ def _snap_mode(graph: RoadGraph, mode: str, dxy: np.ndarray, sxy: np.ndarray,
         report[layer][mode]["reachable_nodes"] = int(mask.sum())
         moved = report[layer][mode]["moved_to_reachable"]
         if moved:
-            notes.append(f"{moved} {layer} point(s) lie nearest to {mode} roads cut off from "
-                         "the network and were snapped to the nearest reachable road instead")
+            what = "demand point(s)" if layer == "demand" else "site(s)"
+            notes.append(f"{moved} {what} lie nearest to {mode} roads cut off from the "
+                         "network and were snapped to the nearest reachable road instead")
         out.append((node, dist))
     return tuple(out)
 
