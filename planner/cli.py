@@ -1,4 +1,4 @@
-"""Command line: ``planner run``, ``planner check``.
+"""Command line: ``planner run``, ``planner check``, ``planner init``.
 
 Unusable input stops with a one-line message (what, which file, which row, how to fix)
 and exit status 2; success exits 0.
@@ -25,8 +25,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output folder (default outputs/<name>/)")
     run.add_argument("--online", action="store_true",
                      help="download roads from OpenStreetMap (needs internet; off by default)")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="print nothing but errors (no stage lines, no progress bars)")
     check = sub.add_parser("check", help="validate a workspace only")
     check.add_argument("workspace", nargs="?", type=Path)
+    init = sub.add_parser("init", help="start a workspace for a county of the reference data")
+    init.add_argument("county", help="county name or 6-digit code, e.g. 启东市 or 320681")
+    init.add_argument("folder", type=Path, help="folder to create")
     return parser
 
 
@@ -37,7 +42,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from planner.pipeline import run
 
-            run(args.workspace, out=args.out, online=args.online)
+            if args.quiet:
+                run(args.workspace, out=args.out, online=args.online, show_progress=False,
+                    echo=lambda _line: None)
+            else:
+                run(args.workspace, out=args.out, online=args.online)
+        elif args.command == "init":
+            from planner.init import init_workspace
+
+            toml = init_workspace(args.county, args.folder)
+            print(f"workspace written: {toml} (read {args.folder / '填报说明.txt'})")
         else:
             return _check(args.workspace)
     except PlannerError as exc:

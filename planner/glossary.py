@@ -83,6 +83,7 @@ WATER_TYPES: Final[dict[str, str]] = {
     "reservoir": "水库",
     "construction_pit": "建筑基坑",
     "well": "水井",
+    "coast": "海岸/近岸海域",
     "other": "其他水域",
 }
 

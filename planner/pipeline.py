@@ -69,7 +69,7 @@ def validate(settings: Settings) -> tuple[Workspace, QuotaTable | None]:
 
 def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         echo: Callable[[str], None] = print, write: bool = True,
-        online: bool = False) -> RunResult:
+        online: bool = False, show_progress: bool = True) -> RunResult:
     """Run every stage on a workspace and write the outputs.
 
     Parameters
@@ -84,6 +84,8 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         Write the output files (tests of the numbers may skip it).
     online : bool
         Download roads from OpenStreetMap for the county (never done unless asked).
+    show_progress : bool
+        Show progress bars (on a terminal) while large files are read.
     """
     settings = settings_for(workspace)
     stages = _Stages(echo)
@@ -99,7 +101,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         vtable = villages_table(ws.villages, ws.facilities)
         conflicts = disagreements(ws.facilities)
     with stages("roads"):
-        graph, roads_info = load_roads(settings, ws, online=online)
+        graph, roads_info = load_roads(settings, ws, online=online, progress=show_progress)
     with stages("access"):
         access = compute_access(ws.villages, ws.facilities, crs=ws.crs, config=settings.access,
                                 graph=graph, demand_points=demand_points(ws))

@@ -247,6 +247,8 @@ def place(pieces: Pieces, *, bank_len: np.ndarray, bank_closed: np.ndarray,
         Positions in ``[0, L]`` (modulo ``L`` on rings).
     """
     p = merge_pieces(pieces.bank, pieces.a, pieces.b, pieces.r)
+    if len(p.bank) == 0:  # nothing to cover (e.g. no risky bank at all)
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     ring = bank_closed[p.bank]
     lb, la, lbb, lr = p.bank[~ring], p.a[~ring], p.b[~ring], p.r[~ring]
     lfirst = np.flatnonzero(np.r_[True, lb[1:] != lb[:-1]]) if len(lb) else np.zeros(0, int)

@@ -9,17 +9,21 @@ from planner.validate.workspace import Workspace
 
 
 def load_roads(settings: Settings, ws: Workspace, *, online: bool = False,
-               ) -> tuple[RoadGraph | None, dict]:
+               progress: bool = False) -> tuple[RoadGraph | None, dict]:
     """Read (or, with ``online``, download) the roads and build the road graph.
+
+    The OSM file's water joins ``ws.extra["water"]`` (see :mod:`planner.validate.osm_water`).
 
     Returns
     -------
     graph : RoadGraph or None
         ``None`` when the workspace has no roads: distances are then straight-line.
     info : dict
-        ``run.json`` ``roads``: source, node and edge counts (or a note).
+        ``run.json`` ``roads``: source, node and edge counts, clipped ways, OSM water
+        (or a note).
     """
-    from planner.load.osm import fetch_osm, read_osm_pbf, read_osm_xml, road_graph
+    from planner.load.osm import fetch_osm, read_osm, road_graph
+    from planner.validate.osm_water import add_osm_water
 
     if online:
         try:
@@ -34,9 +38,11 @@ def load_roads(settings: Settings, ws: Workspace, *, online: bool = False,
         if not settings.roads.exists():
             raise InputFileError(f"{settings.roads}: file not found ([roads] path); fix the "
                                  "path in planner.toml or remove [roads]")
-        reader = read_osm_pbf if settings.roads.name.endswith(".pbf") else read_osm_xml
-        layers, source = reader(settings.roads, polygon=ws.county), settings.roads.name
+        layers = read_osm(settings.roads, polygon=ws.county, progress=progress)
+        source = settings.roads.name
     else:
         return None, {"source": None, "note": "no road network: straight-line distances"}
     graph, _ids = road_graph(layers, crs=ws.crs)
-    return graph, {"source": source, "nodes": graph.n_nodes, "edges": int(graph.n_edges)}
+    water = add_osm_water(ws.extra, layers.water, crs=ws.crs, ledger=ws.ledger, file=source)
+    return graph, {"source": source, "nodes": graph.n_nodes, "edges": int(graph.n_edges),
+                   **layers.stats, "water": water}

@@ -2,8 +2,10 @@
 
 Geo adapter around :mod:`planner.network`. Demand locations (one per village, or
 population-weighted points) and sites are projected into the caller's metric CRS,
-snapped onto the main component of the road network (snap distances recorded and
-included in the distance), and one multi-source Dijkstra pass per kind gives every
+snapped onto nodes of the road network from which (demand) or to which (sites) the
+network can be travelled in the kind's mode (:func:`planner.core.network.reachable_masks`;
+snap distances recorded, included in the distance and summarised per layer and mode),
+and one multi-source Dijkstra pass per kind gives every
 demand location its nearest site. Without a road network the straight-line distance
 is used instead and the result says so (``method == "straight_line"``).
 
@@ -23,7 +25,7 @@ Definitions
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -32,7 +34,13 @@ import pyproj
 from scipy.spatial import cKDTree
 
 from planner._errors import CRSError, InputFileError
-from planner.core.network import RoadGraph, component_mask, nearest_source_distance, snap
+from planner.core.network import (
+    RoadGraph,
+    nearest_source_distance,
+    reachable_masks,
+    snap,
+    snap_report,
+)
 from planner.glossary import KINDS as _KIND_LABELS
 from planner.settings import AccessConfig
 from planner.validate.workspace import Workspace
@@ -76,6 +84,7 @@ class AccessResult:
     sites: pd.DataFrame
     method: str
     notes: tuple[str, ...]
+    snapping: dict = field(default_factory=dict)
 
     def ranking(self) -> pd.DataFrame:
         """Villages with unmet need, worst first."""
@@ -94,6 +103,7 @@ class AccessResult:
             "notes": list(self.notes),
             "county_shares": shares,
             "villages_with_unmet_need": int((self.villages["unmet_need"] > 0).sum()),
+            "snapping": self.snapping,
         }
 
 
@@ -208,11 +218,10 @@ def compute_access(
             why = "the road network has no usable edges"
         notes.append(f"straight-line distances used: {why}")
     snaps: dict[str, tuple] = {}
+    snapping: dict[str, dict] = {"demand": {}, "sites": {}}
     if use_net:
         for m in modes:
-            mask = component_mask(graph, mode=m)
-            snaps[m] = (snap(dxy, node_xy=graph.node_xy, node_mask=mask),
-                        snap(sxy, node_xy=graph.node_xy, node_mask=mask))
+            snaps[m] = _snap_mode(graph, m, dxy, sxy, snapping, notes)
 
     out = villages.drop(columns=villages.geometry.name).copy()
     site_snap = np.full(len(sites), np.nan)
@@ -265,8 +274,32 @@ def compute_access(
     )
     cov = _coverage(out, config)
     return AccessResult(
-        villages=out, coverage=cov, sites=site_df, method=method, notes=tuple(notes)
+        villages=out, coverage=cov, sites=site_df, method=method, notes=tuple(notes),
+        snapping=snapping if use_net else {},
     )
+
+
+def _snap_mode(graph: RoadGraph, mode: str, dxy: np.ndarray, sxy: np.ndarray,
+               report: dict, notes: list[str]) -> tuple:
+    """Snap demand to origin nodes and sites to destination nodes of ``mode``; record how."""
+    origin, dest = reachable_masks(graph, mode=mode)
+    m = graph.matrix(mode)
+    n = graph.n_nodes
+    has_edge = (np.diff(m.indptr) > 0) | (np.bincount(m.indices, minlength=n) > 0)
+    out = []
+    for layer, xy, mask in (("demand", dxy, origin), ("sites", sxy, dest)):
+        node, dist = snap(xy, node_xy=graph.node_xy, node_mask=mask)
+        near, _ = snap(xy, node_xy=graph.node_xy, node_mask=has_edge)
+        report[layer][mode] = snap_report(dist, nearest_ok=mask[near])
+        report[layer][mode]["network_nodes"] = int(has_edge.sum())
+        report[layer][mode]["reachable_nodes"] = int(mask.sum())
+        moved = report[layer][mode]["moved_to_reachable"]
+        if moved:
+            what = "demand point(s)" if layer == "demand" else "site(s)"
+            notes.append(f"{moved} {what} lie nearest to {mode} roads cut off from the "
+                         "network and were snapped to the nearest reachable road instead")
+        out.append((node, dist))
+    return tuple(out)
 
 
 def _nearest_id(fid: pd.Series, near: np.ndarray, drow, dw, nv) -> np.ndarray:

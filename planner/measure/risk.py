@@ -10,6 +10,10 @@ The score (0-100) is a product of four documented factors, each kept as a column
     drownings 1-14 y, Injury Prevention 2007): pond .30, ditch .21, construction pit .12,
     well .12, river .10, reservoir .09. That study gives no canal or lake figure: a canal
     (明渠) is taken as a river (.10) and a lake as a reservoir (.09); ``other`` is .05.
+    The coast (海岸/近岸海域, OSM ``natural=coastline``) gets ``other``'s .05: Xiamen is a
+    coastal city, yet none of its 67 child drownings was at sea (only 1 "other", 1.5 %);
+    .05 rather than .015 because tidal flats (滩涂) of 启东 and 灌云 draw children in summer
+    (a stated assumption; set ``[water] type_weights`` to change it).
 ``P`` proximity
     the larger of the home band and the school band of the nearest home / school:
     ``band_near`` (1.0) within ``near_m`` (100 m: 71.6 % of drowned under-5s lived within

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from planner.core.network import RoadGraph, component_mask, distances_within, snap
+from planner.core.network import RoadGraph, distances_within, reachable_masks, snap
 from planner.glossary import PLACEABLE
 from planner.locate.quota import QuotaTable
 from planner.propose.place import PlaceConfig, propose_sites
@@ -28,15 +28,16 @@ def network_cost(graph: RoadGraph, *, mode: str, limit: float
                  ) -> Callable[[np.ndarray, np.ndarray], object]:
     """A cost function for :func:`planner.place.propose_sites` over the road network.
 
-    Origins and destinations (metric x/y) are snapped to the largest connected part of the
-    network and their snap distances added; pairs farther than ``limit`` metres are left
-    out of the sparse result (unreachable for covering models).
+    Origins (demand) and destinations (sites) in metric x/y are snapped to nodes from which /
+    to which the network can be travelled in ``mode`` (see
+    :func:`planner.core.network.reachable_masks`) and their snap distances added; pairs farther than
+    ``limit`` metres are left out of the sparse result (unreachable for covering models).
     """
-    mask = component_mask(graph, mode=mode)
+    o_mask, d_mask = reachable_masks(graph, mode=mode)
 
     def cost(origin_xy: np.ndarray, dest_xy: np.ndarray):
-        o_node, o_off = snap(origin_xy, node_xy=graph.node_xy, node_mask=mask)
-        d_node, d_off = snap(dest_xy, node_xy=graph.node_xy, node_mask=mask)
+        o_node, o_off = snap(origin_xy, node_xy=graph.node_xy, node_mask=o_mask)
+        d_node, d_off = snap(dest_xy, node_xy=graph.node_xy, node_mask=d_mask)
         return distances_within(graph, sources=d_node, targets=o_node, limit=limit, mode=mode,
                                 source_offsets=d_off, target_offsets=o_off)
 

@@ -17,7 +17,7 @@ from planner.glossary import WATER_TYPES
 
 DEFAULT_TYPE_WEIGHTS: Final[dict[str, float]] = {
     "pond": 0.30, "ditch": 0.21, "construction_pit": 0.12, "well": 0.12, "river": 0.10,
-    "canal": 0.10, "reservoir": 0.09, "lake": 0.09, "other": 0.05,
+    "canal": 0.10, "reservoir": 0.09, "lake": 0.09, "coast": 0.05, "other": 0.05,
 }
 
 

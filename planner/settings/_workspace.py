@@ -33,7 +33,7 @@ KNOWN_LAYERS: dict[str, bool] = {
 }
 
 _LAYER_KEYS = {
-    "path", "datum", "encoding", "fields", "x", "y", "datum_column", "sheet", "layer",
+    "path", "datum", "encoding", "fields", "x", "y", "datum_column", "sheet", "layer", "crs",
 }
 
 
@@ -59,6 +59,9 @@ class LayerSpec:
         Optional column giving a per-row datum, overriding ``datum``.
     sheet, layer : str or None
         Excel sheet / GeoPackage layer to read.
+    crs : str or None
+        CRS of a vector file that does not carry one (a shapefile without ``.prj``), e.g.
+        ``"EPSG:4528"`` for CGCS2000 3-degree Gauss-Krüger zone 40.
     """
 
     name: str
@@ -71,6 +74,7 @@ class LayerSpec:
     datum_column: str | None = None
     sheet: str | None = None
     layer: str | None = None
+    crs: str | None = None
 
     def column(self, canonical: str) -> str:
         """The file's column for a canonical field name (the name itself if unmapped)."""
@@ -201,6 +205,7 @@ def _layer(name: str, raw: Any, root: Path, where: str) -> LayerSpec:
         datum_column=raw.get("datum_column"),
         sheet=raw.get("sheet"),
         layer=raw.get("layer"),
+        crs=raw.get("crs"),
     )
 
 

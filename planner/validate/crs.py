@@ -50,3 +50,17 @@ def check_metric(crs: CRS | None, *, where: str) -> CRS:
     if unit not in ("metre", "meter", "m"):
         raise CRSError(f"{where} ({crs.name}) uses {unit!r}, not metres; use a metric CRS")
     return crs
+
+
+def guess_gauss_kruger(bounds) -> str:
+    """The likeliest CGCS2000 3-degree Gauss-Krüger CRS for projected ``bounds`` (an EPSG code).
+
+    Eastings of 25 500 000-45 500 000 carry the zone number (EPSG:4513-4533, zone 25-45);
+    eastings around 500 000 do not, and Jiangsu's central meridian 120°E is assumed
+    (EPSG:4549; 117°E is EPSG:4548, 123°E EPSG:4550).
+    """
+    x = 0.5 * (float(bounds[0]) + float(bounds[2]))
+    zone = int(x // 1_000_000)
+    if 25 <= zone <= 45:
+        return f"EPSG:{4513 + zone - 25}"
+    return "EPSG:4549"

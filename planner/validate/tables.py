@@ -84,13 +84,23 @@ def points_from_table(frame: pd.DataFrame, spec: LayerSpec, ledger: Ledger) -> g
 
 def vector_to_wgs84(frame: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     """Move a vector layer to WGS-84, applying the declared datum to geographic layers."""
+    if frame.crs is None and spec.crs:
+        try:
+            frame = frame.set_crs(CRS.from_user_input(spec.crs))
+        except Exception as exc:  # pyproj raises CRSError subclasses of several kinds
+            raise InputFileError(f"{spec.path}: crs = {spec.crs!r} is not a known CRS; give "
+                                 "an EPSG code such as \"EPSG:4528\"") from exc
     if frame.crs is None:
         bounds = frame.total_bounds
         if len(frame) and not (-180 <= bounds[0] <= bounds[2] <= 180
                                and -90 <= bounds[1] <= bounds[3] <= 90):
+            from planner.validate.crs import guess_gauss_kruger
+
             raise InputFileError(
-                f"{spec.path}: the layer has no CRS and its coordinates are not degrees; "
-                "save it with its CRS (a .prj file or GeoPackage CRS)"
+                f"{spec.path}: no coordinate system (.prj missing) and the coordinates are "
+                f"not degrees; add crs = \"{guess_gauss_kruger(bounds)}\" under "
+                f"[layers.{spec.name}] in planner.toml (the CGCS2000 Gauss-Krüger zone your "
+                "survey data uses) or put the .prj file back"
             )
         frame = frame.set_crs(WGS84)
     if CRS.from_user_input(frame.crs).is_projected:

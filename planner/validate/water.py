@@ -21,6 +21,11 @@ from planner._errors import InputFileError
 from planner.glossary import WATER_TYPES
 from planner.validate.crs import check_metric
 
+#: ``natural=water`` without a ``water=*`` subtype is a pond (坑塘) below this area and a
+#: lake (湖泊) from it up: 5 ha, larger than the fish ponds of the Jiangsu plain, smaller
+#: than a town's park lake.
+LAKE_MIN_M2: Final[float] = 50_000.0
+
 _TYPE_ALIASES: Final[dict[str, str]] = {
     **{code: code for code in WATER_TYPES},
     **{label: code for code, label in WATER_TYPES.items()},
@@ -32,6 +37,8 @@ _TYPE_ALIASES: Final[dict[str, str]] = {
     "井": "well", "水井": "well", "其他": "other", "": "other",
     "construction pit": "construction_pit", "pit": "construction_pit",
     "stream": "ditch", "drain": "ditch",
+    "海": "coast", "海岸": "coast", "海域": "coast", "海岸线": "coast", "近岸海域": "coast",
+    "滩涂": "coast", "sea": "coast", "coastline": "coast",
 }
 
 # OSM tag value -> type, by key; first match in this key order wins.
@@ -40,10 +47,16 @@ _OSM_WATER: Final[dict[str, str]] = {
     "wastewater": "pond", "reflecting_pool": "pond", "moat": "canal",
     "lake": "lake", "reservoir": "reservoir", "river": "river", "canal": "canal",
     "stream": "ditch", "ditch": "ditch", "drain": "ditch", "stream_pool": "pond",
+    "pool": "pond", "lock": "canal", "canal;river": "canal", "fish_pond": "pond",
+    "sea": "coast", "lagoon;sea": "coast",
 }
 _OSM_WATERWAY: Final[dict[str, str]] = {
     "river": "river", "riverbank": "river", "canal": "canal", "stream": "ditch",
-    "ditch": "ditch", "drain": "ditch", "brook": "ditch",
+    "ditch": "ditch", "drain": "ditch", "brook": "ditch", "dock": "canal",
+    "tidal_channel": "river",
+}
+_OSM_NATURAL: Final[dict[str, str]] = {
+    "coastline": "coast", "bay": "coast", "strait": "coast",
 }
 _OSM_LANDUSE: Final[dict[str, str]] = {
     "reservoir": "reservoir", "basin": "pond", "aquaculture": "pond", "construction": "other",
@@ -54,7 +67,7 @@ _FALSE: Final = {"0", "false", "f", "no", "n", "否", "无", "", "nan", "none", 
 KIT_ITEMS: Final[tuple[str, ...]] = ("has_sign", "has_lifebuoy", "has_rope", "has_pole")
 
 
-def classify_osm(tags: pd.DataFrame) -> np.ndarray:
+def classify_osm(tags: pd.DataFrame, *, area_m2: np.ndarray | None = None) -> np.ndarray:
     """Water type codes from OpenStreetMap tags.
 
     Parameters
@@ -62,26 +75,34 @@ def classify_osm(tags: pd.DataFrame) -> np.ndarray:
     tags : DataFrame
         Columns among ``natural``, ``water``, ``waterway``, ``landuse`` (missing columns are
         treated as empty).
+    area_m2 : ndarray, optional
+        Area of each feature in square metres (0 for lines); decides whether a
+        ``natural=water`` without a ``water=*`` subtype is a pond or a lake
+        (:data:`LAKE_MIN_M2`). Without it such water is a pond.
 
     Returns
     -------
     ndarray of str
         One code of :data:`WATER_TYPES` per row; ``waterway`` wins over ``water`` which wins
-        over ``landuse``; ``natural=water`` without a sub-tag is ``pond``; anything else is
-        ``other``.
+        over ``landuse`` and ``natural`` (``coastline``, ``bay``, ``strait`` -> ``coast``);
+        anything else is ``other``.
     """
     n = len(tags)
 
     def col(name: str) -> pd.Series:
         if name not in tags:
             return pd.Series([""] * n, index=tags.index, dtype=object)
-        return tags[name].fillna("").astype(str).str.strip().str.lower()
+        return tags[name].astype(object).where(tags[name].notna(), "").astype(str) \
+            .str.strip().str.lower()
 
     out = pd.Series(["other"] * n, index=tags.index, dtype=object)
     natural = col("natural")
-    out[natural.eq("water")] = "pond"
-    for key, table in (("landuse", _OSM_LANDUSE), ("water", _OSM_WATER),
-                       ("waterway", _OSM_WATERWAY)):
+    big = (np.zeros(n, dtype=bool) if area_m2 is None
+           else np.asarray(area_m2, dtype=float) >= LAKE_MIN_M2)
+    out[natural.eq("water").to_numpy() & ~big] = "pond"
+    out[natural.eq("water").to_numpy() & big] = "lake"
+    for key, table in (("natural", _OSM_NATURAL), ("landuse", _OSM_LANDUSE),
+                       ("water", _OSM_WATER), ("waterway", _OSM_WATERWAY)):
         mapped = col(key).map(table)
         out[mapped.notna()] = mapped[mapped.notna()]
     return out.to_numpy(dtype=object)

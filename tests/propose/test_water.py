@@ -49,8 +49,10 @@ def test_type_codes_accept_labels_and_reject_unknown() -> None:
     codes = water_type_codes(pd.Series(["坑塘", "沟渠", "明渠/运河", "Pond", "水库", None]),
                              source="w.csv")
     assert list(codes) == ["pond", "ditch", "canal", "pond", "reservoir", "other"]
-    with pytest.raises(InputFileError, match=r"w.csv row 2: unknown water type '海'"):
-        water_type_codes(pd.Series(["河流", "海"]), source="w.csv")
+    assert list(water_type_codes(pd.Series(["海岸/近岸海域", "滩涂"]), source="w.csv")) == [
+        "coast", "coast"]
+    with pytest.raises(InputFileError, match=r"w.csv row 2: unknown water type '温泉'"):
+        water_type_codes(pd.Series(["河流", "温泉"]), source="w.csv")
 
 
 def test_normalise_water_layer() -> None:
