@@ -1,4 +1,4 @@
-"""Command line: ``planner run``, ``planner check``.
+"""Command line: ``planner run``, ``planner check``, ``planner batch``.
 
 Unusable input stops with a one-line message (what, which file, which row, how to fix)
 and exit status 2; success exits 0.
@@ -27,6 +27,16 @@ def _parser() -> argparse.ArgumentParser:
                      help="download roads from OpenStreetMap (needs internet; off by default)")
     check = sub.add_parser("check", help="validate a workspace only")
     check.add_argument("workspace", nargs="?", type=Path)
+    batch = sub.add_parser("batch", help="run many counties as dask tasks, then a province "
+                           "roll-up")
+    batch.add_argument("workspaces", nargs="+", type=Path, metavar="DIR|WORKSPACE",
+                       help="workspace folders, or folders of workspace folders")
+    batch.add_argument("--out", type=Path, required=True, help="output folder of the batch")
+    batch.add_argument("--workers", type=int, help="local worker processes (default: CPUs)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="an existing dask scheduler, e.g. tcp://10.0.0.5:8786")
+    batch.add_argument("--force", action="store_true",
+                       help="run counties again even if they finished before")
     return parser
 
 
@@ -38,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
             from planner.pipeline import run
 
             run(args.workspace, out=args.out, online=args.online)
+        elif args.command == "batch":
+            from planner.batch import batch
+
+            result = batch(args.workspaces, out=args.out, workers=args.workers,
+                           scheduler=args.scheduler, force=args.force)
+            return 1 if result.failed else 0
         else:
             return _check(args.workspace)
     except PlannerError as exc:
