@@ -87,12 +87,16 @@ def find_workspaces(paths: Sequence[str | Path]) -> list[Path]:
 
 def plan(workspaces: Sequence[Path], *, out: Path) -> list[County]:
     """Give every workspace a unique output key: its county code, else its folder name."""
+    from planner._errors import PlannerError
     from planner.settings import load_config
 
     counties, seen = [], set()
     for ws in workspaces:
-        config = load_config(ws)
-        key = config.county_code or re.sub(r"[^\w.-]+", "_", ws.name)
+        try:
+            code = load_config(ws).county_code
+        except PlannerError:  # the county's task fails with the same message, logged
+            code = None
+        key = code or re.sub(r"[^\w.-]+", "_", ws.name)
         base, n = key, 2
         while key in seen:
             key, n = f"{base}_{n}", n + 1
@@ -255,7 +259,9 @@ def _client(*, workers: int | None, scheduler: str | None, n_tasks: int):
         raise ConfigError(f"--workers {n}: give at least 1 worker")
     logging.getLogger("distributed").setLevel(logging.ERROR)
     with LocalCluster(n_workers=min(n, n_tasks), threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                      dashboard_address=None,
+                      scheduler_kwargs={"dashboard_address": ":0"},  # not port 8787
+                      silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client:
         yield client
 

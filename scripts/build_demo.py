@@ -29,6 +29,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="output folder")
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--no-quota", action="store_true", help="write no quota table")
+    parser.add_argument("--rule-quota", action="store_true",
+                        help="a quota table by the 如皋 2021 rule (1 关爱之家 and 1 social "
+                             "organisation per town, 1 care point per village)")
     parser.add_argument("--no-defects", action="store_true", help="plant no defects")
     parser.add_argument("--no-extras", action="store_true", help="no roads/water layers")
     parser.add_argument("--province", type=Path, metavar="OUT",
@@ -51,6 +54,14 @@ def main() -> None:
     out = args.out or Path(__file__).resolve().parent.parent / "data"
     quota = None if args.no_quota or not rugao else REFERENCE / "rugao_2021_allocation.csv"
     start = time.perf_counter()
+    if args.rule_quota and not rugao:
+        from scripts.synth.province import build_county
+
+        stats = build_county(str(out), args.county, seed=args.seed, extras=not args.no_extras,
+                             defects=not args.no_defects)
+        stats["seconds"] = round(time.perf_counter() - start, 1)
+        print(json.dumps(stats, ensure_ascii=False))
+        return
     stats = build_workspace(out, county_code=args.county, quota_csv=quota,
                             aliases=RUGAO_ALIASES if rugao else {}, seed=args.seed,
                             defects=not args.no_defects, extras=not args.no_extras)

@@ -124,7 +124,9 @@ def build_province(out: Path, *, codes: list[str] | None = None, seed: int = 202
     n = min(workers or min(os.cpu_count() or 1, 4), len(codes))
     stats, errors = {}, {}
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=50) as cluster, \
+                      dashboard_address=None,
+                      scheduler_kwargs={"dashboard_address": ":0"},  # not port 8787
+                      silence_logs=50) as cluster, \
             Client(cluster) as client:
         futures = {client.submit(build_county, str(out / code), code, seed=seed,
                                  extras=extras, defects=defects, key=f"build-{code}",

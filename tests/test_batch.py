@@ -1,0 +1,164 @@
+"""planner batch: counties as dask tasks, failures isolated, re-runs skip finished counties,
+and the province roll-up equals the sum of the county run.json files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from planner._errors import ConfigError
+from planner.batch import batch, find_workspaces, plan
+from planner.cli import main
+from planner.pipeline import run
+
+ROOT = Path(__file__).resolve().parent.parent
+#: three small units: a district, and two development zones without a reference outline
+SMALL = {"320102": [], "321371": [], "320971": ["--rule-quota"]}
+
+
+def _figures(value):
+    """run.json without what legitimately differs between two runs (timings)."""
+    if isinstance(value, dict):
+        return {k: _figures(v) for k, v in value.items()
+                if k != "timings_s" and not k.endswith("_seconds")}
+    if isinstance(value, list):
+        return [_figures(v) for v in value]
+    return value
+
+
+def _tomlset(ws: Path, name: str, code: str) -> None:
+    toml = ws / "planner.toml"
+    text = toml.read_text(encoding="utf-8").replace(
+        'name = "测试县"', f'name = "{name}"\ncounty_code = "{code}"')
+    toml.write_text(text, encoding="utf-8")
+
+
+def test_find_workspaces_folder_of_workspaces(mini, tmp_path):
+    group = tmp_path / "group"
+    for name in ("b", "a"):
+        shutil.copytree(mini, group / name)
+    found = find_workspaces([group, mini / "planner.toml"])
+    assert [p.name for p in found] == ["a", "b", "mini"]
+
+
+def test_find_workspaces_rejects_a_folder_without_workspaces(tmp_path):
+    with pytest.raises(ConfigError, match="neither a workspace"):
+        find_workspaces([tmp_path])
+    with pytest.raises(ConfigError, match="no such folder"):
+        find_workspaces([tmp_path / "nope"])
+
+
+def test_plan_keys_are_unique(mini, tmp_path):
+    other = tmp_path / "other" / "mini"
+    shutil.copytree(mini, other)
+    keys = [c.key for c in plan([mini, other], out=tmp_path / "o")]
+    assert keys == ["mini", "mini_2"]
+
+
+def test_cli_batch_unusable_input_exits_2(tmp_path, capsys):
+    assert main(["batch", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_failure_isolated_skip_and_force(mini, tmp_path):
+    """One broken county fails with one line and its log; the other finishes; a re-run
+    skips the finished county unless forced."""
+    group = tmp_path / "group"
+    good, bad = group / "good", group / "bad"
+    shutil.copytree(mini, good)
+    shutil.copytree(mini, bad)
+    _tomlset(good, "甲县", "320102")
+    _tomlset(bad, "乙县", "320111")
+    (bad / "villages.gpkg").unlink()
+    lines: list[str] = []
+    out = tmp_path / "out"
+    result = batch([group], out=out, workers=2, echo=lines.append, bar=False)
+    status = {c["key"]: c["status"] for c in result.counties}
+    assert status == {"320102": "ok", "320111": "failed"}
+    failed = result.failed[0]
+    assert "villages.gpkg" in failed["error"] and "\n" not in failed["error"]
+    assert "villages.gpkg" in Path(failed["log"]).read_text(encoding="utf-8")
+    assert any(line.startswith("[") and "320111 failed" in line for line in lines)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["province"]["counties"] == 1
+    assert [f["key"] for f in summary["failed"]] == ["320111"]
+    again = batch([group], out=out, workers=1, echo=lines.append, bar=False)
+    assert {c["key"]: c["status"] for c in again.counties} == {"320102": "skipped",
+                                                               "320111": "failed"}
+    (bad / "planner.toml").unlink()  # now only the good county is given, forced
+    forced = batch([good], out=out, workers=1, force=True, echo=lines.append, bar=False)
+    assert [c["status"] for c in forced.counties] == ["ok"]
+
+
+@pytest.fixture(scope="module")
+def three_counties(tmp_path_factory) -> Path:
+    """Three small demo counties built with scripts/build_demo.py --no-extras."""
+    root = tmp_path_factory.mktemp("counties")
+    for code, extra in SMALL.items():
+        subprocess.run([sys.executable, "-m", "scripts.build_demo", "--county", code,
+                        "--out", str(root / code), "--no-extras", *extra], cwd=ROOT,
+                       check=True, capture_output=True)
+    return root
+
+
+@pytest.mark.slow
+def test_batch_equals_separate_runs_and_rollup_is_their_sum(three_counties, tmp_path):
+    out = tmp_path / "batch"
+    result = batch([three_counties], out=out, workers=2, echo=lambda _l: None, bar=False)
+    assert [c["status"] for c in result.counties] == ["ok"] * 3
+    runs = {}
+    for code in SMALL:
+        alone = tmp_path / "alone" / code
+        run(three_counties / code, out=alone, echo=lambda _l: None)
+        mine = json.loads((alone / "run.json").read_text(encoding="utf-8"))
+        theirs = json.loads((out / "counties" / code / "run.json").read_text(encoding="utf-8"))
+        assert _figures(theirs) == _figures(mine), code
+        for name in ("progress.csv", "villages.csv", "coverage.csv"):
+            assert (alone / name).read_bytes() == (out / "counties" / code / name
+                                                   ).read_bytes(), (code, name)
+        runs[code] = mine
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    prov = summary["province"]
+    quota = [r["quota"] for r in runs.values() if r["quota"]]
+    assert len(quota) == 1  # 320971 has a quota table, the others none
+    villages = sum(q["villages"] if q else r["villages"]
+                   for r, q in ((r, r["quota"]) for r in runs.values()))
+    assert prov["villages"] == villages
+    with_point = sum(int(pd.read_csv(out / "counties" / c / "progress.csv")[
+        "villages_with_care_point"].sum()) for c in SMALL)
+    assert prov["villages_with_care_point"] == with_point
+    assert prov["towns"] == sum(r["towns"] for r in runs.values())
+    assert prov["facilities"] == sum(sum(r["facilities"].values()) for r in runs.values())
+    assert prov["rejected"] == sum(r["rejected"] for r in runs.values())
+    for kind in ("care_home", "care_point", "social_org"):
+        for sub in ("required", "built", "missing"):
+            assert prov["quota"][kind][sub] == sum(q[kind][sub] for q in quota), (kind, sub)
+        assert prov["quota"][kind]["percent"] == quota[0][kind]["percent"]
+    cities = {c["city_code"]: c["city_name"] for c in summary["cities"]}
+    assert cities == {"3201": "南京市", "3209": "盐城市", "3213": "宿迁市"}
+    _check_xlsx(out / "province_progress.xlsx", prov, n_towns=prov["towns"])
+    assert (out / "province_map.png").stat().st_size > 10_000
+
+
+def _check_xlsx(path: Path, prov: dict, *, n_towns: int) -> None:
+    """The 全省合计 row of the form holds the province totals; one row per town."""
+    ws = load_workbook(path)["全省进度"]
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
+    head = [c.value for c in ws[3]]
+    total = rows[-1]
+    assert total[1] == "全省合计"
+    village_col = head.index("村（居）数")
+    assert total[village_col] == prov["villages"]
+    assert total[village_col + 1] == prov["villages_with_care_point"]
+    towns = [r for r in rows if r[3] not in ("小计", "", None)]
+    assert len(towns) == n_towns
+    subtotal = [r for r in rows if r[3] == "小计"]
+    assert sum(r[village_col] for r in subtotal) == prov["villages"]
