@@ -38,6 +38,20 @@ def county_outlines(folders: Sequence[Path]) -> gpd.GeoSeries:
     return gpd.GeoSeries(geoms, crs=4326)
 
 
+def _background(ax) -> None:
+    """The reference county outlines (all of Jiangsu) in light grey, for orientation."""
+    from planner import datasets
+    from planner.validate.datum import transform_geometry
+
+    try:
+        ref = gpd.read_file(datasets.reference("outlines"))
+    except (FileNotFoundError, OSError):
+        return
+    geoms = transform_geometry(ref.geometry.to_numpy(), datum="gcj02")
+    gpd.GeoSeries(geoms, crs=4326).plot(ax=ax, color="#f2f2f2", edgecolor="#bdbdbd",
+                                        linewidth=0.3)
+
+
 def write_province_map(path: Path, *, counties: pd.DataFrame) -> Path:
     """Draw ``counties`` (one row per county, with its output ``folder``) to ``path``."""
     outlines = county_outlines(counties["folder"].tolist())
@@ -57,8 +71,13 @@ def write_province_map(path: Path, *, counties: pd.DataFrame) -> Path:
         fig.text(0.5, 0.915, f"{len(frame)} 个县级单位，有站点的村（居）{done:,}/{total:,} 个"
                  f"（{100.0 * done / total if total else 0:.1f}%）", ha="center", fontsize=10,
                  color="#444444")
+        _background(ax)
         frame.plot(ax=ax, color=[completion_colour(v) for v in share], edgecolor="#404040",
                    linewidth=0.4)
+        x0, y0, x1, y1 = frame.total_bounds
+        pad = 0.05 * max(x1 - x0, y1 - y0, 0.1)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
         lat = np.mean(frame.total_bounds[[1, 3]])
         ax.set_aspect(1.0 / np.cos(np.radians(lat)))
         if len(frame) <= 120:
