@@ -139,7 +139,8 @@ def run_county(workspace: str, out: str, log: str) -> dict:
 def batch(paths: Sequence[str | Path], *, out: str | Path, workers: int | None = None,
           scheduler: str | None = None, force: bool = False,
           echo: Callable[[str], None] = print, bar: bool | None = None,
-          rollup: bool = True) -> BatchResult:
+          rollup: bool = True, place: str | None = None,
+          place_kind: str = "care_home") -> BatchResult:
     """Run every county in ``paths`` as a dask task and write the province roll-up.
 
     Parameters
@@ -161,6 +162,10 @@ def batch(paths: Sequence[str | Path], *, out: str | Path, workers: int | None =
         Draw a progress bar on stderr (default: when stderr is a terminal).
     rollup : bool
         Write the province roll-up after the counties.
+    place : {"city", "province"}, optional
+        Also place the missing sites of ``place_kind`` with one quota model per city or
+        one for the province (:mod:`planner.propose.province`): ``province_sites.geojson``
+        and ``placement`` in ``summary.json``.
     """
     out = Path(out).resolve()
     counties = plan(find_workspaces(paths), out=out)
@@ -188,6 +193,8 @@ def batch(paths: Sequence[str | Path], *, out: str | Path, workers: int | None =
         result.summary = write_rollup(
             [Path(c["out"]) for c in result.counties if c["status"] != "failed"], out=out,
             failed=result.failed, seconds=result.seconds)
+    if place:
+        result.summary = _place(result, out=out, level=place, kind=place_kind, echo=echo)
     (out / "batch.json").write_text(json.dumps(
         {"seconds": result.seconds, "counties": result.counties}, ensure_ascii=False,
         indent=1), encoding="utf-8")
@@ -197,6 +204,27 @@ def batch(paths: Sequence[str | Path], *, out: str | Path, workers: int | None =
     for c in result.failed:
         echo(f"  failed {c['key']}: {c['error']} (log: {c['log']})")
     return result
+
+
+def _place(result: BatchResult, *, out: Path, level: str, kind: str,
+           echo: Callable[[str], None]) -> dict | None:
+    """Place ``kind`` across the finished counties and record it in ``summary.json``."""
+    from planner.propose.province import place_across
+    from planner.report.tables import write_json
+
+    folders = [Path(c["out"]) for c in result.counties if c["status"] != "failed"]
+    sites, placement = place_across(folders, kind=kind, level=level)
+    (out / "province_sites.geojson").write_text(sites.to_json(drop_id=True,
+                                                              ensure_ascii=False),
+                                                encoding="utf-8")
+    echo(f"placed {placement['sites']} new {kind} sites, one model per {level}: "
+         f"{placement['objective']:,.0f} children newly within {placement['threshold_m']:g} m"
+         " -> province_sites.geojson")
+    summary = result.summary
+    if summary is not None:
+        summary["placement"] = placement
+        write_json(summary, out / "summary.json")
+    return summary
 
 
 def _record(county: County, outcome: dict) -> dict:

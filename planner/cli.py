@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="an existing dask scheduler, e.g. tcp://10.0.0.5:8786")
     batch.add_argument("--force", action="store_true",
                        help="run counties again even if they finished before")
+    batch.add_argument("--place", choices=["city", "province"],
+                       help="also place missing sites with one quota model per city or "
+                            "for the whole province")
+    batch.add_argument("--place-kind", default="care_home",
+                       choices=["care_home", "care_point", "protection_station"],
+                       help="the kind placed by --place (default care_home)")
     return parser
 
 
@@ -52,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             from planner.batch import batch
 
             result = batch(args.workspaces, out=args.out, workers=args.workers,
-                           scheduler=args.scheduler, force=args.force)
+                           scheduler=args.scheduler, force=args.force, place=args.place,
+                           place_kind=args.place_kind)
             return 1 if result.failed else 0
         else:
             return _check(args.workspace)

@@ -9,18 +9,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 from openpyxl import load_workbook
 
 from planner._errors import ConfigError
 from planner.batch import batch, find_workspaces, plan
 from planner.cli import main
+from planner.core.optimise import max_cover
 from planner.pipeline import run
 
 ROOT = Path(__file__).resolve().parent.parent
 #: three small units: a district, and two development zones without a reference outline
-SMALL = {"320102": [], "321371": [], "320971": ["--rule-quota"]}
+SMALL = {"320102": [], "321371": ["--rule-quota"], "320971": ["--rule-quota"]}
 
 
 def _figures(value):
@@ -109,11 +113,20 @@ def three_counties(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.mark.slow
-def test_batch_equals_separate_runs_and_rollup_is_their_sum(three_counties, tmp_path):
-    out = tmp_path / "batch"
-    result = batch([three_counties], out=out, workers=2, echo=lambda _l: None, bar=False)
+@pytest.fixture(scope="module")
+def batched(three_counties, tmp_path_factory) -> Path:
+    """planner batch over the three counties, with care homes placed province-wide."""
+    out = tmp_path_factory.mktemp("batch")
+    result = batch([three_counties], out=out, workers=2, echo=lambda _l: None, bar=False,
+                   place="province")
     assert [c["status"] for c in result.counties] == ["ok"] * 3
+    return out
+
+
+@pytest.mark.slow
+def test_batch_equals_separate_runs_and_rollup_is_their_sum(three_counties, batched,
+                                                            tmp_path):
+    out = batched
     runs = {}
     for code in SMALL:
         alone = tmp_path / "alone" / code
@@ -128,7 +141,7 @@ def test_batch_equals_separate_runs_and_rollup_is_their_sum(three_counties, tmp_
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     prov = summary["province"]
     quota = [r["quota"] for r in runs.values() if r["quota"]]
-    assert len(quota) == 1  # 320971 has a quota table, the others none
+    assert len(quota) == 2  # 320971 and 321371 have a quota table, 320102 none
     villages = sum(q["villages"] if q else r["villages"]
                    for r, q in ((r, r["quota"]) for r in runs.values()))
     assert prov["villages"] == villages
@@ -141,7 +154,11 @@ def test_batch_equals_separate_runs_and_rollup_is_their_sum(three_counties, tmp_
     for kind in ("care_home", "care_point", "social_org"):
         for sub in ("required", "built", "missing"):
             assert prov["quota"][kind][sub] == sum(q[kind][sub] for q in quota), (kind, sub)
-        assert prov["quota"][kind]["percent"] == quota[0][kind]["percent"]
+        done = sum(min(b, r) for c in ("320971", "321371") for b, r in pd.read_csv(
+            out / "counties" / c / "progress.csv")[[f"built_{kind}", f"required_{kind}"]]
+            .itertuples(index=False))
+        req = sum(q[kind]["required"] for q in quota)
+        assert prov["quota"][kind]["percent"] == round(100.0 * done / req, 1)
     cities = {c["city_code"]: c["city_name"] for c in summary["cities"]}
     assert cities == {"3201": "南京市", "3209": "盐城市", "3213": "宿迁市"}
     _check_xlsx(out / "province_progress.xlsx", prov, n_towns=prov["towns"])
@@ -162,3 +179,37 @@ def _check_xlsx(path: Path, prov: dict, *, n_towns: int) -> None:
     assert len(towns) == n_towns
     subtotal = [r for r in rows if r[3] == "小计"]
     assert sum(r[village_col] for r in subtotal) == prov["villages"]
+
+
+@pytest.mark.slow
+def test_province_placement_equals_separate_county_models(batched):
+    """The two quota counties are 150 km apart, so one province model must do exactly what
+    two county models do; those are rebuilt here with geodesic distances."""
+    out = batched
+    placement = json.loads((out / "summary.json").read_text(encoding="utf-8"))["placement"]
+    sites = gpd.read_file(out / "province_sites.geojson")
+    threshold = placement["threshold_m"]
+    geod = pyproj.Geod(ellps="WGS84")
+    total = 0.0
+    for code in ("320971", "321371"):
+        gpkg = out / "counties" / code / "planner.gpkg"
+        vil = gpd.read_file(gpkg, layer="villages").to_crs(4326)
+        fac = gpd.read_file(gpkg, layer="facilities").to_crs(4326)
+        fac = fac[fac["kind"] == "care_home"]
+        prog = pd.read_csv(out / "counties" / code / "progress.csv", dtype={"town_code": str})
+        pts = vil.geometry.representative_point()
+        lon, lat = pts.x.to_numpy(), pts.y.to_numpy()
+        n = len(vil)
+        d = geod.inv(*np.broadcast_arrays(lon[:, None], lat[:, None], lon[None], lat[None]))[2]
+        e = geod.inv(*np.broadcast_arrays(lon[:, None], lat[:, None], fac.geometry.x.to_numpy()[
+            None], fac.geometry.y.to_numpy()[None]))[2]
+        towns, group = np.unique(vil["town_code"], return_inverse=True)
+        missing = prog.set_index("town_code")["missing_care_home"].reindex(towns).fillna(0)
+        counts = np.minimum(missing.to_numpy(int), np.bincount(group))
+        sol = max_cover(vil["children"].to_numpy(float), d <= threshold, groups=group,
+                        counts=counts, covered=(e <= threshold).any(axis=1))
+        total += sol.objective
+        assert sol.selected.size == counts.sum() == (sites["county_code"] == code).sum()
+        assert n == (vil["village_code"].str[:6] == code).sum()
+    assert placement["objective"] == pytest.approx(total)
+    assert placement["sites"] == len(sites)
