@@ -81,7 +81,7 @@ def main() -> None:
                            force=True, echo=lambda _l: None, bar=False)
             t_run = time.perf_counter() - t0
         prov = result.summary["province"]
-        worst = max((c.get("peak_rss_mib", 0) for c in result.counties), default=0)
+        worst = max((c.get("peak_rss_mib") or 0 for c in result.counties), default=0)
         print(f"Jiangsu demo: {len(codes)} county-level units, {prov['towns']:,} towns, "
               f"{prov['villages']:,} villages; extras (roads, water): {not args.no_extras}; "
               f"workers: {args.workers or 'default'}")

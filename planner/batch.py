@@ -112,8 +112,6 @@ def run_county(workspace: str, out: str, log: str) -> dict:
     Never raises for a county's own failure: returns ``status = "failed"`` with a one-line
     ``error`` (the traceback goes to the log), so that one county cannot stop the others.
     """
-    import resource
-
     from planner._errors import PlannerError
     from planner.pipeline import run
 
@@ -132,8 +130,16 @@ def run_county(workspace: str, out: str, log: str) -> dict:
                 if str(exc) else type(exc).__name__
             traceback.print_exc(file=fh)
     return {"status": status, "error": error, "seconds": round(time.perf_counter() - start, 2),
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "pid": os.getpid()}
+            "peak_rss_mib": _peak_rss_mib(), "pid": os.getpid()}
+
+
+def _peak_rss_mib() -> int | None:
+    """Peak resident memory of this worker process so far (None where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def batch(paths: Sequence[str | Path], *, out: str | Path, workers: int | None = None,

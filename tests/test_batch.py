@@ -4,6 +4,7 @@ and the province roll-up equals the sum of the county run.json files."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -213,3 +214,26 @@ def test_province_placement_equals_separate_county_models(batched):
         assert n == (vil["village_code"].str[:6] == code).sum()
     assert placement["objective"] == pytest.approx(total)
     assert placement["sites"] == len(sites)
+
+
+@pytest.mark.slow
+def test_existing_cluster_used_unchanged(mini, tmp_path):
+    """--scheduler: the tasks run on the given cluster, which stays up afterwards."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                      silence_logs=50) as cluster:
+        result = batch([mini], out=tmp_path / "out", scheduler=cluster.scheduler_address,
+                       echo=lambda _l: None, bar=False)
+        assert [c["status"] for c in result.counties] == ["ok"]
+        with Client(cluster) as client:
+            assert len(client.scheduler_info()["workers"]) == 1
+            assert result.counties[0]["pid"] in set(client.run(os.getpid).values())
+    assert (tmp_path / "out" / "counties" / "mini" / "run.json").is_file()
+
+
+def test_unreachable_scheduler_is_a_config_error(mini, tmp_path):
+    with pytest.raises(ConfigError, match="cannot reach the dask scheduler"):
+        batch([mini], out=tmp_path / "out", scheduler="tcp://127.0.0.1:9",
+              echo=lambda _l: None, bar=False)
