@@ -237,3 +237,17 @@ def test_unreachable_scheduler_is_a_config_error(mini, tmp_path):
     with pytest.raises(ConfigError, match="cannot reach the dask scheduler"):
         batch([mini], out=tmp_path / "out", scheduler="tcp://127.0.0.1:9",
               echo=lambda _l: None, bar=False)
+
+
+def test_rollup_refuses_a_stale_county(mini_result, tmp_path):
+    """A county whose progress.csv no longer matches its run.json is not summed."""
+    from planner._errors import InputFileError
+    from planner.report.province import write_rollup
+
+    folder = tmp_path / "county"
+    shutil.copytree(mini_result.out, folder)
+    progress = pd.read_csv(folder / "progress.csv", dtype={"town_code": str})
+    progress.loc[0, "built_care_home"] += 1
+    progress.to_csv(folder / "progress.csv", index=False)
+    with pytest.raises(InputFileError, match="disagree on built care_home"):
+        write_rollup([folder], out=tmp_path / "roll")

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner._errors import InputFileError
 from planner.glossary import KINDS
 from planner.report.tables import QUOTA_LABELS, write_json
 
@@ -93,7 +94,7 @@ def _check(folder: Path, kind: str, table: pd.DataFrame, tot: dict) -> None:
     """run.json and progress.csv of one county must agree (else the folder is stale)."""
     for sub in _COUNT_SUBS:
         if int(table[f"{sub}_{kind}"].sum()) != tot.get(f"{sub}_{kind}"):
-            raise ValueError(f"{folder}: run.json and progress.csv disagree on {sub} "
+            raise InputFileError(f"{folder}: run.json and progress.csv disagree on {sub} "
                              f"{kind}; run the county again (planner batch --force)")
 
 
