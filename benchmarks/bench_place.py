@@ -18,10 +18,15 @@ Compared on the county instance (spopt cannot express per-town quotas):
   ``p_facilities = existing + p``; our objective + weight already covered = spopt's objective;
 * p-median, same p and predefined existing sites, against ours with ``existing_cost``.
 
-spopt builds its PuLP model from a dense cost matrix and solves it with CBC (the only PuLP solver
-installed); ours builds sparse matrices and solves with HiGHS. Per-town quota models (max cover,
-p-median) run for ours only. On the province instance spopt is not run: its dense 21,958 x
-21,958 cost matrix alone is 3.9 GB.
+* LSCP (set cover), every village within the threshold with the fewest sites, against ours
+  ``set_cover``.
+
+spopt builds its PuLP model from a dense cost matrix and is solved twice, with CBC and with
+HiGHS (PuLP's ``HiGHS`` on ``highspy``), at the same relative gap as ours (``--gap``, default
+1e-4); ours builds sparse matrices and solves with HiGHS through scipy. Build and solve
+seconds are reported apart, each the median of ``--repeat`` runs. Per-town quota models
+(max cover, p-median) run for ours only. On the province instance spopt is not run: its
+dense 21,958 x 21,958 cost matrix alone is 3.9 GB.
 
 Run ``python benchmarks/bench_place.py`` (both) or ``--county-only``.
 """
@@ -29,6 +34,7 @@ Run ``python benchmarks/bench_place.py`` (both) or ``--county-only``.
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 import warnings
 from pathlib import Path
@@ -40,7 +46,7 @@ import pyproj
 import shapely
 from scipy.spatial import cKDTree
 
-from planner.core.optimise import coverage_from_cost, max_cover, p_median
+from planner.core.optimise import coverage_from_cost, max_cover, p_median, set_cover
 from planner.validate.datum import gcj02_to_wgs84
 
 REF = Path(__file__).resolve().parents[1] / "data" / "reference"
@@ -130,74 +136,111 @@ def _row(name, build, solve, obj, extra=""):
     print(f"  {name:<44} build {build:8.3f} s  solve {solve:8.3f} s  objective {obj:,.3f} {extra}")
 
 
+def _median(runs: list[tuple]) -> tuple:
+    """Median build and solve seconds of several runs, with the first run's result."""
+    return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
+            *runs[0][2:])
+
+
 def county(args) -> None:
     inst = build_instance("320682", seed=args.seed)
     xy, w = inst["xy"], inst["children"]
     n = len(xy)
     p = int(inst["missing"].sum())
     print(f"(a) county 如皋市 320682: {n} villages, {inst['n_towns']} towns, "
-          f"{len(inst['host'])} existing care homes, {p} missing; threshold {THRESHOLD:g} m")
+          f"{len(inst['host'])} existing care homes, {p} missing; threshold {THRESHOLD:g} m; "
+          f"relative MIP gap {args.gap:g} for every solver; median of {args.repeat} runs")
     cand = np.setdiff1d(np.arange(n), inst["host"])
     cost = np.linalg.norm(xy[:, None] - xy[None], axis=2)
     existing_d = cost[:, inst["host"]].min(axis=1)
     covered = existing_d <= THRESHOLD
-    t0 = time.perf_counter()
-    cov = coverage_from_cost(cost[:, cand], THRESHOLD)
-    t_cov = time.perf_counter() - t0
-    ours = max_cover(w, cov, p=p, covered=covered, time_limit=args.time_limit)
-    ours_mclp = ours.objective + w[covered].sum()
-    _row("ours  MCLP p (HiGHS)", ours.build_seconds + t_cov, ours.solve_seconds, ours_mclp,
-         f"[{ours.status}]")
-    ours_pm = p_median(w, cost[:, cand], p=p, existing_cost=existing_d, time_limit=args.time_limit)
-    _row("ours  p-median p (HiGHS)", ours_pm.build_seconds, ours_pm.solve_seconds,
-         ours_pm.objective, f"[{ours_pm.status}]")
-    if not args.no_spopt:
-        _spopt_county(args, cost, w, inst, cand, p, ours_mclp, ours, t_cov, ours_pm)
+    gap, lim = args.gap, args.time_limit
+    ours = {}
+
+    def mclp():
+        t0 = time.perf_counter()
+        cov = coverage_from_cost(cost[:, cand], THRESHOLD)
+        t_cov = time.perf_counter() - t0
+        r = max_cover(w, cov, p=p, covered=covered, time_limit=lim, mip_rel_gap=gap)
+        return r.build_seconds + t_cov, r.solve_seconds, r.objective + w[covered].sum(), r.status
+
+    def pmed():
+        r = p_median(w, cost[:, cand], p=p, existing_cost=existing_d, time_limit=lim,
+                     mip_rel_gap=gap)
+        return r.build_seconds, r.solve_seconds, r.objective, r.status
+
+    def lscp():  # every village within the threshold of a site, fewest sites (all new)
+        t0 = time.perf_counter()
+        cov = coverage_from_cost(cost, THRESHOLD)
+        t_cov = time.perf_counter() - t0
+        r = set_cover(cov, time_limit=lim, mip_rel_gap=gap)
+        return r.build_seconds + t_cov, r.solve_seconds, r.objective, r.status
+
+    for name, fn in (("MCLP p", mclp), ("p-median p", pmed), ("set cover (LSCP)", lscp)):
+        ours[name] = _median([fn() for _ in range(args.repeat)])
+        b, s_, obj, status = ours[name]
+        _row(f"ours  {name} (scipy milp / HiGHS)", b, s_, obj, f"[{status}]")
+        if not args.no_spopt:
+            _spopt(args, name, cost, w, inst, cand, p, ours[name])
     groups = inst["town"][cand]
+    cov = coverage_from_cost(cost[:, cand], THRESHOLD)
     q = max_cover(w, cov, groups=groups, counts=inst["missing"], covered=covered,
-                  time_limit=args.time_limit)
-    _row("ours  max cover, per-town quota", q.build_seconds + t_cov, q.solve_seconds,
+                  time_limit=lim, mip_rel_gap=gap)
+    _row("ours  max cover, per-town quota", q.build_seconds, q.solve_seconds,
          q.objective, f"[{q.status}] gap {q.mip_gap}")
     q = p_median(w, cost[:, cand], groups=groups, counts=inst["missing"],
-                 existing_cost=existing_d, time_limit=args.time_limit)
+                 existing_cost=existing_d, time_limit=lim, mip_rel_gap=gap)
     _row("ours  p-median, per-town quota", q.build_seconds, q.solve_seconds, q.objective,
          f"[{q.status}] gap {q.mip_gap}")
 
 
-def _spopt_county(args, cost, w, inst, cand, p, ours_mclp, ours, t_cov, ours_pm) -> None:
-    import pulp
-    from spopt.locate import MCLP, PMedian
+def _spopt_model(name, cost, w, inst, cand, p):
+    """Build the spopt model of ``name`` (existing sites predefined where it applies)."""
+    from spopt.locate import LSCP, MCLP, PMedian
 
     order = np.r_[inst["host"], cand]  # existing first, predefined
     sub = cost[:, order]
     pre = np.r_[np.ones(len(inst["host"])), np.zeros(len(cand))].astype(int)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        m = MCLP.from_cost_matrix(sub, w, THRESHOLD, len(inst["host"]) + p,
-                                  predefined_facilities_arr=pre)
-        t1 = time.perf_counter()
-        m.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=args.time_limit), results=False)
-        t2 = time.perf_counter()
-    theirs = pulp.value(m.problem.objective)
-    status = pulp.LpStatus[m.problem.status]
-    _row("spopt MCLP p (PuLP + CBC)", t1 - t0, t2 - t1, theirs, f"[{status}]")
-    ours_t, theirs_t = ours.build_seconds + t_cov + ours.solve_seconds, t2 - t0
-    print(f"  MCLP: objectives equal: {np.isclose(theirs, ours_mclp)}; "
-          f"ours {theirs_t / ours_t:.1f}x faster (build+solve)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        m = PMedian.from_cost_matrix(sub, w, len(inst["host"]) + p, predefined_facilities_arr=pre)
-        t1 = time.perf_counter()
-        m.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=args.time_limit), results=False)
-        t2 = time.perf_counter()
-    theirs = pulp.value(m.problem.objective)
-    _row("spopt p-median p (PuLP + CBC)", t1 - t0, t2 - t1, theirs,
-         f"[{pulp.LpStatus[m.problem.status]}]")
-    ours_t = ours_pm.build_seconds + ours_pm.solve_seconds
-    print(f"  p-median: objectives equal: {np.isclose(theirs, ours_pm.objective, rtol=1e-6)}; "
-          f"ours {(t2 - t0) / ours_t:.1f}x faster (build+solve)")
+    k = len(inst["host"]) + p
+    if name == "MCLP p":
+        return MCLP.from_cost_matrix(sub, w, THRESHOLD, k, predefined_facilities_arr=pre)
+    if name == "p-median p":
+        return PMedian.from_cost_matrix(sub, w, k, predefined_facilities_arr=pre)
+    return LSCP.from_cost_matrix(cost, THRESHOLD)
+
+
+def _spopt(args, name, cost, w, inst, cand, p, ours) -> None:
+    """spopt on PuLP with CBC and with HiGHS (highspy), same gap; build and solve apart."""
+    import pulp
+
+    solvers = {"CBC": lambda: pulp.PULP_CBC_CMD(msg=False, timeLimit=args.time_limit,
+                                                 gapRel=args.gap),
+               "HiGHS": lambda: pulp.HiGHS(msg=False, timeLimit=args.time_limit,
+                                           gapRel=args.gap)}
+    for solver, make in solvers.items():
+        runs = []
+        for _ in range(args.repeat):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t0 = time.perf_counter()
+                m = _spopt_model(name, cost, w, inst, cand, p)
+                t1 = time.perf_counter()
+                try:
+                    m.solve(make(), results=False)
+                except RuntimeError:  # spopt raises when the solver returns no solution
+                    pass
+                t2 = time.perf_counter()
+            runs.append((t1 - t0, t2 - t1, pulp.value(m.problem.objective),
+                         pulp.LpStatus[m.problem.status]))
+        b, s_, obj, status = _median(runs)
+        if obj is None:
+            print(f"  spopt {name} (PuLP + {solver}): no solution within "
+                  f"{args.time_limit:g} s [{status}]; build {b:.3f} s, solve {s_:.3f} s")
+            continue
+        equal = np.isclose(obj, ours[2], rtol=max(args.gap, 1e-9))
+        _row(f"spopt {name} (PuLP + {solver})", b, s_, obj,
+             f"[{status}] objective equal: {equal}; solve {s_ / ours[1]:.1f}x ours, "
+             f"build+solve {(b + s_) / (ours[0] + ours[1]):.1f}x ours")
 
 
 def province(args) -> None:
@@ -230,6 +273,9 @@ def main() -> None:
     parser.add_argument("--no-spopt", action="store_true", help="do not run spopt")
     parser.add_argument("--time-limit", type=float, default=60.0, help="solver limit, seconds")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--gap", type=float, default=1e-4,
+                        help="relative MIP gap, the same for every solver")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each (median)")
     args = parser.parse_args()
     county(args)
     if not args.county_only:

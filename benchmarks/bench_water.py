@@ -23,8 +23,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from planner.measure.risk import WaterConfig
 from planner.propose.water import water_safety
+from planner.settings import WaterConfig
 from scripts.synth.water import synth_water
 
 _CRS = CRS.from_epsg(32651)  # UTM 51N covers eastern Jiangsu; fine for a synthetic layer

@@ -1,4 +1,4 @@
-"""Command line: ``planner run``, ``planner check``, ``planner init``.
+"""Command line: ``planner run``, ``planner check``, ``planner init``, ``planner batch``.
 
 Unusable input stops with a one-line message (what, which file, which row, how to fix)
 and exit status 2; success exits 0.
@@ -32,6 +32,22 @@ def _parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="start a workspace for a county of the reference data")
     init.add_argument("county", help="county name or 6-digit code, e.g. 启东市 or 320681")
     init.add_argument("folder", type=Path, help="folder to create")
+    batch = sub.add_parser("batch", help="run many counties as dask tasks, then a province "
+                           "roll-up")
+    batch.add_argument("workspaces", nargs="+", type=Path, metavar="DIR|WORKSPACE",
+                       help="workspace folders, or folders of workspace folders")
+    batch.add_argument("--out", type=Path, required=True, help="output folder of the batch")
+    batch.add_argument("--workers", type=int, help="local worker processes (default: CPUs)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="an existing dask scheduler, e.g. tcp://10.0.0.5:8786")
+    batch.add_argument("--force", action="store_true",
+                       help="run counties again even if they finished before")
+    batch.add_argument("--place", choices=["city", "province"],
+                       help="also place missing sites with one quota model per city or "
+                            "for the whole province")
+    batch.add_argument("--place-kind", default="care_home",
+                       choices=["care_home", "care_point", "protection_station"],
+                       help="the kind placed by --place (default care_home)")
     return parser
 
 
@@ -52,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
 
             toml = init_workspace(args.county, args.folder)
             print(f"workspace written: {toml} (read {args.folder / '填报说明.txt'})")
+        elif args.command == "batch":
+            from planner.batch import batch
+
+            result = batch(args.workspaces, out=args.out, workers=args.workers,
+                           scheduler=args.scheduler, force=args.force, place=args.place,
+                           place_kind=args.place_kind)
+            return 1 if result.failed else 0
         else:
             return _check(args.workspace)
     except PlannerError as exc:

