@@ -28,3 +28,8 @@ class CRSError(PlannerError):
 
 class ModelError(PlannerError):
     """An optimisation model is infeasible or was given inconsistent arrays."""
+
+
+def one_line(exc: BaseException | str) -> str:
+    """The message of ``exc`` on one line (library messages may span several)."""
+    return " ".join(str(exc).split())

@@ -1,16 +1,21 @@
 """Command line: ``planner run``, ``planner check``.
 
 Unusable input stops with a one-line message (what, which file, which row, how to fix)
-and exit status 2; success exits 0.
+and exit status 2; success exits 0. Anything unexpected (a bug) never shows a traceback:
+one line names the log file that holds it (in the output folder, else a temporary
+``planner-logs`` folder) and the exit status is 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
-from planner._errors import PlannerError
+from planner._errors import PlannerError, one_line
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,9 +46,31 @@ def main(argv: list[str] | None = None) -> int:
         else:
             return _check(args.workspace)
     except PlannerError as exc:
-        print(f"planner: error: {exc}", file=sys.stderr)
+        print(f"planner: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug: keep the traceback out of the terminal, in a log
+        log = _write_log(exc, out=getattr(args, "out", None))
+        print(f"planner: internal error ({type(exc).__name__}); this is a bug, not your "
+              f"data: the details are in {log}; please send that file to the developers",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _write_log(exc: BaseException, *, out: Path | None) -> Path:
+    """Write the traceback of ``exc`` to ``planner-error-<time>.log``; return its path."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    for folder in ([out] if out is not None else []) + [
+            Path(tempfile.gettempdir()) / "planner-logs"]:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"planner-error-{stamp}.log"
+            path.write_text(text, encoding="utf-8")
+            return path.resolve()
+        except OSError:
+            continue
+    return Path(tempfile.gettempdir())  # nowhere writable: name the temp folder
 
 
 def _check(workspace: Path | None) -> int:
@@ -58,6 +85,8 @@ def _check(workspace: Path | None) -> int:
         print(f"  rejected {rec['file']} row {rec['row']}: {rec['reason']}")
     if len(ws.ledger.rejected) > 20:
         print(f"  ... and {len(ws.ledger.rejected) - 20} more")
+    for finding in ws.findings:
+        print(f"  finding: {finding}")
     print(f"metric CRS: {ws.crs.to_string()}")
     return 0
 

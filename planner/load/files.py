@@ -71,7 +71,12 @@ def read_table(
         except (UnicodeDecodeError, LookupError) as exc:
             raise InputFileError(
                 f"{path}: cannot decode as {used} ({exc}); set encoding = \"gb18030\" or "
-                "\"utf-8\" for layer {role!r} in planner.toml"
+                f"\"utf-8\" for layer {role!r} in planner.toml"
+            ) from exc
+        except pd.errors.EmptyDataError as exc:
+            raise InputFileError(
+                f"{path}: the file is empty (no header row) for layer {role!r}; export the "
+                "table again with its header row"
             ) from exc
         except pd.errors.ParserError as exc:
             raise InputFileError(f"{path}: not a readable CSV ({exc}); fix the file") from exc

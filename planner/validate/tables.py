@@ -93,18 +93,62 @@ def vector_to_wgs84(frame: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFram
                 "save it with its CRS (a .prj file or GeoPackage CRS)"
             )
         frame = frame.set_crs(WGS84)
+    _check_ranges(frame, spec)
     if CRS.from_user_input(frame.crs).is_projected:
         if spec.datum in ("gcj02", "bd09"):
             raise InputFileError(
                 f"{spec.path}: a projected layer cannot be in {spec.datum}; set datum = "
-                "\"wgs84\" or \"cgcs2000\" for layer {spec.name!r}"
+                f"\"wgs84\" or \"cgcs2000\" for layer {spec.name!r}"
             )
-        return frame.to_crs(WGS84)
+        source = CRS.from_user_input(frame.crs)
+        with np.errstate(all="ignore"):
+            frame = frame.to_crs(WGS84)
+        _check_transformed(frame, spec, source)
+        return frame
     frame = frame.to_crs(WGS84) if not CRS.from_user_input(frame.crs).equals(WGS84) else frame
     if spec.datum in ("gcj02", "bd09"):
         geoms = transform_geometry(frame.geometry.to_numpy(), datum=spec.datum)
         frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=WGS84))
     return frame
+
+
+def _check_ranges(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
+    """Stop when the coordinates cannot be in the layer's declared CRS.
+
+    Degrees under a projected CRS (a ``.prj`` saying Web Mercator or UTM on longitude and
+    latitude) put the whole layer within a few hundred metres of the projection's origin;
+    metres under a geographic CRS are beyond +-180 / +-90.
+    """
+    bounds = frame.total_bounds
+    if not len(frame) or not np.isfinite(bounds).all():
+        return
+    crs = CRS.from_user_input(frame.crs)
+    degrees = (-180 <= bounds[0] <= bounds[2] <= 180) and (-90 <= bounds[1] <= bounds[3] <= 90)
+    span = (f"x {bounds[0]:.6g}..{bounds[2]:.6g}, y {bounds[1]:.6g}..{bounds[3]:.6g}")
+    if crs.is_projected and degrees:
+        raise InputFileError(
+            f"{spec.path}: coordinates look like degrees ({span}) but the layer declares "
+            f"the projected CRS {crs.name!r} in metres; fix its CRS (.prj / GeoPackage) to "
+            "EPSG:4326 or save the layer again with its true CRS"
+        )
+    if crs.is_geographic and not degrees:
+        raise InputFileError(
+            f"{spec.path}: coordinates are not degrees ({span}) but the layer declares the "
+            f"geographic CRS {crs.name!r}; fix its CRS (.prj / GeoPackage) to the projected "
+            "CRS the coordinates are in"
+        )
+
+
+def _check_transformed(frame: gpd.GeoDataFrame, spec: LayerSpec, source: CRS) -> None:
+    """Stop when moving a layer to WGS-84 gave coordinates that are not a position."""
+    bounds = frame.total_bounds
+    if len(frame) and not (np.isfinite(bounds).all() and -180 <= bounds[0] <= bounds[2] <= 180
+                           and -90 <= bounds[1] <= bounds[3] <= 90):
+        raise InputFileError(
+            f"{spec.path}: the coordinates do not fit the declared CRS {source.name!r} "
+            "(they transform to no position on Earth); fix the layer's CRS (.prj / "
+            "GeoPackage)"
+        )
 
 
 def clean_geometries(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger, *,
