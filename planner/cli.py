@@ -85,7 +85,7 @@ def _check(workspace: Path | None) -> int:
         print(f"  rejected {rec['file']} row {rec['row']}: {rec['reason']}")
     if len(ws.ledger.rejected) > 20:
         print(f"  ... and {len(ws.ledger.rejected) - 20} more")
-    for finding in ws.findings:
+    for finding in ws.findings + ws.ledger.findings():
         print(f"  finding: {finding}")
     print(f"metric CRS: {ws.crs.to_string()}")
     return 0

@@ -95,7 +95,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         progress = quota_progress(ws.towns, villages=ws.villages, facilities=ws.facilities,
                                   quota=quota)
         kinds = list(quota.kinds) if quota else []
-        findings = ws.findings + quota_findings(progress, quota=quota)
+        findings = ws.findings + ws.ledger.findings() + quota_findings(progress, quota=quota)
         vtable = villages_table(ws.villages, ws.facilities)
         conflicts = disagreements(ws.facilities)
     with stages("roads"):

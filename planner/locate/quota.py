@@ -17,6 +17,7 @@ from planner.glossary import clean_text, town_stem
 from planner.load.files import read_table, require_columns
 from planner.settings import LayerSpec, QuotaSpec
 from planner.validate.ledger import Ledger
+from planner.validate.privacy import withhold_personal
 from planner.validate.tables import nonnegative_ints
 
 MATCH_LABELS = {"code": "代码", "name": "名称", "alias": "别名表", "stem": "简称"}
@@ -77,7 +78,10 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
     frame, encoding = read_table(spec.path, role="quota", encoding=spec.encoding,
                                  sheet=spec.sheet)
     file = spec.path.name
-    ledger.read("quota", file, len(frame), encoding=encoding)
+    known = {spec.town, *spec.kinds.values()}
+    frame, withheld, masked = withhold_personal(frame, keep=known)
+    ledger.read("quota", file, len(frame), encoding=encoding, shown=known)
+    ledger.withhold("quota", file, withheld, masked)
     require_columns(frame, [spec.town, *spec.kinds.values()], path=spec.path, role="quota")
     lspec = LayerSpec(name="quota", path=spec.path)
     blank = frame[spec.town].map(clean_text) == ""

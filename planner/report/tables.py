@@ -15,6 +15,7 @@ from openpyxl import Workbook
 
 from planner.glossary import CHILD_FIELDS, KINDS, SHORT_LABELS
 from planner.report._xlsx import text_width, write_table
+from planner.report.safe import safe_frame
 
 QUOTA_LABELS = {
     "care_home": '省标儿童"关爱之家"（个）',
@@ -26,8 +27,12 @@ _SUB = ("任务数", "已建", "缺口", "完成率")
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV in UTF-8 with BOM (readable by Excel on Chinese Windows)."""
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    """CSV in UTF-8 with BOM (readable by Excel on Chinese Windows).
+
+    Cells are made safe first (:func:`planner.report.safe.safe_frame`): no formula, no
+    personal column, no ID or phone number.
+    """
+    safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def progress_display(progress: pd.DataFrame, *, kinds: list[str]) -> tuple[pd.DataFrame, list]:

@@ -6,7 +6,7 @@ reason, and :meth:`Ledger.reconcile` checks read = accepted + rejected for every
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -14,12 +14,20 @@ import pandas as pd
 _INTERNAL = {"_row", "geometry", "_file", "_datum"}
 
 
-def describe(record: pd.Series, *, limit: int = 160) -> str:
-    """A short ``column=value`` summary of a raw record, for ``rejected.csv``."""
+def describe(record: pd.Series, *, limit: int = 160,
+             allowed: Collection[str] | None = None) -> str:
+    """A short ``column=value`` summary of a raw record, for ``rejected.csv``.
+
+    Only the columns in ``allowed`` (the fields the planner knows for the layer) are shown,
+    never whole records: other columns may hold personal data.
+    """
+    from planner.validate.privacy import MASK, PERSONAL_VALUE
+
     parts = [
-        f"{k}={v}"
+        f"{k}={PERSONAL_VALUE.sub(MASK, str(v))}"
         for k, v in record.items()
         if k not in _INTERNAL and str(v) not in ("", "nan", "None")
+        and (allowed is None or k in allowed)
     ]
     text = "; ".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -32,18 +40,48 @@ class Ledger:
     counts: dict[tuple[str, str], dict] = field(default_factory=dict)
     rejected: list[dict] = field(default_factory=list)
     repairs: list[dict] = field(default_factory=list)
+    #: per (layer, file): the columns a rejected record may show (known, not personal)
+    shown: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    #: per (layer, file): personal columns withheld and cells masked
+    withheld: dict[tuple[str, str], tuple[list[str], int]] = field(default_factory=dict)
 
-    def read(self, layer: str, file: str, n: int, *, encoding: str = "") -> None:
-        """Record that ``n`` records were read from ``file`` for ``layer``."""
+    def read(self, layer: str, file: str, n: int, *, encoding: str = "",
+             shown: Collection[str] = ()) -> None:
+        """Record that ``n`` records were read from ``file`` for ``layer``.
+
+        ``shown`` lists the columns a rejected record of this file may show in
+        ``rejected.csv`` (the fields the planner knows); every other column is left out.
+        """
         self.counts[(layer, file)] = {"read": int(n), "accepted": 0, "rejected": 0,
                                       "encoding": encoding}
+        self.shown[(layer, file)] = frozenset(shown)
+
+    def withhold(self, layer: str, file: str, columns: list[str], masked: int) -> None:
+        """Note personal ``columns`` dropped from ``file`` and ``masked`` cells."""
+        if columns or masked:
+            self.withheld[(layer, file)] = (list(columns), int(masked))
+
+    def findings(self) -> list[str]:
+        """One finding per file whose personal columns were withheld (names only)."""
+        out = []
+        for (layer, file), (columns, masked) in self.withheld.items():
+            parts = []
+            if columns:
+                parts.append("列 / columns " + "、".join(columns))
+            if masked:
+                parts.append(f"{masked} 个单元格中的身份证或电话号码 / ID or phone numbers in "
+                             f"{masked} cells")
+            out.append(f"{file}（{layer}）含个人信息，未写入任何输出 / personal data withheld "
+                       f"from every output: {'; '.join(parts)}")
+        return out
 
     def reject(self, layer: str, file: str, rows: pd.DataFrame, reason: str) -> None:
         """Reject every record of ``rows`` (a frame with ``_row``) for ``reason``."""
         for _, rec in rows.iterrows():
             self.rejected.append({
                 "layer": layer, "file": file, "row": int(rec["_row"]),
-                "reason": reason, "record": describe(rec),
+                "reason": reason,
+                "record": describe(rec, allowed=self.shown.get((layer, file), frozenset())),
             })
         self.counts[(layer, file)]["rejected"] += len(rows)
 
@@ -53,7 +91,8 @@ class Ledger:
         for (_, rec), reason in zip(rows.iterrows(), reasons, strict=True):
             self.rejected.append({
                 "layer": layer, "file": file, "row": int(rec["_row"]),
-                "reason": reason, "record": describe(rec),
+                "reason": reason,
+                "record": describe(rec, allowed=self.shown.get((layer, file), frozenset())),
             })
         self.counts[(layer, file)]["rejected"] += len(rows)
 

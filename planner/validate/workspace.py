@@ -20,6 +20,7 @@ from planner.load.files import read_layer, require_columns
 from planner.settings import LayerSpec, Settings
 from planner.validate.crs import WGS84, choose_metric_crs
 from planner.validate.ledger import Ledger
+from planner.validate.privacy import withhold_personal
 from planner.validate.tables import (
     clean_geometries,
     nonnegative_ints,
@@ -54,10 +55,27 @@ def _rename(frame: pd.DataFrame, spec: LayerSpec, canonical: list[str]) -> pd.Da
     return frame.rename(columns=mapping)
 
 
-def _read_geo(spec: LayerSpec, ledger: Ledger, *, kind: str) -> gpd.GeoDataFrame:
-    """Read any layer (vector or table with x/y) to accepted WGS-84 features."""
+def _known_columns(spec: LayerSpec, canonical: list[str]) -> set[str]:
+    """The source columns the planner knows for a layer (mapped fields, x, y, datum)."""
+    known = set(canonical) | {spec.column(c) for c in canonical} | set(spec.fields.values())
+    known |= {c for c in (spec.x, spec.y, spec.datum_column) if c}
+    return known
+
+
+def _read_private(spec: LayerSpec, ledger: Ledger, canonical: list[str]) -> pd.DataFrame:
+    """Read a layer, drop its personal columns and open its ledger entry."""
     frame, encoding = read_layer(spec)
-    ledger.read(spec.name, spec.path.name, len(frame), encoding=encoding)
+    known = _known_columns(spec, canonical)
+    frame, withheld, masked = withhold_personal(frame, keep=known)
+    ledger.read(spec.name, spec.path.name, len(frame), encoding=encoding, shown=known)
+    ledger.withhold(spec.name, spec.path.name, withheld, masked)
+    return frame
+
+
+def _read_geo(spec: LayerSpec, ledger: Ledger, *, kind: str,
+              canonical: list[str] = ()) -> gpd.GeoDataFrame:
+    """Read any layer (vector or table with x/y) to accepted WGS-84 features."""
+    frame = _read_private(spec, ledger, list(canonical) or list(spec.fields))
     if isinstance(frame, gpd.GeoDataFrame):
         frame = vector_to_wgs84(frame, spec)
     else:
@@ -86,7 +104,7 @@ def _county(config: Settings, ledger: Ledger) -> tuple[shapely.Geometry, CRS]:
 
 def _units(spec: LayerSpec, ledger: Ledger, *, county_m, crs: CRS, tol: float,
            canonical: list[str]) -> gpd.GeoDataFrame:
-    frame = _read_geo(spec, ledger, kind="polygon")
+    frame = _read_geo(spec, ledger, kind="polygon", canonical=canonical)
     frame = _rename(frame, spec, canonical)
     require_columns(frame, [c for c in canonical if c != "town_code"], path=spec.path,
                     role=spec.name)
@@ -125,8 +143,7 @@ def _children(config: Settings, villages: gpd.GeoDataFrame, ledger: Ledger,
         findings.append("没有儿童人数表 / no children layer: coverage shares cannot be weighted")
         return villages
     spec = config.layers["children"]
-    frame, encoding = read_layer(spec)
-    ledger.read(spec.name, spec.path.name, len(frame), encoding=encoding)
+    frame = _read_private(spec, ledger, ["village_code", *counts])
     frame = _rename(frame, spec, ["village_code", *counts])
     require_columns(frame, ["village_code", "children"], path=spec.path, role=spec.name)
     for c in counts:
@@ -161,8 +178,11 @@ def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.
     frames = []
     canonical = ["facility_id", "name", "kind", "standard", "declared_town"]
     for spec in config.facilities:
-        frame = _read_geo(spec, ledger, kind="point")
+        frame = _read_geo(spec, ledger, kind="point", canonical=canonical)
         frame = _rename(frame, spec, canonical)
+        # only the fields the planner knows travel on (facilities.csv, planner.gpkg, xlsx)
+        frame = frame[[c for c in frame.columns
+                       if c in canonical or c in ("_row", "_datum", "geometry")]]
         require_columns(frame, ["name", "kind"], path=spec.path, role=spec.name)
         kinds = frame["kind"].map(kind_code)
         ledger.reject(spec.name, spec.path.name, frame[kinds.isna()],

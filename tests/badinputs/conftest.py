@@ -17,6 +17,7 @@ class Outcome:
     code: int
     err: list[str]
     out: Path
+    stdout: str = ""
 
     @property
     def line(self) -> str:
@@ -33,9 +34,10 @@ def cli(capsys):
         out = ws / "o"
         args = [command, str(ws)] + (["--out", str(out)] if command == "run" else [])
         code = main(args)
-        err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        captured = capsys.readouterr()
+        err = [line for line in captured.err.splitlines() if line.strip()]
         assert not any("Traceback" in line for line in err)
-        return Outcome(code=code, err=err, out=out)
+        return Outcome(code=code, err=err, out=out, stdout=captured.out)
 
     return _run
 
