@@ -34,6 +34,7 @@ KNOWN_LAYERS: dict[str, bool] = {
 
 _LAYER_KEYS = {
     "path", "datum", "encoding", "fields", "x", "y", "datum_column", "sheet", "layer",
+    "header",
 }
 
 
@@ -59,6 +60,8 @@ class LayerSpec:
         Optional column giving a per-row datum, overriding ``datum``.
     sheet, layer : str or None
         Excel sheet / GeoPackage layer to read.
+    header : int
+        The row of a CSV/XLSX table holding the column names (2 below a title row).
     """
 
     name: str
@@ -71,6 +74,7 @@ class LayerSpec:
     datum_column: str | None = None
     sheet: str | None = None
     layer: str | None = None
+    header: int = 1
 
     def column(self, canonical: str) -> str:
         """The file's column for a canonical field name (the name itself if unmapped)."""
@@ -87,6 +91,15 @@ class QuotaSpec:
     standards: dict[str, str]
     encoding: str | None = None
     sheet: str | None = None
+    header: int = 1
+
+
+def _header(raw: dict, where: str, what: str) -> int:
+    value = raw.get("header", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+        raise ConfigError(f"{where}: {what} header = {value!r} must be the row number of the "
+                          "column names, e.g. header = 2 below a title row")
+    return value
 
 
 #: every table ``planner.toml`` may have, and the keys of the plain ones (``None``: the
@@ -94,7 +107,7 @@ class QuotaSpec:
 SECTIONS: dict[str, frozenset[str] | None] = {
     "workspace": frozenset({"name", "county_code", "crs"}),
     "layers": None, "facilities": None,
-    "quota": frozenset({"path", "town", "kinds", "encoding", "sheet"}),
+    "quota": frozenset({"path", "town", "kinds", "encoding", "sheet", "header"}),
     "aliases": None,
     "roads": frozenset({"path"}),
     "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m"}),
@@ -227,6 +240,7 @@ def _layer(name: str, raw: Any, root: Path, where: str) -> LayerSpec:
         datum_column=raw.get("datum_column"),
         sheet=raw.get("sheet"),
         layer=raw.get("layer"),
+        header=_header(raw, where, f"layer {name!r}:"),
     )
 
 
@@ -271,6 +285,7 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
         standards=standards,
         encoding=raw.get("encoding"),
         sheet=raw.get("sheet"),
+        header=_header(raw, where, "[quota]"),
     )
 
 

@@ -48,7 +48,7 @@ def points_from_table(frame: pd.DataFrame, spec: LayerSpec, ledger: Ledger) -> g
 
     file = spec.path.name
     cols = [spec.x, spec.y] + ([spec.datum_column] if spec.datum_column else [])
-    require_columns(frame, cols, path=spec.path, role=spec.name)
+    require_columns(frame, cols, path=spec.path, role=spec.name, sheet=spec.sheet)
     x = _numbers(frame[spec.x])
     y = _numbers(frame[spec.y])
     bad = ~np.isfinite(x) | ~np.isfinite(y)

@@ -29,6 +29,13 @@ from planner.validate.tables import (
     reject_outside,
     vector_to_wgs84,
 )
+from planner.validate.topology import (
+    check_aliases,
+    orphan_findings,
+    overlap_findings,
+    reject_zero_area,
+    same_name_findings,
+)
 
 _GEOM_KIND = {"settlements": "point", "schools": "point", "kits": "point",
               "candidates": "point", "water": "line_or_polygon"}
@@ -107,11 +114,13 @@ def _units(spec: LayerSpec, ledger: Ledger, *, county_m, crs: CRS, tol: float,
     frame = _read_geo(spec, ledger, kind="polygon", canonical=canonical)
     frame = _rename(frame, spec, canonical)
     require_columns(frame, [c for c in canonical if c != "town_code"], path=spec.path,
+                    fields=spec.fields, sheet=spec.sheet,
                     role=spec.name)
     for c in canonical:
         if c in frame.columns:
             frame[c] = frame[c].map(clean_text)
     frame = reject_duplicate_keys(frame, canonical[0], spec, ledger)
+    frame = reject_zero_area(frame, spec, ledger, crs=crs)
     return reject_outside(frame, county_metric=county_m, crs=crs, tolerance_m=tol,
                           spec=spec, ledger=ledger)
 
@@ -145,7 +154,8 @@ def _children(config: Settings, villages: gpd.GeoDataFrame, ledger: Ledger,
     spec = config.layers["children"]
     frame = _read_private(spec, ledger, ["village_code", *counts])
     frame = _rename(frame, spec, ["village_code", *counts])
-    require_columns(frame, ["village_code", "children"], path=spec.path, role=spec.name)
+    require_columns(frame, ["village_code", "children"], path=spec.path, role=spec.name,
+                    fields=spec.fields, sheet=spec.sheet)
     for c in counts:
         if c not in frame.columns:
             frame[c] = "0"
@@ -183,7 +193,8 @@ def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.
         # only the fields the planner knows travel on (facilities.csv, planner.gpkg, xlsx)
         frame = frame[[c for c in frame.columns
                        if c in canonical or c in ("_row", "_datum", "geometry")]]
-        require_columns(frame, ["name", "kind"], path=spec.path, role=spec.name)
+        require_columns(frame, ["name", "kind"], path=spec.path, role=spec.name,
+                        fields=spec.fields, sheet=spec.sheet)
         kinds = frame["kind"].map(kind_code)
         ledger.reject(spec.name, spec.path.name, frame[kinds.isna()],
                       "未知设施类型 / unknown facility kind: use a kind from the glossary "
@@ -304,9 +315,12 @@ def load_workspace(config: Settings) -> Workspace:
     towns = _units(tspec, ledger, county_m=county_m, crs=crs, tol=config.locate_tolerance_m,
                    canonical=["town_code", "town_name"])
     ledger.accept(tspec.name, tspec.path.name, len(towns))
+    check_aliases(config.aliases, towns, source=str(config.source))
+    findings += same_name_findings(towns)
     villages = _villages(config, towns, ledger, county_m=county_m, crs=crs)
     vspec = config.layers["villages"]
     ledger.accept(vspec.name, vspec.path.name, len(villages))
+    findings += overlap_findings(villages, crs=crs) + orphan_findings(villages, towns)
     villages = _children(config, villages, ledger, findings)
     facilities = _facilities(config, ledger, county_m=county_m, crs=crs)
     extra = _extra(config, ledger, county_m=county_m, crs=crs)
