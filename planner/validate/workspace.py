@@ -234,21 +234,14 @@ def _dedupe(frame: gpd.GeoDataFrame, ledger: Ledger, *, crs: CRS,
     A later record is a duplicate of an earlier one of the same kind if both have the same
     (non-blank) name within ``within`` metres, or if they lie within 1 m of each other.
     """
-    from scipy.spatial import cKDTree
+    from planner.core.dedupe import duplicate_of
 
     xy = shapely.get_coordinates(frame.geometry.to_crs(crs).to_numpy())
-    pairs = cKDTree(xy).query_pairs(max(within, 1.0), output_type="ndarray")
-    i, j = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
-    kind = frame["kind"].to_numpy()
-    name = frame["name"].to_numpy()
-    dist = np.hypot(*(xy[i] - xy[j]).T)
-    same = (kind[i] == kind[j]) & (((name[i] == name[j]) & (name[i] != "")) | (dist <= 1.0))
-    i, j, dist = i[same], j[same], dist[same]
-    order = np.lexsort((i, j))
-    i, j, dist = i[order], j[order], dist[order]
-    lead = np.unique(j, return_index=True)[1]
-    dup_of = pd.Series(i[lead], index=j[lead])
-    far = pd.Series(dist[lead], index=j[lead])
+    dup, dist = duplicate_of(xy, frame["kind"].to_numpy(), frame["name"].to_numpy(),
+                             within=within, touch=1.0)
+    later = np.flatnonzero(dup >= 0)
+    dup_of = pd.Series(dup[later], index=later)
+    far = pd.Series(dist[later], index=later)
     rows = frame.iloc[dup_of.index]
     reasons = [
         f"重复记录 / duplicate of {frame['_file'].iat[f]} row {frame['_row'].iat[f]} "
