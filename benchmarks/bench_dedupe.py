@@ -107,11 +107,12 @@ def _check_child(n: int) -> None:
     import pandas as pd
 
     from planner.cli import main
-    from tests.conftest import MINI
+
+    mini = Path(__file__).resolve().parent.parent / "tests" / "data" / "mini"
 
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "mini"
-        shutil.copytree(MINI, ws)
+        shutil.copytree(mini, ws)
         rng = np.random.default_rng(0)
         kinds = np.array(["儿童之家", "儿童关爱之家", "社会组织"])
         frame = pd.DataFrame({
@@ -148,7 +149,7 @@ def main() -> None:
           f"{args.runs} runs each (medians), own process, {LIMIT / 2**30:.0f} GiB limit")
     print(f"{'case':<8} {'method':<13} {'seconds':>8} {'peak MB':>8} {'data MB':>8}  "
           "duplicates")
-    for case in args.cases.split(","):
+    for case in filter(None, args.cases.split(",")):
         for method in args.methods.split(","):
             runs = [_run_child(["--child", case, method, "--n", str(args.n)])
                     for _ in range(args.runs)]

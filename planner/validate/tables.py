@@ -22,6 +22,13 @@ from planner.validate.ledger import Ledger
 _SWAP_NOTE = "经纬度颠倒，已交换 / longitude and latitude were swapped: swapped back"
 
 
+def map_unique(values: pd.Series, func) -> pd.Series:
+    """``values.map(func)`` calling ``func`` once per distinct value (long columns repeat
+    few values: kinds, towns, standards)."""
+    uniques = pd.unique(values.to_numpy())
+    return values.map(dict(zip(uniques, map(func, uniques), strict=True)))
+
+
 def _numbers(values: pd.Series) -> np.ndarray:
     """Parse text cells to floats (NaN where not a number); accepts full-width digits."""
     text = values.astype(str).str.normalize("NFKC").str.strip().str.replace(",", ".")

@@ -23,6 +23,7 @@ from planner.validate.ledger import Ledger
 from planner.validate.privacy import withhold_personal
 from planner.validate.tables import (
     clean_geometries,
+    map_unique,
     nonnegative_ints,
     points_from_table,
     reject_duplicate_keys,
@@ -118,7 +119,7 @@ def _units(spec: LayerSpec, ledger: Ledger, *, county_m, crs: CRS, tol: float,
                     role=spec.name)
     for c in canonical:
         if c in frame.columns:
-            frame[c] = frame[c].map(clean_text)
+            frame[c] = map_unique(frame[c], clean_text)
     frame = reject_duplicate_keys(frame, canonical[0], spec, ledger)
     frame = reject_zero_area(frame, spec, ledger, crs=crs)
     return reject_outside(frame, county_metric=county_m, crs=crs, tolerance_m=tol,
@@ -159,7 +160,7 @@ def _children(config: Settings, villages: gpd.GeoDataFrame, ledger: Ledger,
     for c in counts:
         if c not in frame.columns:
             frame[c] = "0"
-    frame["village_code"] = frame["village_code"].map(clean_text)
+    frame["village_code"] = map_unique(frame["village_code"], clean_text)
     frame = reject_duplicate_keys(frame, "village_code", spec, ledger)
     unknown = ~frame["village_code"].isin(villages["village_code"])
     ledger.reject(spec.name, spec.path.name, frame[unknown],
@@ -195,7 +196,7 @@ def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.
                        if c in canonical or c in ("_row", "_datum", "geometry")]]
         require_columns(frame, ["name", "kind"], path=spec.path, role=spec.name,
                         fields=spec.fields, sheet=spec.sheet)
-        kinds = frame["kind"].map(kind_code)
+        kinds = map_unique(frame["kind"], kind_code)
         ledger.reject(spec.name, spec.path.name, frame[kinds.isna()],
                       "未知设施类型 / unknown facility kind: use a kind from the glossary "
                       "(e.g. 儿童关爱之家, 儿童关爱站点, 未成年人保护工作站)")
@@ -203,14 +204,14 @@ def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.
         frame["kind"] = kinds[kinds.notna()]
         raw_std = frame["standard"] if "standard" in frame.columns else pd.Series(
             "", index=frame.index)
-        std = raw_std.map(standard_code)
+        std = map_unique(raw_std, standard_code)
         ledger.repair(spec.name, spec.path.name, frame.loc[std.isna(), "_row"],
                       "达标情况无法识别，按未达省标计 / standard not recognised: counted as basic")
         frame["standard"] = std.fillna("basic")
-        frame["name"] = frame["name"].map(clean_text)
+        frame["name"] = map_unique(frame["name"], clean_text)
         if "declared_town" not in frame.columns:
             frame["declared_town"] = ""
-        frame["declared_town"] = frame["declared_town"].map(clean_text)
+        frame["declared_town"] = map_unique(frame["declared_town"], clean_text)
         frame = reject_outside(frame, county_metric=county_m, crs=crs,
                                tolerance_m=config.locate_tolerance_m, spec=spec, ledger=ledger)
         frame["_file"] = spec.path.name
