@@ -13,6 +13,7 @@ import datetime as dt
 import sys
 import tempfile
 import traceback
+import warnings
 from pathlib import Path
 
 from planner._errors import PlannerError, one_line
@@ -39,22 +40,46 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``planner`` command."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "run":
-            from planner.pipeline import run
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            if args.command == "run":
+                from planner.pipeline import run
 
-            run(args.workspace, out=args.out, online=args.online)
-        else:
-            return _check(args.workspace)
+                run(args.workspace, out=args.out, online=args.online)
+            else:
+                return _check(args.workspace)
     except PlannerError as exc:
         print(f"planner: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("planner: interrupted; outputs may be incomplete", file=sys.stderr)
+        return 130
     except Exception as exc:  # a bug: keep the traceback out of the terminal, in a log
-        log = _write_log(exc, out=getattr(args, "out", None))
+        log = _write_log(exc, out=_out_folder(args))
         print(f"planner: internal error ({type(exc).__name__}); this is a bug, not your "
               f"data: the details are in {log}; please send that file to the developers",
               file=sys.stderr)
         return 1
     return 0
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show a library's warning on one line, without the source line under it."""
+    print(f"planner: warning: {one_line(message)} ({category.__name__})", file=sys.stderr)
+
+
+def _out_folder(args: argparse.Namespace) -> Path | None:
+    """The run's output folder if it can be known (``--out``, else outputs/<name>)."""
+    if args.command != "run":
+        return None
+    if args.out is not None:
+        return args.out
+    try:
+        from planner.pipeline import settings_for
+
+        return Path("outputs") / settings_for(args.workspace).name
+    except Exception:  # the settings themselves failed: fall back to the temp folder
+        return None
 
 
 def _write_log(exc: BaseException, *, out: Path | None) -> Path:

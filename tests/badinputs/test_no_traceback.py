@@ -100,3 +100,52 @@ def test_unexpected_error_is_logged_not_shown(mini, cli, monkeypatch):
     assert str(log) == match.group(1)
     text = log.read_text(encoding="utf-8")
     assert "Traceback" in text and "KeyError: 'a bug'" in text
+
+
+def test_unexpected_error_without_out_logs_in_default_output_folder(mini, capsys,
+                                                                     monkeypatch, tmp_path):
+    import planner.pipeline
+    from planner.cli import main
+
+    def boom(_settings):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(planner.pipeline, "load_workspace", boom)
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(mini)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    logs = list((tmp_path / "outputs" / "测试县").glob("planner-error-*.log"))
+    assert len(logs) == 1 and str(logs[0].resolve()) in err
+    assert "ZeroDivisionError: a bug" in logs[0].read_text(encoding="utf-8")
+
+
+def test_interrupt_is_one_line(mini, cli, monkeypatch):
+    import planner.pipeline
+
+    def stop(_settings):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(planner.pipeline, "load_workspace", stop)
+    res = cli(mini)
+    assert res.code == 130
+    assert res.line == "planner: interrupted; outputs may be incomplete"
+
+
+def test_library_warning_is_one_line(mini, cli, monkeypatch):
+    import warnings
+
+    import planner.pipeline
+
+    real = planner.pipeline.load_workspace
+
+    def noisy(settings):
+        warnings.warn("something odd\nover two lines", UserWarning, stacklevel=1)
+        return real(settings)
+
+    monkeypatch.setattr(planner.pipeline, "load_workspace", noisy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        res = cli(mini, "check")
+    assert res.code == 0
+    assert res.err == ["planner: warning: something odd over two lines (UserWarning)"]
