@@ -23,7 +23,7 @@ from planner.report.tables import villages_table, write_json
 from planner.report.write import write_maps, write_tables
 from planner.results import RunResult
 from planner.settings import Settings, load_settings
-from planner.validate.workspace import Workspace, load_workspace
+from planner.validate.workspace import Workspace, check_size, load_workspace
 
 STAGES = ("load + validate", "locate", "measure", "roads", "access", "propose", "water",
           "report", "maps")
@@ -89,6 +89,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     stages = _Stages(echo)
     with stages("load + validate"):
         ws = load_workspace(settings)
+        check_size(ws)
     with stages("locate"):
         quota = locate(ws, settings)
     with stages("measure"):

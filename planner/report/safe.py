@@ -30,6 +30,21 @@ def neutralise(value: object) -> object:
     return value
 
 
+def neutralise_column(values: pd.Series) -> pd.Series:
+    """:func:`neutralise` over a column, vectorised (only formula-like text is touched)."""
+    if not is_text(values):
+        return values
+    text = values.astype(str)
+    hit = text.str.startswith(FORMULA_START) & ~text.str.fullmatch(_PLAIN_NUMBER.pattern)
+    if pd.api.types.is_object_dtype(values):
+        hit &= values.map(type).eq(str)  # numbers stored in an object column stay numbers
+    if not hit.any():
+        return values
+    out = values.astype(object).copy()
+    out[hit] = "'" + text[hit]
+    return out
+
+
 def safe_frame(frame: pd.DataFrame, *, formulas: bool = True) -> pd.DataFrame:
     """A copy of ``frame`` fit to write: personal columns dropped, ID/phone numbers masked,
     and (``formulas=True``, for CSV and xlsx) formula-like text neutralised."""
@@ -43,7 +58,7 @@ def safe_frame(frame: pd.DataFrame, *, formulas: bool = True) -> pd.DataFrame:
     for col in text_cols:
         values = mask_text(out[col])
         if formulas:
-            values = values.map(neutralise)
+            values = neutralise_column(values)
         out[col] = values
     if formulas:
         out.columns = [neutralise(c) if isinstance(c, str) else c for c in out.columns]

@@ -95,12 +95,27 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
     else:
         write_table(ws, progress, title=title)
     for name, frame in (sheets or {}).items():
-        write_table(wb.create_sheet(name), frame, title=name)
+        write_table(wb.create_sheet(name), _capped(frame), title=name)
     if findings:
         notes = wb.create_sheet("发现的问题")
         write_table(notes, pd.DataFrame({"序号": range(1, len(findings) + 1),
                                          "问题 / finding": findings}), title="数据与任务表问题")
     wb.save(path)
+
+
+#: the most rows an extra sheet of progress.xlsx lists (the CSV/JSON outputs hold them all)
+XLSX_ROWS = 10_000
+
+
+def _capped(frame: pd.DataFrame, *, limit: int = XLSX_ROWS) -> pd.DataFrame:
+    """The first ``limit`` rows of ``frame`` and a last row saying how many were left out."""
+    if len(frame) <= limit or frame.empty:
+        return frame
+    note = {c: None for c in frame.columns}
+    note[frame.columns[0]] = (f"…… 另有 {len(frame) - limit} 行未列出，见 CSV/JSON 输出 / "
+                              f"{len(frame) - limit} more rows in the CSV/JSON outputs")
+    head = frame.head(limit).astype(object)
+    return pd.concat([head, pd.DataFrame([note], dtype=object)], ignore_index=True)
 
 
 def villages_table(villages: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:

@@ -85,8 +85,12 @@ def mask_text(values: pd.Series) -> pd.Series:
     """``values`` with ID and phone numbers inside text cells masked (numbers untouched)."""
     if not is_text(values):
         return values
-    strings = values.map(lambda v: isinstance(v, str))
-    if not strings.any():
+    text = values.astype(str)
+    hit = text.str.contains(PERSONAL_VALUE, regex=True)
+    if pd.api.types.is_object_dtype(values):
+        hit &= values.map(type).eq(str)
+    if not hit.any():
         return values
-    text = values[strings]
-    return values.where(~strings, text.str.replace(PERSONAL_VALUE, MASK, regex=True))
+    out = values.astype(object).copy()
+    out[hit] = text[hit].str.replace(PERSONAL_VALUE, MASK, regex=True)
+    return out

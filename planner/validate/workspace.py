@@ -228,6 +228,24 @@ def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.
     return allf
 
 
+#: more located facilities than this is not one county's list (a county has thousands)
+MAX_FACILITIES = 100_000
+
+
+def check_size(ws: Workspace) -> None:
+    """Stop a run whose facility list is far beyond a county's (maps and sheets of millions
+    of sites help no one); ``planner check`` still lists such a workspace."""
+    from planner._errors import InputFileError
+
+    if len(ws.facilities) > MAX_FACILITIES:
+        files = ", ".join(sorted({s.path.name for s in ws.config.facilities}))
+        raise InputFileError(
+            f"{files}: {len(ws.facilities):,} facility records remain after removing "
+            f"duplicates, more than the {MAX_FACILITIES:,} one county can have; check that "
+            "the file is this county's list of sites (planner check lists what was read)"
+        )
+
+
 def _dedupe(frame: gpd.GeoDataFrame, ledger: Ledger, *, crs: CRS,
             within: float) -> gpd.GeoDataFrame:
     """Reject a facility repeating an earlier one, across all facility files.

@@ -57,3 +57,43 @@ def test_every_output_is_free_of_live_formulas_on_the_mini(mini_result):
     texts = output_texts(mini_result.out)
     assert "progress.xlsx" in texts
     assert live_formulas(mini_result.out) == []
+
+
+def test_a_list_beyond_any_county_stops_the_run_in_one_line(mini, cli, monkeypatch):
+    import planner.validate.workspace as workspace
+
+    monkeypatch.setattr(workspace, "MAX_FACILITIES", 5)
+    res = cli(mini)
+    assert res.code == 2
+    assert res.line.endswith("facilities.csv: 6 facility records remain after removing "
+                             "duplicates, more than the 5 one county can have; check that the "
+                             "file is this county's list of sites (planner check lists what "
+                             "was read)")
+    assert cli(mini, "check").code == 0
+
+
+def test_long_sheets_are_capped_in_the_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    from planner.report.tables import write_progress_xlsx
+
+    big = pd.DataFrame({"file": ["a.csv"] * 25, "row": range(2, 27)})
+    path = tmp_path / "p.xlsx"
+    write_progress_xlsx(path, title="t", progress=pd.DataFrame({"town_name": ["甲"]}),
+                        kinds=[], sheets={"被拒记录": big})
+    import planner.report.tables as tables
+
+    assert tables.XLSX_ROWS == 10_000
+    rows = list(load_workbook(path)["被拒记录"].iter_rows(values_only=True))
+    assert len(rows) == 2 + 25  # title, header, every row: under the cap
+
+
+def test_capped_frame_says_how_many_were_left_out():
+    from planner.report.tables import _capped
+
+    frame = pd.DataFrame({"file": ["a.csv"] * 25, "row": range(2, 27)})
+    out = _capped(frame, limit=10)
+    assert len(out) == 11
+    assert out["row"].tolist()[:10] == list(range(2, 12))
+    assert out["file"].iloc[-1] == ("…… 另有 15 行未列出，见 CSV/JSON 输出 / 15 more rows in "
+                                    "the CSV/JSON outputs")
