@@ -20,14 +20,14 @@ import pandas as pd
 #: headers naming a person's particulars (Chinese and common English spellings)
 PERSONAL_HEADER = re.compile(
     r"姓名|名字|联系人|负责人|监护人|家长|法人|户主|站长|管理员|身份证|证件|电话|手机|联系方式|"
-    r"微信|邮箱|住址|家庭地址|户籍|出生|生日|河长|湖长|网格员|"
+    r"微信|邮箱|住址|家庭地址|户籍|出生|生日|河长|湖长|网格员|主任|书记|支书|村长|专干|联络员|"
     r"(?i:(?:^|[^a-z])(?:tel|phone|mobile|cell|contact|guardian|person|email|e-mail|wechat|"
     r"idcard|id_card|id_no|id_number|birth|address)(?:$|[^a-z]))"
 )
-#: a resident ID number, a mobile number, a landline number inside a cell
+#: a resident ID number, a mobile number, a landline number or an e-mail address in a cell
 PERSONAL_VALUE = re.compile(
     r"(?<![0-9.])(?:[1-9][0-9]{16}[0-9Xx]|1[3-9][0-9]{9}|0[1-9][0-9]{1,2}-[0-9]{7,8})"
-    r"(?![0-9])"
+    r"(?![0-9])|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 )
 MASK = "[已隐去]"
 

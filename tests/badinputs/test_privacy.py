@@ -95,6 +95,8 @@ def test_check_prints_the_withheld_columns(mini, cli):
     ("家庭住址", "某村3组", True),
     ("remark", "320682200801011234", True),  # an 18-digit ID number
     ("remark", "0513-87654321", True),  # a landline
+    ("儿童主任", "张三", True),
+    ("备注", "联系 zhang.san@163.com", True),  # an e-mail address
     ("备注", "新建", False),
     ("地址", "甲山村委会", False),
 ])
