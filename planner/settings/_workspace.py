@@ -308,7 +308,10 @@ def load_settings(workspace: str | Path) -> Settings:
     where = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start}); save "
+                          "planner.toml as UTF-8 (记事本: 另存为, 编码 UTF-8)") from exc
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML ({exc}); fix the syntax") from exc
     root = path.parent.resolve()
     _check_keys(data, where)

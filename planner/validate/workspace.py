@@ -113,6 +113,11 @@ def _county(config: Settings, ledger: Ledger) -> tuple[shapely.Geometry, CRS]:
 def _units(spec: LayerSpec, ledger: Ledger, *, county_m, crs: CRS, tol: float,
            canonical: list[str]) -> gpd.GeoDataFrame:
     frame = _read_geo(spec, ledger, kind="polygon", canonical=canonical)
+    if not ledger.counts[(spec.name, spec.path.name)]["read"]:
+        from planner._errors import InputFileError
+
+        raise InputFileError(f"{spec.path}: the layer {spec.name!r} has no features; give "
+                             "the file that holds the boundaries")
     frame = _rename(frame, spec, canonical)
     require_columns(frame, [c for c in canonical if c != "town_code"], path=spec.path,
                     fields=spec.fields, sheet=spec.sheet,
@@ -246,6 +251,19 @@ def check_size(ws: Workspace) -> None:
         )
 
 
+def _require_some(frame: pd.DataFrame, spec: LayerSpec, ledger: Ledger) -> None:
+    """Stop when every record of a layer the run cannot do without was rejected."""
+    if len(frame):
+        return
+    from planner._errors import InputFileError
+
+    first = next((r for r in ledger.rejected
+                  if (r["layer"], r["file"]) == (spec.name, spec.path.name)), None)
+    why = f" (row {first['row']}: {first['reason']})" if first else ""
+    raise InputFileError(f"{spec.path}: every record of layer {spec.name!r} was rejected{why}; "
+                         "fix the file")
+
+
 def _dedupe(frame: gpd.GeoDataFrame, ledger: Ledger, *, crs: CRS,
             within: float) -> gpd.GeoDataFrame:
     """Reject a facility repeating an earlier one, across all facility files.
@@ -327,11 +345,13 @@ def load_workspace(config: Settings) -> Workspace:
     towns = _units(tspec, ledger, county_m=county_m, crs=crs, tol=config.locate_tolerance_m,
                    canonical=["town_code", "town_name"])
     ledger.accept(tspec.name, tspec.path.name, len(towns))
+    _require_some(towns, tspec, ledger)
     check_aliases(config.aliases, towns, source=str(config.source))
     findings += same_name_findings(towns)
     villages = _villages(config, towns, ledger, county_m=county_m, crs=crs)
     vspec = config.layers["villages"]
     ledger.accept(vspec.name, vspec.path.name, len(villages))
+    _require_some(villages, vspec, ledger)
     findings += overlap_findings(villages, crs=crs) + orphan_findings(villages, towns)
     villages = _children(config, villages, ledger, findings)
     facilities = _facilities(config, ledger, county_m=county_m, crs=crs)
