@@ -251,15 +251,33 @@ def reject_duplicate_keys(frame: pd.DataFrame, key: str, spec: LayerSpec,
     return frame[~dup]
 
 
+#: the largest count accepted for one row (a county has a few hundred thousand children)
+MAX_COUNT = 10_000_000
+
+
+def _counts(values: pd.Series) -> np.ndarray:
+    """Parse count cells: full-width digits accepted, commas as thousands separators."""
+    text = values.astype(str).str.normalize("NFKC").str.strip()
+    grouped = text.str.fullmatch(r"\d{1,3}(?:,\d{3})+")
+    text = text.where(~grouped, text.str.replace(",", "", regex=False))
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+
+
 def nonnegative_ints(frame: pd.DataFrame, columns: list[str], spec: LayerSpec,
                      ledger: Ledger) -> pd.DataFrame:
-    """Parse count columns; reject rows whose counts are not whole numbers >= 0."""
-    values = {c: _numbers(frame[c]) for c in columns}
+    """Parse count columns; reject rows whose counts are not whole numbers >= 0.
+
+    A comma groups thousands here (``1,200`` is twelve hundred), and a count beyond
+    :data:`MAX_COUNT` is no count of one village or town.
+    """
+    values = {c: _counts(frame[c]) for c in columns}
     bad = np.zeros(len(frame), dtype=bool)
     for v in values.values():
-        bad |= ~np.isfinite(v) | (v < 0) | (np.round(v) != v)
+        with np.errstate(invalid="ignore"):
+            bad |= ~np.isfinite(v) | (v < 0) | (np.round(v) != v) | (v > MAX_COUNT)
     ledger.reject(spec.name, spec.path.name, frame[bad],
-                  f"人数不是非负整数 / counts in {columns} must be whole numbers >= 0")
+                  f"人数不是非负整数 / counts in {columns} must be whole numbers from 0 to "
+                  f"{MAX_COUNT:,}")
     out = frame[~bad].copy()
     for c, v in values.items():
         out[c] = v[~bad].astype(np.int64)

@@ -165,3 +165,23 @@ def test_facility_rows_rejected_with_reasons(mini, cli):
     assert got["12"].startswith("未知坐标系")
     assert got["13"].startswith("坐标不在中国范围内")
     _balanced(res)
+
+
+def test_thousands_separators_full_width_digits_and_absurd_counts(mini, cli):
+    text = ("村代码,儿童数,留守儿童数,困境儿童数,5岁以下\n"
+            '320999001001,"1,200",10,1,20\n320999001002,２００,20,2,40\n'
+            "320999002001,1e20,30,3,60\n320999002002,\"1,5\",0,0,0\n")
+    (mini / "children.csv").write_text(text, encoding="utf-8")
+    res = cli(mini)
+    assert res.code == 0
+    villages = pd.read_csv(res.out / "villages.csv", dtype={"village_code": str})
+    got = dict(zip(villages["village_code"], villages["children"], strict=True))
+    assert got["320999001001"] == 1200 and got["320999001002"] == 200
+    rej = rejected(res.out)
+    rows = rej.loc[rej["file"] == "children.csv", "row"].tolist()
+    assert rows == ["4", "5"]
+    assert (rej.loc[rej["file"] == "children.csv", "reason"] ==
+            "人数不是非负整数 / counts in ['children', 'left_behind', 'vulnerable', "
+            "'vulnerable_red', 'vulnerable_orange', 'vulnerable_yellow', 'vulnerable_blue', "
+            "'under5'] must be whole numbers from 0 to 10,000,000").all()
+    _balanced(res)
