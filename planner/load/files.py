@@ -227,12 +227,14 @@ def read_vector(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], *, path: Path, role: str,
-                    fields: dict[str, str] | None = None, sheet: str | None = None) -> None:
+                    fields: dict[str, str] | None = None, sheet: str | None = None,
+                    fix: str | None = None) -> None:
     """Stop with a clear message if any required column is missing.
 
     The message says why when it can: a shapefile without its ``.dbf``, a file read as one
     column (delimiter), the column names on a lower row (``header``) or on another sheet
-    (``sheet``). ``fields`` maps canonical names to the file's own column names.
+    (``sheet``). ``fields`` maps canonical names to the file's own column names; ``fix``
+    replaces the default advice (map the columns under ``[layers.<role>.fields]``).
     """
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -241,8 +243,8 @@ def require_columns(frame: pd.DataFrame, columns: list[str], *, path: Path, role
         hint = _missing_hint(path, present=present, wanted=wanted, sheet=sheet)
         raise InputFileError(
             f"{path}: column(s) {missing} missing for layer {role!r} (present: {present}); "
-            + (hint or f"map them under [layers.{role}.fields] in planner.toml or rename "
-               "the columns")
+            + (hint or fix or f"map them under [layers.{role}.fields] in planner.toml or "
+               "rename the columns")
         )
 
 

@@ -85,7 +85,8 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
     ledger.read("quota", file, len(frame), encoding=encoding, shown=known)
     ledger.withhold("quota", file, withheld, masked)
     require_columns(frame, [spec.town, *spec.kinds.values()], path=spec.path, role="quota",
-                    sheet=spec.sheet)
+                    sheet=spec.sheet, fix="set [quota] town and the [quota.kinds] columns in "
+                    "planner.toml to the file's column names")
     lspec = LayerSpec(name="quota", path=spec.path)
     blank = frame[spec.town].map(clean_text) == ""
     ledger.reject("quota", file, frame[blank], "镇名为空 / blank town: fill it in")

@@ -55,7 +55,9 @@ def points_from_table(frame: pd.DataFrame, spec: LayerSpec, ledger: Ledger) -> g
 
     file = spec.path.name
     cols = [spec.x, spec.y] + ([spec.datum_column] if spec.datum_column else [])
-    require_columns(frame, cols, path=spec.path, role=spec.name, sheet=spec.sheet)
+    require_columns(frame, cols, path=spec.path, role=spec.name, sheet=spec.sheet,
+                    fix=f"set x, y{' and datum_column' if spec.datum_column else ''} of this "
+                    "layer in planner.toml to the file's column names")
     x = _numbers(frame[spec.x])
     y = _numbers(frame[spec.y])
     bad = ~np.isfinite(x) | ~np.isfinite(y)

@@ -295,7 +295,8 @@ def _dedupe(frame: gpd.GeoDataFrame, ledger: Ledger, *, crs: CRS,
     return frame[keep]
 
 
-def _extra(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> dict:
+def _extra(config: Settings, ledger: Ledger, *, county_m, crs: CRS,
+           findings: list[str]) -> dict:
     out = {}
     for name, kind in _GEOM_KIND.items():
         spec = config.layers.get(name)
@@ -308,6 +309,10 @@ def _extra(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> dict:
         frame = reject_outside(frame, county_metric=county_m, crs=crs,
                                tolerance_m=config.locate_tolerance_m, spec=spec, ledger=ledger)
         ledger.accept(spec.name, spec.path.name, len(frame))
+        if frame.empty:  # nothing usable: the stages that need the layer are skipped
+            findings.append(f"{spec.path.name}（{name}）没有可用记录，未使用 / no usable "
+                            f"records in layer {name!r}: it is not used")
+            continue
         out[name] = frame
     return out
 
@@ -355,7 +360,7 @@ def load_workspace(config: Settings) -> Workspace:
     findings += overlap_findings(villages, crs=crs) + orphan_findings(villages, towns)
     villages = _children(config, villages, ledger, findings)
     facilities = _facilities(config, ledger, county_m=county_m, crs=crs)
-    extra = _extra(config, ledger, county_m=county_m, crs=crs)
+    extra = _extra(config, ledger, county_m=county_m, crs=crs, findings=findings)
     towns = towns[["_row", "town_code", "town_name", "geometry"]].reset_index(drop=True)
     return Workspace(config=config, crs=crs, county=county, towns=towns,
                      villages=villages.reset_index(drop=True), facilities=facilities,

@@ -65,3 +65,42 @@ def test_every_facility_outside_the_county(mini, cli):
     reasons = rej.loc[rej["file"] == "facilities.csv", "reason"]
     assert reasons.str.split(" / ").str[0].value_counts().to_dict() == {
         "位置在县域外": 7, "未知设施类型": 1, "坐标不在中国范围内": 1}  # row 4 had x/y swapped
+
+
+def test_water_layer_with_nothing_usable_is_left_out(mini, cli):
+    import shapely
+
+    water = gpd.GeoDataFrame({"type": ["海"]}, geometry=[shapely.box(120.51, 32.31, 120.52,
+                                                                     32.32)], crs=4326)
+    water.to_file(mini / "water.gpkg")
+    toml = mini / "planner.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "[quota]", '[layers.water]\npath = "water.gpkg"\n\n[quota]'), encoding="utf-8")
+    res = cli(mini)
+    assert res.code == 0
+    run = json.loads((res.out / "run.json").read_text(encoding="utf-8"))
+    assert "water.gpkg（water）没有可用记录，未使用 / no usable records in layer 'water': it " \
+           "is not used" in run["findings"]
+    assert run["water"] is None
+    assert _inputs(res)["water"]["rejected"] == 1
+
+
+def test_missing_quota_column_points_at_quota_kinds(mini, cli):
+    toml = mini / "planner.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        'care_point = { column = "站点" }', 'care_point = { column = "站" }'), encoding="utf-8")
+    res = cli(mini, "check")
+    assert res.code == 2
+    assert res.line.endswith("quota.csv: column(s) ['站'] missing for layer 'quota' (present: "
+                             "['镇', '关爱之家', '站点']); set [quota] town and the "
+                             "[quota.kinds] columns in planner.toml to the file's column names")
+
+
+def test_missing_datum_column_points_at_x_y(mini, cli):
+    toml = mini / "planner.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        'datum_column = "坐标系"', 'datum_column = "坐标"'), encoding="utf-8")
+    res = cli(mini, "check")
+    assert res.code == 2
+    assert res.line.endswith("set x, y and datum_column of this layer in planner.toml to the "
+                             "file's column names")
