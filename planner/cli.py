@@ -51,6 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     except PlannerError as exc:
         print(f"planner: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        where = _out_folder(args)
+        if where is None or not exc.filename or not _under(Path(str(exc.filename)), where):
+            log = _write_log(exc, out=None)
+            print(f"planner: internal error ({type(exc).__name__}); this is a bug, not your "
+                  f"data: the details are in {log}; please send that file to the developers",
+                  file=sys.stderr)
+            return 1
+        print(f"planner: error: cannot write {exc.filename} ({exc.strerror}); choose an output "
+              "folder you can write to with --out", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("planner: interrupted; outputs may be incomplete", file=sys.stderr)
         return 130
@@ -66,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
     """Show a library's warning on one line, without the source line under it."""
     print(f"planner: warning: {one_line(message)} ({category.__name__})", file=sys.stderr)
+
+
+def _under(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
 
 
 def _out_folder(args: argparse.Namespace) -> Path | None:

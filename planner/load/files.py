@@ -319,7 +319,13 @@ def _excel_heads(path: Path, n: int = 10) -> dict[str, list[list[str]]]:
 
 def read_layer(spec: LayerSpec) -> tuple[pd.DataFrame, str]:
     """Read a layer as a vector or, when it is a table, as text; return (frame, encoding)."""
-    if spec.path.suffix.lower() in TABLE_SUFFIXES:
-        return read_table(spec.path, role=spec.name, encoding=spec.encoding, sheet=spec.sheet,
-                          header=spec.header)
-    return read_vector(spec)
+    try:
+        if spec.path.suffix.lower() in TABLE_SUFFIXES:
+            return read_table(spec.path, role=spec.name, encoding=spec.encoding,
+                              sheet=spec.sheet, header=spec.header)
+        return read_vector(spec)
+    except OSError as exc:  # permissions, a file locked by another program, a lost drive
+        raise InputFileError(
+            f"{spec.path}: cannot open the file of layer {spec.name!r} ({exc.strerror or exc}); "
+            "close it in other programs and check that you may read it"
+        ) from exc

@@ -149,3 +149,29 @@ def test_library_warning_is_one_line(mini, cli, monkeypatch):
         res = cli(mini, "check")
     assert res.code == 0
     assert res.err == ["planner: warning: something odd over two lines (UserWarning)"]
+
+
+def test_output_folder_that_is_a_file(mini, capsys):
+    from planner.cli import main
+
+    out = mini / "o"
+    out.write_text("not a folder", encoding="utf-8")
+    assert main(["run", str(mini), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"planner: error: cannot write {out}")
+    assert err.endswith("choose an output folder you can write to with --out")
+
+
+def test_unreadable_layer_is_one_line(mini, cli, monkeypatch):
+    import pandas as pd
+
+    def locked(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied", str(mini / "children.csv"))
+
+    monkeypatch.setattr(pd, "read_csv", locked)
+    res = cli(mini, "check")
+    assert res.code == 2
+    assert res.line.endswith("children.csv: cannot open the file of layer 'children' "
+                             "(Permission denied); close it in other programs and check that "
+                             "you may read it")
