@@ -66,17 +66,20 @@ def _require_file(path: Path, role: str) -> None:
         )
 
 
-def _read_csv_raw(path: Path, *, role: str, encoding: str | None) -> tuple[pd.DataFrame, str]:
-    """Every row of a CSV (the header too) as text, and the encoding used."""
+def _read_csv_raw(path: Path, *, role: str, encoding: str | None, skip: int = 0
+                  ) -> tuple[pd.DataFrame, str]:
+    """The rows of a CSV from its header on (``skip`` lines above it left out) as text, and
+    the encoding used."""
     used = detect_encoding(path, declared=encoding)
     try:
         with path.open(encoding=used, newline="") as handle:
-            first = handle.readline()
+            lines = [handle.readline() for _ in range(skip + 1)]
     except (UnicodeError, LookupError) as exc:
         raise InputFileError(
             f"{path}: cannot decode as {used} ({exc}); set encoding = \"gb18030\", "
             f"\"utf-8\" or \"utf-16\" for layer {role!r} in planner.toml"
         ) from exc
+    first = lines[-1]
     if not first.strip():
         raise InputFileError(
             f"{path}: the file is empty (no header row) for layer {role!r}; export the "
@@ -85,7 +88,7 @@ def _read_csv_raw(path: Path, *, role: str, encoding: str | None) -> tuple[pd.Da
     sep = sniff_delimiter(first)
     try:
         frame = pd.read_csv(path, dtype=str, encoding=used, keep_default_na=False,
-                            header=None, sep=sep)
+                            header=None, sep=sep, skiprows=skip)
     except (UnicodeError, LookupError) as exc:
         raise InputFileError(
             f"{path}: cannot decode as {used} ({exc}); set encoding = \"gb18030\", "
@@ -97,10 +100,14 @@ def _read_csv_raw(path: Path, *, role: str, encoding: str | None) -> tuple[pd.Da
             "table again with its header row"
         ) from exc
     except pd.errors.ParserError as exc:
-        raise InputFileError(
-            f"{path}: not a readable CSV ({one_line(exc)}); check that every row has as many "
-            "fields as the header and that text with commas is in double quotes"
-        ) from exc
+        rows = _csv_head(path, skip=skip)
+        if len(rows) > 2 and len(rows[0]) < len(rows[1]) == len(rows[2]):
+            fix = (f"row {skip + 1} looks like a title above the header: set header = "
+                   f"{skip + 2} for layer {role!r} in planner.toml (or delete the title row)")
+        else:
+            fix = ("check that every row has as many fields as the header and that text "
+                   "with commas is in double quotes")
+        raise InputFileError(f"{path}: not a readable CSV ({one_line(exc)}); {fix}") from exc
     names = {",": "", "\t": "tab", ";": "';'", "|": "'|'"}
     return frame, used + (f", delimiter {names[sep]}" if sep != "," else "")
 
@@ -179,7 +186,7 @@ def read_table(
     if suffix in {".xlsx", ".xlsm", ".xls"}:
         raw, used = _read_excel_raw(path, role=role, sheet=sheet), "xlsx"
     elif suffix in {".csv", ".txt", ".tsv"}:
-        raw, used = _read_csv_raw(path, role=role, encoding=encoding)
+        raw, used = _read_csv_raw(path, role=role, encoding=encoding, skip=header - 1)
     else:
         raise InputFileError(
             f"{path}: unsupported table format {suffix!r} for layer {role!r}; "
@@ -190,6 +197,10 @@ def read_table(
             f"{path}: the file is empty (no header row) for layer {role!r}; export the "
             "table again with its header row"
         )
+    if suffix in {".csv", ".txt", ".tsv"}:  # the lines above the header were skipped
+        frame = _with_header(raw, path=path, role=role, header=1)
+        frame["_row"] += header - 1  # row numbers as a person sees them
+        return frame, used
     return _with_header(raw, path=path, role=role, header=header), used
 
 
@@ -291,13 +302,13 @@ def _row_with(rows: list[list[str]], wanted: list[str]) -> int | None:
     return None
 
 
-def _csv_head(path: Path, n: int = 10) -> list[list[str]]:
+def _csv_head(path: Path, n: int = 10, *, skip: int = 0) -> list[list[str]]:
     import csv
 
     try:
         used = detect_encoding(path)
         with path.open(encoding=used, newline="") as handle:
-            lines = [handle.readline() for _ in range(n)]
+            lines = [handle.readline() for _ in range(n + skip)][skip:]
         sep = sniff_delimiter(lines[0])
         return [next(csv.reader([line], delimiter=sep), []) for line in lines if line]
     except (UnicodeError, OSError, csv.Error):

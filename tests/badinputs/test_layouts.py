@@ -188,3 +188,20 @@ def test_layer_without_crs_in_metres(mini, cli):
     res = cli(mini, "check")
     assert res.code == 2
     assert "towns_nocrs.geojson: coordinates are not degrees" in res.line
+
+
+def test_csv_title_line_hints_header_and_header_reads_it(mini, cli):
+    rows = [r[:] for r in CHILD_ROWS]
+    rows[1][1] = "-5"
+    text = "测试县儿童人数统计表\n" + "\n".join(",".join(r) for r in [HEADER, *rows]) + "\n"
+    (mini / "children.csv").write_text(text, encoding="utf-8")
+    res = cli(mini, "check")
+    assert res.code == 2
+    assert res.line.endswith("row 1 looks like a title above the header: set header = 2 for "
+                             "layer 'children' in planner.toml (or delete the title row)")
+    edit(mini / "planner.toml", 'path = "children.csv"', 'path = "children.csv"\nheader = 2')
+    res = cli(mini)
+    assert res.code == 0
+    assert _children_input(res)["accepted"] == 3
+    rej = pd.read_csv(res.out / "rejected.csv", dtype=str)
+    assert rej.loc[rej["file"] == "children.csv", "row"].tolist() == ["4"]
