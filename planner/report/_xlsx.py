@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -82,7 +83,7 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
         for c, value in enumerate(row, start=1):
             if isinstance(value, float) and pd.isna(value):
                 value = None
-            value = neutralise(value.item() if hasattr(value, "item") else value)
+            value = _cell_text(neutralise(value.item() if hasattr(value, "item") else value))
             cell = ws.cell(row=r, column=c, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the text
@@ -100,6 +101,18 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
         values = [header(str(name)), *frame.iloc[:, c - 1].astype(str).head(200)]
         width = min(max(text_width(v) for v in values) + 2, 48)
         ws.column_dimensions[get_column_letter(c)].width = max(width, 6)
+
+
+#: the longest text an Excel cell holds
+_CELL_MAX = 32_767
+
+
+def _cell_text(value: object) -> object:
+    """Text Excel can store: no XML control characters, at most 32,767 characters."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value if len(value) <= _CELL_MAX else value[: _CELL_MAX - 1] + "…"
 
 
 def _group_starts(groups: Sequence[tuple[str, int]]) -> list[tuple[int, int]]:

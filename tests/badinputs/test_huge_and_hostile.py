@@ -97,3 +97,21 @@ def test_capped_frame_says_how_many_were_left_out():
     assert out["row"].tolist()[:10] == list(range(2, 12))
     assert out["file"].iloc[-1] == ("…… 另有 15 行未列出，见 CSV/JSON 输出 / 15 more rows in "
                                     "the CSV/JSON outputs")
+
+
+def test_control_characters_and_huge_text_in_village_names(mini, cli):
+    import geopandas as gpd
+    from openpyxl import load_workbook
+
+    villages = gpd.read_file(mini / "villages.gpkg")
+    villages["name"] = villages["name"].astype(object)
+    villages.loc[0, "name"] = "东\x01村\x1f"
+    villages.loc[1, "name"] = "西" * 40_000
+    (mini / "villages.gpkg").unlink()
+    villages.to_file(mini / "villages.gpkg")
+    res = cli(mini)
+    assert res.code == 0
+    sheet = load_workbook(res.out / "progress.xlsx")["村（居）"]
+    names = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    assert max(len(v) for v in names) == 32_767
+    assert not any("\x01" in v or "\x1f" in v for v in names)
