@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -198,9 +199,14 @@ def _text(raw: dict, key: str, where: str, what: str) -> str | None:
 
 
 def _inside(root: Path, value: str, where: str, what: str) -> Path:
-    """The absolute path of ``value`` (relative to the workspace), which must stay inside it."""
+    """The absolute path of ``value`` (relative to the workspace), which must stay inside it.
+
+    The check is on the path as written (``..``, an absolute path elsewhere); a symbolic link
+    placed inside the workspace is the user's own choice and is followed.
+    """
+    written = Path(os.path.normpath(root / value))
     path = (root / value).resolve()
-    if not path.is_relative_to(root):
+    if not written.is_relative_to(root):
         raise ConfigError(
             f"{where}: {what} path {value!r} leaves the workspace folder {root}; copy the "
             "file into the workspace and give its path relative to planner.toml"

@@ -175,3 +175,16 @@ def test_unreadable_layer_is_one_line(mini, cli, monkeypatch):
     assert res.line.endswith("children.csv: cannot open the file of layer 'children' "
                              "(Permission denied); close it in other programs and check that "
                              "you may read it")
+
+
+def test_symlinked_layer_inside_the_workspace_is_followed(tmp_path, cli):
+    from tests.conftest import MINI
+
+    ws = tmp_path / "linked"
+    ws.mkdir()
+    for f in MINI.iterdir():
+        if f.name == "planner.toml":
+            (ws / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+        else:
+            (ws / f.name).symlink_to(f)
+    assert cli(ws, "check").code == 0
