@@ -69,19 +69,34 @@ def overlap_findings(villages: gpd.GeoDataFrame, *, crs: CRS) -> list[str]:
 
 
 def orphan_findings(villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> list[str]:
-    """One finding listing villages whose interior lies inside no town boundary."""
+    """Findings listing villages whose interior lies inside no town boundary, and villages
+    inside another town than the one their ``town_code`` names."""
     if villages.empty or towns.empty:
         return []
     points = shapely.point_on_surface(villages.geometry.to_numpy())
-    inside, _ = shapely.STRtree(towns.geometry.to_numpy()).query(points, predicate="within")
+    inside, town = shapely.STRtree(towns.geometry.to_numpy()).query(points, predicate="within")
     orphan = np.ones(len(villages), dtype=bool)
     orphan[inside] = False
-    if not orphan.any():
-        return []
-    names = villages.loc[orphan, "village_name"].astype(str)
-    return [f"{int(orphan.sum())} 个村不在任何镇界内 / villages inside no town boundary "
-            f"(kept under their town_code): {_names(names)}; fix the town or village "
-            "boundaries"]
+    out = []
+    if orphan.any():
+        names = villages.loc[orphan, "village_name"].astype(str)
+        out.append(f"{int(orphan.sum())} 个村不在任何镇界内 / villages inside no town boundary "
+                   f"(kept under their town_code): {_names(names)}; fix the town or village "
+                   "boundaries")
+    if "town_code" in villages.columns:
+        held = villages["town_code"].astype(str).to_numpy()[inside]
+        found = towns["town_code"].astype(str).to_numpy()[town]
+        other = held != found
+        if other.any():
+            vnames = villages["village_name"].astype(str).to_numpy()[inside[other]]
+            tname = dict(zip(towns["town_code"].astype(str), towns["town_name"].astype(str),
+                             strict=True))
+            pairs = [f"{v}（{tname.get(a, a)}→{tname.get(b, b)}）"
+                     for v, a, b in zip(vnames, held[other], found[other], strict=True)]
+            out.append(f"{len(pairs)} 个村位于所属镇以外的镇界内 / villages inside another "
+                       f"town than their town_code (counted under their town_code): "
+                       f"{_names(pairs)}; fix the codes or the boundaries")
+    return out
 
 
 def same_name_towns(towns: pd.DataFrame) -> dict[str, list[str]]:

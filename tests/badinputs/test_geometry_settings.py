@@ -185,3 +185,17 @@ def test_thousands_separators_full_width_digits_and_absurd_counts(mini, cli):
             "'vulnerable_red', 'vulnerable_orange', 'vulnerable_yellow', 'vulnerable_blue', "
             "'under5'] must be whole numbers from 0 to 10,000,000").all()
     _balanced(res)
+
+
+def test_village_inside_another_town_is_a_finding(mini, cli):
+    def swap(frame):
+        frame.loc[[0, 2], "geometry"] = frame.loc[[2, 0], "geometry"].to_numpy()
+        return frame
+
+    _villages(mini, swap)
+    res = cli(mini)
+    assert res.code == 0
+    found = [f for f in _findings(res) if "所属镇以外" in f]
+    assert found == ["2 个村位于所属镇以外的镇界内 / villages inside another town than their "
+                     "town_code (counted under their town_code): 东村（甲山镇→乙水镇）、"
+                     "南村（乙水镇→甲山镇）; fix the codes or the boundaries"]
