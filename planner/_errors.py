@@ -7,7 +7,14 @@ from __future__ import annotations
 
 
 class PlannerError(ValueError):
-    """Base class of every error the planner raises on unusable input."""
+    """Base class of every error the planner raises on unusable input.
+
+    The message is always shown on one line, even when it quotes a library's message that
+    spans several.
+    """
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class ConfigError(PlannerError):
@@ -28,3 +35,8 @@ class CRSError(PlannerError):
 
 class ModelError(PlannerError):
     """An optimisation model is infeasible or was given inconsistent arrays."""
+
+
+def one_line(exc: BaseException | str) -> str:
+    """The message of ``exc`` on one line (library messages may span several)."""
+    return " ".join(str(exc).split())

@@ -1,16 +1,22 @@
 """Command line: ``planner run``, ``planner check``, ``planner init``, ``planner batch``.
 
 Unusable input stops with a one-line message (what, which file, which row, how to fix)
-and exit status 2; success exits 0.
+and exit status 2; success exits 0. Anything unexpected (a bug) never shows a traceback:
+one line names the log file that holds it (in the output folder, else a temporary
+``planner-logs`` folder) and the exit status is 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+import tempfile
+import traceback
+import warnings
 from pathlib import Path
 
-from planner._errors import PlannerError
+from planner._errors import PlannerError, one_line
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,32 +61,96 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``planner`` command."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "run":
-            from planner.pipeline import run
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            if args.command == "run":
+                from planner.pipeline import run
 
-            if args.quiet:
-                run(args.workspace, out=args.out, online=args.online, show_progress=False,
-                    echo=lambda _line: None)
+                if args.quiet:
+                    run(args.workspace, out=args.out, online=args.online, show_progress=False,
+                        echo=lambda _line: None)
+                else:
+                    run(args.workspace, out=args.out, online=args.online)
+            elif args.command == "init":
+                from planner.init import init_workspace
+
+                toml = init_workspace(args.county, args.folder)
+                print(f"workspace written: {toml} (read {args.folder / '填报说明.txt'})")
+            elif args.command == "batch":
+                from planner.batch import batch
+
+                result = batch(args.workspaces, out=args.out, workers=args.workers,
+                               scheduler=args.scheduler, force=args.force, place=args.place,
+                               place_kind=args.place_kind)
+                return 1 if result.failed else 0
             else:
-                run(args.workspace, out=args.out, online=args.online)
-        elif args.command == "init":
-            from planner.init import init_workspace
-
-            toml = init_workspace(args.county, args.folder)
-            print(f"workspace written: {toml} (read {args.folder / '填报说明.txt'})")
-        elif args.command == "batch":
-            from planner.batch import batch
-
-            result = batch(args.workspaces, out=args.out, workers=args.workers,
-                           scheduler=args.scheduler, force=args.force, place=args.place,
-                           place_kind=args.place_kind)
-            return 1 if result.failed else 0
-        else:
-            return _check(args.workspace)
+                return _check(args.workspace)
     except PlannerError as exc:
-        print(f"planner: error: {exc}", file=sys.stderr)
+        print(f"planner: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        where = _out_folder(args)
+        if where is None or not exc.filename or not _under(Path(str(exc.filename)), where):
+            log = _write_log(exc, out=None)
+            print(f"planner: internal error ({type(exc).__name__}); this is a bug, not your "
+                  f"data: the details are in {log}; please send that file to the developers",
+                  file=sys.stderr)
+            return 1
+        print(f"planner: error: cannot write {exc.filename} ({exc.strerror}); choose an output "
+              "folder you can write to with --out", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("planner: interrupted; outputs may be incomplete", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: keep the traceback out of the terminal, in a log
+        log = _write_log(exc, out=_out_folder(args))
+        print(f"planner: internal error ({type(exc).__name__}); this is a bug, not your "
+              f"data: the details are in {log}; please send that file to the developers",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show a library's warning on one line, without the source line under it."""
+    print(f"planner: warning: {one_line(message)} ({category.__name__})", file=sys.stderr)
+
+
+def _under(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
+def _out_folder(args: argparse.Namespace) -> Path | None:
+    """The run's output folder if it can be known (``--out``, else outputs/<name>)."""
+    if args.command != "run":
+        return None
+    if args.out is not None:
+        return args.out
+    try:
+        from planner.pipeline import settings_for
+
+        return Path("outputs") / settings_for(args.workspace).name
+    except Exception:  # the settings themselves failed: fall back to the temp folder
+        return None
+
+
+def _write_log(exc: BaseException, *, out: Path | None) -> Path:
+    """Write the traceback of ``exc`` to ``planner-error-<time>.log``; return its path."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    for folder in ([out] if out is not None else []) + [
+            Path(tempfile.gettempdir()) / "planner-logs"]:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"planner-error-{stamp}.log"
+            path.write_text(text, encoding="utf-8")
+            return path.resolve()
+        except OSError:
+            continue
+    return Path(tempfile.gettempdir())  # nowhere writable: name the temp folder
 
 
 def _check(workspace: Path | None) -> int:
@@ -95,6 +165,8 @@ def _check(workspace: Path | None) -> int:
         print(f"  rejected {rec['file']} row {rec['row']}: {rec['reason']}")
     if len(ws.ledger.rejected) > 20:
         print(f"  ... and {len(ws.ledger.rejected) - 20} more")
+    for finding in ws.findings + ws.ledger.findings():
+        print(f"  finding: {finding}")
     print(f"metric CRS: {ws.crs.to_string()}")
     return 0
 

@@ -23,7 +23,7 @@ from planner.report.tables import villages_table, write_json
 from planner.report.write import write_maps, write_tables
 from planner.results import RunResult
 from planner.settings import Settings, load_settings
-from planner.validate.workspace import Workspace, load_workspace
+from planner.validate.workspace import Workspace, check_size, load_workspace
 
 STAGES = ("load + validate", "locate", "measure", "roads", "access", "propose", "water",
           "report", "maps")
@@ -91,13 +91,14 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     stages = _Stages(echo)
     with stages("load + validate"):
         ws = load_workspace(settings)
+        check_size(ws)
     with stages("locate"):
         quota = locate(ws, settings)
     with stages("measure"):
         progress = quota_progress(ws.towns, villages=ws.villages, facilities=ws.facilities,
                                   quota=quota)
         kinds = list(quota.kinds) if quota else []
-        findings = ws.findings + quota_findings(progress, quota=quota)
+        findings = ws.findings + ws.ledger.findings() + quota_findings(progress, quota=quota)
         vtable = villages_table(ws.villages, ws.facilities)
         conflicts = disagreements(ws.facilities)
     with stages("roads"):

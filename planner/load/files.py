@@ -14,26 +14,43 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from planner._errors import InputFileError
+from planner._errors import InputFileError, one_line
 from planner.settings import LayerSpec
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb"}
-TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
 
 
 def detect_encoding(path: Path, *, declared: str | None = None) -> str:
-    """Return the text encoding of ``path``: the declared one, else UTF-8 or GB18030.
+    """Return the text encoding of ``path``: the declared one, else UTF-16 (Excel's "Unicode
+    text", recognised by its byte-order mark or NUL bytes), UTF-8 or GB18030.
 
     GB18030 is a superset of GBK and GB2312, so it also reads files saved as "GBK".
     """
     if declared:
         return declared
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = raw[:4096]
+    odd, even = head[1::2].count(b"\x00"), head[0::2].count(b"\x00")
+    if len(head) >= 4 and odd + even >= len(head) // 8:  # ASCII in UTF-16: every other byte 0
+        return "utf-16-le" if odd >= even else "utf-16-be"
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         return "gb18030"
     return "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The field delimiter of a CSV from its header line: comma unless the line has none
+    and holds tabs, semicolons or vertical bars (Excel's "Unicode text" uses tabs)."""
+    if "," in first_line:
+        return ","
+    counts = {d: first_line.count(d) for d in ("\t", ";", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
 
 
 def _require_file(path: Path, role: str) -> None:
@@ -42,48 +59,149 @@ def _require_file(path: Path, role: str) -> None:
             f"{path}: file not found (layer {role!r}); fix its path in planner.toml "
             "or put the file there"
         )
+    if path.is_dir():
+        raise InputFileError(
+            f"{path}: is a folder, not a file (layer {role!r}); give the file's path in "
+            "planner.toml"
+        )
+
+
+def _read_csv_raw(path: Path, *, role: str, encoding: str | None, skip: int = 0
+                  ) -> tuple[pd.DataFrame, str]:
+    """The rows of a CSV from its header on (``skip`` lines above it left out) as text, and
+    the encoding used."""
+    used = detect_encoding(path, declared=encoding)
+    try:
+        with path.open(encoding=used, newline="") as handle:
+            lines = [handle.readline() for _ in range(skip + 1)]
+    except (UnicodeError, LookupError) as exc:
+        raise InputFileError(
+            f"{path}: cannot decode as {used} ({exc}); set encoding = \"gb18030\", "
+            f"\"utf-8\" or \"utf-16\" for layer {role!r} in planner.toml"
+        ) from exc
+    first = lines[-1]
+    if not first.strip():
+        raise InputFileError(
+            f"{path}: the file is empty (no header row) for layer {role!r}; export the "
+            "table again with its header row"
+        )
+    sep = sniff_delimiter(first)
+    try:
+        frame = pd.read_csv(path, dtype=str, encoding=used, keep_default_na=False,
+                            header=None, sep=sep, skiprows=skip)
+    except (UnicodeError, LookupError) as exc:
+        raise InputFileError(
+            f"{path}: cannot decode as {used} ({exc}); set encoding = \"gb18030\", "
+            f"\"utf-8\" or \"utf-16\" for layer {role!r} in planner.toml"
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputFileError(
+            f"{path}: the file is empty (no header row) for layer {role!r}; export the "
+            "table again with its header row"
+        ) from exc
+    except pd.errors.ParserError as exc:
+        rows = _csv_head(path, skip=skip)
+        if len(rows) > 2 and len(rows[0]) < len(rows[1]) == len(rows[2]):
+            fix = (f"row {skip + 1} looks like a title above the header: set header = "
+                   f"{skip + 2} for layer {role!r} in planner.toml (or delete the title row)")
+        else:
+            fix = ("check that every row has as many fields as the header and that text "
+                   "with commas is in double quotes")
+        raise InputFileError(f"{path}: not a readable CSV ({one_line(exc)}); {fix}") from exc
+    names = {",": "", "\t": "tab", ";": "';'", "|": "'|'"}
+    return frame, used + (f", delimiter {names[sep]}" if sep != "," else "")
+
+
+def _read_excel_raw(path: Path, *, role: str, sheet: str | None) -> pd.DataFrame:
+    """Every row of an Excel sheet (the header too) as text."""
+    try:
+        return pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl",
+                             header=None)
+    except ValueError as exc:
+        names = _sheet_names(path)
+        raise InputFileError(
+            f"{path}: cannot read sheet {sheet!r} of layer {role!r} ({one_line(exc)}); the "
+            f"workbook's sheets are {names}: fix 'sheet' in planner.toml"
+        ) from exc
+    except Exception as exc:  # openpyxl raises several types for damaged workbooks
+        raise InputFileError(
+            f"{path}: not a readable Excel workbook for layer {role!r} "
+            f"({type(exc).__name__}: {one_line(exc)}); open it in Excel and save it again "
+            "as .xlsx"
+        ) from exc
+
+
+def _sheet_names(path: Path) -> list[str]:
+    try:
+        from openpyxl import load_workbook
+
+        return load_workbook(path, read_only=True).sheetnames
+    except Exception:  # a workbook openpyxl cannot open has no sheet list to offer
+        return []
+
+
+def _with_header(raw: pd.DataFrame, *, path: Path, role: str, header: int) -> pd.DataFrame:
+    """Take row ``header`` (1-based) as the column names and number the rows below it."""
+    if len(raw) < header:
+        raise InputFileError(
+            f"{path}: the file has no row {header} to take the column names from (layer "
+            f"{role!r}); fix header in planner.toml or export the table again"
+        )
+    names = [("" if pd.isna(v) else str(v)).strip() for v in raw.iloc[header - 1]]
+    names = [n or f"Unnamed: {i}" for i, n in enumerate(names)]
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names, start=1):
+        if n in seen and not n.startswith("Unnamed: "):
+            raise InputFileError(
+                f"{path}: column {n!r} appears twice in the header (columns {seen[n]} and "
+                f"{i}) of layer {role!r}; rename or delete one of them"
+            )
+        seen[n] = i
+    frame = raw.iloc[header:].copy()
+    frame.columns = names
+    frame = frame.fillna("").astype(str) if len(frame.columns) else frame
+    frame.insert(0, "_row", raw.index[header:].to_numpy() + 1)
+    return frame.reset_index(drop=True)
 
 
 def read_table(
-    path: Path, *, role: str, encoding: str | None = None, sheet: str | None = None
+    path: Path, *, role: str, encoding: str | None = None, sheet: str | None = None,
+    header: int = 1,
 ) -> tuple[pd.DataFrame, str]:
     """Read a CSV or Excel table as text with a ``_row`` column.
+
+    Parameters
+    ----------
+    header : int
+        The row holding the column names (1 = the first; 2 when a title row is above it).
 
     Returns
     -------
     (DataFrame, encoding)
-        The encoding actually used (``"xlsx"`` for Excel files).
+        The encoding actually used (``"xlsx"`` for Excel files; a delimiter other than a
+        comma is named, e.g. ``"utf-16, delimiter tab"``).
     """
     _require_file(path, role)
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm", ".xls"}:
-        try:
-            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
-        except ValueError as exc:
-            raise InputFileError(
-                f"{path}: cannot read sheet {sheet!r} ({exc}); fix 'sheet' in planner.toml"
-            ) from exc
-        used = "xlsx"
-    elif suffix in {".csv", ".txt"}:
-        used = detect_encoding(path, declared=encoding)
-        try:
-            frame = pd.read_csv(path, dtype=str, encoding=used, keep_default_na=False)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputFileError(
-                f"{path}: cannot decode as {used} ({exc}); set encoding = \"gb18030\" or "
-                "\"utf-8\" for layer {role!r} in planner.toml"
-            ) from exc
-        except pd.errors.ParserError as exc:
-            raise InputFileError(f"{path}: not a readable CSV ({exc}); fix the file") from exc
+        raw, used = _read_excel_raw(path, role=role, sheet=sheet), "xlsx"
+    elif suffix in {".csv", ".txt", ".tsv"}:
+        raw, used = _read_csv_raw(path, role=role, encoding=encoding, skip=header - 1)
     else:
         raise InputFileError(
             f"{path}: unsupported table format {suffix!r} for layer {role!r}; "
             "use .csv or .xlsx"
         )
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.fillna("")
-    frame.insert(0, "_row", range(2, len(frame) + 2))
-    return frame, used
+    if raw.empty:
+        raise InputFileError(
+            f"{path}: the file is empty (no header row) for layer {role!r}; export the "
+            "table again with its header row"
+        )
+    if suffix in {".csv", ".txt", ".tsv"}:  # the lines above the header were skipped
+        frame = _with_header(raw, path=path, role=role, header=1)
+        frame["_row"] += header - 1  # row numbers as a person sees them
+        return frame, used
+    return _with_header(raw, path=path, role=role, header=header), used
 
 
 def read_vector(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
@@ -119,19 +237,106 @@ def read_vector(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
     return frame, encoding
 
 
-def require_columns(frame: pd.DataFrame, columns: list[str], *, path: Path, role: str) -> None:
-    """Stop with a clear message if any required column is missing."""
+def require_columns(frame: pd.DataFrame, columns: list[str], *, path: Path, role: str,
+                    fields: dict[str, str] | None = None, sheet: str | None = None,
+                    fix: str | None = None) -> None:
+    """Stop with a clear message if any required column is missing.
+
+    The message says why when it can: a shapefile without its ``.dbf``, a file read as one
+    column (delimiter), the column names on a lower row (``header``) or on another sheet
+    (``sheet``). ``fields`` maps canonical names to the file's own column names; ``fix``
+    replaces the default advice (map the columns under ``[layers.<role>.fields]``).
+    """
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         present = [c for c in frame.columns if c not in ("_row", "geometry")]
+        wanted = [(fields or {}).get(c, c) for c in missing]
+        hint = _missing_hint(path, present=present, wanted=wanted, sheet=sheet)
         raise InputFileError(
             f"{path}: column(s) {missing} missing for layer {role!r} (present: {present}); "
-            f"map them under [layers.{role}.fields] in planner.toml or rename the columns"
+            + (hint or fix or f"map them under [layers.{role}.fields] in planner.toml or "
+               "rename the columns")
         )
+
+
+def _missing_hint(path: Path, *, present: list[str], wanted: list[str],
+                  sheet: str | None) -> str | None:
+    """Why the columns are missing, when the file shows it (``None`` otherwise)."""
+    suffix = path.suffix.lower()
+    if suffix == ".shp" and not any(path.with_suffix(s).exists() for s in (".dbf", ".DBF")):
+        return (f"the shapefile's attribute table {path.with_suffix('.dbf').name} is missing "
+                f"beside it: copy it (and the .shx, .prj, .cpg) next to {path.name}")
+    if suffix in {".csv", ".txt", ".tsv"}:
+        rows = _csv_head(path)
+        found = _row_with(rows, wanted)
+        if found and found > 1:
+            return (f"the column names are on row {found}: set header = {found} for this "
+                    "layer in planner.toml (or delete the rows above them)")
+        if len(present) == 1:
+            return ("the file was read as a single column: check its delimiter (save it as "
+                    "CSV with commas, or as Unicode text with tabs)")
+        return None
+    if suffix in {".xlsx", ".xlsm"}:
+        sheets = _excel_heads(path)
+        current = sheet or (next(iter(sheets)) if sheets else None)
+        found = _row_with(sheets.get(current, []), wanted)
+        if found and found > 1:
+            return (f"row 1 of sheet {current!r} is not the header (a title?); the column "
+                    f"names are on row {found}: set header = {found} for this layer in "
+                    "planner.toml")
+        for name, rows in sheets.items():
+            row = _row_with(rows, wanted)
+            if name != current and row:
+                extra = f" and header = {row}" if row > 1 else ""
+                return (f"the columns are on sheet {name!r}, not {current!r}: set sheet = "
+                        f"\"{name}\"{extra} for this layer in planner.toml")
+    return None
+
+
+def _row_with(rows: list[list[str]], wanted: list[str]) -> int | None:
+    """The 1-based number of the first row holding every ``wanted`` name."""
+    for i, row in enumerate(rows, start=1):
+        cells = {str(c).strip() for c in row}
+        if all(w in cells for w in wanted):
+            return i
+    return None
+
+
+def _csv_head(path: Path, n: int = 10, *, skip: int = 0) -> list[list[str]]:
+    import csv
+
+    try:
+        used = detect_encoding(path)
+        with path.open(encoding=used, newline="") as handle:
+            lines = [handle.readline() for _ in range(n + skip)][skip:]
+        sep = sniff_delimiter(lines[0])
+        return [next(csv.reader([line], delimiter=sep), []) for line in lines if line]
+    except (UnicodeError, OSError, csv.Error):
+        return []
+
+
+def _excel_heads(path: Path, n: int = 10) -> dict[str, list[list[str]]]:
+    """The first ``n`` rows of every sheet of a workbook, as text."""
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        return {ws.title: [["" if v is None else str(v) for v in row]
+                           for row in ws.iter_rows(max_row=n, values_only=True)]
+                for ws in wb.worksheets}
+    except Exception:  # a workbook openpyxl cannot open offers no hint
+        return {}
 
 
 def read_layer(spec: LayerSpec) -> tuple[pd.DataFrame, str]:
     """Read a layer as a vector or, when it is a table, as text; return (frame, encoding)."""
-    if spec.path.suffix.lower() in TABLE_SUFFIXES:
-        return read_table(spec.path, role=spec.name, encoding=spec.encoding, sheet=spec.sheet)
-    return read_vector(spec)
+    try:
+        if spec.path.suffix.lower() in TABLE_SUFFIXES:
+            return read_table(spec.path, role=spec.name, encoding=spec.encoding,
+                              sheet=spec.sheet, header=spec.header)
+        return read_vector(spec)
+    except OSError as exc:  # permissions, a file locked by another program, a lost drive
+        raise InputFileError(
+            f"{spec.path}: cannot open the file of layer {spec.name!r} ({exc.strerror or exc}); "
+            "close it in other programs and check that you may read it"
+        ) from exc

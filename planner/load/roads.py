@@ -42,6 +42,12 @@ def load_roads(settings: Settings, ws: Workspace, *, online: bool = False,
         source = settings.roads.name
     else:
         return None, {"source": None, "note": "no road network: straight-line distances"}
+    if layers.roads.empty or layers.nodes.empty:
+        raise InputFileError(
+            f"{source}: no roads (OSM ways tagged highway=*) inside the county ([roads] "
+            "path); use an extract that covers the county with its roads, or remove [roads] "
+            "for straight-line distances"
+        )
     graph, _ids = road_graph(layers, crs=ws.crs)
     water = add_osm_water(ws.extra, layers.water, crs=ws.crs, ledger=ws.ledger, file=source)
     return graph, {"source": source, "nodes": graph.n_nodes, "edges": int(graph.n_edges),

@@ -17,7 +17,9 @@ from planner.glossary import clean_text, town_stem
 from planner.load.files import read_table, require_columns
 from planner.settings import LayerSpec, QuotaSpec
 from planner.validate.ledger import Ledger
+from planner.validate.privacy import withhold_personal
 from planner.validate.tables import nonnegative_ints
+from planner.validate.topology import same_name_towns
 
 MATCH_LABELS = {"code": "代码", "name": "名称", "alias": "别名表", "stem": "简称"}
 
@@ -44,8 +46,9 @@ def match_towns(labels: pd.Series, towns: pd.DataFrame, *,
         ('code', 'name', 'alias', 'stem' or '').
     """
     label = labels.map(clean_text)
-    code_of_name = dict(zip(towns["town_name"].map(clean_text), towns["town_code"],
-                            strict=True))
+    names = towns["town_name"].map(clean_text)
+    unique = ~names.duplicated(keep=False)  # a name two towns share identifies neither
+    code_of_name = dict(zip(names[unique], towns["town_code"][unique], strict=True))
     codes = set(towns["town_code"])
     stems = towns.assign(stem=towns["town_name"].map(town_stem))
     unique_stem = stems.drop_duplicates("stem", keep=False).set_index("stem")["town_code"]
@@ -75,10 +78,15 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
                ledger: Ledger) -> QuotaTable:
     """Read and match the quota table; rejects go to the ledger (layer ``quota``)."""
     frame, encoding = read_table(spec.path, role="quota", encoding=spec.encoding,
-                                 sheet=spec.sheet)
+                                 sheet=spec.sheet, header=spec.header)
     file = spec.path.name
-    ledger.read("quota", file, len(frame), encoding=encoding)
-    require_columns(frame, [spec.town, *spec.kinds.values()], path=spec.path, role="quota")
+    known = {spec.town, *spec.kinds.values()}
+    frame, withheld, masked = withhold_personal(frame, keep=known)
+    ledger.read("quota", file, len(frame), encoding=encoding, shown=known)
+    ledger.withhold("quota", file, withheld, masked)
+    require_columns(frame, [spec.town, *spec.kinds.values()], path=spec.path, role="quota",
+                    sheet=spec.sheet, fix="set [quota] town and the [quota.kinds] columns in "
+                    "planner.toml to the file's column names")
     lspec = LayerSpec(name="quota", path=spec.path)
     blank = frame[spec.town].map(clean_text) == ""
     ledger.reject("quota", file, frame[blank], "镇名为空 / blank town: fill it in")
@@ -86,7 +94,14 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
     frame = nonnegative_ints(frame, list(spec.kinds.values()), lspec, ledger)
     code, method = match_towns(frame[spec.town], towns, aliases=aliases)
     unmatched = code == ""
-    ledger.reject("quota", file, frame[unmatched],
+    shared = same_name_towns(towns)
+    label = frame[spec.town].map(clean_text)
+    ambiguous = unmatched & label.isin(list(shared))
+    ledger.reject_each("quota", file, frame[ambiguous], [
+        f"两个镇同名 / two towns are named {n} (codes {', '.join(shared[n])}): name the town "
+        "by its code in the quota table, or add an alias to the code in [aliases]"
+        for n in label[ambiguous]])
+    ledger.reject("quota", file, frame[unmatched & ~ambiguous],
                   "任务表中的镇与镇界不匹配 / town not found in the boundaries: add it to "
                   "[aliases] in planner.toml (任务表名称 = 镇界名称)")
     unmatched_names = frame.loc[unmatched, spec.town].tolist()

@@ -16,6 +16,7 @@ from pyproj import CRS
 from planner.glossary import clean_text, town_stem
 from planner.validate.crs import check_metric
 from planner.validate.ledger import Ledger
+from planner.validate.tables import map_unique
 
 
 def locate_points(points: gpd.GeoDataFrame, *, villages: gpd.GeoDataFrame, crs: CRS,
@@ -70,10 +71,10 @@ def town_matches(declared: pd.Series, located: pd.Series, *, aliases: dict[str, 
     Returns a nullable boolean Series: ``<NA>`` where nothing was declared.
     """
     alias = {clean_text(k): clean_text(v) for k, v in aliases.items()}
-    dec = declared.fillna("").map(clean_text)
-    dec_resolved = dec.map(lambda t: alias.get(t, t))
-    loc = located.fillna("").map(clean_text)
-    same = (dec_resolved == loc) | (dec.map(town_stem) == loc.map(town_stem))
+    dec = map_unique(declared.fillna(""), clean_text)
+    dec_resolved = map_unique(dec, lambda t: alias.get(t, t))
+    loc = map_unique(located.fillna(""), clean_text)
+    same = (dec_resolved == loc) | (map_unique(dec, town_stem) == map_unique(loc, town_stem))
     return same.astype("boolean").where(dec != "", pd.NA)
 
 

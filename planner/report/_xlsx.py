@@ -7,9 +7,12 @@ import unicodedata
 from collections.abc import Callable, Sequence
 
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from planner.report.safe import neutralise, safe_frame
 
 _THIN = Side(style="thin", color="808080")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -44,15 +47,16 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
     header : callable
         Display label of a column name (e.g. the part after ``|`` of ``group|sub``).
     """
+    frame = safe_frame(frame)
     ncol = len(frame.columns)
-    ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
+    ws.cell(row=1, column=1, value=neutralise(title)).font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(ncol, 1))
     ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
     head = 2
     if groups:
         col = 1
         for label, span in groups:
-            cell = ws.cell(row=head, column=col, value=label)
+            cell = ws.cell(row=head, column=col, value=neutralise(label))
             if span == 1:
                 ws.merge_cells(start_row=head, start_column=col, end_row=head + 1,
                                end_column=col)
@@ -70,7 +74,7 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
     for c, name in enumerate(frame.columns, start=1):
         if spans.get(c) == 1:
             continue
-        cell = ws.cell(row=head, column=c, value=header(str(name)))
+        cell = ws.cell(row=head, column=c, value=neutralise(header(str(name))))
         cell.font, cell.fill, cell.border, cell.alignment = Font(bold=True), _HEAD_FILL, _BOX, \
             _CENTER
     first = head + 1
@@ -79,8 +83,10 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
         for c, value in enumerate(row, start=1):
             if isinstance(value, float) and pd.isna(value):
                 value = None
-            cell = ws.cell(row=r, column=c, value=value.item() if hasattr(value, "item")
-                           else value)
+            value = _cell_text(neutralise(value.item() if hasattr(value, "item") else value))
+            cell = ws.cell(row=r, column=c, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text
             cell.border = _BOX
             if c in pct and value is not None:
                 cell.value = float(value) / 100.0
@@ -95,6 +101,18 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
         values = [header(str(name)), *frame.iloc[:, c - 1].astype(str).head(200)]
         width = min(max(text_width(v) for v in values) + 2, 48)
         ws.column_dimensions[get_column_letter(c)].width = max(width, 6)
+
+
+#: the longest text an Excel cell holds
+_CELL_MAX = 32_767
+
+
+def _cell_text(value: object) -> object:
+    """Text Excel can store: no XML control characters, at most 32,767 characters."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value if len(value) <= _CELL_MAX else value[: _CELL_MAX - 1] + "…"
 
 
 def _group_starts(groups: Sequence[tuple[str, int]]) -> list[tuple[int, int]]:

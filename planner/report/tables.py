@@ -15,6 +15,7 @@ from openpyxl import Workbook
 
 from planner.glossary import CHILD_FIELDS, KINDS, SHORT_LABELS
 from planner.report._xlsx import text_width, write_table
+from planner.report.safe import safe_frame
 
 QUOTA_LABELS = {
     "care_home": '省标儿童"关爱之家"（个）',
@@ -26,8 +27,12 @@ _SUB = ("任务数", "已建", "缺口", "完成率")
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV in UTF-8 with BOM (readable by Excel on Chinese Windows)."""
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    """CSV in UTF-8 with BOM (readable by Excel on Chinese Windows).
+
+    Cells are made safe first (:func:`planner.report.safe.safe_frame`): no formula, no
+    personal column, no ID or phone number.
+    """
+    safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def progress_display(progress: pd.DataFrame, *, kinds: list[str]) -> tuple[pd.DataFrame, list]:
@@ -90,12 +95,27 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
     else:
         write_table(ws, progress, title=title)
     for name, frame in (sheets or {}).items():
-        write_table(wb.create_sheet(name), frame, title=name)
+        write_table(wb.create_sheet(name), _capped(frame), title=name)
     if findings:
         notes = wb.create_sheet("发现的问题")
         write_table(notes, pd.DataFrame({"序号": range(1, len(findings) + 1),
                                          "问题 / finding": findings}), title="数据与任务表问题")
     wb.save(path)
+
+
+#: the most rows an extra sheet of progress.xlsx lists (the CSV/JSON outputs hold them all)
+XLSX_ROWS = 10_000
+
+
+def _capped(frame: pd.DataFrame, *, limit: int = XLSX_ROWS) -> pd.DataFrame:
+    """The first ``limit`` rows of ``frame`` and a last row saying how many were left out."""
+    if len(frame) <= limit or frame.empty:
+        return frame
+    note = {c: None for c in frame.columns}
+    note[frame.columns[0]] = (f"…… 另有 {len(frame) - limit} 行未列出，见 CSV/JSON 输出 / "
+                              f"{len(frame) - limit} more rows in the CSV/JSON outputs")
+    head = frame.head(limit).astype(object)
+    return pd.concat([head, pd.DataFrame([note], dtype=object)], ignore_index=True)
 
 
 def villages_table(villages: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.glossary import SHORT_LABELS, kind_label
+from planner.report.safe import safe_frame
 from planner.report.tables import write_csv, write_progress_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
@@ -92,7 +93,8 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
     if result.water is not None and len(result.water.proposed_kits):
         layers["proposed_kits"] = result.water.proposed_kits
     for name, frame in layers.items():
-        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=ws.villages.crs)
+        frame = gpd.GeoDataFrame(safe_frame(frame, formulas=False), geometry="geometry",
+                                 crs=ws.villages.crs)
         frame.columns = [str(c) for c in frame.columns]
         bools = frame.select_dtypes(include=["boolean"]).columns
         frame[bools] = frame[bools].astype(object)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +35,7 @@ KNOWN_LAYERS: dict[str, bool] = {
 
 _LAYER_KEYS = {
     "path", "datum", "encoding", "fields", "x", "y", "datum_column", "sheet", "layer", "crs",
+    "header",
 }
 
 
@@ -62,6 +64,8 @@ class LayerSpec:
     crs : str or None
         CRS of a vector file that does not carry one (a shapefile without ``.prj``), e.g.
         ``"EPSG:4528"`` for CGCS2000 3-degree Gauss-Krüger zone 40.
+    header : int
+        The row of a CSV/XLSX table holding the column names (2 below a title row).
     """
 
     name: str
@@ -75,6 +79,7 @@ class LayerSpec:
     sheet: str | None = None
     layer: str | None = None
     crs: str | None = None
+    header: int = 1
 
     def column(self, canonical: str) -> str:
         """The file's column for a canonical field name (the name itself if unmapped)."""
@@ -91,6 +96,15 @@ class QuotaSpec:
     standards: dict[str, str]
     encoding: str | None = None
     sheet: str | None = None
+    header: int = 1
+
+
+def _header(raw: dict, where: str, what: str) -> int:
+    value = raw.get("header", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+        raise ConfigError(f"{where}: {what} header = {value!r} must be the row number of the "
+                          "column names, e.g. header = 2 below a title row")
+    return value
 
 
 #: every table ``planner.toml`` may have, and the keys of the plain ones (``None``: the
@@ -98,7 +112,7 @@ class QuotaSpec:
 SECTIONS: dict[str, frozenset[str] | None] = {
     "workspace": frozenset({"name", "county_code", "crs"}),
     "layers": None, "facilities": None,
-    "quota": frozenset({"path", "town", "kinds", "encoding", "sheet"}),
+    "quota": frozenset({"path", "town", "kinds", "encoding", "sheet", "header"}),
     "aliases": None,
     "roads": frozenset({"path"}),
     "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m"}),
@@ -177,6 +191,33 @@ def _table(data: dict, key: str, where: str) -> dict:
     return value
 
 
+def _text(raw: dict, key: str, where: str, what: str) -> str | None:
+    """``raw[key]`` if it is text (``None`` if absent); a one-line error otherwise."""
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(
+            f"{where}: {what} {key} = {value!r} must be text in quotes, e.g. "
+            f"{key} = \"{value}\""
+        )
+    return value
+
+
+def _inside(root: Path, value: str, where: str, what: str) -> Path:
+    """The absolute path of ``value`` (relative to the workspace), which must stay inside it.
+
+    The check is on the path as written (``..``, an absolute path elsewhere); a symbolic link
+    placed inside the workspace is the user's own choice and is followed.
+    """
+    written = Path(os.path.normpath(root / value))
+    path = (root / value).resolve()
+    if not written.is_relative_to(root):
+        raise ConfigError(
+            f"{where}: {what} path {value!r} leaves the workspace folder {root}; copy the "
+            "file into the workspace and give its path relative to planner.toml"
+        )
+    return path
+
+
 def _layer(name: str, raw: Any, root: Path, where: str) -> LayerSpec:
     if isinstance(raw, str):
         raw = {"path": raw}
@@ -184,10 +225,14 @@ def _layer(name: str, raw: Any, root: Path, where: str) -> LayerSpec:
         raise ConfigError(f"{where}: layer {name!r} needs a path, e.g. path = \"{name}.gpkg\"")
     unknown = set(raw) - _LAYER_KEYS
     if unknown:
+        near = nearest(sorted(unknown)[0], _LAYER_KEYS)
+        hint = f"did you mean {near!r}? " if near else ""
         raise ConfigError(
             f"{where}: layer {name!r} has unknown key(s) {sorted(unknown)}; "
-            f"allowed: {sorted(_LAYER_KEYS)}"
+            f"{hint}allowed: {sorted(_LAYER_KEYS)}"
         )
+    for key in ("path", "encoding", "x", "y", "datum_column", "sheet", "layer", "datum"):
+        _text(raw, key, where, f"layer {name!r}:")
     fields = raw.get("fields", {})
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
         raise ConfigError(f"{where}: layer {name!r}: fields must map names to column names")
@@ -196,7 +241,7 @@ def _layer(name: str, raw: Any, root: Path, where: str) -> LayerSpec:
     datum = normalise_datum(raw.get("datum", "wgs84"), where=f"{where} layer {name!r}")
     return LayerSpec(
         name=name,
-        path=(root / raw["path"]).resolve(),
+        path=_inside(root, raw["path"], where, f"layer {name!r}"),
         datum=datum,
         encoding=raw.get("encoding"),
         fields=dict(fields),
@@ -206,6 +251,7 @@ def _layer(name: str, raw: Any, root: Path, where: str) -> LayerSpec:
         sheet=raw.get("sheet"),
         layer=raw.get("layer"),
         crs=raw.get("crs"),
+        header=_header(raw, where, f"layer {name!r}:"),
     )
 
 
@@ -219,6 +265,11 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
             f"{where}: [quota] needs path, town (the column naming towns) and a [quota.kinds] "
             "table mapping kind codes to columns"
         )
+    for key in ("path", "town", "encoding", "sheet"):
+        _text(raw, key, where, "[quota]")
+    if not isinstance(raw["kinds"], dict):
+        raise ConfigError(f"{where}: [quota.kinds] must be a table mapping kind codes to "
+                          "columns, e.g. care_point = \"站点\"")
     kinds: dict[str, str] = {}
     standards: dict[str, str] = {}
     for kind, spec in raw["kinds"].items():
@@ -228,6 +279,9 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
             )
         if isinstance(spec, str):
             spec = {"column": spec}
+        if not isinstance(spec, dict) or not isinstance(spec.get("column"), str):
+            raise ConfigError(f"{where}: [quota.kinds] {kind} must name a column in quotes, "
+                              f"e.g. {kind} = \"站点\"")
         kinds[kind] = spec["column"]
         standard = spec.get("standard", "any")
         if standard not in ("any", "provincial"):
@@ -236,12 +290,13 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
             )
         standards[kind] = standard
     return QuotaSpec(
-        path=(root / raw["path"]).resolve(),
+        path=_inside(root, raw["path"], where, "[quota]"),
         town=raw["town"],
         kinds=kinds,
         standards=standards,
         encoding=raw.get("encoding"),
         sheet=raw.get("sheet"),
+        header=_header(raw, where, "[quota]"),
     )
 
 
@@ -258,13 +313,16 @@ def load_settings(workspace: str | Path) -> Settings:
         path = path / "planner.toml"
     if not path.exists():
         raise ConfigError(
-            f"{path}: no planner.toml here; pass a workspace folder that contains one "
-            "(see data/planner.toml for an example)"
+            f"{path}: no planner.toml here; pass a workspace folder that contains one, or run "
+            f"without a folder for the demo (its planner.toml: {_demo_toml()})"
         )
     where = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start}); save "
+                          "planner.toml as UTF-8 (记事本: 另存为, 编码 UTF-8)") from exc
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML ({exc}); fix the syntax") from exc
     root = path.parent.resolve()
     _check_keys(data, where)
@@ -282,10 +340,18 @@ def load_settings(workspace: str | Path) -> Settings:
     fac_raw = data.get("facilities", [])
     if isinstance(fac_raw, dict):
         fac_raw = [fac_raw]
+    if not isinstance(fac_raw, list):
+        raise ConfigError(f"{where}: [[facilities]] must be tables, e.g. [[facilities]] with "
+                          "path = \"sites.csv\"")
     facilities = [_layer("facilities", r, root, where) for r in fac_raw]
     aliases = {str(k): str(v) for k, v in _table(data, "aliases", where).items()}
     roads_raw = _table(data, "roads", where)
-    roads = (root / roads_raw["path"]).resolve() if "path" in roads_raw else None
+    roads = (_inside(root, _text(roads_raw, "path", where, "[roads]"), where, "[roads]")
+             if "path" in roads_raw else None)
+    for key in ("name", "crs", "county_code"):
+        value = ws.get(key, "")
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ConfigError(f"{where}: [workspace] {key} = {ws[key]!r} must be text in quotes")
     validate_raw = _table(data, "validate", where)
     try:
         dup = float(validate_raw.get("duplicate_distance_m", 100.0))
@@ -318,6 +384,16 @@ def load_settings(workspace: str | Path) -> Settings:
         water_year=year,
         water_as_of=as_of,
     )
+
+
+def _demo_toml() -> str:
+    """Where the bundled demo's ``planner.toml`` is (``data/planner.toml`` in a checkout)."""
+    from planner import datasets
+
+    try:
+        return str(datasets.demo() / "planner.toml")
+    except FileNotFoundError:
+        return "data/planner.toml in a source checkout"
 
 
 def _water_dates(year: Any, as_of: Any, where: str) -> tuple[int | None, dt.date | None]:

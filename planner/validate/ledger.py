@@ -6,23 +6,53 @@ reason, and :meth:`Ledger.reconcile` checks read = accepted + rejected for every
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 _INTERNAL = {"_row", "geometry", "_file", "_datum"}
 
 
-def describe(record: pd.Series, *, limit: int = 160) -> str:
-    """A short ``column=value`` summary of a raw record, for ``rejected.csv``."""
+def describe(record: pd.Series, *, limit: int = 160,
+             allowed: Collection[str] | None = None) -> str:
+    """A short ``column=value`` summary of a raw record, for ``rejected.csv``.
+
+    Only the columns in ``allowed`` (the fields the planner knows for the layer) are shown,
+    never whole records: other columns may hold personal data.
+    """
+    from planner.validate.privacy import MASK, PERSONAL_VALUE
+
     parts = [
-        f"{k}={v}"
+        f"{k}={PERSONAL_VALUE.sub(MASK, str(v))}"
         for k, v in record.items()
         if k not in _INTERNAL and str(v) not in ("", "nan", "None")
+        and (allowed is None or k in allowed)
     ]
     text = "; ".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_rows(rows: pd.DataFrame, *, allowed: Collection[str], limit: int = 160
+                  ) -> list[str]:
+    """:func:`describe` for every record of ``rows`` at once (vectorised over columns)."""
+    from planner.validate.privacy import MASK, PERSONAL_VALUE
+
+    if rows.empty:
+        return []
+    text = pd.Series("", index=rows.index, dtype=object)
+    for col in rows.columns:
+        if col in _INTERNAL or col not in allowed:
+            continue
+        values = rows[col].astype(str)
+        show = ~values.isin(["", "nan", "None", "<NA>"])
+        part = (f"{col}=" + values.str.replace(PERSONAL_VALUE, MASK, regex=True)).where(show, "")
+        sep = pd.Series(np.where((text != "") & show, "; ", ""), index=rows.index)
+        text = text + sep + part
+    too_long = text.str.len() > limit
+    text = text.where(~too_long, text.str.slice(0, limit - 1) + "…")
+    return text.tolist()
 
 
 @dataclass
@@ -32,29 +62,56 @@ class Ledger:
     counts: dict[tuple[str, str], dict] = field(default_factory=dict)
     rejected: list[dict] = field(default_factory=list)
     repairs: list[dict] = field(default_factory=list)
+    #: per (layer, file): the columns a rejected record may show (known, not personal)
+    shown: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    #: per (layer, file): personal columns withheld and cells masked
+    withheld: dict[tuple[str, str], tuple[list[str], int]] = field(default_factory=dict)
 
-    def read(self, layer: str, file: str, n: int, *, encoding: str = "") -> None:
-        """Record that ``n`` records were read from ``file`` for ``layer``."""
+    def read(self, layer: str, file: str, n: int, *, encoding: str = "",
+             shown: Collection[str] = ()) -> None:
+        """Record that ``n`` records were read from ``file`` for ``layer``.
+
+        ``shown`` lists the columns a rejected record of this file may show in
+        ``rejected.csv`` (the fields the planner knows); every other column is left out.
+        """
         self.counts[(layer, file)] = {"read": int(n), "accepted": 0, "rejected": 0,
                                       "encoding": encoding}
+        self.shown[(layer, file)] = frozenset(shown)
+
+    def withhold(self, layer: str, file: str, columns: list[str], masked: int) -> None:
+        """Note personal ``columns`` dropped from ``file`` and ``masked`` cells."""
+        if columns or masked:
+            self.withheld[(layer, file)] = (list(columns), int(masked))
+
+    def findings(self) -> list[str]:
+        """One finding per file whose personal columns were withheld (names only)."""
+        out = []
+        for (layer, file), (columns, masked) in self.withheld.items():
+            parts = []
+            if columns:
+                parts.append("列 / columns " + "、".join(columns))
+            if masked:
+                parts.append(f"{masked} 个单元格中的身份证或电话号码 / ID or phone numbers in "
+                             f"{masked} cells")
+            out.append(f"{file}（{layer}）含个人信息，未写入任何输出 / personal data withheld "
+                       f"from every output: {'; '.join(parts)}")
+        return out
 
     def reject(self, layer: str, file: str, rows: pd.DataFrame, reason: str) -> None:
         """Reject every record of ``rows`` (a frame with ``_row``) for ``reason``."""
-        for _, rec in rows.iterrows():
-            self.rejected.append({
-                "layer": layer, "file": file, "row": int(rec["_row"]),
-                "reason": reason, "record": describe(rec),
-            })
-        self.counts[(layer, file)]["rejected"] += len(rows)
+        self.reject_each(layer, file, rows, [reason] * len(rows))
 
     def reject_each(self, layer: str, file: str, rows: pd.DataFrame,
                     reasons: Iterable[str]) -> None:
         """Reject records with one reason each."""
-        for (_, rec), reason in zip(rows.iterrows(), reasons, strict=True):
-            self.rejected.append({
-                "layer": layer, "file": file, "row": int(rec["_row"]),
-                "reason": reason, "record": describe(rec),
-            })
+        reasons = list(reasons)
+        if len(reasons) != len(rows):
+            raise ValueError(f"{len(rows)} rows but {len(reasons)} reasons")
+        records = describe_rows(rows, allowed=self.shown.get((layer, file), frozenset()))
+        self.rejected.extend(
+            {"layer": layer, "file": file, "row": int(row), "reason": reason, "record": rec}
+            for row, reason, rec in zip(rows["_row"].to_numpy(), reasons, records,
+                                        strict=True))
         self.counts[(layer, file)]["rejected"] += len(rows)
 
     def repair(self, layer: str, file: str, rows: Iterable[int], note: str) -> None:

@@ -22,6 +22,13 @@ from planner.validate.ledger import Ledger
 _SWAP_NOTE = "经纬度颠倒，已交换 / longitude and latitude were swapped: swapped back"
 
 
+def map_unique(values: pd.Series, func) -> pd.Series:
+    """``values.map(func)`` calling ``func`` once per distinct value (long columns repeat
+    few values: kinds, towns, standards)."""
+    uniques = pd.unique(values.to_numpy())
+    return values.map(dict(zip(uniques, map(func, uniques), strict=True)))
+
+
 def _numbers(values: pd.Series) -> np.ndarray:
     """Parse text cells to floats (NaN where not a number); accepts full-width digits."""
     text = values.astype(str).str.normalize("NFKC").str.strip().str.replace(",", ".")
@@ -48,7 +55,9 @@ def points_from_table(frame: pd.DataFrame, spec: LayerSpec, ledger: Ledger) -> g
 
     file = spec.path.name
     cols = [spec.x, spec.y] + ([spec.datum_column] if spec.datum_column else [])
-    require_columns(frame, cols, path=spec.path, role=spec.name)
+    require_columns(frame, cols, path=spec.path, role=spec.name, sheet=spec.sheet,
+                    fix=f"set x, y{' and datum_column' if spec.datum_column else ''} of this "
+                    "layer in planner.toml to the file's column names")
     x = _numbers(frame[spec.x])
     y = _numbers(frame[spec.y])
     bad = ~np.isfinite(x) | ~np.isfinite(y)
@@ -103,18 +112,62 @@ def vector_to_wgs84(frame: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFram
                 "survey data uses) or put the .prj file back"
             )
         frame = frame.set_crs(WGS84)
+    _check_ranges(frame, spec)
     if CRS.from_user_input(frame.crs).is_projected:
         if spec.datum in ("gcj02", "bd09"):
             raise InputFileError(
                 f"{spec.path}: a projected layer cannot be in {spec.datum}; set datum = "
-                "\"wgs84\" or \"cgcs2000\" for layer {spec.name!r}"
+                f"\"wgs84\" or \"cgcs2000\" for layer {spec.name!r}"
             )
-        return frame.to_crs(WGS84)
+        source = CRS.from_user_input(frame.crs)
+        with np.errstate(all="ignore"):
+            frame = frame.to_crs(WGS84)
+        _check_transformed(frame, spec, source)
+        return frame
     frame = frame.to_crs(WGS84) if not CRS.from_user_input(frame.crs).equals(WGS84) else frame
     if spec.datum in ("gcj02", "bd09"):
         geoms = transform_geometry(frame.geometry.to_numpy(), datum=spec.datum)
         frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=WGS84))
     return frame
+
+
+def _check_ranges(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
+    """Stop when the coordinates cannot be in the layer's declared CRS.
+
+    Degrees under a projected CRS (a ``.prj`` saying Web Mercator or UTM on longitude and
+    latitude) put the whole layer within a few hundred metres of the projection's origin;
+    metres under a geographic CRS are beyond +-180 / +-90.
+    """
+    bounds = frame.total_bounds
+    if not len(frame) or not np.isfinite(bounds).all():
+        return
+    crs = CRS.from_user_input(frame.crs)
+    degrees = (-180 <= bounds[0] <= bounds[2] <= 180) and (-90 <= bounds[1] <= bounds[3] <= 90)
+    span = (f"x {bounds[0]:.6g}..{bounds[2]:.6g}, y {bounds[1]:.6g}..{bounds[3]:.6g}")
+    if crs.is_projected and degrees:
+        raise InputFileError(
+            f"{spec.path}: coordinates look like degrees ({span}) but the layer declares "
+            f"the projected CRS {crs.name!r} in metres; fix its CRS (.prj / GeoPackage) to "
+            "EPSG:4326 or save the layer again with its true CRS"
+        )
+    if crs.is_geographic and not degrees:
+        raise InputFileError(
+            f"{spec.path}: coordinates are not degrees ({span}) but the layer declares the "
+            f"geographic CRS {crs.name!r}; fix its CRS (.prj / GeoPackage) to the projected "
+            "CRS the coordinates are in"
+        )
+
+
+def _check_transformed(frame: gpd.GeoDataFrame, spec: LayerSpec, source: CRS) -> None:
+    """Stop when moving a layer to WGS-84 gave coordinates that are not a position."""
+    bounds = frame.total_bounds
+    if len(frame) and not (np.isfinite(bounds).all() and -180 <= bounds[0] <= bounds[2] <= 180
+                           and -90 <= bounds[1] <= bounds[3] <= 90):
+        raise InputFileError(
+            f"{spec.path}: the coordinates do not fit the declared CRS {source.name!r} "
+            "(they transform to no position on Earth); fix the layer's CRS (.prj / "
+            "GeoPackage)"
+        )
 
 
 def clean_geometries(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger, *,
@@ -210,15 +263,33 @@ def reject_duplicate_keys(frame: pd.DataFrame, key: str, spec: LayerSpec,
     return frame[~dup]
 
 
+#: the largest count accepted for one row (a county has a few hundred thousand children)
+MAX_COUNT = 10_000_000
+
+
+def _counts(values: pd.Series) -> np.ndarray:
+    """Parse count cells: full-width digits accepted, commas as thousands separators."""
+    text = values.astype(str).str.normalize("NFKC").str.strip()
+    grouped = text.str.fullmatch(r"\d{1,3}(?:,\d{3})+")
+    text = text.where(~grouped, text.str.replace(",", "", regex=False))
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+
+
 def nonnegative_ints(frame: pd.DataFrame, columns: list[str], spec: LayerSpec,
                      ledger: Ledger) -> pd.DataFrame:
-    """Parse count columns; reject rows whose counts are not whole numbers >= 0."""
-    values = {c: _numbers(frame[c]) for c in columns}
+    """Parse count columns; reject rows whose counts are not whole numbers >= 0.
+
+    A comma groups thousands here (``1,200`` is twelve hundred), and a count beyond
+    :data:`MAX_COUNT` is no count of one village or town.
+    """
+    values = {c: _counts(frame[c]) for c in columns}
     bad = np.zeros(len(frame), dtype=bool)
     for v in values.values():
-        bad |= ~np.isfinite(v) | (v < 0) | (np.round(v) != v)
+        with np.errstate(invalid="ignore"):
+            bad |= ~np.isfinite(v) | (v < 0) | (np.round(v) != v) | (v > MAX_COUNT)
     ledger.reject(spec.name, spec.path.name, frame[bad],
-                  f"人数不是非负整数 / counts in {columns} must be whole numbers >= 0")
+                  f"人数不是非负整数 / counts in {columns} must be whole numbers from 0 to "
+                  f"{MAX_COUNT:,}")
     out = frame[~bad].copy()
     for c, v in values.items():
         out[c] = v[~bad].astype(np.int64)

@@ -20,13 +20,22 @@ from planner.load.files import read_layer, require_columns
 from planner.settings import LayerSpec, Settings
 from planner.validate.crs import WGS84, choose_metric_crs
 from planner.validate.ledger import Ledger
+from planner.validate.privacy import withhold_personal
 from planner.validate.tables import (
     clean_geometries,
+    map_unique,
     nonnegative_ints,
     points_from_table,
     reject_duplicate_keys,
     reject_outside,
     vector_to_wgs84,
+)
+from planner.validate.topology import (
+    check_aliases,
+    orphan_findings,
+    overlap_findings,
+    reject_zero_area,
+    same_name_findings,
 )
 
 _GEOM_KIND = {"settlements": "point", "schools": "point", "kits": "point",
@@ -54,10 +63,27 @@ def _rename(frame: pd.DataFrame, spec: LayerSpec, canonical: list[str]) -> pd.Da
     return frame.rename(columns=mapping)
 
 
-def _read_geo(spec: LayerSpec, ledger: Ledger, *, kind: str) -> gpd.GeoDataFrame:
-    """Read any layer (vector or table with x/y) to accepted WGS-84 features."""
+def _known_columns(spec: LayerSpec, canonical: list[str]) -> set[str]:
+    """The source columns the planner knows for a layer (mapped fields, x, y, datum)."""
+    known = set(canonical) | {spec.column(c) for c in canonical} | set(spec.fields.values())
+    known |= {c for c in (spec.x, spec.y, spec.datum_column) if c}
+    return known
+
+
+def _read_private(spec: LayerSpec, ledger: Ledger, canonical: list[str]) -> pd.DataFrame:
+    """Read a layer, drop its personal columns and open its ledger entry."""
     frame, encoding = read_layer(spec)
-    ledger.read(spec.name, spec.path.name, len(frame), encoding=encoding)
+    known = _known_columns(spec, canonical)
+    frame, withheld, masked = withhold_personal(frame, keep=known)
+    ledger.read(spec.name, spec.path.name, len(frame), encoding=encoding, shown=known)
+    ledger.withhold(spec.name, spec.path.name, withheld, masked)
+    return frame
+
+
+def _read_geo(spec: LayerSpec, ledger: Ledger, *, kind: str,
+              canonical: list[str] = ()) -> gpd.GeoDataFrame:
+    """Read any layer (vector or table with x/y) to accepted WGS-84 features."""
+    frame = _read_private(spec, ledger, list(canonical) or list(spec.fields))
     if isinstance(frame, gpd.GeoDataFrame):
         frame = vector_to_wgs84(frame, spec)
     else:
@@ -86,14 +112,21 @@ def _county(config: Settings, ledger: Ledger) -> tuple[shapely.Geometry, CRS]:
 
 def _units(spec: LayerSpec, ledger: Ledger, *, county_m, crs: CRS, tol: float,
            canonical: list[str]) -> gpd.GeoDataFrame:
-    frame = _read_geo(spec, ledger, kind="polygon")
+    frame = _read_geo(spec, ledger, kind="polygon", canonical=canonical)
+    if not ledger.counts[(spec.name, spec.path.name)]["read"]:
+        from planner._errors import InputFileError
+
+        raise InputFileError(f"{spec.path}: the layer {spec.name!r} has no features; give "
+                             "the file that holds the boundaries")
     frame = _rename(frame, spec, canonical)
     require_columns(frame, [c for c in canonical if c != "town_code"], path=spec.path,
+                    fields=spec.fields, sheet=spec.sheet,
                     role=spec.name)
     for c in canonical:
         if c in frame.columns:
-            frame[c] = frame[c].map(clean_text)
+            frame[c] = map_unique(frame[c], clean_text)
     frame = reject_duplicate_keys(frame, canonical[0], spec, ledger)
+    frame = reject_zero_area(frame, spec, ledger, crs=crs)
     return reject_outside(frame, county_metric=county_m, crs=crs, tolerance_m=tol,
                           spec=spec, ledger=ledger)
 
@@ -125,14 +158,14 @@ def _children(config: Settings, villages: gpd.GeoDataFrame, ledger: Ledger,
         findings.append("没有儿童人数表 / no children layer: coverage shares cannot be weighted")
         return villages
     spec = config.layers["children"]
-    frame, encoding = read_layer(spec)
-    ledger.read(spec.name, spec.path.name, len(frame), encoding=encoding)
+    frame = _read_private(spec, ledger, ["village_code", *counts])
     frame = _rename(frame, spec, ["village_code", *counts])
-    require_columns(frame, ["village_code", "children"], path=spec.path, role=spec.name)
+    require_columns(frame, ["village_code", "children"], path=spec.path, role=spec.name,
+                    fields=spec.fields, sheet=spec.sheet)
     for c in counts:
         if c not in frame.columns:
             frame[c] = "0"
-    frame["village_code"] = frame["village_code"].map(clean_text)
+    frame["village_code"] = map_unique(frame["village_code"], clean_text)
     frame = reject_duplicate_keys(frame, "village_code", spec, ledger)
     unknown = ~frame["village_code"].isin(villages["village_code"])
     ledger.reject(spec.name, spec.path.name, frame[unknown],
@@ -161,10 +194,14 @@ def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.
     frames = []
     canonical = ["facility_id", "name", "kind", "standard", "declared_town"]
     for spec in config.facilities:
-        frame = _read_geo(spec, ledger, kind="point")
+        frame = _read_geo(spec, ledger, kind="point", canonical=canonical)
         frame = _rename(frame, spec, canonical)
-        require_columns(frame, ["name", "kind"], path=spec.path, role=spec.name)
-        kinds = frame["kind"].map(kind_code)
+        # only the fields the planner knows travel on (facilities.csv, planner.gpkg, xlsx)
+        frame = frame[[c for c in frame.columns
+                       if c in canonical or c in ("_row", "_datum", "geometry")]]
+        require_columns(frame, ["name", "kind"], path=spec.path, role=spec.name,
+                        fields=spec.fields, sheet=spec.sheet)
+        kinds = map_unique(frame["kind"], kind_code)
         ledger.reject(spec.name, spec.path.name, frame[kinds.isna()],
                       "未知设施类型 / unknown facility kind: use a kind from the glossary "
                       "(e.g. 儿童关爱之家, 儿童关爱站点, 未成年人保护工作站)")
@@ -172,14 +209,14 @@ def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.
         frame["kind"] = kinds[kinds.notna()]
         raw_std = frame["standard"] if "standard" in frame.columns else pd.Series(
             "", index=frame.index)
-        std = raw_std.map(standard_code)
+        std = map_unique(raw_std, standard_code)
         ledger.repair(spec.name, spec.path.name, frame.loc[std.isna(), "_row"],
                       "达标情况无法识别，按未达省标计 / standard not recognised: counted as basic")
         frame["standard"] = std.fillna("basic")
-        frame["name"] = frame["name"].map(clean_text)
+        frame["name"] = map_unique(frame["name"], clean_text)
         if "declared_town" not in frame.columns:
             frame["declared_town"] = ""
-        frame["declared_town"] = frame["declared_town"].map(clean_text)
+        frame["declared_town"] = map_unique(frame["declared_town"], clean_text)
         frame = reject_outside(frame, county_metric=county_m, crs=crs,
                                tolerance_m=config.locate_tolerance_m, spec=spec, ledger=ledger)
         frame["_file"] = spec.path.name
@@ -196,6 +233,37 @@ def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.
     return allf
 
 
+#: more located facilities than this is not one county's list (a county has thousands)
+MAX_FACILITIES = 100_000
+
+
+def check_size(ws: Workspace) -> None:
+    """Stop a run whose facility list is far beyond a county's (maps and sheets of millions
+    of sites help no one); ``planner check`` still lists such a workspace."""
+    from planner._errors import InputFileError
+
+    if len(ws.facilities) > MAX_FACILITIES:
+        files = ", ".join(sorted({s.path.name for s in ws.config.facilities}))
+        raise InputFileError(
+            f"{files}: {len(ws.facilities):,} facility records remain after removing "
+            f"duplicates, more than the {MAX_FACILITIES:,} one county can have; check that "
+            "the file is this county's list of sites (planner check lists what was read)"
+        )
+
+
+def _require_some(frame: pd.DataFrame, spec: LayerSpec, ledger: Ledger) -> None:
+    """Stop when every record of a layer the run cannot do without was rejected."""
+    if len(frame):
+        return
+    from planner._errors import InputFileError
+
+    first = next((r for r in ledger.rejected
+                  if (r["layer"], r["file"]) == (spec.name, spec.path.name)), None)
+    why = f" (row {first['row']}: {first['reason']})" if first else ""
+    raise InputFileError(f"{spec.path}: every record of layer {spec.name!r} was rejected{why}; "
+                         "fix the file")
+
+
 def _dedupe(frame: gpd.GeoDataFrame, ledger: Ledger, *, crs: CRS,
             within: float) -> gpd.GeoDataFrame:
     """Reject a facility repeating an earlier one, across all facility files.
@@ -203,21 +271,14 @@ def _dedupe(frame: gpd.GeoDataFrame, ledger: Ledger, *, crs: CRS,
     A later record is a duplicate of an earlier one of the same kind if both have the same
     (non-blank) name within ``within`` metres, or if they lie within 1 m of each other.
     """
-    from scipy.spatial import cKDTree
+    from planner.core.dedupe import duplicate_of
 
     xy = shapely.get_coordinates(frame.geometry.to_crs(crs).to_numpy())
-    pairs = cKDTree(xy).query_pairs(max(within, 1.0), output_type="ndarray")
-    i, j = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
-    kind = frame["kind"].to_numpy()
-    name = frame["name"].to_numpy()
-    dist = np.hypot(*(xy[i] - xy[j]).T)
-    same = (kind[i] == kind[j]) & (((name[i] == name[j]) & (name[i] != "")) | (dist <= 1.0))
-    i, j, dist = i[same], j[same], dist[same]
-    order = np.lexsort((i, j))
-    i, j, dist = i[order], j[order], dist[order]
-    lead = np.unique(j, return_index=True)[1]
-    dup_of = pd.Series(i[lead], index=j[lead])
-    far = pd.Series(dist[lead], index=j[lead])
+    dup, dist = duplicate_of(xy, frame["kind"].to_numpy(), frame["name"].to_numpy(),
+                             within=within, touch=1.0)
+    later = np.flatnonzero(dup >= 0)
+    dup_of = pd.Series(dup[later], index=later)
+    far = pd.Series(dist[later], index=later)
     rows = frame.iloc[dup_of.index]
     reasons = [
         f"重复记录 / duplicate of {frame['_file'].iat[f]} row {frame['_row'].iat[f]} "
@@ -234,7 +295,8 @@ def _dedupe(frame: gpd.GeoDataFrame, ledger: Ledger, *, crs: CRS,
     return frame[keep]
 
 
-def _extra(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> dict:
+def _extra(config: Settings, ledger: Ledger, *, county_m, crs: CRS,
+           findings: list[str]) -> dict:
     out = {}
     for name, kind in _GEOM_KIND.items():
         spec = config.layers.get(name)
@@ -247,6 +309,10 @@ def _extra(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> dict:
         frame = reject_outside(frame, county_metric=county_m, crs=crs,
                                tolerance_m=config.locate_tolerance_m, spec=spec, ledger=ledger)
         ledger.accept(spec.name, spec.path.name, len(frame))
+        if frame.empty:  # nothing usable: the stages that need the layer are skipped
+            findings.append(f"{spec.path.name}（{name}）没有可用记录，未使用 / no usable "
+                            f"records in layer {name!r}: it is not used")
+            continue
         out[name] = frame
     return out
 
@@ -284,12 +350,17 @@ def load_workspace(config: Settings) -> Workspace:
     towns = _units(tspec, ledger, county_m=county_m, crs=crs, tol=config.locate_tolerance_m,
                    canonical=["town_code", "town_name"])
     ledger.accept(tspec.name, tspec.path.name, len(towns))
+    _require_some(towns, tspec, ledger)
+    check_aliases(config.aliases, towns, source=str(config.source))
+    findings += same_name_findings(towns)
     villages = _villages(config, towns, ledger, county_m=county_m, crs=crs)
     vspec = config.layers["villages"]
     ledger.accept(vspec.name, vspec.path.name, len(villages))
+    _require_some(villages, vspec, ledger)
+    findings += overlap_findings(villages, crs=crs) + orphan_findings(villages, towns)
     villages = _children(config, villages, ledger, findings)
     facilities = _facilities(config, ledger, county_m=county_m, crs=crs)
-    extra = _extra(config, ledger, county_m=county_m, crs=crs)
+    extra = _extra(config, ledger, county_m=county_m, crs=crs, findings=findings)
     towns = towns[["_row", "town_code", "town_name", "geometry"]].reset_index(drop=True)
     return Workspace(config=config, crs=crs, county=county, towns=towns,
                      villages=villages.reset_index(drop=True), facilities=facilities,

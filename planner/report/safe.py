@@ -1,0 +1,65 @@
+"""Make every cell a person opens safe: no live formula, no personal data.
+
+Formula injection follows OWASP's CSV-injection guidance: a text cell beginning with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a single quote
+``'`` so that Excel, WPS and LibreOffice show it as text instead of evaluating it. Real
+numbers (numeric columns, or text that is just a number such as ``-3.5``) are left alone.
+
+As a last line of defence behind :mod:`planner.validate.privacy`, every written table
+drops columns whose header names a person's particulars and masks resident ID and phone
+numbers in text cells.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from planner.validate.privacy import PERSONAL_HEADER, is_text, mask_text
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
+
+
+def neutralise(value: object) -> object:
+    """``value`` made inert: a text starting a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) \
+            and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise_column(values: pd.Series) -> pd.Series:
+    """:func:`neutralise` over a column, vectorised (only formula-like text is touched)."""
+    if not is_text(values):
+        return values
+    text = values.astype(str)
+    hit = text.str.startswith(FORMULA_START) & ~text.str.fullmatch(_PLAIN_NUMBER.pattern)
+    if pd.api.types.is_object_dtype(values):
+        hit &= values.map(type).eq(str)  # numbers stored in an object column stay numbers
+    if not hit.any():
+        return values
+    out = values.astype(object).copy()
+    out[hit] = "'" + text[hit]
+    return out
+
+
+def safe_frame(frame: pd.DataFrame, *, formulas: bool = True) -> pd.DataFrame:
+    """A copy of ``frame`` fit to write: personal columns dropped, ID/phone numbers masked,
+    and (``formulas=True``, for CSV and xlsx) formula-like text neutralised."""
+    personal = [c for c in frame.columns
+                if isinstance(c, str) and PERSONAL_HEADER.search(c)]
+    out = frame.drop(columns=personal)
+    text_cols = [c for c in out.columns if c != "geometry" and is_text(out[c])]
+    if not text_cols:
+        return out
+    out = out.copy()
+    for col in text_cols:
+        values = mask_text(out[col])
+        if formulas:
+            values = neutralise_column(values)
+        out[col] = values
+    if formulas:
+        out.columns = [neutralise(c) if isinstance(c, str) else c for c in out.columns]
+    return out
