@@ -25,7 +25,20 @@ The score (0-100) is a product of four documented factors, each kept as a column
     ``protected_factor + (1 - protected_factor) * u`` where ``u`` is the share of the bank
     (segment) not within reach of an existing complete kit; 1 without any kit.
 
-Tiers (一级 A / 二级 B / 三级 C, 未分级 N below ``tier_c``) cut the score. A bank segment is
+``T`` of high-consequence waters
+    a large river, canal, lake or reservoir (``large_types`` with an area of at least
+    ``large_area_m2`` or a bank of at least ``large_bank_m``) takes the type factor
+    ``large_factor`` (1.0: as high as a pond) wherever a home or school lies within
+    ``far_m``: deep, fast or cold water where people do reach it is where rescue fails
+    (the Yangtze must not rank below ponds nobody lives near).
+
+Tiers (一级 A / 二级 B / 三级 C, 未分级 N) come by default from shares of the waters
+(``tier_mode = "share"``): the ``tier_a_share`` (5 %) highest scores are 一级, the next
+``tier_b_share`` (15 %) 二级, the next ``tier_c_share`` (30 %) 三级, so that the pyramid is
+usable whatever the county's scores; equal scores are ordered by exposure, then weighted
+children (:func:`share_tiers`). Waters with a score of 0 are never tiered. The score of the
+last water of each tier becomes the cut-off applied to bank segments. With
+``tier_mode = "score"`` the fixed cut-offs ``tier_a/b/c`` cut the score. A bank segment is
 *risky* (needs a kit within reach) when its hazard reaches the cut-off of the lowest tier in
 ``kit_tiers`` (A and B by default): the hazard, not the score, so that a kit never makes the
 bank it protects "not risky".
@@ -67,9 +80,34 @@ def tiers(score: np.ndarray, *, config: WaterConfig) -> np.ndarray:
                      ["A", "B", "C"], "N").astype(object)
 
 
+def share_tiers(score: np.ndarray, exposure: np.ndarray, weighted: np.ndarray, *,
+                config: WaterConfig) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """Tiers by share of the waters (see module doc) and the three score cut-offs.
+
+    Returns
+    -------
+    (tier, (cut_a, cut_b, cut_c)) : ndarray of str, floats
+        ``cut_x`` is the lowest score in tier x (``inf`` when the tier is empty).
+    """
+    s = np.asarray(score, dtype=float)
+    n = len(s)
+    order = np.lexsort((-np.asarray(weighted, float), -np.asarray(exposure, float), -s))
+    shares = np.cumsum([config.tier_a_share, config.tier_b_share, config.tier_c_share])
+    ends = np.minimum(np.round(shares * n).astype(int), int((s > 0).sum()))
+    rank_tier = np.select([np.arange(n) < ends[0], np.arange(n) < ends[1],
+                           np.arange(n) < ends[2]], ["A", "B", "C"], "N").astype(object)
+    tier = np.empty(n, dtype=object)
+    tier[order] = rank_tier
+    starts = np.r_[0, ends[:-1]]
+    a, b, c = (float(s[order][e - 1]) if e > st else np.inf
+               for st, e in zip(starts, ends, strict=True))
+    return tier, (a, b, c)
+
+
 def score_components(types: np.ndarray, home_m: np.ndarray, school_m: np.ndarray,
                      weighted_near: np.ndarray, uncovered_share: np.ndarray, *,
-                     config: WaterConfig) -> dict[str, np.ndarray]:
+                     config: WaterConfig, large: np.ndarray | None = None,
+                     ) -> dict[str, np.ndarray]:
     """All factors and the scores of water bodies or bank segments (numeric core).
 
     Parameters
@@ -82,6 +120,9 @@ def score_components(types: np.ndarray, home_m: np.ndarray, school_m: np.ndarray
         Band-weighted children within ``far_m`` (see module doc).
     uncovered_share : ndarray of float
         Share of the bank not within reach of an existing complete kit, in [0, 1].
+    large : ndarray of bool, optional
+        High-consequence waters (see module doc): their type factor is raised to
+        ``large_factor`` where a home or school is within ``far_m``.
 
     Returns
     -------
@@ -93,6 +134,10 @@ def score_components(types: np.ndarray, home_m: np.ndarray, school_m: np.ndarray
     t = np.array([tf[x] for x in types], dtype=float) if len(types) else np.zeros(0)
     hb, sb = band(home_m, config=config), band(school_m, config=config)
     p = np.maximum(hb, sb)
+    if large is not None and len(t):
+        reached = np.minimum(np.asarray(home_m, float), np.asarray(school_m, float))
+        t = np.where(np.asarray(large, bool) & (reached <= config.far_m),
+                     np.maximum(t, config.large_factor), t)
     e = exposure(weighted_near, config=config)
     pf = config.protected_factor
     m = pf + (1.0 - pf) * np.clip(np.asarray(uncovered_share, dtype=float), 0.0, 1.0)

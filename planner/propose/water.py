@@ -9,6 +9,7 @@ metric CRS the caller gives. Bank-segment distances are taken from the segment m
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ from planner._errors import InputFileError
 from planner.core.kits import Pieces, place, requisition, residual, uncovered_length
 from planner.core.network import RoadGraph
 from planner.glossary import TIERS
-from planner.measure.risk import band, score_components, weighted_children
+from planner.measure.risk import band, score_components, share_tiers, tiers, weighted_children
+from planner.propose.budget import SOURCES, fix_costs, plan_budget
 from planner.propose.patrol import patrol_plan
 from planner.settings import Settings, WaterConfig
 from planner.validate.crs import check_metric
@@ -221,22 +223,34 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         kit_pos[ki] = shapely.line_locate_point(bk.geometry[bi], kit_pts[ki])
     attached = kit_bank >= 0
     complete = kn["complete"].to_numpy(dtype=bool)
+    # a rope shorter than min_rope_m does not count: the kit needs a new rope
+    short = kn["has_rope"].to_numpy(dtype=bool) & (kn["rope_m"].to_numpy(float)
+                                                   < config.min_rope_m)
+    effective = complete & ~short
     seg_len = seg.length
     args = (seg.bank, seg.s0, seg.s1, reach, bk.length, bk.closed)
-    use = attached & complete
+    use = attached & effective
     tg = time.perf_counter()
     r_seg, r_lo, r_hi = residual(*args, kit_bank[use], kit_pos[use])
     gap_t = time.perf_counter() - tg
     unc_before = uncovered_length(len(seg_len), r_seg, r_lo, r_hi)
-    sc = score_components(wtype[seg_water], seg_home, seg_school, seg_near,
-                          unc_before / seg_len, config=config)
-    risky = sc["hazard"] >= config.risky_min
     nw = len(wn)
     w_len = np.bincount(seg_water, weights=seg_len, minlength=nw)
+    large = (np.isin(wtype, config.large_types)
+             & ((shapely.area(wgeom) >= config.large_area_m2) | (w_len >= config.large_bank_m)))
+    sc = score_components(wtype[seg_water], seg_home, seg_school, seg_near,
+                          unc_before / seg_len, config=config, large=large[seg_water])
     w_unc = np.bincount(seg_water, weights=unc_before, minlength=nw)
     share = np.divide(w_unc, w_len, out=np.ones(nw), where=w_len > 0)
     wsc = score_components(wtype, wctx["home_m"], wctx["school_m"],
-                           wctx["weighted_children"], share, config=config)
+                           wctx["weighted_children"], share, config=config, large=large)
+    tcfg = config
+    if config.tier_mode == "share":
+        wsc["tier"], cuts = share_tiers(wsc["score"], wsc["exposure"],
+                                        wctx["weighted_children"], config=config)
+        tcfg = dataclasses.replace(config, tier_a=cuts[0], tier_b=cuts[1], tier_c=cuts[2])
+        sc["tier"] = tiers(sc["score"], config=tcfg)
+    risky = sc["hazard"] >= tcfg.risky_min
     tm["risk"] = time.perf_counter() - t0 - gap_t
     gap_risk = gap_t
 
@@ -261,7 +275,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     has_kit = np.zeros(nw, dtype=bool)
     has_kit[bk.water[kit_bank[attached]]] = True
     has_kit[bk.water[nb]] = True
-    need = np.flatnonzero((wsc["hazard"] >= config.risky_min) & ~has_kit & (w_len > 0))
+    need = np.flatnonzero((wsc["hazard"] >= tcfg.risky_min) & ~has_kit & (w_len > 0))
     if len(need):
         o = np.lexsort((-sc["hazard"], seg_water))
         first = o[np.r_[True, seg_water[o][1:] != seg_water[o][:-1]]]
@@ -269,8 +283,19 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         nb = np.r_[nb, seg.bank[best]]
         npos = np.r_[npos, 0.5 * (seg.s0[best] + seg.s1[best])]
         reason = np.r_[reason, np.full(len(best), "minimum one kit per risky water", object)]
-    all_b = np.r_[kit_bank[attached], nb].astype(np.int64)
-    all_p = np.r_[kit_pos[attached], npos]
+    items = kn[list(KIT_ITEMS)].to_numpy(dtype=bool)
+    fcost = fix_costs(items, short, config=config)
+    road_xy = graph.node_xy if graph is not None else np.zeros((0, 2))
+    bp = plan_budget(bk, seg, reach, sc["hazard"], risky, kit_bank=kit_bank, kit_pos=kit_pos,
+                     effective=effective, fix_cost=fcost, plan_bank=nb, plan_pos=npos,
+                     home_xy=access, road_xy=road_xy, config=config)
+    reason = np.where(bp.new_plan >= 0, reason[np.maximum(bp.new_plan, 0)] if len(reason)
+                      else "", pd.Series(bp.new_source).map(SOURCES).to_numpy())
+    nb, npos = bp.new_bank, bp.new_pos
+    fixed = np.zeros(len(kn), dtype=bool)
+    fixed[bp.fixed] = True
+    all_b = np.r_[kit_bank[use | fixed], nb].astype(np.int64)
+    all_p = np.r_[kit_pos[use | fixed], npos]
     tg = time.perf_counter()
     a_seg, a_lo, a_hi = residual(*args, all_b, all_p)
     unc_after = uncovered_length(len(seg_len), a_seg, a_lo, a_hi)
@@ -296,8 +321,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     rb = np.where(risky, unc_before, 0.0)
     ra = np.where(risky, unc_after, 0.0)
     n_new_w = np.bincount(bk.water[nb], minlength=nw)
-    ex_c = np.bincount(bk.water[kit_bank[attached & complete]], minlength=nw)
-    ex_p = np.bincount(bk.water[kit_bank[attached & ~complete]], minlength=nw)
+    ex_c = np.bincount(bk.water[kit_bank[attached & effective]], minlength=nw)
+    ex_p = np.bincount(bk.water[kit_bank[attached & ~effective]], minlength=nw)
     water_risk = pd.DataFrame({
         "water_id": wn["water_id"].to_numpy(), "name": wn["name"].to_numpy(),
         "type": wtype, "type_label": wn["type_label"].to_numpy(),
@@ -316,7 +341,9 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "uncovered_risky_m_after": np.bincount(seg_water, weights=ra, minlength=nw).round(1),
         "kits_complete": ex_c, "kits_partial": ex_p, "kits_new": n_new_w,
     })
-    water_risk = water_risk.sort_values(["score", "water_id"], ascending=[False, True],
+    water_risk["high_consequence"] = large
+    water_risk = water_risk.sort_values(["score", "exposure", "weighted_children", "water_id"],
+                                        ascending=[False, False, False, True],
                                         kind="stable").reset_index(drop=True)
     water_risk.insert(0, "rank", np.arange(1, nw + 1))
     segments = pd.DataFrame({
@@ -337,9 +364,9 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     new_pts = bank_points(bk, nb, npos)
     nearest_access = cost(nb, npos)
     new_town = _assign_towns(towns, new_pts, crs)
-    part = ~complete
+    part = fixed
     part_town = _assign_towns(towns, kit_pts[part], crs) if part.any() else np.zeros(0, int)
-    items = kn[list(KIT_ITEMS)].to_numpy(dtype=bool)
+    items = items & ~(short[:, None] & (np.arange(4) == 2))  # a short rope is replaced
     nn, npart = len(nb), int(part.sum())
     wlabel = (wn["type_label"] + " " + wn["water_id"] + " ("
               + pd.Series(wsc["tier"]).map(TIERS).to_numpy() + ")").to_numpy()
@@ -351,7 +378,9 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     proposed = gpd.GeoDataFrame({
         "kit_id": np.r_[[f"NK{i + 1:06d}" for i in range(nn)],
                         kn["kit_id"].to_numpy()[part]].astype(object),
-        "status": np.r_[np.full(nn, "new", object), np.full(npart, "complete_existing", object)],
+        "status": np.r_[np.full(nn, "new", object),
+                        np.where(complete[part], "repair_rope", "complete_existing")],
+        "cost_yuan": np.r_[np.full(nn, config.kit_price), fcost[part]],
         "water_id": np.where(pwater >= 0, wn["water_id"].to_numpy()[np.maximum(pwater, 0)], ""),
         "water_type": np.where(pwater >= 0, wtype[np.maximum(pwater, 0)], ""),
         "town_code": np.r_[tcode(new_town), tcode(part_town)],
@@ -361,7 +390,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "nearest_home_or_school_m": np.r_[nearest_access, np.full(npart, np.nan)].round(1),
         **{f"need_{c[4:]}": need_items[:, j] for j, c in enumerate(KIT_ITEMS)},
         "reason": np.r_[(pd.Series(ptype, dtype=object) + ": " + reason).to_numpy(),
-                        np.full(npart, "partial kit: add the missing items", object)],
+                        np.where(complete[part], "rope shorter than min_rope_m: new rope",
+                                 "partial kit: add the missing items")],
     }, geometry=gpd.GeoSeries(geoms, crs=crs).to_crs("EPSG:4326"))
     req_town = np.r_[proposed["town_code"].to_numpy()]
     req = requisition(req_town, np.r_[np.ones(nn, bool), np.zeros(npart, bool)],
@@ -369,6 +399,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                       rope_m=config.rope_m)
     names = dict(zip(town_code, town_name, strict=True))
     req.insert(1, "town_name", req["town_code"].map(names).fillna(""))
+    yuan = proposed.groupby("town_code")["cost_yuan"].sum()
+    req["cost_yuan"] = req["town_code"].map(yuan).fillna(0.0).round(2)
     tm["report"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -397,10 +429,15 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "risky_bank_m": round(float(risky_len.sum()), 1),
         "uncovered_risky_bank_m_before": round(float(rb.sum()), 1),
         "uncovered_risky_bank_m_after": round(float(ra.sum()), 1),
-        "existing_kits": {"complete": int(complete.sum()), "partial": int(part.sum()),
+        "existing_kits": {"complete": int(complete.sum()), "partial": int((~complete).sum()),
+                          "short_rope": int((complete & short).sum()),
                           "not_on_a_bank": int((~attached).sum()),
                           "inspection_overdue": int(overdue.sum())},
         "proposed_kits": int(nn), "completed_kits": int(npart),
+        "tier_mode": config.tier_mode,
+        "tier_cutoffs": {t: round(float(v), 4) if np.isfinite(v) else None for t, v in
+                         zip("ABC", (tcfg.tier_a, tcfg.tier_b, tcfg.tier_c), strict=True)},
+        "budget": bp.summary, "budget_curve": bp.curve,
         "requisition": {k: (float(req[k].sum()) if k == "rope_m" else int(req[k].sum()))
                         for k in ("signs", "lifebuoys", "ropes", "rope_m", "poles")},
         "patrol": _patrol_summary(plan, year=year, network=graph is not None),
