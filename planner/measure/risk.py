@@ -93,7 +93,7 @@ def share_tiers(score: np.ndarray, exposure: np.ndarray, weighted: np.ndarray, *
     n = len(s)
     order = np.lexsort((-np.asarray(weighted, float), -np.asarray(exposure, float), -s))
     shares = np.cumsum([config.tier_a_share, config.tier_b_share, config.tier_c_share])
-    ends = np.minimum(np.round(shares * n).astype(int), int((s > 0).sum()))
+    ends = np.minimum(np.ceil(shares * n - 1e-9).astype(int), int((s > 0).sum()))
     rank_tier = np.select([np.arange(n) < ends[0], np.arange(n) < ends[1],
                            np.arange(n) < ends[2]], ["A", "B", "C"], "N").astype(object)
     tier = np.empty(n, dtype=object)

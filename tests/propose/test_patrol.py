@@ -330,7 +330,8 @@ def test_water_safety_patrols_by_village() -> None:
                                                       (300, 800, 1500, 2600, 3300)]
                                                      + [(x0 + 3700, y0 + 1530)]), crs=UTM)
     kw = dict(kits=None, settlements=homes.to_crs(4326), schools=None, towns=towns, crs=UTM,
-              config=WaterConfig(), year=2025, today=dt.date(2025, 6, 1))
+              config=WaterConfig(tier_mode="score"), year=2025,
+              today=dt.date(2025, 6, 1))
     res = water_safety(water.to_crs(4326), villages=villages, **kw)
     plan = res.patrol_plan
     seen = plan.assign(w=plan["water_ids"].str.split(";")).explode("w")

@@ -1,0 +1,112 @@
+"""The budgeted water-safety plan end to end: spend, curve, tiers, high-consequence waters."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pytest
+import shapely
+
+from planner.measure.risk import WaterConfig
+from planner.propose.budget import fix_costs
+from planner.propose.water import water_safety
+from scripts.synth.water import synth_water
+from tests.propose.test_water import UTM, _county, _gdf
+
+BUDGET = WaterConfig(budget_yuan=30_000.0, curve_kits=(5, 10, 20))
+
+
+def _run(cfg: WaterConfig, seed: int = 1):
+    c = _county(seed=seed)
+    lay = synth_water(c["county"], villages=c["villages"], settlements=c["settlements"],
+                      crs=UTM, seed=seed)
+    return water_safety(lay["water"], kits=lay["kits"], settlements=c["settlements"],
+                        schools=lay["schools"], towns=c["towns"], crs=UTM, config=cfg,
+                        year=2025, today=dt.date(2025, 6, 1), plan_patrols=False)
+
+
+@pytest.fixture(scope="module")
+def budgeted():
+    return _run(BUDGET)
+
+
+def test_spend_within_budget_and_costs_add_up(budgeted) -> None:
+    b = budgeted.summary["budget"]
+    pk = budgeted.proposed_kits
+    assert 0 < b["spend_yuan"] <= BUDGET.budget_yuan
+    assert b["remaining_yuan"] == pytest.approx(BUDGET.budget_yuan - b["spend_yuan"])
+    assert pk["cost_yuan"].sum() == pytest.approx(b["spend_yuan"])
+    assert (pk.loc[pk["status"] == "new", "cost_yuan"] == BUDGET.kit_price).all()
+    assert budgeted.requisition["cost_yuan"].sum() == pytest.approx(b["spend_yuan"])
+    assert b["status"] in ("optimal", "time_limit", "heuristic") and b["gap"] >= 0
+    assert 0 < b["risk_covered"] <= b["bound"] + 1e-6
+
+
+def test_curve_is_non_decreasing_and_ends_at_the_minimum_kits_plan(budgeted) -> None:
+    curve = budgeted.summary["budget_curve"]
+    cov = [p["risk_covered"] for p in curve]
+    assert cov == sorted(cov) and [p["kits"] for p in curve] == sorted(p["kits"] for p in curve)
+    for p in curve[:-1]:
+        assert p["kits"] <= p["max_kits"]
+        assert p["status"] in ("optimal", "carried") or p["gap"] > 0
+    last = curve[-1]
+    assert last["status"] == "full_coverage" and last["risk_covered_share"] == 1.0
+    # the minimum-kits plan: same number of actions and the same risk covered
+    full = _run(dataclasses.replace(BUDGET, placement="full"))
+    fb = full.summary["budget"]
+    assert last["kits"] == fb["new_kits"] + fb["fixed_kits"]
+    assert last["risk_covered"] == pytest.approx(fb["risk_covered"], rel=1e-6)
+    assert full.summary["uncovered_risky_bank_m_after"] == 0
+
+
+def test_unlimited_budget_covers_all_risky_bank() -> None:
+    res = _run(dataclasses.replace(BUDGET, budget_yuan=1e9, curve_kits=()))
+    b = res.summary["budget"]
+    assert b["risk_covered_share"] == pytest.approx(1.0)
+    assert res.summary["uncovered_risky_bank_m_after"] == pytest.approx(0, abs=0.5)
+
+
+def test_max_new_kits_caps_new_kits() -> None:
+    res = _run(dataclasses.replace(BUDGET, budget_yuan=1e9, max_new_kits=3, curve_kits=()))
+    assert (res.proposed_kits["status"] == "new").sum() <= 3
+
+
+def test_tier_shares_follow_the_settings(budgeted) -> None:
+    wr = budgeted.water_risk
+    n = len(wr)
+    counts = wr["tier"].value_counts()
+    assert counts.get("A", 0) == np.ceil(0.05 * n - 1e-9)
+    assert counts.get("A", 0) + counts.get("B", 0) == np.ceil(0.20 * n - 1e-9)
+    # tiers follow the ranking: no 二级 water ranks above an 一级 one
+    order = wr["tier"].map({"A": 0, "B": 1, "C": 2, "N": 3}).to_numpy()
+    assert (np.diff(order) >= 0).all()
+
+
+def test_fix_costs_only_charge_missing_items() -> None:
+    cfg = WaterConfig()
+    items = np.array([[True, False, True, True], [True] * 4, [True] * 4, [False] * 4])
+    cost = fix_costs(items, np.array([False, False, True, False]), config=cfg)
+    p = cfg.prices
+    assert cost.tolist() == [p["lifebuoy"] + p["repair"], 0.0,
+                             p["rope_per_m"] * cfg.rope_m + p["repair"],
+                             cfg.kit_price - p["installation"] + p["repair"]]
+
+
+def test_large_river_near_homes_ranks_above_a_lonely_pond() -> None:
+    c = _county(n_towns=1, villages_per_town=1, homes_per_village=4, seed=3)
+    home = c["settlements"].to_crs(UTM).geometry.iloc[0]
+    river = shapely.box(home.x - 6000, home.y + 150, home.x + 6000, home.y + 1150)  # 12 km²
+    pond = shapely.box(home.x + 2000, home.y - 3000, home.x + 2040, home.y - 2960)
+    water = _gdf([river, pond], type=["river", "pond"], water_id=["R", "P"])
+    kw = dict(kits=None, settlements=c["settlements"], schools=None, towns=c["towns"], crs=UTM,
+              year=2025, today=dt.date(2025, 6, 1), plan_patrols=False)
+    res = water_safety(water, config=WaterConfig(), **kw)
+    wr = res.water_risk.set_index("water_id")
+    assert wr.loc["R", "high_consequence"] and not wr.loc["P", "high_consequence"]
+    assert wr.loc["R", "rank"] < wr.loc["P", "rank"]
+    plain = water_safety(water, config=WaterConfig(large_types=()), **kw)
+    assert plain.water_risk.set_index("water_id").loc["R", "type_factor"] < 1.0
+    # without the rule the river's score is lower than with it
+    assert plain.water_risk.set_index("water_id").loc["R", "score"] < wr.loc["R", "score"]
