@@ -30,7 +30,9 @@ The score (0-100) is a product of four documented factors, each kept as a column
     ``large_area_m2`` or a bank of at least ``large_bank_m``) takes the type factor
     ``large_factor`` (1.0: as high as a pond) wherever a home or school lies within
     ``far_m``: deep, fast or cold water where people do reach it is where rescue fails
-    (the Yangtze must not rank below ponds nobody lives near).
+    (the Yangtze must not rank below ponds nobody lives near). Such a water reached by
+    people is also at least of tier ``large_min_tier`` (一级 by default: county lists of
+    重点水域 always name the great river, the main canals and reservoirs).
 
 Tiers (一级 A / 二级 B / 三级 C, 未分级 N) come by default from shares of the waters
 (``tier_mode = "share"``): the ``tier_a_share`` (5 %) highest scores are 一级, the next
@@ -81,8 +83,13 @@ def tiers(score: np.ndarray, *, config: WaterConfig) -> np.ndarray:
 
 
 def share_tiers(score: np.ndarray, exposure: np.ndarray, weighted: np.ndarray, *,
-                config: WaterConfig) -> tuple[np.ndarray, tuple[float, float, float]]:
+                config: WaterConfig, floor: np.ndarray | None = None,
+                ) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Tiers by share of the waters (see module doc) and the three score cut-offs.
+
+    Waters flagged in ``floor`` (high-consequence waters that people reach) are lifted to
+    at least ``large_min_tier`` after the shares are cut (so 一级 may hold a few more
+    waters than its share).
 
     Returns
     -------
@@ -98,6 +105,9 @@ def share_tiers(score: np.ndarray, exposure: np.ndarray, weighted: np.ndarray, *
                            np.arange(n) < ends[2]], ["A", "B", "C"], "N").astype(object)
     tier = np.empty(n, dtype=object)
     tier[order] = rank_tier
+    if floor is not None and config.large_min_tier in ("A", "B", "C"):
+        lift = np.asarray(floor, bool) & (tier > config.large_min_tier)  # "N" > "C" > ...
+        tier[lift] = config.large_min_tier
     starts = np.r_[0, ends[:-1]]
     a, b, c = (float(s[order][e - 1]) if e > st else np.inf
                for st, e in zip(starts, ends, strict=True))

@@ -246,8 +246,10 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                            wctx["weighted_children"], share, config=config, large=large)
     tcfg = config
     if config.tier_mode == "share":
+        reached = np.minimum(wctx["home_m"], wctx["school_m"]) <= config.far_m
         wsc["tier"], cuts = share_tiers(wsc["score"], wsc["exposure"],
-                                        wctx["weighted_children"], config=config)
+                                        wctx["weighted_children"], config=config,
+                                        floor=large & reached)
         tcfg = dataclasses.replace(config, tier_a=cuts[0], tier_b=cuts[1], tier_c=cuts[2])
         sc["tier"] = tiers(sc["score"], config=tcfg)
     risky = sc["hazard"] >= tcfg.risky_min
@@ -342,8 +344,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "kits_complete": ex_c, "kits_partial": ex_p, "kits_new": n_new_w,
     })
     water_risk["high_consequence"] = large
-    water_risk = water_risk.sort_values(["score", "exposure", "weighted_children", "water_id"],
-                                        ascending=[False, False, False, True],
+    water_risk = water_risk.sort_values(["tier", "score", "exposure", "weighted_children",
+                                         "water_id"], ascending=[True, False, False, False, True],
                                         kind="stable").reset_index(drop=True)
     water_risk.insert(0, "rank", np.arange(1, nw + 1))
     segments = pd.DataFrame({

@@ -78,7 +78,7 @@ class WaterConfig:
     ``"score"`` the fixed cut-offs ``tier_a/b/c`` apply. Waters of ``large_types`` with an
     area of at least ``large_area_m2`` or a bank of at least ``large_bank_m`` are
     high-consequence: where a home or school lies within ``far_m`` their type factor is
-    raised to ``large_factor``.
+    raised to ``large_factor`` and their tier to at least ``large_min_tier``.
 
     Patrols: statutory holidays and 调休 working days come from ``calendar``
     (``"chinese_calendar"``, the maintained ``chinesecalendar`` package, or ``"fixed"`` for
@@ -133,6 +133,7 @@ class WaterConfig:
     large_area_m2: float = 1_000_000.0
     large_bank_m: float = 10_000.0
     large_factor: float = 1.0
+    large_min_tier: str = "A"
     calendar: str = "chinese_calendar"
     patrol_week_hours: float = 10.0
     patrol_speed_kmh: float = 12.0
@@ -193,6 +194,9 @@ class WaterConfig:
         if self.calendar not in ("chinese_calendar", "fixed"):
             raise ConfigError(f"{where}: calendar = {self.calendar!r}; use "
                               f"\"chinese_calendar\" or \"fixed\"")
+        if self.large_min_tier not in ("A", "B", "C", "N"):
+            raise ConfigError(f"{where}: large_min_tier = {self.large_min_tier!r}; use A, B, "
+                              f"C or N (no floor)")
         shares = (self.tier_a_share, self.tier_b_share, self.tier_c_share)
         if min(shares) < 0 or sum(shares) > 1:
             raise ConfigError(f"{where}: tier shares must be >= 0 and sum to at most 1 "
@@ -254,7 +258,7 @@ def _parse(key: str, value: Any, default: Any, source: str) -> Any:
             if not all(np.isfinite(v) and v >= 0 for v in out.values()):
                 raise ValueError
             return out
-        if key in ("placement", "tier_mode", "calendar"):
+        if key in ("placement", "tier_mode", "calendar", "large_min_tier"):
             if not isinstance(value, str):
                 raise ValueError
             return value

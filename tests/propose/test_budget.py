@@ -74,13 +74,19 @@ def test_max_new_kits_caps_new_kits() -> None:
 
 
 def test_tier_shares_follow_the_settings(budgeted) -> None:
-    wr = budgeted.water_risk
+    # without the floor for high-consequence waters the shares are exact
+    wr = _run(dataclasses.replace(BUDGET, large_min_tier="N", curve_kits=())).water_risk
     n = len(wr)
     counts = wr["tier"].value_counts()
     assert counts.get("A", 0) == np.ceil(0.05 * n - 1e-9)
     assert counts.get("A", 0) + counts.get("B", 0) == np.ceil(0.20 * n - 1e-9)
-    # tiers follow the ranking: no 二级 water ranks above an 一级 one
-    order = wr["tier"].map({"A": 0, "B": 1, "C": 2, "N": 3}).to_numpy()
+    assert counts.get("C", 0) == np.ceil(0.50 * n - 1e-9) - np.ceil(0.20 * n - 1e-9)
+    # with it, only high-consequence waters join 一级, and tiers follow the ranking
+    lifted = budgeted.water_risk
+    extra = set(lifted.loc[lifted["tier"] == "A", "water_id"]) - set(
+        wr.loc[wr["tier"] == "A", "water_id"])
+    assert lifted.set_index("water_id").loc[list(extra), "high_consequence"].all()
+    order = lifted["tier"].map({"A": 0, "B": 1, "C": 2, "N": 3}).to_numpy()
     assert (np.diff(order) >= 0).all()
 
 
@@ -105,7 +111,7 @@ def test_large_river_near_homes_ranks_above_a_lonely_pond() -> None:
     res = water_safety(water, config=WaterConfig(), **kw)
     wr = res.water_risk.set_index("water_id")
     assert wr.loc["R", "high_consequence"] and not wr.loc["P", "high_consequence"]
-    assert wr.loc["R", "rank"] < wr.loc["P", "rank"]
+    assert wr.loc["R", "rank"] < wr.loc["P", "rank"] and wr.loc["R", "tier"] == "A"
     plain = water_safety(water, config=WaterConfig(large_types=()), **kw)
     assert plain.water_risk.set_index("water_id").loc["R", "type_factor"] < 1.0
     # without the rule the river's score is lower than with it
