@@ -26,6 +26,7 @@ from planner.core.kits import Pieces, place, requisition, residual, uncovered_le
 from planner.core.network import RoadGraph
 from planner.glossary import TIERS
 from planner.measure.risk import band, score_components, share_tiers, tiers, weighted_children
+from planner.propose.actions import water_actions
 from planner.propose.budget import SOURCES, fix_costs, plan_budget
 from planner.propose.patrol import patrol_plan
 from planner.settings import Settings, WaterConfig
@@ -59,6 +60,7 @@ class WaterResult:
     patrol_plan: pd.DataFrame         #: patrol_plan.csv
     summary: dict[str, Any] = field(default_factory=dict)   #: run.json "water"
     timings: dict[str, float] = field(default_factory=dict)
+    actions: gpd.GeoDataFrame | None = None   #: water_actions.xlsx (planner.propose.actions)
 
 
 def _xy(gdf: gpd.GeoDataFrame | None, crs: Any) -> np.ndarray:
@@ -424,6 +426,13 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
 
     ins = pd.to_datetime(kn["last_inspected"])
     overdue = (ins.isna() | ((pd.Timestamp(today) - ins).dt.days > config.inspection_days))
+    actions = water_actions(
+        proposed=proposed, kits=kn, overdue=overdue.to_numpy(bool),
+        kit_water=np.where(attached, bk.water[np.maximum(kit_bank, 0)], -1)
+        if len(bk.water) else np.full(len(kn), -1),
+        fixable=attached & ~effective, fix_cost=fcost, funded_fix=fixed, short_rope=short,
+        water=wn[["water_id", "name", "type_label"]], tier=wsc["tier"], villages=villages,
+        crs=crs, inspection_yuan=config.prices["inspection"])
     tier_counts = pd.Series(wsc["tier"]).value_counts()
     summary = {
         "water_bodies": int(nw), "bank_segments": int(len(seg_len)),
@@ -446,7 +455,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     }
     return WaterResult(water_risk=water_risk, segments=segments, gaps_by_town=gaps,
                        proposed_kits=proposed, requisition=req, patrol_waters=ranking,
-                       patrol_plan=plan, summary=summary, timings=tm)
+                       patrol_plan=plan, summary=summary, timings=tm, actions=actions)
 
 
 def _patrol_units(pw: pd.DataFrame, villages: gpd.GeoDataFrame | None,

@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.glossary import SHORT_LABELS, kind_label
+from planner.propose.actions import write_actions_xlsx
 from planner.report.tables import write_csv, write_progress_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
@@ -46,6 +47,9 @@ def write_tables(result: RunResult, out: Path) -> None:
         path = out / "proposed_kits.geojson"
         path.write_text(w.proposed_kits.to_json(drop_id=True, ensure_ascii=False),
                         encoding="utf-8")
+        if w.actions is not None:
+            write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=ws.config.name,
+                               curve=w.summary.get("budget_curve"))
         sheets["物资需求"] = w.requisition
         sheets["防溺水缺口"] = w.gaps_by_town
     _write_gpkg(result, out / "planner.gpkg")
@@ -91,6 +95,9 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
         layers["proposed_sites"] = result.proposals
     if result.water is not None and len(result.water.proposed_kits):
         layers["proposed_kits"] = result.water.proposed_kits
+    if result.water is not None and result.water.actions is not None \
+            and len(result.water.actions):
+        layers["water_actions"] = result.water.actions
     for name, frame in layers.items():
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=ws.villages.crs)
         frame.columns = [str(c) for c in frame.columns]

@@ -23,7 +23,8 @@ def _run(cfg: WaterConfig, seed: int = 1):
     lay = synth_water(c["county"], villages=c["villages"], settlements=c["settlements"],
                       crs=UTM, seed=seed)
     return water_safety(lay["water"], kits=lay["kits"], settlements=c["settlements"],
-                        schools=lay["schools"], towns=c["towns"], crs=UTM, config=cfg,
+                        schools=lay["schools"], towns=c["towns"], villages=c["villages"],
+                        crs=UTM, config=cfg,
                         year=2025, today=dt.date(2025, 6, 1), plan_patrols=False)
 
 
@@ -116,3 +117,26 @@ def test_large_river_near_homes_ranks_above_a_lonely_pond() -> None:
     assert plain.water_risk.set_index("water_id").loc["R", "type_factor"] < 1.0
     # without the rule the river's score is lower than with it
     assert plain.water_risk.set_index("water_id").loc["R", "score"] < wr.loc["R", "score"]
+
+
+def test_actions_list_every_kit_and_reconcile_with_the_budget(budgeted, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    from planner.propose.actions import write_actions_xlsx
+
+    a = budgeted.actions
+    s = budgeted.summary
+    assert (a["action"] == "new").sum() == s["proposed_kits"]
+    assert (a["action"] == "inspect").sum() == s["existing_kits"]["inspection_overdue"]
+    fix = a[a["action"].isin(["complete", "repair_rope"])]
+    assert fix["funded"].sum() == s["completed_kits"]
+    assert a.loc[a["funded"] & (a["action"] != "inspect"), "cost_yuan"].sum() == \
+        pytest.approx(s["budget"]["spend_yuan"])
+    assert a["village_code"].str.len().gt(0).all()
+    assert a["lon"].between(-180, 180).all() and a["lat"].between(-90, 90).all()
+    assert (fix["detail"].str.len() > 0).all()
+    path = tmp_path / "water_actions.xlsx"
+    write_actions_xlsx(a, path, title="测试", curve=s["budget_curve"])
+    wb = load_workbook(path, read_only=True)
+    assert wb.sheetnames == ["村级行动清单", "逾期检查", "器材不全", "预算曲线"]
+    assert wb["逾期检查"].max_row == 2 + (a["action"] == "inspect").sum()
