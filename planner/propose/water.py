@@ -28,7 +28,8 @@ from planner.glossary import TIERS
 from planner.measure.risk import band, score_components, share_tiers, tiers, weighted_children
 from planner.propose.actions import water_actions
 from planner.propose.budget import SOURCES, fix_costs, plan_budget
-from planner.propose.patrol import patrol_plan
+from planner.propose.patrol import patrol_calendar, patrol_plan
+from planner.propose.patrol_hours import cap_weekly, split_plan
 from planner.settings import Settings, WaterConfig
 from planner.validate.crs import check_metric
 from planner.validate.water import (
@@ -61,6 +62,8 @@ class WaterResult:
     summary: dict[str, Any] = field(default_factory=dict)   #: run.json "water"
     timings: dict[str, float] = field(default_factory=dict)
     actions: gpd.GeoDataFrame | None = None   #: water_actions.xlsx (planner.propose.actions)
+    patrol_routes: pd.DataFrame | None = None     #: patrol_routes.csv (each route once)
+    patrol_calendar: pd.DataFrame | None = None   #: patrol_plan.csv (date -> route_id)
 
 
 def _xy(gdf: gpd.GeoDataFrame | None, crs: Any) -> np.ndarray:
@@ -420,8 +423,17 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         pw = pw[np.isfinite(ax)]
         pw, seats = _patrol_units(pw, villages, towns, crs)
         ranking, plan = patrol_plan(pw, seats, year=year, config=config, graph=graph)
+        cal = patrol_calendar(year, config=config)
+        plan, cap = cap_weekly(plan, dict(zip(pw["water_id"], pw["tier"], strict=True)),
+                               holidays=set(cal.loc[cal["holiday"], "date"]), config=config)
+        label = pw["name"].fillna("").astype(str).where(
+            pw["name"].fillna("").astype(str).str.len() > 0, pw["type_label"] + pw["water_id"])
+        routes, calendar = split_plan(plan, dict(zip(pw["water_id"], label, strict=True)))
+        cap |= {"distinct_routes": int(len(routes)), "calendar": cal.attrs["calendar"]}
     else:
         ranking, plan = pd.DataFrame(), pd.DataFrame()
+        routes = calendar = None
+        cap = {}
     tm["patrol"] = time.perf_counter() - t0
 
     ins = pd.to_datetime(kn["last_inspected"])
@@ -451,11 +463,12 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "budget": bp.summary, "budget_curve": bp.curve,
         "requisition": {k: (float(req[k].sum()) if k == "rope_m" else int(req[k].sum()))
                         for k in ("signs", "lifebuoys", "ropes", "rope_m", "poles")},
-        "patrol": _patrol_summary(plan, year=year, network=graph is not None),
+        "patrol": _patrol_summary(plan, year=year, network=graph is not None) | cap,
     }
     return WaterResult(water_risk=water_risk, segments=segments, gaps_by_town=gaps,
                        proposed_kits=proposed, requisition=req, patrol_waters=ranking,
-                       patrol_plan=plan, summary=summary, timings=tm, actions=actions)
+                       patrol_plan=plan, summary=summary, timings=tm, actions=actions,
+                       patrol_routes=routes, patrol_calendar=calendar)
 
 
 def _patrol_units(pw: pd.DataFrame, villages: gpd.GeoDataFrame | None,

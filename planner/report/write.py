@@ -43,7 +43,11 @@ def write_tables(result: RunResult, out: Path) -> None:
         w = result.water
         write_csv(w.water_risk, out / "water_risk.csv")
         write_csv(w.requisition, out / "requisition.csv")
-        write_csv(w.patrol_plan, out / "patrol_plan.csv")
+        if w.patrol_routes is not None:  # each route once, and the calendar referring to it
+            write_csv(w.patrol_routes, out / "patrol_routes.csv")
+            write_csv(w.patrol_calendar, out / "patrol_plan.csv")
+        else:
+            write_csv(w.patrol_plan, out / "patrol_plan.csv")
         path = out / "proposed_kits.geojson"
         path.write_text(w.proposed_kits.to_json(drop_id=True, ensure_ascii=False),
                         encoding="utf-8")
