@@ -62,7 +62,7 @@ class WaterResult:
     summary: dict[str, Any] = field(default_factory=dict)   #: run.json "water"
     timings: dict[str, float] = field(default_factory=dict)
     actions: gpd.GeoDataFrame | None = None   #: water_actions.xlsx (planner.propose.actions)
-    patrol_routes: pd.DataFrame | None = None     #: patrol_routes.csv (each route once)
+    route_table: pd.DataFrame | None = None       #: patrol_routes.csv (each route once)
     patrol_calendar: pd.DataFrame | None = None   #: patrol_plan.csv (date -> route_id)
 
 
@@ -468,7 +468,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     return WaterResult(water_risk=water_risk, segments=segments, gaps_by_town=gaps,
                        proposed_kits=proposed, requisition=req, patrol_waters=ranking,
                        patrol_plan=plan, summary=summary, timings=tm, actions=actions,
-                       patrol_routes=routes, patrol_calendar=calendar)
+                       route_table=routes, patrol_calendar=calendar)
 
 
 def _patrol_units(pw: pd.DataFrame, villages: gpd.GeoDataFrame | None,

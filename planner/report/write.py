@@ -43,8 +43,8 @@ def write_tables(result: RunResult, out: Path) -> None:
         w = result.water
         write_csv(w.water_risk, out / "water_risk.csv")
         write_csv(w.requisition, out / "requisition.csv")
-        if w.patrol_routes is not None:  # each route once, and the calendar referring to it
-            write_csv(w.patrol_routes, out / "patrol_routes.csv")
+        if w.route_table is not None:  # each route once, and the calendar referring to it
+            write_csv(w.route_table, out / "patrol_routes.csv")
             write_csv(w.patrol_calendar, out / "patrol_plan.csv")
         else:
             write_csv(w.patrol_plan, out / "patrol_plan.csv")
