@@ -17,7 +17,8 @@ model as the minimum-kits plan, :mod:`planner.core.kits`). Pieces covered by the
 actions are merged (values summed), which leaves the optimum unchanged.
 
 Solved exactly by :func:`scipy.optimize.milp` (HiGHS); the HiGHS dual bound gives the gap.
-Above ``exact_max`` non-zeros a lazy greedy on marginal value per yuan is used instead
+Above ``exact_max`` non-zeros a lazy greedy on marginal value per yuan (and per counted
+action when their number is capped) is used instead
 (``method = "greedy"``), compared with the best single affordable action (the classic
 ``(1 - 1/e) / 2`` guarantee of Khuller, Moss & Naor 1999), and its gap is stated against a
 valid upper bound: the fractional knapsack of the actions' stand-alone values (coverage is
@@ -173,8 +174,12 @@ def _knapsack_bound(single: np.ndarray, cost: np.ndarray, budget: float,
 
 def _greedy(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, budget: float,
             counted: np.ndarray, max_count: float) -> np.ndarray:
-    """Lazy greedy on marginal value per yuan, then the best single action if better."""
+    """Lazy greedy on marginal value per unit of the binding resources (yuan as a share of
+    the budget plus count as a share of the cap), then the best single action if better."""
     csc = cover.tocsc()
+    weight = ((cost / budget if np.isfinite(budget) and budget > 0 else 0.0)
+              + (counted / max_count if np.isfinite(max_count) and max_count > 0 else 0.0))
+    weight = np.broadcast_to(np.asarray(weight, dtype=float), cost.shape)
     done = np.zeros(len(values), dtype=bool)
 
     def gain(j: int) -> float:
@@ -182,7 +187,7 @@ def _greedy(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, budget: f
         return float(values[rows[~done[rows]]].sum())
 
     single = np.asarray(cover.T @ values).ravel()
-    ratio = np.where(cost > 0, single / np.maximum(cost, 1e-12), np.inf)
+    ratio = np.where(weight > 0, single / np.maximum(weight, 1e-300), np.inf)
     heap = [(-r, j) for j, r in enumerate(ratio) if single[j] > 0]
     heapq.heapify(heap)
     spent, count, chosen = 0.0, 0, []
@@ -193,7 +198,7 @@ def _greedy(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, budget: f
         g = gain(j)
         if g <= 0:
             continue
-        r = g / cost[j] if cost[j] > 0 else np.inf
+        r = g / weight[j] if weight[j] > 0 else np.inf
         if heap and r < -heap[0][0] - 1e-12:
             heapq.heappush(heap, (-r, j))
             continue
@@ -214,7 +219,7 @@ def _greedy(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, budget: f
 def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
                  budget: float, max_count: int | None = None,
                  counted: np.ndarray | None = None, time_limit: float = 60.0,
-                 exact_max: int = 400_000, mip_rel_gap: float = 1e-4) -> BudgetSolution:
+                 exact_max: int = 100_000, mip_rel_gap: float = 1e-4) -> BudgetSolution:
     """Choose actions maximising the covered value within ``budget`` (see module doc).
 
     Parameters

@@ -124,7 +124,7 @@ class WaterConfig:
     min_rope_m: float = 25.0
     curve_kits: tuple[int, ...] = (50, 100, 200, 500, 1000)
     budget_time_limit: float = 15.0
-    budget_exact_max: int = 400_000
+    budget_exact_max: int = 100_000
     tier_mode: str = "share"
     tier_a_share: float = 0.05
     tier_b_share: float = 0.15

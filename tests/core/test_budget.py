@@ -120,3 +120,16 @@ def test_elements_value_equals_residual_of_the_segment_model(seed):
                                                         np.r_[ep, ap[s]])) @ hazard
             assert covered_value(values, cover, np.array(s, int)) == pytest.approx(
                 before - after, rel=1e-7, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_greedy_under_a_count_cap(seed):
+    rng = np.random.default_rng(200 + seed)
+    cover = sp.csr_array(rng.random((20, 9)) < 0.3)
+    values = rng.integers(1, 50, 20).astype(float)
+    cost = rng.integers(1, 5, 9).astype(float) * 100
+    sol = budget_cover(values, cover, cost, budget=np.inf, max_count=3, exact_max=0)
+    want = _brute(values, cover, cost, np.inf, 3)
+    assert len(sol.selected) <= 3 and sol.method == "greedy"
+    # greedy for maximum coverage with k sets: at least (1 - 1/e) of the optimum
+    assert (1 - 1 / np.e) * want - 1e-9 <= sol.objective <= want + 1e-9 <= sol.bound + 1e-6
