@@ -10,6 +10,7 @@ import pandas as pd
 
 from planner.glossary import SHORT_LABELS, kind_label
 from planner.propose.actions import write_actions_xlsx
+from planner.report.patrol_sheets import write_patrol_sheets
 from planner.report.tables import write_csv, write_progress_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
@@ -46,6 +47,8 @@ def write_tables(result: RunResult, out: Path) -> None:
         if w.route_table is not None:  # each route once, and the calendar referring to it
             write_csv(w.route_table, out / "patrol_routes.csv")
             write_csv(w.patrol_calendar, out / "patrol_plan.csv")
+            write_patrol_sheets(w.route_table, w.patrol_calendar, out / "patrol_sheets.xlsx",
+                                title=ws.config.name)
         else:
             write_csv(w.patrol_plan, out / "patrol_plan.csv")
         path = out / "proposed_kits.geojson"
