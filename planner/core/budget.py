@@ -58,7 +58,7 @@ class BudgetSolution:
     gap : float
         ``(bound - objective) / bound`` (0 when the bound is 0).
     status : str
-        ``optimal``, ``time_limit`` or ``heuristic``.
+        ``optimal``, ``time_limit``, ``node_limit`` or ``heuristic``.
     method : str
         ``milp`` or ``greedy``.
     cost : float
@@ -219,7 +219,8 @@ def _greedy(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, budget: f
 def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
                  budget: float, max_count: int | None = None,
                  counted: np.ndarray | None = None, time_limit: float = 60.0,
-                 exact_max: int = 100_000, mip_rel_gap: float = 1e-4) -> BudgetSolution:
+                 exact_max: int = 100_000, mip_rel_gap: float = 1e-4,
+                 node_limit: int | None = None) -> BudgetSolution:
     """Choose actions maximising the covered value within ``budget`` (see module doc).
 
     Parameters
@@ -238,6 +239,9 @@ def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
         HiGHS time limit (seconds), the model size (non-zeros of ``cover``) above which the
         greedy heuristic is used, and the relative gap at which HiGHS stops and reports
         ``optimal`` (HiGHS's default, 0.01 %; the achieved gap is always returned).
+    node_limit : int, optional
+        Branch-and-bound nodes after which HiGHS stops (``status = "node_limit"``): unlike
+        the time limit it gives the same answer however busy the machine is.
     """
     t0 = time.perf_counter()
     values = np.asarray(values, dtype=float)
@@ -277,7 +281,8 @@ def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
                constraints=LinearConstraint(a, np.concatenate(lo), np.concatenate(hi)),
                # HiGHS presolve costs seconds on these models and gains nothing
                options={"time_limit": float(time_limit), "mip_rel_gap": mip_rel_gap,
-                        "presolve": False, "disp": False})
+                        "presolve": False, "disp": False,
+                        **({"node_limit": int(node_limit)} if node_limit else {})})
     cover = sp.csr_array(cover_all)
     if res.x is None:
         sel = _greedy(values, cover, cost, budget, counted, kmax)
@@ -286,8 +291,8 @@ def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
     dual = getattr(res, "mip_dual_bound", None)
     if dual is not None and np.isfinite(dual):
         bound = min(bound, -float(dual))
-    status = "optimal" if res.status == 0 else "time_limit"
-    if status == "time_limit":  # keep the greedy's choice when it is better
+    status = {0: "optimal", 1: "time_limit"}.get(res.status, "node_limit")
+    if status != "optimal":  # keep the greedy's choice when it is better
         alt = _greedy(values, cover, cost, budget, counted, kmax)
         if covered_value(values, cover, alt) > covered_value(values, cover, sel):
             sel = alt

@@ -117,7 +117,8 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
     values, cover, unreachable = elements(hazard, seg.s0, r_seg, r_lo, r_hi, pa, ps, plo, phi,
                                           n_actions=len(act_bank))
     total = float(values.sum() + unreachable)
-    kw = {"time_limit": config.budget_time_limit, "exact_max": config.budget_exact_max}
+    kw = {"time_limit": config.budget_time_limit, "exact_max": config.budget_exact_max,
+          "node_limit": config.budget_node_limit}
     full_sel = np.r_[np.flatnonzero(source == "plan"), nc + np.arange(len(fixable))]
     if config.placement == "full":
         sol = None
@@ -158,7 +159,8 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
 
 def budget_curve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
                  full: np.ndarray, *, total: float, kits: tuple[int, ...],
-                 time_limit: float, exact_max: int) -> list[dict[str, Any]]:
+                 time_limit: float, exact_max: int,
+                 node_limit: int | None = None) -> list[dict[str, Any]]:
     """Risk covered against kits (new + completed/repaired) and yuan.
 
     One point per count in ``kits`` below the size of the full plan (unlimited yuan, at
@@ -173,7 +175,7 @@ def budget_curve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
         if k >= len(full):
             break
         sol = budget_cover(values, cover, cost, budget=np.inf, max_count=k,
-                           time_limit=time_limit, exact_max=exact_max)
+                           time_limit=time_limit, exact_max=exact_max, node_limit=node_limit)
         sel, val, status = sol.selected, sol.objective, sol.status
         if prev is not None and val < prev_val:
             sel, val, status = prev, prev_val, "carried"

@@ -41,7 +41,7 @@ def test_spend_within_budget_and_costs_add_up(budgeted) -> None:
     assert pk["cost_yuan"].sum() == pytest.approx(b["spend_yuan"])
     assert (pk.loc[pk["status"] == "new", "cost_yuan"] == BUDGET.kit_price).all()
     assert budgeted.requisition["cost_yuan"].sum() == pytest.approx(b["spend_yuan"])
-    assert b["status"] in ("optimal", "time_limit", "heuristic") and b["gap"] >= 0
+    assert b["status"] in ("optimal", "time_limit", "node_limit", "heuristic") and b["gap"] >= 0
     assert 0 < b["risk_covered"] <= b["bound"] + 1e-6
 
 
