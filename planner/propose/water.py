@@ -1,4 +1,11 @@
-"""Water safety end to end: risk ranking, "四个一" gaps, kit placement, requisition, patrols.
+"""Water safety end to end: risk ranking, "四个一" gaps, budgeted kit placement, requisition,
+village actions, patrols.
+
+Kits: the minimum-kits full-coverage plan (:func:`planner.core.kits.place`) is computed
+first; within ``[water] budget_yuan`` new kits (at access points and the plan's positions),
+completions and rope repairs then compete on value per yuan (:mod:`planner.propose.budget`),
+unless ``placement = "full"``. ``water_actions.xlsx`` lists what each village is to do
+(:mod:`planner.propose.actions`).
 
 :func:`water_safety` is the pipeline's entry point. It turns the workspace layers into numbers
 along banks (``planner.water``), scores them (``planner.risk``), places kits exactly
@@ -26,10 +33,13 @@ from planner.core.kits import Pieces, place, requisition, residual, uncovered_le
 from planner.core.network import RoadGraph
 from planner.glossary import TIERS
 from planner.measure.risk import band, score_components, share_tiers, tiers, weighted_children
+from planner.propose._geo import assign_towns as _assign_towns
+from planner.propose._geo import layer_xy as _xy
 from planner.propose.actions import water_actions
 from planner.propose.budget import SOURCES, fix_costs, plan_budget
 from planner.propose.patrol import patrol_calendar, patrol_plan
 from planner.propose.patrol_hours import cap_weekly, split_plan
+from planner.propose.patrol_units import patrol_summary, patrol_units
 from planner.settings import Settings, WaterConfig
 from planner.validate.crs import check_metric
 from planner.validate.water import (
@@ -66,14 +76,6 @@ class WaterResult:
     patrol_calendar: pd.DataFrame | None = None   #: patrol_plan.csv (date -> route_id)
 
 
-def _xy(gdf: gpd.GeoDataFrame | None, crs: Any) -> np.ndarray:
-    if gdf is None or len(gdf) == 0:
-        return np.zeros((0, 2))
-    pts = gdf.geometry.to_crs(crs).to_numpy()
-    pts = np.where(shapely.get_type_id(pts) == 0, pts, shapely.point_on_surface(pts))
-    return shapely.get_coordinates(pts)
-
-
 def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool, source: str) -> np.ndarray:
     if col not in gdf:
         if required:
@@ -87,21 +89,6 @@ def _nearest(tree_xy: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarra
         return np.full(len(xy), np.inf), np.full(len(xy), -1)
     d, i = cKDTree(tree_xy).query(xy)
     return d, i
-
-
-def _assign_towns(towns: gpd.GeoDataFrame, geoms: np.ndarray, crs: Any) -> np.ndarray:
-    """Index of the town containing (or nearest to) each metric geometry; -1 without towns."""
-    if towns is None or len(towns) == 0 or len(geoms) == 0:
-        return np.full(len(geoms), -1)
-    tree = shapely.STRtree(towns.geometry.to_crs(crs).to_numpy())
-    inp, tree_i = tree.query(geoms, predicate="intersects")
-    out = np.full(len(geoms), -1)
-    out[inp[::-1]] = tree_i[::-1]  # first match wins on shared borders
-    rest = np.flatnonzero(out < 0)
-    if len(rest):
-        inp, tree_i = tree.query_nearest(geoms[rest], all_matches=False)
-        out[rest[inp]] = tree_i
-    return out
 
 
 def _segment_context(seg: Segments, homes: np.ndarray, wc: np.ndarray, schools: np.ndarray,
@@ -421,7 +408,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                            "town_code": tcode(w_town), "town_name": tname(w_town),
                            "tier": wsc["tier"], "score": wsc["score"].round(3), "x": ax, "y": ay})
         pw = pw[np.isfinite(ax)]
-        pw, seats = _patrol_units(pw, villages, towns, crs)
+        pw, seats = patrol_units(pw, villages, towns, crs)
         ranking, plan = patrol_plan(pw, seats, year=year, config=config, graph=graph)
         cal = patrol_calendar(year, config=config)
         plan, cap = cap_weekly(plan, dict(zip(pw["water_id"], pw["tier"], strict=True)),
@@ -463,65 +450,12 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "budget": bp.summary, "budget_curve": bp.curve,
         "requisition": {k: (float(req[k].sum()) if k == "rope_m" else int(req[k].sum()))
                         for k in ("signs", "lifebuoys", "ropes", "rope_m", "poles")},
-        "patrol": _patrol_summary(plan, year=year, network=graph is not None) | cap,
+        "patrol": patrol_summary(plan, year=year, network=graph is not None) | cap,
     }
     return WaterResult(water_risk=water_risk, segments=segments, gaps_by_town=gaps,
                        proposed_kits=proposed, requisition=req, patrol_waters=ranking,
                        patrol_plan=plan, summary=summary, timings=tm, actions=actions,
                        route_table=routes, patrol_calendar=calendar)
-
-
-def _patrol_units(pw: pd.DataFrame, villages: gpd.GeoDataFrame | None,
-                  towns: gpd.GeoDataFrame, crs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each water's patrol unit (``village_code``) and the units' seats (see water_safety).
-
-    A water belongs to the village containing (or nearest to) its patrol access point
-    ``x, y``: the stop the route visits, so that a canal crossing many villages is patrolled
-    by the village where its access point lies.
-    """
-    if villages is None or len(villages) == 0:
-        xy = _xy(towns, crs).reshape(-1, 2)
-        code = (towns["town_code"].astype(str).to_numpy() if len(towns)
-                else np.zeros(0, dtype=object))
-        name = (towns["town_name"].astype(str).to_numpy() if len(towns)
-                else np.zeros(0, dtype=object))
-        if not len(code):  # no towns either: one unit around the waters' mean point
-            code, name = np.array([""], dtype=object), np.array([""], dtype=object)
-            pts = pw[["x", "y"]].to_numpy(float)
-            pts = pts[np.isfinite(pts).all(axis=1)]
-            xy = pts.mean(axis=0)[None, :] if len(pts) else np.zeros((1, 2))
-        seats = pd.DataFrame({"village_code": code, "village_name": name, "town_code": code,
-                              "town_name": name, "x": xy[:, 0], "y": xy[:, 1]})
-        return pw.assign(village_code=pw["town_code"]), seats
-    if "village_code" not in villages.columns:
-        raise InputFileError("villages layer lacks the column 'village_code'; add the "
-                             "village code per row")
-    xy = _xy(villages, crs)
-    code = villages["village_code"].astype(str).to_numpy()
-    seats = pd.DataFrame({"village_code": code, "x": xy[:, 0], "y": xy[:, 1]})
-    seats["village_name"] = (villages["village_name"].astype(str).to_numpy()
-                             if "village_name" in villages.columns else code)
-    if "town_code" in villages.columns:
-        seats["town_code"] = villages["town_code"].astype(str).to_numpy()
-        seats["town_name"] = (villages["town_name"].astype(str).to_numpy()
-                              if "town_name" in villages.columns else "")
-    else:  # the town containing the seat
-        t = _assign_towns(towns, shapely.points(xy), crs)
-        for col in ("town_code", "town_name"):
-            vals = towns[col].astype(str).to_numpy() if len(towns) else np.zeros(0, object)
-            seats[col] = np.where(t >= 0, vals[np.maximum(t, 0)] if len(vals) else "", "")
-    v = _assign_towns(villages, shapely.points(pw["x"].to_numpy(), pw["y"].to_numpy()), crs)
-    return pw.assign(village_code=code[v] if len(v) else np.zeros(0, dtype=object)), seats
-
-
-def _patrol_summary(plan: pd.DataFrame, *, year: int, network: bool) -> dict[str, Any]:
-    """run.json "water" / "patrol": routes, total / mean / max km, villages, year."""
-    km = plan["length_m"].to_numpy(dtype=float) / 1000 if len(plan) else np.zeros(0)
-    return {"routes": int(len(plan)), "route_km": round(float(km.sum()), 1),
-            "mean_route_km": round(float(km.mean()), 2) if len(km) else 0.0,
-            "max_route_km": round(float(km.max()), 2) if len(km) else 0.0,
-            "villages_with_patrols": int(plan["village_code"].nunique()) if len(plan) else 0,
-            "year": int(year), "road_network": bool(network)}
 
 
 def _reach_at(seg: Segments, reach: np.ndarray, bank: np.ndarray, pos: np.ndarray) -> np.ndarray:

@@ -78,6 +78,12 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig) -> None:
     layers = layers_from_result(result)
     write_map(layers, out / "map.html", config=config, title=f"{name}儿童关爱阵地与防溺水地图")
     pngs = write_static_maps(layers, out, title=name)
+    curve = (result.water.summary.get("budget_curve") if result.water is not None else None)
+    if curve:
+        from planner.report.budgetchart import FILE, budget_chart
+
+        pngs.append(budget_chart(curve, out / FILE, title=name,
+                                 chosen=result.water.summary.get("budget")))
     table = progress_display(result.progress, kinds=kinds)[0] if kinds else result.progress
     water = result.water
     write_report(out / "report.html", title=f"{name}儿童关爱服务阵地与防溺水工作进展",
