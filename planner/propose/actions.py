@@ -139,8 +139,9 @@ def water_actions(*, proposed: gpd.GeoDataFrame, kits: gpd.GeoDataFrame,
                out["action"].map(ACTION_LABELS))
     out["lon"], out["lat"] = out["lon"].round(6), out["lat"].round(6)
     out["cost_yuan"] = out["cost_yuan"].astype(float).round(2)
+    rank = {label: i for i, label in enumerate(TIERS.values())}  # 一级 first
     order = np.lexsort((out["kit_id"].to_numpy().astype(str),
-                        out["tier_label"].to_numpy().astype(str),
+                        out["tier_label"].map(rank).fillna(len(rank)).to_numpy(),
                         out["village_code"].to_numpy().astype(str),
                         out["town_name"].to_numpy().astype(str)))
     res = gpd.GeoDataFrame(out.iloc[order].reset_index(drop=True),

@@ -135,6 +135,9 @@ def test_actions_list_every_kit_and_reconcile_with_the_budget(budgeted, tmp_path
     assert a["village_code"].str.len().gt(0).all()
     assert a["lon"].between(-180, 180).all() and a["lat"].between(-90, 90).all()
     assert (fix["detail"].str.len() > 0).all()
+    # within a village, 一级 waters first
+    rank = a["tier_label"].map({"一级": 0, "二级": 1, "三级": 2, "未分级": 3}).fillna(4)
+    assert all(rank[g.index].is_monotonic_increasing for _, g in a.groupby("village_code"))
     path = tmp_path / "water_actions.xlsx"
     write_actions_xlsx(a, path, title="测试", curve=s["budget_curve"])
     wb = load_workbook(path, read_only=True)
