@@ -156,3 +156,47 @@ def score_components(types: np.ndarray, home_m: np.ndarray, school_m: np.ndarray
     return {"type_factor": t, "home_band": hb, "school_band": sb, "proximity": p,
             "exposure": e, "protection": m, "hazard": hazard, "score": score,
             "tier": tiers(score, config=config)}
+
+
+def risk_explanation(config: WaterConfig) -> list[tuple[str, str, str]]:
+    """Each score component explained in Chinese with its configured values:
+    ``(component, meaning, value)`` rows (the 评分说明 sheet of ``water_actions.xlsx``)."""
+    tw = "、".join(f"{WATER_TYPES[t]} {w:g}" for t, w in config.type_weights.items()
+                   if t in WATER_TYPES)
+    shares = (config.tier_a_share, config.tier_b_share, config.tier_c_share)
+    large = "、".join(WATER_TYPES[t] for t in config.large_types)
+    return [
+        ("水域类型 T", "该类水域儿童溺水的相对风险，除以最大值（厦门 1-14 岁儿童溺水研究，"
+         "Injury Prevention 2007）", tw),
+        ("距离 P", f"最近住户或学校的距离：{config.near_m:g} 米内（71.6% 的 5 岁以下溺亡儿童"
+         f"住在水边 100 米内）、{config.far_m:g} 米内、更远",
+         f"{config.band_near:g} / {config.band_mid:g} / {config.band_far:g}"),
+        ("暴露 E", f"{config.far_m:g} 米内的儿童数（5 岁以下每人另加 {config.under5_weight:g}，"
+         f"留守儿童另加 {config.left_behind_weight:g}，按距离折算）越多越高；只用人数，"
+         "不涉及任何个人信息",
+         f"E = {config.exposure_floor:g} + {1 - config.exposure_floor:g} × "
+         f"(1 − e^(−人数/{config.children_ref:g}))"),
+        ("缺少防护 M", "未在现有齐全“四个一”可及范围内的岸线比例；救生绳短于 "
+         f"{config.min_rope_m:g} 米的点位不算齐全",
+         f"M = {config.protected_factor:g} + {1 - config.protected_factor:g} × 未覆盖比例"),
+        ("危险度与评分", "危险度 = 100 × T × P × E（不计现有设施）；评分 = 危险度 × M",
+         "0–100"),
+        ("大型水域", f"{large}中面积不小于 {config.large_area_m2 / 1e6:g} 平方公里或岸线不短于 "
+         f"{config.large_bank_m / 1000:g} 公里、且 {config.far_m:g} 米内有住户或学校的，"
+         f"类型系数取 {config.large_factor:g}，等级至少为{_TIER_ZH.get(config.large_min_tier, '')}",
+         "长江、主要河道、湖泊、水库"),
+        ("风险等级", "按评分从高到低排序（同分按暴露、儿童数），前若干比例分别为一级、二级、"
+         "三级；评分为 0 的水域不分级" if config.tier_mode == "share" else
+         "按评分固定分界划分",
+         "一级 {:.0%}、二级 {:.0%}、三级 {:.0%}".format(*shares)
+         if config.tier_mode == "share" else
+         f"一级 ≥ {config.tier_a:g}、二级 ≥ {config.tier_b:g}、三级 ≥ {config.tier_c:g}"),
+        ("需设“四个一”的岸线", f"危险度达到{_TIER_ZH[max(config.kit_tiers, default='N')]}"
+         "分界的岸段，救援点可及距离：常去岸段 "
+         f"{config.reach_busy_m:g} 米，少有人去的渠道 {config.reach_quiet_m:g} 米",
+         f"岸段长 {config.segment_m:g} 米"),
+    ]
+
+
+_TIER_ZH = {"A": "一级", "B": "二级", "C": "三级", "N": ""}
+

@@ -150,9 +150,11 @@ def water_actions(*, proposed: gpd.GeoDataFrame, kits: gpd.GeoDataFrame,
 
 
 def write_actions_xlsx(actions: pd.DataFrame, path: Path, *, title: str,
-                       curve: list[dict[str, Any]] | None = None) -> None:
+                       curve: list[dict[str, Any]] | None = None,
+                       notes: list[tuple[str, str, str]] | None = None) -> None:
     """``water_actions.xlsx``: all actions by village, then the overdue-inspection list,
-    the incomplete-kit list and the budget curve, each on its own sheet."""
+    the incomplete-kit list, the budget curve and how the risk score is made (``notes``,
+    from :func:`planner.measure.risk.risk_explanation`), each on its own sheet."""
     wb = Workbook()
     wb.remove(wb.active)
     table = pd.DataFrame(actions.drop(columns="geometry")).copy()
@@ -172,4 +174,8 @@ def write_actions_xlsx(actions: pd.DataFrame, path: Path, *, title: str,
             "risk_covered": "覆盖风险（危险度×米）", "risk_covered_share": "覆盖风险占比",
             "status": "求解状态", "method": "方法", "gap": "最优性差距", "seconds": "用时（秒）"})
         write_table(wb.create_sheet("预算曲线"), c, title="预算与覆盖风险")
+    if notes:
+        write_table(wb.create_sheet("评分说明"),
+                    pd.DataFrame(notes, columns=["因子", "含义", "取值"]),
+                    title="水域溺水风险评分说明")
     wb.save(path)

@@ -32,7 +32,14 @@ from planner._errors import InputFileError
 from planner.core.kits import Pieces, place, requisition, residual, uncovered_length
 from planner.core.network import RoadGraph
 from planner.glossary import TIERS
-from planner.measure.risk import band, score_components, share_tiers, tiers, weighted_children
+from planner.measure.risk import (
+    band,
+    risk_explanation,
+    score_components,
+    share_tiers,
+    tiers,
+    weighted_children,
+)
 from planner.propose._geo import assign_towns as _assign_towns
 from planner.propose._geo import layer_xy as _xy
 from planner.propose.actions import water_actions
@@ -74,6 +81,7 @@ class WaterResult:
     actions: gpd.GeoDataFrame | None = None   #: water_actions.xlsx (planner.propose.actions)
     route_table: pd.DataFrame | None = None       #: patrol_routes.csv (each route once)
     patrol_calendar: pd.DataFrame | None = None   #: patrol_plan.csv (date -> route_id)
+    risk_notes: list[tuple[str, str, str]] = field(default_factory=list)  #: 评分说明
 
 
 def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool, source: str) -> np.ndarray:
@@ -455,7 +463,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     return WaterResult(water_risk=water_risk, segments=segments, gaps_by_town=gaps,
                        proposed_kits=proposed, requisition=req, patrol_waters=ranking,
                        patrol_plan=plan, summary=summary, timings=tm, actions=actions,
-                       route_table=routes, patrol_calendar=calendar)
+                       route_table=routes, patrol_calendar=calendar,
+                       risk_notes=risk_explanation(config))
 
 
 def _reach_at(seg: Segments, reach: np.ndarray, bank: np.ndarray, pos: np.ndarray) -> np.ndarray:

@@ -56,7 +56,7 @@ def write_tables(result: RunResult, out: Path) -> None:
                         encoding="utf-8")
         if w.actions is not None:
             write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=ws.config.name,
-                               curve=w.summary.get("budget_curve"))
+                               curve=w.summary.get("budget_curve"), notes=w.risk_notes)
         sheets["物资需求"] = w.requisition
         sheets["防溺水缺口"] = w.gaps_by_town
     _write_gpkg(result, out / "planner.gpkg")

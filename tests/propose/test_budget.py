@@ -139,7 +139,11 @@ def test_actions_list_every_kit_and_reconcile_with_the_budget(budgeted, tmp_path
     rank = a["tier_label"].map({"一级": 0, "二级": 1, "三级": 2, "未分级": 3}).fillna(4)
     assert all(rank[g.index].is_monotonic_increasing for _, g in a.groupby("village_code"))
     path = tmp_path / "water_actions.xlsx"
-    write_actions_xlsx(a, path, title="测试", curve=s["budget_curve"])
+    write_actions_xlsx(a, path, title="测试", curve=s["budget_curve"],
+                       notes=budgeted.risk_notes)
     wb = load_workbook(path, read_only=True)
-    assert wb.sheetnames == ["村级行动清单", "逾期检查", "器材不全", "预算曲线"]
+    assert wb.sheetnames == ["村级行动清单", "逾期检查", "器材不全", "预算曲线", "评分说明"]
+    notes = dict((f, v) for f, _, v in budgeted.risk_notes)
+    assert notes["风险等级"] == "一级 5%、二级 15%、三级 30%"
+    assert notes["距离 P"] == "1 / 0.6 / 0.2"
     assert wb["逾期检查"].max_row == 2 + (a["action"] == "inspect").sum()
