@@ -34,6 +34,12 @@ The score (0-100) is a product of four documented factors, each kept as a column
     people is also at least of tier ``large_min_tier`` (一级 by default: county lists of
     重点水域 always name the great river, the main canals and reservoirs).
 
+Past drownings
+    with an optional layer of past drowning incidents (points; date and age band are
+    read but only counted), each of the ``n`` incidents within ``incident_m`` of a water
+    (of a bank segment's midpoint) closes ``incident_weight`` of the gap to 100:
+    ``hazard = 100 - (100 - 100 * T * P * E) * (1 - incident_weight) ** n``.
+
 Tiers (一级 A / 二级 B / 三级 C, 未分级 N) come by default from shares of the waters
 (``tier_mode = "share"``): the ``tier_a_share`` (5 %) highest scores are 一级, the next
 ``tier_b_share`` (15 %) 二级, the next ``tier_c_share`` (30 %) 三级, so that the pyramid is
@@ -117,7 +123,7 @@ def share_tiers(score: np.ndarray, exposure: np.ndarray, weighted: np.ndarray, *
 def score_components(types: np.ndarray, home_m: np.ndarray, school_m: np.ndarray,
                      weighted_near: np.ndarray, uncovered_share: np.ndarray, *,
                      config: WaterConfig, large: np.ndarray | None = None,
-                     ) -> dict[str, np.ndarray]:
+                     incidents: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """All factors and the scores of water bodies or bank segments (numeric core).
 
     Parameters
@@ -133,6 +139,8 @@ def score_components(types: np.ndarray, home_m: np.ndarray, school_m: np.ndarray
     large : ndarray of bool, optional
         High-consequence waters (see module doc): their type factor is raised to
         ``large_factor`` where a home or school is within ``far_m``.
+    incidents : ndarray of int, optional
+        Past drowning incidents near each water or segment (see module doc).
 
     Returns
     -------
@@ -152,6 +160,9 @@ def score_components(types: np.ndarray, home_m: np.ndarray, school_m: np.ndarray
     pf = config.protected_factor
     m = pf + (1.0 - pf) * np.clip(np.asarray(uncovered_share, dtype=float), 0.0, 1.0)
     hazard = 100.0 * t * p * e
+    if incidents is not None and len(hazard):
+        keep = (1.0 - config.incident_weight) ** np.asarray(incidents, dtype=float)
+        hazard = 100.0 - (100.0 - hazard) * keep
     score = hazard * m
     return {"type_factor": t, "home_band": hb, "school_band": sb, "proximity": p,
             "exposure": e, "protection": m, "hazard": hazard, "score": score,
@@ -191,6 +202,9 @@ def risk_explanation(config: WaterConfig) -> list[tuple[str, str, str]]:
          "一级 {:.0%}、二级 {:.0%}、三级 {:.0%}".format(*shares)
          if config.tier_mode == "share" else
          f"一级 ≥ {config.tier_a:g}、二级 ≥ {config.tier_b:g}、三级 ≥ {config.tier_c:g}"),
+        ("既往溺水事件", f"{config.incident_m:g} 米内每发生过一起溺水事件，危险度与 100 的差距"
+         f"缩小 {config.incident_weight:.0%}（只计起数，不涉及当事人信息）",
+         f"危险度 = 100 − (100 − 100×T×P×E) × {1 - config.incident_weight:g}^起数"),
         ("需设“四个一”的岸线", f"危险度达到{_TIER_ZH[max(config.kit_tiers, default='N')]}"
          "分界的岸段，救援点可及距离：常去岸段 "
          f"{config.reach_busy_m:g} 米，少有人去的渠道 {config.reach_quiet_m:g} 米",

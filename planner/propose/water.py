@@ -33,7 +33,6 @@ from planner.core.kits import Pieces, place, requisition, residual, uncovered_le
 from planner.core.network import RoadGraph
 from planner.glossary import TIERS
 from planner.measure.risk import (
-    band,
     risk_explanation,
     score_components,
     share_tiers,
@@ -42,6 +41,8 @@ from planner.measure.risk import (
 )
 from planner.propose._geo import assign_towns as _assign_towns
 from planner.propose._geo import layer_xy as _xy
+from planner.propose._geo import segment_context as _segment_context
+from planner.propose._geo import water_context as _water_context
 from planner.propose.actions import water_actions
 from planner.propose.budget import SOURCES, fix_costs, plan_budget
 from planner.propose.patrol import patrol_calendar, patrol_plan
@@ -92,50 +93,6 @@ def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool, source: str) -> n
     return pd.to_numeric(gdf[col], errors="coerce").fillna(0).clip(lower=0).to_numpy(float)
 
 
-def _nearest(tree_xy: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if len(tree_xy) == 0:
-        return np.full(len(xy), np.inf), np.full(len(xy), -1)
-    d, i = cKDTree(tree_xy).query(xy)
-    return d, i
-
-
-def _segment_context(seg: Segments, homes: np.ndarray, wc: np.ndarray, schools: np.ndarray,
-                     cfg: WaterConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    xy = np.column_stack([seg.x, seg.y])
-    home_m, _ = _nearest(homes, xy)
-    school_m, _ = _nearest(schools, xy)
-    near = np.zeros(len(xy))
-    if len(homes):
-        pairs = cKDTree(xy).sparse_distance_matrix(cKDTree(homes), cfg.far_m,
-                                                   output_type="ndarray")
-        near = np.bincount(pairs["i"], weights=wc[pairs["j"]] * band(pairs["v"], config=cfg),
-                           minlength=len(xy))
-    return home_m, school_m, near
-
-
-def _water_context(wgeom: np.ndarray, homes: np.ndarray, counts: np.ndarray, wc: np.ndarray,
-                   schools: np.ndarray, cfg: WaterConfig) -> dict[str, np.ndarray]:
-    n = len(wgeom)
-    out = {"home_m": np.full(n, np.inf), "school_m": np.full(n, np.inf),
-           "weighted_children": np.zeros(n)}
-    for k in ("children_500", "under5_500", "left_behind_500"):
-        out[k] = np.zeros(n)
-    for key, xy in (("home_m", homes), ("school_m", schools)):
-        if len(xy):
-            pts = shapely.points(xy)
-            inp, tree_i = shapely.STRtree(pts).query_nearest(wgeom, all_matches=False)
-            out[key][inp] = shapely.distance(wgeom[inp], pts[tree_i])
-    if len(homes):
-        pts = shapely.points(homes)
-        h, w = shapely.STRtree(wgeom).query(pts, predicate="dwithin", distance=cfg.far_m)
-        d = shapely.distance(pts[h], wgeom[w])
-        out["weighted_children"] = np.bincount(w, weights=wc[h] * band(d, config=cfg),
-                                               minlength=n)
-        for j, k in enumerate(("children_500", "under5_500", "left_behind_500")):
-            out[k] = np.bincount(w, weights=counts[h, j], minlength=n)
-    return out
-
-
 def _ring_reach(bank: Banks, seg: Segments, reach: np.ndarray) -> np.ndarray:
     """Closed banks take their smallest segment reach (see planner.kits)."""
     starts = np.flatnonzero(np.r_[True, seg.bank[1:] != seg.bank[:-1]])
@@ -150,7 +107,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                  graph: RoadGraph | None = None,
                  villages: gpd.GeoDataFrame | None = None,
                  year: int | None = None, today: dt.date | None = None,
-                 plan_patrols: bool = True) -> WaterResult:
+                 plan_patrols: bool = True,
+                 incidents: gpd.GeoDataFrame | None = None) -> WaterResult:
     """Risk ranking, gaps, exact kit placement, requisition and patrol plan.
 
     Parameters
@@ -183,6 +141,9 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         against (default: the current date).
     plan_patrols : bool
         Skip the patrol plan when False (benchmarks).
+    incidents : GeoDataFrame or None
+        Past drowning incidents (points): each raises the hazard of the nearest water
+        within ``incident_m`` and of the bank segments within ``incident_m`` (counts only).
     """
     crs = check_metric(crs, where="the water-safety CRS")
     today = today or dt.date.today()
@@ -209,6 +170,16 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     seg_home, seg_school, seg_near = _segment_context(seg, homes, wc, school_xy, config)
     wgeom = wn.geometry.to_numpy()
     wctx = _water_context(wgeom, homes, counts, wc, school_xy, config)
+    inc_xy = _xy(incidents, crs)
+    w_inc = np.zeros(len(wgeom), dtype=np.int64)
+    s_inc = np.zeros(len(seg.x), dtype=np.int64)
+    if len(inc_xy) and len(wgeom):
+        ii, wi = shapely.STRtree(wgeom).query_nearest(
+            shapely.points(inc_xy), max_distance=config.incident_m, all_matches=False)
+        w_inc = np.bincount(wi, minlength=len(wgeom))
+        near = cKDTree(inc_xy).query_ball_point(np.column_stack([seg.x, seg.y]),
+                                                r=config.incident_m, return_length=True)
+        s_inc = np.asarray(near, dtype=np.int64)
     quiet = (np.isin(wtype[seg_water], config.little_used_types)
              & (seg_home > config.busy_m) & (seg_school > config.busy_m))
     reach = _ring_reach(bk, seg, np.where(quiet, config.reach_quiet_m, config.reach_busy_m))
@@ -239,11 +210,13 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     large = (np.isin(wtype, config.large_types)
              & ((shapely.area(wgeom) >= config.large_area_m2) | (w_len >= config.large_bank_m)))
     sc = score_components(wtype[seg_water], seg_home, seg_school, seg_near,
-                          unc_before / seg_len, config=config, large=large[seg_water])
+                          unc_before / seg_len, config=config, large=large[seg_water],
+                          incidents=s_inc)
     w_unc = np.bincount(seg_water, weights=unc_before, minlength=nw)
     share = np.divide(w_unc, w_len, out=np.ones(nw), where=w_len > 0)
     wsc = score_components(wtype, wctx["home_m"], wctx["school_m"],
-                           wctx["weighted_children"], share, config=config, large=large)
+                           wctx["weighted_children"], share, config=config, large=large,
+                           incidents=w_inc)
     tcfg = config
     if config.tier_mode == "share":
         reached = np.minimum(wctx["home_m"], wctx["school_m"]) <= config.far_m
@@ -344,6 +317,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "kits_complete": ex_c, "kits_partial": ex_p, "kits_new": n_new_w,
     })
     water_risk["high_consequence"] = large
+    water_risk["incidents"] = w_inc
     water_risk = water_risk.sort_values(["tier", "score", "exposure", "weighted_children",
                                          "water_id"], ascending=[True, False, False, False, True],
                                         kind="stable").reset_index(drop=True)
@@ -501,4 +475,5 @@ def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> W
                         settlements=homes(ws), schools=ws.extra.get("schools"),
                         towns=ws.towns, villages=ws.villages, crs=ws.crs,
                         config=settings.water, graph=graph,
-                        year=settings.water_year, today=settings.water_as_of)
+                        year=settings.water_year, today=settings.water_as_of,
+                        incidents=ws.extra.get("incidents"))

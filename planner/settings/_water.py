@@ -79,7 +79,9 @@ class WaterConfig:
     ``"score"`` the fixed cut-offs ``tier_a/b/c`` apply. Waters of ``large_types`` with an
     area of at least ``large_area_m2`` or a bank of at least ``large_bank_m`` are
     high-consequence: where a home or school lies within ``far_m`` their type factor is
-    raised to ``large_factor`` and their tier to at least ``large_min_tier``.
+    raised to ``large_factor`` and their tier to at least ``large_min_tier``. Each past
+    drowning incident (optional ``incidents`` layer) within ``incident_m`` of a water
+    closes ``incident_weight`` of the gap between its hazard and 100.
 
     Patrols: statutory holidays and 调休 working days come from ``calendar``
     (``"chinese_calendar"``, the maintained ``chinesecalendar`` package, or ``"fixed"`` for
@@ -136,6 +138,8 @@ class WaterConfig:
     large_bank_m: float = 10_000.0
     large_factor: float = 1.0
     large_min_tier: str = "A"
+    incident_m: float = 100.0
+    incident_weight: float = 0.5
     calendar: str = "chinese_calendar"
     patrol_week_hours: float = 10.0
     patrol_speed_kmh: float = 12.0
@@ -170,6 +174,8 @@ class WaterConfig:
             raise ConfigError(f"{where}: need 0 < reach_busy_m <= reach_quiet_m; fix the reaches")
         if not self.tier_a >= self.tier_b >= self.tier_c >= 0:
             raise ConfigError(f"{where}: need tier_a >= tier_b >= tier_c >= 0; fix the cut-offs")
+        if not 0 <= self.incident_weight <= 1:
+            raise ConfigError(f"{where}: incident_weight must be in [0, 1]")
         if not 0 <= self.exposure_floor <= 1 or not 0 <= self.protected_factor <= 1:
             raise ConfigError(f"{where}: exposure_floor and protected_factor must be in [0, 1]")
         if not 1 >= self.band_near >= self.band_mid >= self.band_far >= 0:

@@ -30,7 +30,7 @@ from planner.validate.tables import (
 )
 
 _GEOM_KIND = {"settlements": "point", "schools": "point", "kits": "point",
-              "candidates": "point", "water": "line_or_polygon"}
+              "candidates": "point", "water": "line_or_polygon", "incidents": "point"}
 
 
 @dataclass

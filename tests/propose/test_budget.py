@@ -147,3 +147,23 @@ def test_actions_list_every_kit_and_reconcile_with_the_budget(budgeted, tmp_path
     assert notes["风险等级"] == "一级 5%、二级 15%、三级 30%"
     assert notes["距离 P"] == "1 / 0.6 / 0.2"
     assert wb["逾期检查"].max_row == 2 + (a["action"] == "inspect").sum()
+
+
+def test_past_incidents_raise_the_hazard_of_their_water() -> None:
+    c = _county(n_towns=1, villages_per_town=1, homes_per_village=4, seed=3)
+    home = c["settlements"].to_crs(UTM).geometry.iloc[0]
+    ponds = [shapely.box(home.x + 300, home.y, home.x + 340, home.y + 40),
+             shapely.box(home.x - 900, home.y, home.x - 860, home.y + 40)]
+    water = _gdf(ponds, type=["pond", "pond"], water_id=["P1", "P2"])
+    at = shapely.Point(home.x + 350, home.y + 20)   # 10 m from P1, far from P2
+    far = shapely.Point(home.x + 2000, home.y + 2000)
+    kw = dict(kits=None, settlements=c["settlements"], schools=None, towns=c["towns"], crs=UTM,
+              config=WaterConfig(), year=2025, today=dt.date(2025, 6, 1), plan_patrols=False)
+    none = water_safety(water, **kw).water_risk.set_index("water_id")
+    two = water_safety(water, incidents=_gdf([at, at, far], age_band=["5-9", "0-4", "10-14"]),
+                       **kw).water_risk.set_index("water_id")
+    assert two.loc["P1", "incidents"] == 2 and two.loc["P2", "incidents"] == 0
+    assert two.loc["P1", "hazard"] == pytest.approx(
+        100 - (100 - none.loc["P1", "hazard"]) * 0.5 ** 2, abs=1e-3)
+    assert two.loc["P2", "hazard"] == pytest.approx(none.loc["P2", "hazard"])
+    assert "age_band" not in two.columns
