@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 
 
@@ -63,7 +64,8 @@ def test_stage_outputs_and_run_json(demo_result):
     out = demo_result.out
     for name in ["coverage.csv", "proposed_sites.geojson", "water_risk.csv", "planner.gpkg",
                  "map.html", "report.html", "map_quota.png",
-                 "proposed_kits.geojson", "requisition.csv", "patrol_plan.csv"]:
+                 "proposed_kits.geojson", "requisition.csv", "patrol_plan.csv",
+                 "patrol_routes.csv", "water_actions.xlsx"]:
         assert (out / name).exists(), name
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["roads"]["source"] == "roads.osm" and run["roads"]["nodes"] > 10_000
@@ -71,7 +73,26 @@ def test_stage_outputs_and_run_json(demo_result):
     shares = run["access"]["county_shares"]["care_point"]
     assert 0 < shares["children"] < 1
     assert run["proposals"]["sites"] == len(demo_result.proposals)
-    assert run["water"]["uncovered_risky_bank_m_after"] == 0
+    w = run["water"]
+    # issue 13 acceptance on the demo: the budget holds, the curve rises to full coverage,
+    # tiers have their shares, the Yangtze is 一级, weekly patrol hours stay under the cap
+    b = w["budget"]
+    assert 0 < b["spend_yuan"] <= b["budget_yuan"] and b["risk_covered"] > 0
+    assert b["status"] == "optimal" or b["gap"] < 0.01
+    cov = [p["risk_covered"] for p in w["budget_curve"]]
+    assert cov == sorted(cov) and w["budget_curve"][-1]["risk_covered_share"] == 1.0
+    assert all(p["status"] in ("optimal", "carried", "full_coverage") or p["gap"] > 0
+               for p in w["budget_curve"])
+    wr = pd.read_csv(out / "water_risk.csv", dtype={"water_id": str})
+    n = len(wr)
+    tiers = wr["tier"].value_counts()
+    lifted = int((wr["high_consequence"] & (wr["tier"] == "A")).sum())
+    assert np.ceil(0.05 * n) <= tiers["A"] <= np.ceil(0.05 * n) + lifted
+    assert tiers["B"] <= np.ceil(0.15 * n) + 1
+    assert wr.loc[wr["name"] == "长江", "tier"].item() == "A"
+    lonely = wr[(wr["type"] == "pond") & (wr["children_500"] == 0)]
+    assert (wr.loc[wr["name"] == "长江", "rank"].item() < lonely["rank"]).all()
+    assert w["patrol"]["max_week_hours"] <= w["patrol"]["week_hours_cap"]
     for stage in ["roads", "access", "propose", "water", "report"]:
         assert stage in run["timings_s"]
 

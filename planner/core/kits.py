@@ -59,6 +59,48 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return owner, np.repeat(lo, n) + (np.arange(n.sum()) - start)
 
 
+def kit_pairs(seg_bank: np.ndarray, s0: np.ndarray, s1: np.ndarray, seg_reach: np.ndarray,
+              bank_len: np.ndarray, bank_closed: np.ndarray, kit_bank: np.ndarray,
+              kit_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The part ``[lo, hi]`` of each segment within reach of each kit (arguments as in
+    :func:`residual`).
+
+    Returns
+    -------
+    (kit, seg, lo, hi) : ndarrays
+        One row per (kit, segment) pair with a non-empty part; a ring kit may give two rows
+        for one segment (its arc wraps across position 0).
+    """
+    kit_bank = np.asarray(kit_bank, dtype=np.int64)
+    kit_pos = np.asarray(kit_pos, dtype=float)
+    if len(s0) == 0 or len(kit_bank) == 0:
+        z = np.zeros(0)
+        return z.astype(np.int64), z.astype(np.int64), z, z
+    # ring kits act from three copies so that coverage wraps across position 0
+    ring = bank_closed[kit_bank]
+    kid = np.arange(len(kit_bank))
+    cid = np.concatenate([kid, kid[ring], kid[ring]])
+    cb = np.concatenate([kit_bank, kit_bank[ring], kit_bank[ring]])
+    ck = np.concatenate([kit_pos, kit_pos[ring] - bank_len[kit_bank[ring]],
+                         kit_pos[ring] + bank_len[kit_bank[ring]]])
+    rmax = float(seg_reach.max())
+    off = np.concatenate([[0.0], np.cumsum(bank_len + 1.0)])[:-1]
+    lo = np.clip(ck - rmax, 0.0, bank_len[cb])
+    hi = np.clip(ck + rmax, 0.0, bank_len[cb])
+    keep = (ck + rmax >= 0) & (ck - rmax <= bank_len[cb])
+    cid, cb, ck, lo, hi = cid[keep], cb[keep], ck[keep], lo[keep], hi[keep]
+    g0, g1 = off[seg_bank] + s0, off[seg_bank] + s1
+    first = np.searchsorted(g1, off[cb] + lo, side="left")
+    last = np.searchsorted(g0, off[cb] + hi, side="right")
+    kit, seg = _ranges(first, last)
+    seg = seg.astype(np.int64)
+    r = seg_reach[seg]
+    ilo = np.maximum(s0[seg], ck[kit] - r)
+    ihi = np.minimum(s1[seg], ck[kit] + r)
+    ok = ihi >= ilo
+    return cid[kit[ok]], seg[ok], ilo[ok], ihi[ok]
+
+
 def residual(seg_bank: np.ndarray, s0: np.ndarray, s1: np.ndarray, seg_reach: np.ndarray,
              bank_len: np.ndarray, bank_closed: np.ndarray, kit_bank: np.ndarray,
              kit_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,31 +121,10 @@ def residual(seg_bank: np.ndarray, s0: np.ndarray, s1: np.ndarray, seg_reach: np
         Uncovered pieces ``[lo, hi]`` (positive length) of segment ``seg``, sorted.
     """
     nseg = len(s0)
-    kit_bank = np.asarray(kit_bank, dtype=np.int64)
-    kit_pos = np.asarray(kit_pos, dtype=float)
     if nseg == 0:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    # ring kits act from three copies so that coverage wraps across position 0
-    ring = bank_closed[kit_bank]
-    cb = np.concatenate([kit_bank, kit_bank[ring], kit_bank[ring]])
-    ck = np.concatenate([kit_pos, kit_pos[ring] - bank_len[kit_bank[ring]],
-                         kit_pos[ring] + bank_len[kit_bank[ring]]])
-    rmax = float(seg_reach.max())
-    off = np.concatenate([[0.0], np.cumsum(bank_len + 1.0)])[:-1]
-    lo = np.clip(ck - rmax, 0.0, bank_len[cb])
-    hi = np.clip(ck + rmax, 0.0, bank_len[cb])
-    keep = (ck + rmax >= 0) & (ck - rmax <= bank_len[cb])
-    cb, ck, lo, hi = cb[keep], ck[keep], lo[keep], hi[keep]
-    g0, g1 = off[seg_bank] + s0, off[seg_bank] + s1
-    first = np.searchsorted(g1, off[cb] + lo, side="left")
-    last = np.searchsorted(g0, off[cb] + hi, side="right")
-    kit, seg = _ranges(first, last)
-    seg = seg.astype(np.int64)
-    r = seg_reach[seg]
-    ilo = np.maximum(s0[seg], ck[kit] - r)
-    ihi = np.minimum(s1[seg], ck[kit] + r)
-    ok = ihi >= ilo
-    seg, ilo, ihi = seg[ok], ilo[ok], ihi[ok]
+    _, seg, ilo, ihi = kit_pairs(seg_bank, s0, s1, seg_reach, bank_len, bank_closed,
+                                 kit_bank, kit_pos)
     order = np.lexsort((ilo, seg))
     seg, ilo, ihi = seg[order], ilo[order], ihi[order]
     # segmented running maximum of covered ends, in local coordinates

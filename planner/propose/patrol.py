@@ -77,23 +77,50 @@ def patrol_calendar(year: int, *, config: WaterConfig) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``date, weekday (0 = Monday), flood, summer, weekend, holiday, peak``.
+        ``date, weekday (0 = Monday), flood, summer, weekend, holiday, makeup_workday,
+        peak``. ``holiday`` is a statutory day off and ``makeup_workday`` a weekend day
+        worked instead (调休, not a weekend for patrols), both from the ``chinesecalendar``
+        package when ``config.calendar`` says so and it covers the year, else ``holiday``
+        comes from ``config.holidays``; ``attrs["calendar"]`` says which.
     """
     lo, hi = config.season
     start = dt.date(year, int(lo[:2]), int(lo[3:]))
     end = dt.date(year + (hi < lo), int(hi[:2]), int(hi[3:]))
     dates = pd.date_range(start, end, freq="D")
-    iso = dates.strftime("%Y-%m-%d")
-    md = dates.strftime("%m-%d")
-    hol = {h for h in config.holidays}
-    holiday = np.array([(a in hol) or (b in hol) for a, b in zip(iso, md, strict=True)],
-                       dtype=bool)
+    official = _statutory(dates) if config.calendar == "chinese_calendar" else None
+    if official is None:  # the fixed list (or a year the library has no data for)
+        iso = dates.strftime("%Y-%m-%d")
+        md = dates.strftime("%m-%d")
+        hol = set(config.holidays)
+        holiday = np.array([(a in hol) or (b in hol) for a, b in zip(iso, md, strict=True)],
+                           dtype=bool)
+        makeup = np.zeros(len(dates), dtype=bool)
+        source = "fixed"
+    else:
+        holiday, makeup = official
+        source = "chinese_calendar"
     flood, summer = _in_range(dates, config.flood_season), _in_range(dates, config.summer_holiday)
-    return pd.DataFrame({
+    cal = pd.DataFrame({
         "date": dates.date, "weekday": dates.day_of_week.to_numpy(), "flood": flood,
-        "summer": summer, "weekend": dates.day_of_week.to_numpy() >= 5, "holiday": holiday,
-        "peak": flood | summer,
+        "summer": summer, "weekend": (dates.day_of_week.to_numpy() >= 5) & ~makeup,
+        "holiday": holiday, "makeup_workday": makeup, "peak": flood | summer,
     })
+    cal.attrs["calendar"] = source
+    return cal
+
+
+def _statutory(dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray] | None:
+    """(statutory day off, 调休 working weekend day) per date from the maintained
+    ``chinesecalendar`` package (State Council notices); None for a year it lacks."""
+    import chinese_calendar
+
+    try:
+        detail = [chinese_calendar.get_holiday_detail(d) for d in dates.date]
+        work = np.array([chinese_calendar.is_workday(d) for d in dates.date], dtype=bool)
+    except NotImplementedError:
+        return None
+    holiday = np.array([name is not None and off for off, name in detail], dtype=bool)
+    return holiday, work & (dates.day_of_week.to_numpy() >= 5)
 
 
 def _weekly(per_week: int) -> np.ndarray:

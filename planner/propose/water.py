@@ -1,4 +1,11 @@
-"""Water safety end to end: risk ranking, "四个一" gaps, kit placement, requisition, patrols.
+"""Water safety end to end: risk ranking, "四个一" gaps, budgeted kit placement, requisition,
+village actions, patrols.
+
+Kits: the minimum-kits full-coverage plan (:func:`planner.core.kits.place`) is computed
+first; within ``[water] budget_yuan`` new kits (at access points and the plan's positions),
+completions and rope repairs then compete on value per yuan (:mod:`planner.propose.budget`),
+unless ``placement = "full"``. ``water_actions.xlsx`` lists what each village is to do
+(:mod:`planner.propose.actions`).
 
 :func:`water_safety` is the pipeline's entry point. It turns the workspace layers into numbers
 along banks (``planner.water``), scores them (``planner.risk``), places kits exactly
@@ -9,6 +16,7 @@ metric CRS the caller gives. Bank-segment distances are taken from the segment m
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass, field
@@ -24,8 +32,22 @@ from planner._errors import InputFileError
 from planner.core.kits import Pieces, place, requisition, residual, uncovered_length
 from planner.core.network import RoadGraph
 from planner.glossary import TIERS
-from planner.measure.risk import band, score_components, weighted_children
-from planner.propose.patrol import patrol_plan
+from planner.measure.risk import (
+    risk_explanation,
+    score_components,
+    share_tiers,
+    tiers,
+    weighted_children,
+)
+from planner.propose._geo import assign_towns as _assign_towns
+from planner.propose._geo import layer_xy as _xy
+from planner.propose._geo import segment_context as _segment_context
+from planner.propose._geo import water_context as _water_context
+from planner.propose.actions import water_actions
+from planner.propose.budget import SOURCES, fix_costs, plan_budget
+from planner.propose.patrol import patrol_calendar, patrol_plan
+from planner.propose.patrol_hours import cap_weekly, split_plan
+from planner.propose.patrol_units import patrol_summary, patrol_units
 from planner.settings import Settings, WaterConfig
 from planner.validate.crs import check_metric
 from planner.validate.water import (
@@ -57,14 +79,10 @@ class WaterResult:
     patrol_plan: pd.DataFrame         #: patrol_plan.csv
     summary: dict[str, Any] = field(default_factory=dict)   #: run.json "water"
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _xy(gdf: gpd.GeoDataFrame | None, crs: Any) -> np.ndarray:
-    if gdf is None or len(gdf) == 0:
-        return np.zeros((0, 2))
-    pts = gdf.geometry.to_crs(crs).to_numpy()
-    pts = np.where(shapely.get_type_id(pts) == 0, pts, shapely.point_on_surface(pts))
-    return shapely.get_coordinates(pts)
+    actions: gpd.GeoDataFrame | None = None   #: water_actions.xlsx (planner.propose.actions)
+    route_table: pd.DataFrame | None = None       #: patrol_routes.csv (each route once)
+    patrol_calendar: pd.DataFrame | None = None   #: patrol_plan.csv (date -> route_id)
+    risk_notes: list[tuple[str, str, str]] = field(default_factory=list)  #: 评分说明
 
 
 def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool, source: str) -> np.ndarray:
@@ -73,65 +91,6 @@ def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool, source: str) -> n
             raise InputFileError(f"{source} lacks the column {col!r}; add the count per row")
         return np.zeros(len(gdf))
     return pd.to_numeric(gdf[col], errors="coerce").fillna(0).clip(lower=0).to_numpy(float)
-
-
-def _nearest(tree_xy: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if len(tree_xy) == 0:
-        return np.full(len(xy), np.inf), np.full(len(xy), -1)
-    d, i = cKDTree(tree_xy).query(xy)
-    return d, i
-
-
-def _assign_towns(towns: gpd.GeoDataFrame, geoms: np.ndarray, crs: Any) -> np.ndarray:
-    """Index of the town containing (or nearest to) each metric geometry; -1 without towns."""
-    if towns is None or len(towns) == 0 or len(geoms) == 0:
-        return np.full(len(geoms), -1)
-    tree = shapely.STRtree(towns.geometry.to_crs(crs).to_numpy())
-    inp, tree_i = tree.query(geoms, predicate="intersects")
-    out = np.full(len(geoms), -1)
-    out[inp[::-1]] = tree_i[::-1]  # first match wins on shared borders
-    rest = np.flatnonzero(out < 0)
-    if len(rest):
-        inp, tree_i = tree.query_nearest(geoms[rest], all_matches=False)
-        out[rest[inp]] = tree_i
-    return out
-
-
-def _segment_context(seg: Segments, homes: np.ndarray, wc: np.ndarray, schools: np.ndarray,
-                     cfg: WaterConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    xy = np.column_stack([seg.x, seg.y])
-    home_m, _ = _nearest(homes, xy)
-    school_m, _ = _nearest(schools, xy)
-    near = np.zeros(len(xy))
-    if len(homes):
-        pairs = cKDTree(xy).sparse_distance_matrix(cKDTree(homes), cfg.far_m,
-                                                   output_type="ndarray")
-        near = np.bincount(pairs["i"], weights=wc[pairs["j"]] * band(pairs["v"], config=cfg),
-                           minlength=len(xy))
-    return home_m, school_m, near
-
-
-def _water_context(wgeom: np.ndarray, homes: np.ndarray, counts: np.ndarray, wc: np.ndarray,
-                   schools: np.ndarray, cfg: WaterConfig) -> dict[str, np.ndarray]:
-    n = len(wgeom)
-    out = {"home_m": np.full(n, np.inf), "school_m": np.full(n, np.inf),
-           "weighted_children": np.zeros(n)}
-    for k in ("children_500", "under5_500", "left_behind_500"):
-        out[k] = np.zeros(n)
-    for key, xy in (("home_m", homes), ("school_m", schools)):
-        if len(xy):
-            pts = shapely.points(xy)
-            inp, tree_i = shapely.STRtree(pts).query_nearest(wgeom, all_matches=False)
-            out[key][inp] = shapely.distance(wgeom[inp], pts[tree_i])
-    if len(homes):
-        pts = shapely.points(homes)
-        h, w = shapely.STRtree(wgeom).query(pts, predicate="dwithin", distance=cfg.far_m)
-        d = shapely.distance(pts[h], wgeom[w])
-        out["weighted_children"] = np.bincount(w, weights=wc[h] * band(d, config=cfg),
-                                               minlength=n)
-        for j, k in enumerate(("children_500", "under5_500", "left_behind_500")):
-            out[k] = np.bincount(w, weights=counts[h, j], minlength=n)
-    return out
 
 
 def _ring_reach(bank: Banks, seg: Segments, reach: np.ndarray) -> np.ndarray:
@@ -148,7 +107,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                  graph: RoadGraph | None = None,
                  villages: gpd.GeoDataFrame | None = None,
                  year: int | None = None, today: dt.date | None = None,
-                 plan_patrols: bool = True) -> WaterResult:
+                 plan_patrols: bool = True,
+                 incidents: gpd.GeoDataFrame | None = None) -> WaterResult:
     """Risk ranking, gaps, exact kit placement, requisition and patrol plan.
 
     Parameters
@@ -181,6 +141,9 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         against (default: the current date).
     plan_patrols : bool
         Skip the patrol plan when False (benchmarks).
+    incidents : GeoDataFrame or None
+        Past drowning incidents (points): each raises the hazard of the nearest water
+        within ``incident_m`` and of the bank segments within ``incident_m`` (counts only).
     """
     crs = check_metric(crs, where="the water-safety CRS")
     today = today or dt.date.today()
@@ -207,6 +170,16 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     seg_home, seg_school, seg_near = _segment_context(seg, homes, wc, school_xy, config)
     wgeom = wn.geometry.to_numpy()
     wctx = _water_context(wgeom, homes, counts, wc, school_xy, config)
+    inc_xy = _xy(incidents, crs)
+    w_inc = np.zeros(len(wgeom), dtype=np.int64)
+    s_inc = np.zeros(len(seg.x), dtype=np.int64)
+    if len(inc_xy) and len(wgeom):
+        ii, wi = shapely.STRtree(wgeom).query_nearest(
+            shapely.points(inc_xy), max_distance=config.incident_m, all_matches=False)
+        w_inc = np.bincount(wi, minlength=len(wgeom))
+        near = cKDTree(inc_xy).query_ball_point(np.column_stack([seg.x, seg.y]),
+                                                r=config.incident_m, return_length=True)
+        s_inc = np.asarray(near, dtype=np.int64)
     quiet = (np.isin(wtype[seg_water], config.little_used_types)
              & (seg_home > config.busy_m) & (seg_school > config.busy_m))
     reach = _ring_reach(bk, seg, np.where(quiet, config.reach_quiet_m, config.reach_busy_m))
@@ -221,22 +194,38 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         kit_pos[ki] = shapely.line_locate_point(bk.geometry[bi], kit_pts[ki])
     attached = kit_bank >= 0
     complete = kn["complete"].to_numpy(dtype=bool)
+    # a rope shorter than min_rope_m does not count: the kit needs a new rope
+    short = kn["has_rope"].to_numpy(dtype=bool) & (kn["rope_m"].to_numpy(float)
+                                                   < config.min_rope_m)
+    effective = complete & ~short
     seg_len = seg.length
     args = (seg.bank, seg.s0, seg.s1, reach, bk.length, bk.closed)
-    use = attached & complete
+    use = attached & effective
     tg = time.perf_counter()
     r_seg, r_lo, r_hi = residual(*args, kit_bank[use], kit_pos[use])
     gap_t = time.perf_counter() - tg
     unc_before = uncovered_length(len(seg_len), r_seg, r_lo, r_hi)
-    sc = score_components(wtype[seg_water], seg_home, seg_school, seg_near,
-                          unc_before / seg_len, config=config)
-    risky = sc["hazard"] >= config.risky_min
     nw = len(wn)
     w_len = np.bincount(seg_water, weights=seg_len, minlength=nw)
+    large = (np.isin(wtype, config.large_types)
+             & ((shapely.area(wgeom) >= config.large_area_m2) | (w_len >= config.large_bank_m)))
+    sc = score_components(wtype[seg_water], seg_home, seg_school, seg_near,
+                          unc_before / seg_len, config=config, large=large[seg_water],
+                          incidents=s_inc)
     w_unc = np.bincount(seg_water, weights=unc_before, minlength=nw)
     share = np.divide(w_unc, w_len, out=np.ones(nw), where=w_len > 0)
     wsc = score_components(wtype, wctx["home_m"], wctx["school_m"],
-                           wctx["weighted_children"], share, config=config)
+                           wctx["weighted_children"], share, config=config, large=large,
+                           incidents=w_inc)
+    tcfg = config
+    if config.tier_mode == "share":
+        reached = np.minimum(wctx["home_m"], wctx["school_m"]) <= config.far_m
+        wsc["tier"], cuts = share_tiers(wsc["score"], wsc["exposure"],
+                                        wctx["weighted_children"], config=config,
+                                        floor=large & reached)
+        tcfg = dataclasses.replace(config, tier_a=cuts[0], tier_b=cuts[1], tier_c=cuts[2])
+        sc["tier"] = tiers(sc["score"], config=tcfg)
+    risky = sc["hazard"] >= tcfg.risky_min
     tm["risk"] = time.perf_counter() - t0 - gap_t
     gap_risk = gap_t
 
@@ -261,7 +250,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     has_kit = np.zeros(nw, dtype=bool)
     has_kit[bk.water[kit_bank[attached]]] = True
     has_kit[bk.water[nb]] = True
-    need = np.flatnonzero((wsc["hazard"] >= config.risky_min) & ~has_kit & (w_len > 0))
+    need = np.flatnonzero((wsc["hazard"] >= tcfg.risky_min) & ~has_kit & (w_len > 0))
     if len(need):
         o = np.lexsort((-sc["hazard"], seg_water))
         first = o[np.r_[True, seg_water[o][1:] != seg_water[o][:-1]]]
@@ -269,8 +258,19 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         nb = np.r_[nb, seg.bank[best]]
         npos = np.r_[npos, 0.5 * (seg.s0[best] + seg.s1[best])]
         reason = np.r_[reason, np.full(len(best), "minimum one kit per risky water", object)]
-    all_b = np.r_[kit_bank[attached], nb].astype(np.int64)
-    all_p = np.r_[kit_pos[attached], npos]
+    items = kn[list(KIT_ITEMS)].to_numpy(dtype=bool)
+    fcost = fix_costs(items, short, config=config)
+    road_xy = graph.node_xy if graph is not None else np.zeros((0, 2))
+    bp = plan_budget(bk, seg, reach, sc["hazard"], risky, kit_bank=kit_bank, kit_pos=kit_pos,
+                     effective=effective, fix_cost=fcost, plan_bank=nb, plan_pos=npos,
+                     home_xy=access, road_xy=road_xy, config=config)
+    reason = np.where(bp.new_plan >= 0, reason[np.maximum(bp.new_plan, 0)] if len(reason)
+                      else "", pd.Series(bp.new_source).map(SOURCES).to_numpy())
+    nb, npos = bp.new_bank, bp.new_pos
+    fixed = np.zeros(len(kn), dtype=bool)
+    fixed[bp.fixed] = True
+    all_b = np.r_[kit_bank[use | fixed], nb].astype(np.int64)
+    all_p = np.r_[kit_pos[use | fixed], npos]
     tg = time.perf_counter()
     a_seg, a_lo, a_hi = residual(*args, all_b, all_p)
     unc_after = uncovered_length(len(seg_len), a_seg, a_lo, a_hi)
@@ -296,8 +296,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     rb = np.where(risky, unc_before, 0.0)
     ra = np.where(risky, unc_after, 0.0)
     n_new_w = np.bincount(bk.water[nb], minlength=nw)
-    ex_c = np.bincount(bk.water[kit_bank[attached & complete]], minlength=nw)
-    ex_p = np.bincount(bk.water[kit_bank[attached & ~complete]], minlength=nw)
+    ex_c = np.bincount(bk.water[kit_bank[attached & effective]], minlength=nw)
+    ex_p = np.bincount(bk.water[kit_bank[attached & ~effective]], minlength=nw)
     water_risk = pd.DataFrame({
         "water_id": wn["water_id"].to_numpy(), "name": wn["name"].to_numpy(),
         "type": wtype, "type_label": wn["type_label"].to_numpy(),
@@ -316,7 +316,10 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "uncovered_risky_m_after": np.bincount(seg_water, weights=ra, minlength=nw).round(1),
         "kits_complete": ex_c, "kits_partial": ex_p, "kits_new": n_new_w,
     })
-    water_risk = water_risk.sort_values(["score", "water_id"], ascending=[False, True],
+    water_risk["high_consequence"] = large
+    water_risk["incidents"] = w_inc
+    water_risk = water_risk.sort_values(["tier", "score", "exposure", "weighted_children",
+                                         "water_id"], ascending=[True, False, False, False, True],
                                         kind="stable").reset_index(drop=True)
     water_risk.insert(0, "rank", np.arange(1, nw + 1))
     segments = pd.DataFrame({
@@ -337,9 +340,9 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     new_pts = bank_points(bk, nb, npos)
     nearest_access = cost(nb, npos)
     new_town = _assign_towns(towns, new_pts, crs)
-    part = ~complete
+    part = fixed
     part_town = _assign_towns(towns, kit_pts[part], crs) if part.any() else np.zeros(0, int)
-    items = kn[list(KIT_ITEMS)].to_numpy(dtype=bool)
+    items = items & ~(short[:, None] & (np.arange(4) == 2))  # a short rope is replaced
     nn, npart = len(nb), int(part.sum())
     wlabel = (wn["type_label"] + " " + wn["water_id"] + " ("
               + pd.Series(wsc["tier"]).map(TIERS).to_numpy() + ")").to_numpy()
@@ -351,7 +354,9 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     proposed = gpd.GeoDataFrame({
         "kit_id": np.r_[[f"NK{i + 1:06d}" for i in range(nn)],
                         kn["kit_id"].to_numpy()[part]].astype(object),
-        "status": np.r_[np.full(nn, "new", object), np.full(npart, "complete_existing", object)],
+        "status": np.r_[np.full(nn, "new", object),
+                        np.where(complete[part], "repair_rope", "complete_existing")],
+        "cost_yuan": np.r_[np.full(nn, config.kit_price), fcost[part]],
         "water_id": np.where(pwater >= 0, wn["water_id"].to_numpy()[np.maximum(pwater, 0)], ""),
         "water_type": np.where(pwater >= 0, wtype[np.maximum(pwater, 0)], ""),
         "town_code": np.r_[tcode(new_town), tcode(part_town)],
@@ -361,7 +366,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "nearest_home_or_school_m": np.r_[nearest_access, np.full(npart, np.nan)].round(1),
         **{f"need_{c[4:]}": need_items[:, j] for j, c in enumerate(KIT_ITEMS)},
         "reason": np.r_[(pd.Series(ptype, dtype=object) + ": " + reason).to_numpy(),
-                        np.full(npart, "partial kit: add the missing items", object)],
+                        np.where(complete[part], "rope shorter than min_rope_m: new rope",
+                                 "partial kit: add the missing items")],
     }, geometry=gpd.GeoSeries(geoms, crs=crs).to_crs("EPSG:4326"))
     req_town = np.r_[proposed["town_code"].to_numpy()]
     req = requisition(req_town, np.r_[np.ones(nn, bool), np.zeros(npart, bool)],
@@ -369,6 +375,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                       rope_m=config.rope_m)
     names = dict(zip(town_code, town_name, strict=True))
     req.insert(1, "town_name", req["town_code"].map(names).fillna(""))
+    yuan = proposed.groupby("town_code")["cost_yuan"].sum()
+    req["cost_yuan"] = req["town_code"].map(yuan).fillna(0.0).round(2)
     tm["report"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -382,14 +390,30 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                            "town_code": tcode(w_town), "town_name": tname(w_town),
                            "tier": wsc["tier"], "score": wsc["score"].round(3), "x": ax, "y": ay})
         pw = pw[np.isfinite(ax)]
-        pw, seats = _patrol_units(pw, villages, towns, crs)
+        pw, seats = patrol_units(pw, villages, towns, crs)
         ranking, plan = patrol_plan(pw, seats, year=year, config=config, graph=graph)
+        cal = patrol_calendar(year, config=config)
+        plan, cap = cap_weekly(plan, dict(zip(pw["water_id"], pw["tier"], strict=True)),
+                               holidays=set(cal.loc[cal["holiday"], "date"]), config=config)
+        label = pw["name"].fillna("").astype(str).where(
+            pw["name"].fillna("").astype(str).str.len() > 0, pw["type_label"] + pw["water_id"])
+        routes, calendar = split_plan(plan, dict(zip(pw["water_id"], label, strict=True)))
+        cap |= {"distinct_routes": int(len(routes)), "calendar": cal.attrs["calendar"]}
     else:
         ranking, plan = pd.DataFrame(), pd.DataFrame()
+        routes = calendar = None
+        cap = {}
     tm["patrol"] = time.perf_counter() - t0
 
     ins = pd.to_datetime(kn["last_inspected"])
     overdue = (ins.isna() | ((pd.Timestamp(today) - ins).dt.days > config.inspection_days))
+    actions = water_actions(
+        proposed=proposed, kits=kn, overdue=overdue.to_numpy(bool),
+        kit_water=np.where(attached, bk.water[np.maximum(kit_bank, 0)], -1)
+        if len(bk.water) else np.full(len(kn), -1),
+        fixable=attached & ~effective, fix_cost=fcost, funded_fix=fixed, short_rope=short,
+        water=wn[["water_id", "name", "type_label"]], tier=wsc["tier"], villages=villages,
+        crs=crs, inspection_yuan=config.prices["inspection"])
     tier_counts = pd.Series(wsc["tier"]).value_counts()
     summary = {
         "water_bodies": int(nw), "bank_segments": int(len(seg_len)),
@@ -397,70 +421,24 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "risky_bank_m": round(float(risky_len.sum()), 1),
         "uncovered_risky_bank_m_before": round(float(rb.sum()), 1),
         "uncovered_risky_bank_m_after": round(float(ra.sum()), 1),
-        "existing_kits": {"complete": int(complete.sum()), "partial": int(part.sum()),
+        "existing_kits": {"complete": int(complete.sum()), "partial": int((~complete).sum()),
+                          "short_rope": int((complete & short).sum()),
                           "not_on_a_bank": int((~attached).sum()),
                           "inspection_overdue": int(overdue.sum())},
         "proposed_kits": int(nn), "completed_kits": int(npart),
+        "tier_mode": config.tier_mode,
+        "tier_cutoffs": {t: round(float(v), 4) if np.isfinite(v) else None for t, v in
+                         zip("ABC", (tcfg.tier_a, tcfg.tier_b, tcfg.tier_c), strict=True)},
+        "budget": bp.summary, "budget_curve": bp.curve,
         "requisition": {k: (float(req[k].sum()) if k == "rope_m" else int(req[k].sum()))
                         for k in ("signs", "lifebuoys", "ropes", "rope_m", "poles")},
-        "patrol": _patrol_summary(plan, year=year, network=graph is not None),
+        "patrol": patrol_summary(plan, year=year, network=graph is not None) | cap,
     }
     return WaterResult(water_risk=water_risk, segments=segments, gaps_by_town=gaps,
                        proposed_kits=proposed, requisition=req, patrol_waters=ranking,
-                       patrol_plan=plan, summary=summary, timings=tm)
-
-
-def _patrol_units(pw: pd.DataFrame, villages: gpd.GeoDataFrame | None,
-                  towns: gpd.GeoDataFrame, crs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each water's patrol unit (``village_code``) and the units' seats (see water_safety).
-
-    A water belongs to the village containing (or nearest to) its patrol access point
-    ``x, y``: the stop the route visits, so that a canal crossing many villages is patrolled
-    by the village where its access point lies.
-    """
-    if villages is None or len(villages) == 0:
-        xy = _xy(towns, crs).reshape(-1, 2)
-        code = (towns["town_code"].astype(str).to_numpy() if len(towns)
-                else np.zeros(0, dtype=object))
-        name = (towns["town_name"].astype(str).to_numpy() if len(towns)
-                else np.zeros(0, dtype=object))
-        if not len(code):  # no towns either: one unit around the waters' mean point
-            code, name = np.array([""], dtype=object), np.array([""], dtype=object)
-            pts = pw[["x", "y"]].to_numpy(float)
-            pts = pts[np.isfinite(pts).all(axis=1)]
-            xy = pts.mean(axis=0)[None, :] if len(pts) else np.zeros((1, 2))
-        seats = pd.DataFrame({"village_code": code, "village_name": name, "town_code": code,
-                              "town_name": name, "x": xy[:, 0], "y": xy[:, 1]})
-        return pw.assign(village_code=pw["town_code"]), seats
-    if "village_code" not in villages.columns:
-        raise InputFileError("villages layer lacks the column 'village_code'; add the "
-                             "village code per row")
-    xy = _xy(villages, crs)
-    code = villages["village_code"].astype(str).to_numpy()
-    seats = pd.DataFrame({"village_code": code, "x": xy[:, 0], "y": xy[:, 1]})
-    seats["village_name"] = (villages["village_name"].astype(str).to_numpy()
-                             if "village_name" in villages.columns else code)
-    if "town_code" in villages.columns:
-        seats["town_code"] = villages["town_code"].astype(str).to_numpy()
-        seats["town_name"] = (villages["town_name"].astype(str).to_numpy()
-                              if "town_name" in villages.columns else "")
-    else:  # the town containing the seat
-        t = _assign_towns(towns, shapely.points(xy), crs)
-        for col in ("town_code", "town_name"):
-            vals = towns[col].astype(str).to_numpy() if len(towns) else np.zeros(0, object)
-            seats[col] = np.where(t >= 0, vals[np.maximum(t, 0)] if len(vals) else "", "")
-    v = _assign_towns(villages, shapely.points(pw["x"].to_numpy(), pw["y"].to_numpy()), crs)
-    return pw.assign(village_code=code[v] if len(v) else np.zeros(0, dtype=object)), seats
-
-
-def _patrol_summary(plan: pd.DataFrame, *, year: int, network: bool) -> dict[str, Any]:
-    """run.json "water" / "patrol": routes, total / mean / max km, villages, year."""
-    km = plan["length_m"].to_numpy(dtype=float) / 1000 if len(plan) else np.zeros(0)
-    return {"routes": int(len(plan)), "route_km": round(float(km.sum()), 1),
-            "mean_route_km": round(float(km.mean()), 2) if len(km) else 0.0,
-            "max_route_km": round(float(km.max()), 2) if len(km) else 0.0,
-            "villages_with_patrols": int(plan["village_code"].nunique()) if len(plan) else 0,
-            "year": int(year), "road_network": bool(network)}
+                       patrol_plan=plan, summary=summary, timings=tm, actions=actions,
+                       route_table=routes, patrol_calendar=calendar,
+                       risk_notes=risk_explanation(config))
 
 
 def _reach_at(seg: Segments, reach: np.ndarray, bank: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -497,4 +475,5 @@ def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> W
                         settlements=homes(ws), schools=ws.extra.get("schools"),
                         towns=ws.towns, villages=ws.villages, crs=ws.crs,
                         config=settings.water, graph=graph,
-                        year=settings.water_year, today=settings.water_as_of)
+                        year=settings.water_year, today=settings.water_as_of,
+                        incidents=ws.extra.get("incidents"))

@@ -190,6 +190,30 @@ def _requisition(requisition: pd.DataFrame | None) -> str:
     return _table(show, labels=_COLUMNS, text_cols=["town_name"], total_label="合计")
 
 
+def _budget(run: dict) -> str:
+    """Spend, what remains, and the budget curve (issue 13)."""
+    w = run.get("water") or {}
+    b = w.get("budget")
+    if not b:
+        return ""
+    line = (f"<p>预算 ¥{b['budget_yuan']:,.0f}，安排 ¥{b['spend_yuan']:,.0f}，剩余 "
+            f"¥{b['remaining_yuan']:,.0f}；" if b.get("budget_yuan") is not None
+            else f"<p>全覆盖方案费用 ¥{b['spend_yuan']:,.0f}；")
+    line += (f"新建“四个一” {b['new_kits']} 处，补齐/更换救生绳 {b['fixed_kits']} 处，"
+             f"危险岸线（按危险度加权）覆盖 {b['risk_covered_share']:.1%}"
+             f"（求解 {_esc(b['method'])}，{_esc(b['status'])}，最优性差距 "
+             f"{b.get('gap', 0.0):.2%}）。</p>")
+    curve = pd.DataFrame(w.get("budget_curve") or [])
+    if len(curve):
+        curve = curve.assign(risk_covered_share=(100 * curve["risk_covered_share"]).round(1))
+        line += "<p>预算曲线：点位数与费用对应的风险覆盖比例（供确定预算）。</p>" + _table(
+            curve[["kits", "yuan", "risk_covered_share", "status", "gap"]],
+            labels={"kits": "点位数（新建+补齐）", "yuan": "费用（元）",
+                    "risk_covered_share": "风险覆盖（%）", "status": "求解状态",
+                    "gap": "最优性差距"})
+    return line
+
+
 def _images(images: Sequence[Path]) -> str:
     if not images:
         return _not_computed()
@@ -254,7 +278,7 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
 <section><h2>二、覆盖情况</h2>{_coverage(run)}</section>
 <div class="cols"><section><h2>三、拟新建阵地</h2>{_proposals(proposals, run)}</section></div>
 <section><h2>四、溺水风险最高的水域</h2>{_water(water_top, run)}</section>
-<section><h2>五、“四个一”物资申领</h2>{_requisition(requisition)}</section>
+<section><h2>五、“四个一”物资申领</h2>{_budget(run)}{_requisition(requisition)}</section>
 <section><h2>六、地图</h2>{_images(images)}</section>
 <section><h2>七、发现的问题</h2>{found}</section>
 </body></html>

@@ -40,6 +40,13 @@ def print_summary(result: RunResult, *, echo: Callable[[str], None] = print) -> 
              f"{water['uncovered_risky_bank_m_before'] / 1000:.0f} km -> "
              f"{water['uncovered_risky_bank_m_after'] / 1000:.0f} km with "
              f"{water['proposed_kits']} new kits")
+        b = water.get("budget")
+        if b and b.get("budget_yuan") is not None:
+            echo(f"water budget: spend ¥{b['spend_yuan']:,.0f} of ¥{b['budget_yuan']:,.0f} "
+                 f"(¥{b['remaining_yuan']:,.0f} left): {b['new_kits']} new kits, "
+                 f"{b['fixed_kits']} completed/repaired, {b['risk_covered_share']:.1%} of the "
+                 f"risk-weighted bank now within reach ({b['method']}, {b['status']}, gap "
+                 f"{b['gap']:.2%}) -> water_actions.xlsx")
     read = sum(i["read"] for i in run["inputs"])
     echo(f"records read {read}, rejected {run['rejected']} (rejected.csv), "
          f"repaired {run['repaired']} (repairs.csv); findings: {len(run['findings'])}")

@@ -9,6 +9,8 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.glossary import SHORT_LABELS, kind_label
+from planner.report.actions import write_actions_xlsx
+from planner.report.patrol_sheets import write_patrol_sheets
 from planner.report.safe import safe_frame
 from planner.report.tables import write_csv, write_progress_xlsx
 from planner.results import RunResult
@@ -43,10 +45,19 @@ def write_tables(result: RunResult, out: Path) -> None:
         w = result.water
         write_csv(w.water_risk, out / "water_risk.csv")
         write_csv(w.requisition, out / "requisition.csv")
-        write_csv(w.patrol_plan, out / "patrol_plan.csv")
+        if w.route_table is not None:  # each route once, and the calendar referring to it
+            write_csv(w.route_table, out / "patrol_routes.csv")
+            write_csv(w.patrol_calendar, out / "patrol_plan.csv")
+            write_patrol_sheets(w.route_table, w.patrol_calendar, out / "patrol_sheets.xlsx",
+                                title=ws.config.name)
+        else:
+            write_csv(w.patrol_plan, out / "patrol_plan.csv")
         path = out / "proposed_kits.geojson"
         path.write_text(w.proposed_kits.to_json(drop_id=True, ensure_ascii=False),
                         encoding="utf-8")
+        if w.actions is not None:
+            write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=ws.config.name,
+                               curve=w.summary.get("budget_curve"), notes=w.risk_notes)
         sheets["物资需求"] = w.requisition
         sheets["防溺水缺口"] = w.gaps_by_town
     _write_gpkg(result, out / "planner.gpkg")
@@ -68,6 +79,12 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig) -> None:
     layers = layers_from_result(result)
     write_map(layers, out / "map.html", config=config, title=f"{name}儿童关爱阵地与防溺水地图")
     pngs = write_static_maps(layers, out, title=name)
+    curve = (result.water.summary.get("budget_curve") if result.water is not None else None)
+    if curve:
+        from planner.report.budgetchart import FILE, budget_chart
+
+        pngs.append(budget_chart(curve, out / FILE, title=name,
+                                 chosen=result.water.summary.get("budget")))
     table = progress_display(result.progress, kinds=kinds)[0] if kinds else result.progress
     water = result.water
     write_report(out / "report.html", title=f"{name}儿童关爱服务阵地与防溺水工作进展",
@@ -92,6 +109,9 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
         layers["proposed_sites"] = result.proposals
     if result.water is not None and len(result.water.proposed_kits):
         layers["proposed_kits"] = result.water.proposed_kits
+    if result.water is not None and result.water.actions is not None \
+            and len(result.water.actions):
+        layers["water_actions"] = result.water.actions
     for name, frame in layers.items():
         frame = gpd.GeoDataFrame(safe_frame(frame, formulas=False), geometry="geometry",
                                  crs=ws.villages.crs)

@@ -31,6 +31,7 @@ KNOWN_LAYERS: dict[str, bool] = {
     "water": False,
     "kits": False,
     "schools": False,
+    "incidents": False,
 }
 
 _LAYER_KEYS = {

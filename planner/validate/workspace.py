@@ -39,7 +39,7 @@ from planner.validate.topology import (
 )
 
 _GEOM_KIND = {"settlements": "point", "schools": "point", "kits": "point",
-              "candidates": "point", "water": "line_or_polygon"}
+              "candidates": "point", "water": "line_or_polygon", "incidents": "point"}
 
 
 @dataclass

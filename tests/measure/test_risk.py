@@ -13,6 +13,7 @@ from planner.measure.risk import (
     band,
     exposure,
     score_components,
+    share_tiers,
     tiers,
     weighted_children,
 )
@@ -126,3 +127,40 @@ def test_crossing_into_the_100m_band_raises_the_tier() -> None:
                             np.array([150.0]), np.array([1.0]), config=CFG)
     assert near["score"][0] > far["score"][0]
     assert (far["tier"][0], near["tier"][0]) == ("B", "A")
+
+
+def test_budget_prices_and_tier_settings() -> None:
+    cfg = WaterConfig.from_mapping({"budget_yuan": 50_000, "max_new_kits": 40,
+                                    "prices": {"sign": 200, "rope": 60}}, source="t")
+    assert cfg.budget_yuan == 50_000.0 and cfg.max_new_kits == 40
+    assert cfg.item_prices == (200.0, 150.0, 60.0, 200.0)
+    assert cfg.kit_price == 200 + 150 + 60 + 200 + 300
+    # rope priced per metre by default: 30 m at ¥3
+    assert WaterConfig().item_prices[2] == 90.0
+    for bad, match in (({"prices": {"sign": 1, "buoy": 2}}, "water.prices.*'buoy'"),
+                       ({"prices": {"sign": -1}}, "prices"),
+                       ({"placement": "all"}, "placement"),
+                       ({"tier_a_share": 0.6, "tier_b_share": 0.5}, "tier shares"),
+                       ({"calendar": "lunar"}, "calendar"),
+                       ({"large_min_tier": "D"}, "large_min_tier"),
+                       ({"max_new_kits": 2.5}, "max_new_kits"),
+                       ({"budget": 5}, "unknown key 'budget'")):
+        with pytest.raises(ConfigError, match=match):
+            WaterConfig.from_mapping(bad, source="t")
+
+
+def test_share_tiers_by_rank_and_exposure() -> None:
+    score = np.array([50.0, 50.0, 90.0, 10.0, 0.0, 30.0, 30.0, 20.0, 5.0, 40.0])
+    expo = np.array([0.5, 0.9, 0.3, 0.2, 0.2, 0.4, 0.4, 0.3, 0.2, 0.6])
+    cfg = WaterConfig(tier_a_share=0.1, tier_b_share=0.2, tier_c_share=0.3)
+    tier, cuts = share_tiers(score, expo, np.zeros(10), config=cfg)
+    # ranks: 90 | 50 (more exposed), 50 | 40, 30, 30 | the rest
+    assert tier.tolist() == ["B", "B", "A", "N", "N", "C", "C", "N", "N", "C"]
+    assert cuts == (90.0, 50.0, 30.0)
+    # a water with score 0 is never tiered, even when shares would reach it
+    t2, _ = share_tiers(score, expo, np.zeros(10),
+                        config=WaterConfig(tier_a_share=0.5, tier_b_share=0.5, tier_c_share=0))
+    assert t2[4] == "N" and (t2 != "N").sum() == 9
+    lifted, _ = share_tiers(score, expo, np.zeros(10), config=cfg,
+                            floor=np.arange(10) == 8)
+    assert lifted[8] == "A" and (lifted == "A").sum() == 2

@@ -39,13 +39,29 @@ def test_calendar_flags() -> None:
     assert cal.loc[d(2025, 6, 1), "flood"] and cal.loc[d(2025, 6, 1), "peak"]
     assert cal.loc[d(2025, 7, 15), "summer"] and not cal.loc[d(2025, 6, 30), "summer"]
     assert cal.loc[d(2025, 5, 10), "weekend"] and cal.loc[d(2025, 5, 10), "weekday"] == 5
-    cfg = WaterConfig.from_mapping({"holidays": ["2025-05-31"], "season": ["12-01", "01-31"]},
-                                   source="t")
+    cfg = WaterConfig.from_mapping({"holidays": ["2025-05-31"], "season": ["12-01", "01-31"],
+                                    "calendar": "fixed"}, source="t")
     cal = patrol_calendar(2025, config=cfg).set_index("date")
     assert len(cal) == 62 and not cal["holiday"].any()
     cal = patrol_calendar(2025, config=WaterConfig.from_mapping(
-        {"holidays": ["2025-05-31"]}, source="t")).set_index("date")
+        {"holidays": ["2025-05-31"], "calendar": "fixed"}, source="t")).set_index("date")
     assert cal.loc[d(2025, 5, 31), "holiday"] and cal["holiday"].sum() == 1
+    assert cal.attrs["calendar"] == "fixed"
+
+
+def test_statutory_holidays_and_makeup_days_come_from_the_calendar_library() -> None:
+    cal = patrol_calendar(2025, config=CFG).set_index("date")
+    assert cal.attrs["calendar"] == "chinese_calendar"
+    d = dt.date
+    # 端午 2025: 31 May - 2 June off (State Council notice 国办发明电〔2024〕12号)
+    assert cal.loc[[d(2025, 5, 31), d(2025, 6, 1), d(2025, 6, 2)], "holiday"].all()
+    assert not cal.loc[d(2025, 6, 3), "holiday"]
+    # 国庆/中秋 2025 (1-8 October off, outside the season): Sunday 28 September worked (调休)
+    assert cal.loc[d(2025, 9, 28), "makeup_workday"] and not cal.loc[d(2025, 9, 28), "weekend"]
+    assert not cal.loc[d(2025, 9, 27), "makeup_workday"] and cal.loc[d(2025, 9, 27), "weekend"]
+    # a year the library does not cover falls back to the fixed list
+    far = patrol_calendar(2099, config=CFG)
+    assert far.attrs["calendar"] == "fixed" and far["holiday"].sum() == 5
 
 
 def test_frequencies_by_tier_and_day() -> None:
@@ -330,7 +346,8 @@ def test_water_safety_patrols_by_village() -> None:
                                                       (300, 800, 1500, 2600, 3300)]
                                                      + [(x0 + 3700, y0 + 1530)]), crs=UTM)
     kw = dict(kits=None, settlements=homes.to_crs(4326), schools=None, towns=towns, crs=UTM,
-              config=WaterConfig(), year=2025, today=dt.date(2025, 6, 1))
+              config=WaterConfig(tier_mode="score"), year=2025,
+              today=dt.date(2025, 6, 1))
     res = water_safety(water.to_crs(4326), villages=villages, **kw)
     plan = res.patrol_plan
     seen = plan.assign(w=plan["water_ids"].str.split(";")).explode("w")

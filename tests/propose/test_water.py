@@ -164,13 +164,17 @@ def test_synth_water_is_realistic_and_deterministic() -> None:
         not other["water"].geometry.geom_equals(a["water"].geometry).all()
 
 
+#: the minimum-kits full-coverage plan with fixed tier cut-offs (the option these tests check)
+FULL = WaterConfig(placement="full", tier_mode="score")
+
+
 @pytest.fixture(scope="module")
 def stage():
     c = _county()
     lay = synth_water(c["county"], villages=c["villages"], settlements=c["settlements"],
                       crs=UTM, seed=1)
     res = water_safety(lay["water"], kits=lay["kits"], settlements=c["settlements"],
-                       schools=lay["schools"], towns=c["towns"], crs=UTM, config=WaterConfig(),
+                       schools=lay["schools"], towns=c["towns"], crs=UTM, config=FULL,
                        year=2025, today=dt.date(2025, 6, 1))
     return c, lay, res
 
@@ -231,7 +235,7 @@ def test_outputs_and_summary(stage) -> None:
     assert len(res.patrol_plan) > 0 and set(res.patrol_plan["method"]) == {"straight_line"}
     assert s["existing_kits"]["inspection_overdue"] < len(lay["kits"])
     # a kit on every water body whose hazard makes it risky
-    risky = wr["hazard"] >= WaterConfig().risky_min
+    risky = wr["hazard"] >= FULL.risky_min
     assert (wr.loc[risky, ["kits_complete", "kits_partial", "kits_new"]].sum(axis=1) > 0).all()
 
 
@@ -242,7 +246,7 @@ def test_existing_complete_kits_reduce_the_gap() -> None:
     water = _gdf([pond], type=["pond"])
     kit_pt = shapely.Point(home.x + 20, home.y + 25)
     kw = dict(settlements=c["settlements"], schools=None, towns=c["towns"], crs=UTM,
-              config=WaterConfig(), year=2025, today=dt.date(2025, 6, 1), plan_patrols=False)
+              config=FULL, year=2025, today=dt.date(2025, 6, 1), plan_patrols=False)
     none = water_safety(water, kits=None, **kw)
     one = water_safety(water, kits=_gdf([kit_pt]), **kw)
     partial = water_safety(water, kits=_gdf([kit_pt], has_sign=[True], has_lifebuoy=[False],
@@ -261,7 +265,7 @@ def test_existing_complete_kits_reduce_the_gap() -> None:
 
 def test_distances_and_children_match_brute_force(stage) -> None:
     c, lay, res = stage
-    cfg = WaterConfig()
+    cfg = FULL
     homes = c["settlements"].to_crs(UTM)
     hxy = shapely.get_coordinates(homes.geometry.to_numpy())
     wc = homes["children"] + homes["under5"] + 0.5 * homes["left_behind"]

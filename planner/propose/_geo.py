@@ -1,0 +1,84 @@
+"""Geometric helpers of the water-safety stage: points of layers, the town of each, and the
+distances and child counts around bank segments and water bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+from planner.measure.risk import band
+from planner.settings import WaterConfig
+from planner.validate.water import Segments
+
+
+def layer_xy(gdf: gpd.GeoDataFrame | None, crs: Any) -> np.ndarray:
+    """Metric (x, y) of each feature: the point itself or a point on its surface."""
+    if gdf is None or len(gdf) == 0:
+        return np.zeros((0, 2))
+    pts = gdf.geometry.to_crs(crs).to_numpy()
+    pts = np.where(shapely.get_type_id(pts) == 0, pts, shapely.point_on_surface(pts))
+    return shapely.get_coordinates(pts)
+
+
+def assign_towns(towns: gpd.GeoDataFrame, geoms: np.ndarray, crs: Any) -> np.ndarray:
+    """Index of the town containing (or nearest to) each metric geometry; -1 without towns."""
+    if towns is None or len(towns) == 0 or len(geoms) == 0:
+        return np.full(len(geoms), -1)
+    tree = shapely.STRtree(towns.geometry.to_crs(crs).to_numpy())
+    inp, tree_i = tree.query(geoms, predicate="intersects")
+    out = np.full(len(geoms), -1)
+    out[inp[::-1]] = tree_i[::-1]  # first match wins on shared borders
+    rest = np.flatnonzero(out < 0)
+    if len(rest):
+        inp, tree_i = tree.query_nearest(geoms[rest], all_matches=False)
+        out[rest[inp]] = tree_i
+    return out
+
+
+def _nearest(tree_xy: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    if len(tree_xy) == 0:
+        return np.full(len(xy), np.inf)
+    return cKDTree(tree_xy).query(xy)[0]
+
+
+def segment_context(seg: Segments, homes: np.ndarray, wc: np.ndarray, schools: np.ndarray,
+                     cfg: WaterConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per segment midpoint: nearest home and school (m) and band-weighted children."""
+    xy = np.column_stack([seg.x, seg.y])
+    home_m = _nearest(homes, xy)
+    school_m = _nearest(schools, xy)
+    near = np.zeros(len(xy))
+    if len(homes):
+        pairs = cKDTree(xy).sparse_distance_matrix(cKDTree(homes), cfg.far_m,
+                                                   output_type="ndarray")
+        near = np.bincount(pairs["i"], weights=wc[pairs["j"]] * band(pairs["v"], config=cfg),
+                           minlength=len(xy))
+    return home_m, school_m, near
+
+
+def water_context(wgeom: np.ndarray, homes: np.ndarray, counts: np.ndarray, wc: np.ndarray,
+                   schools: np.ndarray, cfg: WaterConfig) -> dict[str, np.ndarray]:
+    """Per water body: nearest home and school (m), weighted and plain child counts."""
+    n = len(wgeom)
+    out = {"home_m": np.full(n, np.inf), "school_m": np.full(n, np.inf),
+           "weighted_children": np.zeros(n)}
+    for k in ("children_500", "under5_500", "left_behind_500"):
+        out[k] = np.zeros(n)
+    for key, xy in (("home_m", homes), ("school_m", schools)):
+        if len(xy):
+            pts = shapely.points(xy)
+            inp, tree_i = shapely.STRtree(pts).query_nearest(wgeom, all_matches=False)
+            out[key][inp] = shapely.distance(wgeom[inp], pts[tree_i])
+    if len(homes):
+        pts = shapely.points(homes)
+        h, w = shapely.STRtree(wgeom).query(pts, predicate="dwithin", distance=cfg.far_m)
+        d = shapely.distance(pts[h], wgeom[w])
+        out["weighted_children"] = np.bincount(w, weights=wc[h] * band(d, config=cfg),
+                                               minlength=n)
+        for j, k in enumerate(("children_500", "under5_500", "left_behind_500")):
+            out[k] = np.bincount(w, weights=counts[h, j], minlength=n)
+    return out

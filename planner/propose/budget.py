@@ -1,0 +1,196 @@
+"""Budgeted water-safety actions: candidates, costs, the budgeted choice and the budget curve.
+
+Adapter between the water-safety stage (:mod:`planner.propose.water`) and the numeric core
+(:mod:`planner.core.budget`). Three kinds of action compete on value per yuan:
+
+``new``
+    a new "四个一" kit (sign, lifebuoy, rope of ``rope_m``, pole, installation) at a
+    candidate bank position. Candidates are *access points* - the bank point nearest each
+    home or school within ``busy_m`` and nearest each road node within ``kit_snap_m``
+    (where people reach the water) - plus the positions of the minimum-kits plan
+    (:func:`planner.core.kits.place`), so that full coverage is always within the choice.
+``complete``
+    an existing kit missing items gets only its missing items (and ``repair`` labour).
+``repair``
+    an existing complete kit with a rope shorter than ``min_rope_m`` gets a new rope.
+
+The value of an action is the hazard-weighted risky bank length it brings within reach
+(hazard x metres, uncovered by the existing effective kits). Kit counts and yuan are
+reported for every point of the budget curve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+from scipy.spatial import cKDTree
+
+from planner.core.budget import BudgetSolution, budget_cover, covered_value, elements
+from planner.core.kits import kit_pairs, residual
+from planner.settings import WaterConfig
+from planner.validate.water import Banks, Segments
+
+#: why a candidate exists (``reason`` of a proposed kit)
+SOURCES = {"home": "近住户/学校的岸边", "road": "道路到达岸边处", "plan": "全覆盖方案点位"}
+
+
+@dataclass
+class BudgetPlan:
+    """The chosen actions and the figures behind them."""
+
+    new_bank: np.ndarray          #: bank of each chosen new kit
+    new_pos: np.ndarray           #: arc-length position of each chosen new kit
+    new_source: np.ndarray        #: key of :data:`SOURCES` per chosen new kit
+    new_plan: np.ndarray          #: index into the minimum-kits plan, -1 for access points
+    fixed: np.ndarray             #: indices (into the kit layer) of kits completed/repaired
+    solution: BudgetSolution | None
+    curve: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def fix_costs(items: np.ndarray, short_rope: np.ndarray, *, config: WaterConfig) -> np.ndarray:
+    """Cost per existing kit of its missing items, a new rope if short, plus labour (0 when
+    nothing is missing)."""
+    need = ~np.asarray(items, dtype=bool).reshape(-1, 4)
+    need[:, 2] |= np.asarray(short_rope, dtype=bool)
+    cost = need @ np.asarray(config.item_prices, dtype=float)
+    return np.where(need.any(axis=1), cost + config.prices["repair"], 0.0)
+
+
+def access_candidates(bk: Banks, seg: Segments, risky: np.ndarray, points: np.ndarray, *,
+                      within_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bank point nearest each of ``points`` (x, y) whose nearest risky segment lies within
+    ``within_m``; duplicates (same bank, within 1 m) dropped."""
+    idx = np.flatnonzero(risky)
+    if len(idx) == 0 or len(points) == 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    d, j = cKDTree(np.column_stack([seg.x[idx], seg.y[idx]])).query(
+        points, distance_upper_bound=within_m)
+    ok = np.isfinite(d)
+    b = seg.bank[idx[j[ok]]]
+    pos = shapely.line_locate_point(bk.geometry[b], shapely.points(points[ok]))
+    key = np.unique(np.column_stack([b, np.round(pos)]), axis=0)
+    return key[:, 0].astype(np.int64), key[:, 1]
+
+
+def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
+                risky: np.ndarray, *, kit_bank: np.ndarray, kit_pos: np.ndarray,
+                effective: np.ndarray, fix_cost: np.ndarray, plan_bank: np.ndarray,
+                plan_pos: np.ndarray, home_xy: np.ndarray, road_xy: np.ndarray,
+                config: WaterConfig) -> BudgetPlan:
+    """Choose new kits, completions and repairs for the budget (see module doc).
+
+    Parameters
+    ----------
+    bk, seg, reach, hazard, risky
+        Banks, their segments, each segment's reach, hazard and risky flag.
+    kit_bank, kit_pos, effective, fix_cost
+        Existing kits (bank ``-1`` when not on a bank), whether each already protects
+        (complete, rope long enough) and the cost to make it so.
+    plan_bank, plan_pos
+        The minimum-kits full-coverage plan (new kits only).
+    home_xy, road_xy
+        Homes and schools, road nodes (metric x, y) for access-point candidates.
+    """
+    args = (seg.bank, seg.s0, seg.s1, reach, bk.length, bk.closed)
+    eff = (kit_bank >= 0) & effective
+    fixable = np.flatnonzero((kit_bank >= 0) & ~effective)
+    r_seg, r_lo, r_hi = residual(*args, kit_bank[eff], kit_pos[eff])
+    keep = risky[r_seg]
+    r_seg, r_lo, r_hi = r_seg[keep], r_lo[keep], r_hi[keep]
+    hb, hp = access_candidates(bk, seg, risky, home_xy, within_m=config.busy_m)
+    rb, rp = access_candidates(bk, seg, risky, road_xy, within_m=config.kit_snap_m)
+    cand_bank = np.r_[hb, rb, plan_bank].astype(np.int64)
+    cand_pos = np.r_[hp, rp, plan_pos]
+    source = np.r_[np.full(len(hb), "home"), np.full(len(rb), "road"),
+                   np.full(len(plan_bank), "plan")].astype(object)
+    nc = len(cand_bank)
+    act_bank = np.r_[cand_bank, kit_bank[fixable]].astype(np.int64)
+    act_pos = np.r_[cand_pos, kit_pos[fixable]]
+    cost = np.r_[np.full(nc, config.kit_price), fix_cost[fixable]]
+    is_new = np.r_[np.ones(nc, bool), np.zeros(len(fixable), bool)]
+    pa, ps, plo, phi = kit_pairs(*args, act_bank, act_pos)
+    values, cover, unreachable = elements(hazard, seg.s0, r_seg, r_lo, r_hi, pa, ps, plo, phi,
+                                          n_actions=len(act_bank))
+    total = float(values.sum() + unreachable)
+    kw = {"time_limit": config.budget_time_limit, "exact_max": config.budget_exact_max,
+          "node_limit": config.budget_node_limit}
+    full_sel = np.r_[np.flatnonzero(source == "plan"), nc + np.arange(len(fixable))]
+    if config.placement == "full":
+        sol = None
+        sel = full_sel
+    else:
+        sol = budget_cover(values, cover, cost, budget=config.budget_yuan,
+                           max_count=config.max_new_kits, counted=is_new, **kw)
+        sel = sol.selected
+    curve = budget_curve(values, cover, cost, full_sel, total=total, kits=config.curve_kits,
+                         **kw)
+    new = sel[sel < nc]
+    fixed = fixable[sel[sel >= nc] - nc]
+    got = covered_value(values, cover, sel)
+    spend = float(cost[sel].sum())
+    summary = {
+        "placement": config.placement,
+        "budget_yuan": float(config.budget_yuan) if config.placement == "budget" else None,
+        "max_new_kits": config.max_new_kits,
+        "prices_yuan": dict(config.prices), "new_kit_yuan": config.kit_price,
+        "spend_yuan": round(spend, 2),
+        "remaining_yuan": (round(config.budget_yuan - spend, 2)
+                           if config.placement == "budget" else None),
+        "new_kits": int(len(new)), "fixed_kits": int(len(fixed)),
+        "candidates": {k: int((source == k).sum()) for k in SOURCES} | {
+            "fixable_kits": int(len(fixable))},
+        "risk_total": round(total, 1), "risk_covered": round(got, 1),
+        "risk_covered_share": round(got / total, 4) if total > 0 else 1.0,
+        "elements": int(cover.shape[0]), "nonzeros": int(cover.nnz),
+        **({"status": sol.status, "method": sol.method, "gap": round(sol.gap, 6),
+            "bound": round(sol.bound, 1), "seconds": round(sol.seconds, 2)} if sol else
+           {"status": "full_coverage", "method": "minimum_kits"}),
+    }
+    plan_idx = np.r_[np.full(len(hb) + len(rb), -1), np.arange(len(plan_bank))]
+    return BudgetPlan(new_bank=act_bank[new], new_pos=act_pos[new], new_source=source[new],
+                      new_plan=plan_idx[new].astype(np.int64),
+                      fixed=fixed, solution=sol, curve=curve, summary=summary)
+
+
+def budget_curve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
+                 full: np.ndarray, *, total: float, kits: tuple[int, ...],
+                 time_limit: float, exact_max: int,
+                 node_limit: int | None = None) -> list[dict[str, Any]]:
+    """Risk covered against kits (new + completed/repaired) and yuan.
+
+    One point per count in ``kits`` below the size of the full plan (unlimited yuan, at
+    most that many actions), then the full minimum-kits plan. A point never covers less
+    than the one before (its selection is feasible for a larger count and kept if the
+    solver returns less within its time limit: ``status`` then says ``carried``).
+    """
+    out: list[dict[str, Any]] = []
+    prev: np.ndarray | None = None
+    prev_val = -1.0
+    for k in sorted(set(kits)):
+        if k >= len(full):
+            break
+        sol = budget_cover(values, cover, cost, budget=np.inf, max_count=k,
+                           time_limit=time_limit, exact_max=exact_max, node_limit=node_limit)
+        sel, val, status = sol.selected, sol.objective, sol.status
+        if prev is not None and val < prev_val:
+            sel, val, status = prev, prev_val, "carried"
+        out.append(_point(k, sel, val, cost, total, status, sol.method,
+                          (sol.bound - val) / sol.bound if sol.bound > 0 else 0.0)
+                   | {"seconds": round(sol.seconds, 2)})
+        prev, prev_val = sel, val
+    val = covered_value(values, cover, full)
+    out.append(_point(len(full), full, val, cost, total, "full_coverage", "minimum_kits", 0.0))
+    return out
+
+
+def _point(k: int, sel: np.ndarray, val: float, cost: np.ndarray, total: float,
+           status: str, method: str, gap: float) -> dict[str, Any]:
+    return {"max_kits": int(k), "kits": int(len(sel)), "yuan": round(float(cost[sel].sum()), 2),
+            "risk_covered": round(float(val), 1),
+            "risk_covered_share": round(float(val / total), 4) if total > 0 else 1.0,
+            "status": status, "method": method, "gap": round(float(max(gap, 0.0)), 6)}
