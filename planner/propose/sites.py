@@ -46,7 +46,7 @@ def network_cost(graph: RoadGraph, *, mode: str, limit: float
 def _upgrades(progress: pd.DataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One upgrade per town that lacks a provincial-standard care home but has a basic one."""
     need = progress[(progress["missing_care_home"] > 0)
-                    & (progress["all_care_home"] > progress["built_care_home"])]
+                    & (progress["all_care_home"] > progress["counted_care_home"])]
     basic = facilities[(facilities["kind"] == "care_home")
                        & (facilities["standard"] != "provincial")
                        & facilities["town_code"].isin(need["town_code"])]

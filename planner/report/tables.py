@@ -22,7 +22,8 @@ QUOTA_LABELS = {
     "social_org": "儿童服务类社会组织（个）",
     "protection_station": "未成年人保护工作站（个）",
 }
-_SUB = ("任务数", "已建", "缺口", "完成率")
+_SUB = ("任务数", "已建", "缺口", "超额", "完成率")
+_SUB_KEYS = ("required", "built", "missing", "extra", "pct")
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -43,9 +44,9 @@ def progress_display(progress: pd.DataFrame, *, kinds: list[str]) -> tuple[pd.Da
     groups: list[tuple[str, int]] = [("序号", 1), ("镇（区、街道）", 1)]
     for kind in kinds:
         label = QUOTA_LABELS.get(kind, KINDS[kind][0])
-        for sub, key in zip(_SUB, ("required", "built", "missing", "pct"), strict=True):
+        for sub, key in zip(_SUB, _SUB_KEYS, strict=True):
             cols[f"{label}|{sub}"] = progress[f"{key}_{kind}"]
-        groups.append((label, 4))
+        groups.append((label, len(_SUB)))
     cols["村（居）全覆盖|村（居）数"] = progress["villages"]
     cols["村（居）全覆盖|有站点"] = progress["villages_with_care_point"]
     cols["村（居）全覆盖|覆盖率"] = (100.0 * progress["villages_with_care_point"]
@@ -57,7 +58,7 @@ def progress_display(progress: pd.DataFrame, *, kinds: list[str]) -> tuple[pd.Da
     for kind in kinds:
         label = QUOTA_LABELS.get(kind, KINDS[kind][0])
         req = progress[f"required_{kind}"].sum()
-        done = np.minimum(progress[f"built_{kind}"], progress[f"required_{kind}"]).sum()
+        done = progress[f"built_{kind}"].sum()  # already capped at the quota
         total[f"{label}|完成率"] = round(100.0 * done / req, 1) if req else 100.0
     vill = progress["villages"].sum()
     total["村（居）全覆盖|覆盖率"] = round(
