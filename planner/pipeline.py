@@ -15,6 +15,7 @@ from planner.load.roads import load_roads
 from planner.locate.quota import QuotaTable, read_quota
 from planner.locate.sites import disagreements, locate_facilities
 from planner.measure.access import compute_access, demand_points
+from planner.measure.coverage import coverage_story
 from planner.measure.progress import quota_findings, quota_progress, totals
 from planner.propose.sites import cost_by_kind, propose_for_quota
 from planner.propose.water import water_stage
@@ -113,7 +114,8 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
             proposals, place_summary, after = propose_for_quota(
                 progress, villages=ws.villages, facilities=ws.facilities, quota=quota,
                 crs=ws.crs, config=settings.place, candidates=ws.extra.get("candidates"),
-                cost_for=None if graph is None else cost_by_kind(graph, settings))
+                cost_for=None if graph is None else cost_by_kind(graph, settings),
+                access=settings.access, demand_points=demand_points(ws), graph=graph)
     with stages("water"):
         water = water_stage(ws, settings, graph) if "water" in ws.extra else None
     problems = ws.ledger.reconcile()
@@ -138,6 +140,9 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         "findings": findings,
         "roads": roads_info,
         "access": access.summary(),
+        "coverage": coverage_story(
+            vtable, method=access.method,
+            thresholds={k: r.threshold_m for k, r in settings.access.rules.items()}),
         "proposals": {
             "sites": 0 if proposals is None else len(proposals),
             "by_kind": place_summary,

@@ -22,6 +22,7 @@ from branca.element import MacroElement, Template
 
 from planner._errors import ConfigError
 from planner.glossary import KINDS, STANDARDS
+from planner.measure.coverage import within_reach_children
 from planner.validate.datum import transform_geometry
 
 
@@ -62,6 +63,11 @@ COMPLETION_BINS: tuple[tuple[float, str, str], ...] = (
 )
 NO_QUOTA = ("#d9d9d9", "无任务")
 COVER_COLOURS = {True: "#1b9e77", False: "#fdae61"}
+#: share of a village's children within reach of a care point -> (label, colour)
+REACH_STYLE: dict[str, tuple[str, str]] = {
+    "all": ("儿童全部在服务半径内", "#1b9e77"), "part": ("部分儿童在服务半径内", "#a6d96a"),
+    "none": ("儿童均在服务半径外", "#fdae61"),
+}
 
 #: facility kind -> (colour, shape)
 KIND_STYLE: dict[str, tuple[str, str]] = {
@@ -104,13 +110,17 @@ def completion_colour(value: float) -> str:
 
 
 def village_covered(villages: pd.DataFrame) -> tuple[pd.Series, bool]:
-    """Whether each village is served by a care point, and whether that is by distance
-    (``covered_care_point`` from the access stage) rather than by a site of its own."""
-    if "covered_care_point" in villages.columns:
-        return villages["covered_care_point"].fillna(False).astype(bool), True
+    """Per village the map key of its care-point coverage, and whether that key is the
+    "within reach" measure (``covshare_care_point`` from the access stage: ``all``/
+    ``part``/``none`` of its children within reach, see :data:`REACH_STYLE`) rather than
+    "has its own site" (``True``/``False``, see :data:`COVER_COLOURS`)."""
+    if "covshare_care_point" in villages.columns:
+        share = villages["covshare_care_point"].fillna(0.0).astype(float)
+        key = np.where(share >= 1.0 - 1e-9, "all", np.where(share > 1e-9, "part", "none"))
+        return pd.Series(key, index=villages.index), True
     if "has_care_point" in villages.columns:
         return villages["has_care_point"].fillna(False).astype(bool), False
-    raise ConfigError("villages layer has neither covered_care_point nor has_care_point; "
+    raise ConfigError("villages layer has neither covshare_care_point nor has_care_point; "
                       "build it with layers_from_result")
 
 
@@ -329,28 +339,49 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     return [legend_block("镇（街道）综合完成率", items)]
 
 
+def _metres(value: object) -> object:
+    """A distance in whole metres; "不可达" (unreachable) for infinity, None if missing."""
+    if value is None:
+        return None
+    value = float(value)
+    return round(value) if np.isfinite(value) else "不可达"
+
+
 def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    """Villages with the two coverage measures in their popups (see
+    :mod:`planner.measure.coverage`), coloured by the share of children within reach."""
     v = layers.villages
-    covered, by_distance = village_covered(v)
+    key, by_distance = village_covered(v)
+    reach = within_reach_children(v, kind="care_point")
     dist_kinds = [k for k in KINDS if f"dist_m_{k}" in v.columns]
     labels = ["所属镇（街道）", "儿童数", "留守儿童", "困境儿童", "本村有关爱站点"]
-    labels += ["在关爱站点服务半径内"] if by_distance else []
+    labels += ["服务半径内儿童（人）"] if reach is not None else []
     labels += [f"距最近{KINDS[k][0]}（米）" for k in dist_kinds]
     feats = []
-    for row, cov in zip(v.to_dict("records"), covered, strict=True):
+    rows = v.to_dict("records")
+    for i, (row, k) in enumerate(zip(rows, key, strict=True)):
         values = [_get(row, "town_name"), _get(row, "children"), _get(row, "left_behind"),
-                  _get(row, "vulnerable"), bool(_get(row, "has_care_point", False))]
-        values += [bool(cov)] if by_distance else []
-        values += [_get(row, f"dist_m_{k}") for k in dist_kinds]
-        feats.append(Feature(row["village_name"], values, key=str(bool(cov))))
-    styles = {str(flag): {"color": "#737373", "weight": 0.6, "fillOpacity": 0.5,
-                          "fillColor": colour} for flag, colour in COVER_COLOURS.items()}
+                  _get(row, "vulnerable"), "是" if _get(row, "has_care_point", False) else "否"]
+        if reach is not None:
+            kids = _get(row, "children", 0) or 0
+            pct = f"{100 * reach[i] / kids:.1f}%" if kids else "—"
+            values.append(f"{reach[i]:.0f}/{kids:.0f}（{pct}）")
+        values += [_metres(_get(row, f"dist_m_{d}")) for d in dist_kinds]
+        feats.append(Feature(row["village_name"], values, key=str(k)))
+    if by_distance:
+        palette = {k: c for k, (_lab, c) in REACH_STYLE.items()}
+        names = [(c, lab) for _k, (lab, c) in REACH_STYLE.items()]
+        title = "村（居）：关爱站点服务半径内儿童"
+    else:
+        palette = {str(flag): c for flag, c in COVER_COLOURS.items()}
+        names = [(COVER_COLOURS[True], "本村有关爱站点"), (COVER_COLOURS[False], "本村无关爱站点")]
+        title = "村（居）"
+    styles = {k: {"color": "#737373", "weight": 0.6, "fillOpacity": 0.5, "fillColor": c}
+              for k, c in palette.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["villages"], show=False).add_to(m)
     add_layer(group, v, feats, amap=amap, labels=labels, styles=styles)
-    names = (("在关爱站点服务半径内", "服务半径外") if by_distance
-             else ("本村有关爱站点", "本村无关爱站点"))
-    return [legend_block("村（居）", [(_swatch(COVER_COLOURS[flag], opacity=0.6), lab)
-                                    for flag, lab in zip((True, False), names, strict=True)])]
+    return [legend_block(title, [(_swatch(c, opacity=0.6), html.escape(lab))
+                                 for c, lab in names])]
 
 
 def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:

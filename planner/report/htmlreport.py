@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from planner.glossary import KINDS
+from planner.measure.coverage import story_lines
 
 NOT_COMPUTED = "未计算（not computed）"
 _TOP = 10  # rows of the proposal and water tables
@@ -125,10 +126,13 @@ def _kpis(run: dict) -> str:
         if isinstance(t, dict) and kind in KINDS:
             items.append((f"{KINDS[kind][0]}完成率", f"{t['percent']}%",
                           f"已建 {t['built']} / 任务 {t['required']}，缺 {t['missing']}"))
-    if quota.get("villages"):
-        share = 100 * quota.get("villages_with_care_point", 0) / quota["villages"]
-        items.append(("有关爱站点的村（居）", f"{share:.1f}%",
-                      f"{quota.get('villages_with_care_point', 0)} / {quota['villages']}"))
+    for kind, story in (run.get("coverage") or {}).items():
+        own, reach = story["own_site"], story.get("within_reach")
+        items.append((f"{KINDS[kind][0]}：{own['name']}", f"{own['share_villages']}%",
+                      f"村（居）{own['villages']} / {own['villages_total']}"))
+        if reach:
+            items.append((f"{KINDS[kind][0]}：{reach['name']}儿童", f"{reach['share_children']}%",
+                          f"{reach['children']:,} / {reach['children_total']:,} 人"))
     if not items:
         return _not_computed()
     return "<div class='kpi'>" + "".join(
@@ -147,9 +151,11 @@ def _coverage(run: dict) -> str:
                                      f"{100 * shares[g]:.1f}%") for g in _GROUPS}})
     method = {"network": "按路网距离", "straight_line": "按直线距离"}.get(
         access.get("method"), str(access.get("method", "")))
+    story = "".join(f"<p>{html.escape(line)}</p>" for line in story_lines(
+        run.get("coverage") or {}))
     note = (f"<p class='meta'>在服务半径内的儿童占比（{html.escape(method)}）；"
             f"有未满足需求的村（居）{_esc(access.get('villages_with_unmet_need'))} 个</p>")
-    return note + _table(pd.DataFrame(rows), text_cols=["类型"])
+    return story + note + _table(pd.DataFrame(rows), text_cols=["类型"])
 
 
 def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:

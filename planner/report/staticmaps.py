@@ -18,12 +18,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from planner.glossary import KINDS
+from planner.measure.coverage import MEASURES, coverage_story
 from planner.report._fonts import cjk_rc
 from planner.report.webmap import (
     COMPLETION_BINS,
     COVER_COLOURS,
     KIND_STYLE,
     NO_QUOTA,
+    REACH_STYLE,
     TIER_STYLE,
     MapLayers,
     completion_colour,
@@ -67,7 +69,9 @@ def _town_labels(ax, towns: gpd.GeoDataFrame, texts: list[str]) -> None:
 def _save(fig: Figure, ax, path: Path, handles: list, *, legend_title: str) -> Path:
     ax.legend(handles=handles, title=legend_title, loc="lower left", fontsize=8,
               title_fontsize=9, frameon=True, framealpha=0.9)
-    fig.savefig(path, dpi=_DPI, facecolor="white")
+    title, subtitle = (t.get_text() for t in fig.texts[:2])
+    fig.savefig(path, dpi=_DPI, facecolor="white",
+                metadata={"Title": title, "Description": subtitle, "Software": "planner"})
     return path
 
 
@@ -90,31 +94,41 @@ def quota_map(layers: MapLayers, path: Path, *, title: str) -> Path:
 
 
 def coverage_map(layers: MapLayers, path: Path, *, title: str) -> Path:
-    """Villages served / not served by a care point, with the care points and town lines."""
+    """Villages by the share of their children within reach of a care point (or, without
+    the access stage, by whether they hold one), with the care points and town lines; the
+    subtitle gives both measures of :func:`planner.measure.coverage.coverage_story`."""
     v = layers.villages
-    covered, by_distance = village_covered(v)
-    kids = v["children"].fillna(0).to_numpy(dtype=float) if "children" in v else None
-    share = (f"，覆盖儿童 {kids[covered.to_numpy()].sum():,.0f}/{kids.sum():,.0f} 人"
-             f"（{100 * kids[covered.to_numpy()].sum() / kids.sum():.1f}%）"
-             if kids is not None and kids.sum() > 0 else "")
-    what = "在关爱站点服务半径内" if by_distance else "本村有关爱站点"
-    fig, ax = _figure(f"{title}：村（居）儿童关爱站点覆盖",
-                      f"{what}的村（居）{int(covered.sum())}/{len(v)} 个{share}")
-    v.plot(ax=ax, color=[COVER_COLOURS[bool(c)] for c in covered], edgecolor="#9e9e9e",
-           linewidth=0.25, alpha=0.75)
+    key, by_distance = village_covered(v)
+    story = coverage_story(v, kinds=("care_point",))["care_point"]
+    own, reach = story["own_site"], story["within_reach"]
+    subtitle = (f"{MEASURES['own_site']}的村（居）{own['villages']}/{own['villages_total']} 个"
+                f"（{_pct(own['share_villages'])}）")
+    if reach is not None:
+        subtitle += (f"；{MEASURES['within_reach']}儿童 {reach['children']:,}/"
+                     f"{reach['children_total']:,} 人（{_pct(reach['share_children'])}）")
+    fig, ax = _figure(f"{title}：村（居）儿童关爱站点覆盖", subtitle)
+    if by_distance:
+        colours = [REACH_STYLE[k][1] for k in key]
+        legend = [(c, lab) for lab, c in REACH_STYLE.values()]
+    else:
+        colours = [COVER_COLOURS[bool(c)] for c in key]
+        legend = [(COVER_COLOURS[True], "本村有关爱站点"), (COVER_COLOURS[False], "本村无关爱站点")]
+    v.plot(ax=ax, color=colours, edgecolor="#9e9e9e", linewidth=0.25, alpha=0.75)
     _town_outlines(ax, layers.towns, width=1.0)
     points = layers.facilities[layers.facilities["kind"] == "care_point"]
     colour, _shape = KIND_STYLE["care_point"]
     if len(points):
         points.plot(ax=ax, color=colour, markersize=5, edgecolor="white", linewidth=0.3)
     _town_labels(ax, layers.towns, [str(n) for n in layers.towns["town_name"]])
-    labels = (("在关爱站点服务半径内", "服务半径外") if by_distance
-              else ("本村有关爱站点", "本村无关爱站点"))
-    handles = [Patch(facecolor=COVER_COLOURS[flag], alpha=0.75, edgecolor="#9e9e9e", label=lab)
-               for flag, lab in zip((True, False), labels, strict=True)]
+    handles = [Patch(facecolor=c, alpha=0.75, edgecolor="#9e9e9e", label=lab)
+               for c, lab in legend]
     handles.append(Line2D([], [], marker="o", linestyle="", color=colour, markersize=5,
-                          label=KINDS["care_point"][0]))
+                          label=KINDS["care_point"][0] + "（本村有站点）"))
     return _save(fig, ax, path, handles, legend_title="村（居）")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
 
 
 def water_map(layers: MapLayers, path: Path, *, title: str) -> Path:

@@ -26,6 +26,11 @@ _SUB = ("任务数", "已建", "缺口", "超额", "完成率")
 _SUB_KEYS = ("required", "built", "missing", "extra", "pct")
 
 
+def is_percent(column: str) -> bool:
+    """Whether a display column holds a percentage 0-100 (shown with a % format)."""
+    return column.endswith(("完成率", "覆盖率", "占比", "%", "（%）"))
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """CSV in UTF-8 with BOM (readable by Excel on Chinese Windows)."""
     frame.to_csv(path, index=False, encoding="utf-8-sig")
@@ -91,7 +96,8 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
     else:
         write_table(ws, progress, title=title)
     for name, frame in (sheets or {}).items():
-        write_table(wb.create_sheet(name), frame, title=name)
+        write_table(wb.create_sheet(name), frame, title=name,
+                    percent_cols=[c for c in frame.columns if is_percent(str(c))])
     if findings:
         notes = wb.create_sheet("发现的问题")
         write_table(notes, pd.DataFrame({"序号": range(1, len(findings) + 1),

@@ -38,6 +38,7 @@ from planner.report._maplayers import (  # noqa: F401  (re-exported: the styles 
     KIT_ITEMS_ZH,
     LAYER_NAMES,
     NO_QUOTA,
+    REACH_STYLE,
     TIER_STYLE,
     MapLayers,
     completion_colour,
@@ -77,8 +78,9 @@ def layers_from_result(result: RunResult) -> MapLayers:
     villages["has_care_point"] = villages["village_code"].isin(
         result.villages.loc[result.villages["has_care_point"], "village_code"])
     if result.access is not None:
+        keep = ("covered_", "covshare_", "dist_m_")
         extra = [c for c in result.access.villages.columns
-                 if c.startswith(("covered_", "dist_m_")) and c not in villages.columns]
+                 if c.startswith(keep) and c not in villages.columns]
         villages = villages.merge(result.access.villages[["village_code", *extra]],
                                   on="village_code", how="left")
     fac = ws.facilities

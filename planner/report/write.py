@@ -30,6 +30,8 @@ def write_tables(result: RunResult, out: Path) -> None:
               out / "facilities.csv")
     title = f"{ws.config.name}儿童关爱服务阵地建设任务完成情况"
     sheets = {"村（居）": result.villages}
+    if result.run.get("coverage"):
+        sheets["覆盖情况"] = coverage_sheet(result.run["coverage"])
     if result.access is not None:
         sheets["可达性"] = _coverage_sheet(result.access.coverage)
     if result.proposals is not None:
@@ -97,6 +99,27 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
         bools = frame.select_dtypes(include=["boolean"]).columns
         frame[bools] = frame[bools].astype(object)
         frame.to_file(path, layer=name, driver="GPKG")
+
+
+def coverage_sheet(story: dict) -> pd.DataFrame:
+    """The "覆盖情况" sheet: the two coverage measures of ``run.json["coverage"]``."""
+    rows = []
+    for kind, s in story.items():
+        own, reach = s["own_site"], s.get("within_reach")
+        rows.append({"类型": kind_label(kind), "口径": own["name"],
+                     "村（居）": f"{own['villages']}/{own['villages_total']}",
+                     "村（居）占比": own["share_villages"], "儿童（人）": own["children"],
+                     "儿童总数（人）": own["children_total"],
+                     "儿童占比": own["share_children"], "说明": "站点位于本村（居）内"})
+        if reach:
+            how = {"network": "路网距离", "straight_line": "直线距离"}.get(reach["method"], "")
+            dist = f"{reach['threshold_m']:.0f} 米" if reach.get("threshold_m") else ""
+            rows.append({"类型": kind_label(kind), "口径": reach["name"], "村（居）": None,
+                         "村（居）占比": None, "儿童（人）": reach["children"],
+                         "儿童总数（人）": reach["children_total"],
+                         "儿童占比": reach["share_children"],
+                         "说明": f"住处到最近站点的{how}不超过{dist}"})
+    return pd.DataFrame(rows)
 
 
 def _after_sheet(progress: pd.DataFrame, *, kinds: list[str]) -> pd.DataFrame:

@@ -124,7 +124,8 @@ def test_layers_from_result_takes_optional_parts(demo_result):
 
     class _Access:
         villages = pd.DataFrame({"village_code": demo_result.villages["village_code"],
-                                 "covered_care_point": True, "dist_m_care_point": 120.0})
+                                 "covered_care_point": True, "covshare_care_point": 1.0,
+                                 "dist_m_care_point": 120.0})
 
     class _Proposal:
         sites = full_layers(demo_result, synthetic=True).proposed_sites
@@ -132,6 +133,7 @@ def test_layers_from_result_takes_optional_parts(demo_result):
     more = layers_from_result(replace(demo_result, access=_Access(), water=None,
                                       proposals={"care_point": _Proposal()}))
     assert more.villages["covered_care_point"].all()
+    assert (more.villages["covshare_care_point"] == 1.0).all()
     assert len(more.proposed_sites) == 4 and more.proposed_sites.crs.to_epsg() == 4326
     real = layers_from_result(demo_result)  # whatever the pipeline computes today
     for key in ("proposed_sites", "water", "kits", "proposed_kits", "patrol_routes"):
