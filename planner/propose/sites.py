@@ -117,6 +117,7 @@ def propose_for_quota(progress: pd.DataFrame, *, villages: gpd.GeoDataFrame,
                                       demand_points=demand_points, graph=graph)
         if upgrades is not None and len(upgrades):
             sites = pd.concat([upgrades, sites], ignore_index=True)
+            sites["rank"] = np.arange(1, len(sites) + 1)  # upgrades first: no new site
         frames.append(sites)
         summary[kind] = {**proposal.summary, **extra,
                          "upgrades": 0 if upgrades is None else len(upgrades)}

@@ -105,7 +105,8 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig) -> None:
                  progress_table=table, run=result.run, images=pngs,
                  proposals=result.proposals,
                  water_top=None if water is None else water.water_risk,
-                 requisition=None if water is None else water.requisition)
+                 requisition=None if water is None else water.requisition,
+                 progress=result.progress, villages=result.villages)
 
 
 def _write_gpkg(result: RunResult, path: Path) -> None:
