@@ -94,12 +94,15 @@ def quota_kinds(towns: pd.DataFrame) -> list[str]:
     return [k for k in KINDS if f"required_{k}" in towns.columns]
 
 
-def town_completion(towns: pd.DataFrame) -> pd.Series:
-    """Per town, the mean of its per-kind completion rates (%), NaN where it has no quota."""
-    cols = [f"pct_{k}" for k in quota_kinds(towns) if f"pct_{k}" in towns.columns]
-    if not cols:
+def town_completion(towns: pd.DataFrame, *, kind: str | None = None) -> pd.Series:
+    """Per town, the completion rate (%) of ``kind`` (default: the village-level kind, else
+    the first quota kind); NaN where the town has no quota. Kinds are never averaged."""
+    kinds = quota_kinds(towns)
+    if kind is None and kinds:
+        kind = next((k for k in kinds if KINDS[k][1] == "village"), kinds[0])
+    if kind is None or f"pct_{kind}" not in towns.columns:
         return pd.Series(np.nan, index=towns.index, dtype=float)
-    return towns[cols].astype(float).mean(axis=1, skipna=True).round(1)
+    return towns[f"pct_{kind}"].astype(float).round(1)
 
 
 def completion_colour(value: float) -> str:
@@ -306,8 +309,9 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     towns = layers.towns
     kinds = quota_kinds(towns)
     comp = town_completion(towns)
-    labels = [f"{KINDS[k][0]}（已建/任务，缺口）" for k in kinds]
-    labels += ["有关爱站点的村（居）", "综合完成率（%）"]
+    main = next((k for k in kinds if KINDS[k][1] == "village"), kinds[0] if kinds else None)
+    labels = [f"{KINDS[k][0]}（已建/任务，缺口，完成率）" for k in kinds]
+    labels += ["本村有关爱站点的村（居）"]
     feats, styles = [], {}
     for row, pct in zip(towns.to_dict("records"), comp, strict=True):
         values: list[object] = []
@@ -319,7 +323,6 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
         vil = _get(row, "villages")
         values.append(None if vil is None else
                       f"{int(_get(row, 'villages_with_care_point', 0))}/{int(vil)}")
-        values.append(pct if np.isfinite(pct) else NO_QUOTA[1])
         colour = completion_colour(pct)
         styles[colour] = {"color": "#444444", "weight": 1.5, "fillOpacity": 0.55,
                           "fillColor": colour}
@@ -336,7 +339,8 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
             icon_size=(0, 0)), interactive=False).add_to(group)
     items = [(_swatch(c), html.escape(lab)) for _low, c, lab in COMPLETION_BINS]
     items.append((_swatch(NO_QUOTA[0]), NO_QUOTA[1]))
-    return [legend_block("镇（街道）综合完成率", items)]
+    title = f"镇（街道）{KINDS[main][0]}完成率" if main else "镇（街道）任务完成率"
+    return [legend_block(title, items)]
 
 
 def _metres(value: object) -> object:

@@ -288,7 +288,7 @@ def test_map_in_offline_browser(demo_result, tmp_path):
         for name in layer_names(layers):
             assert name in control, f"layer {name} missing from the layer control"
         legend = driver.execute_script("return document.getElementById('pl-legend').innerText")
-        assert "镇（街道）综合完成率" in legend and "溺水风险等级" in legend
+        assert "镇（街道）村（居）儿童关爱站点完成率" in legend and "溺水风险等级" in legend
         loaded = driver.execute_script(
             "return performance.getEntriesByType('resource').map(e => e.name)")
         assert all(u.startswith(("file:", "data:")) for u in loaded), loaded
