@@ -1,4 +1,4 @@
-"""Command line: ``planner run``, ``planner check``.
+"""Command line: ``planner run``, ``planner check``; ``--version``, ``-q``, ``-v``.
 
 Unusable input stops with a one-line message (what, which file, which row, how to fix)
 and exit status 2; success exits 0.
@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from planner import __version__
 from planner._errors import PlannerError
 
 
@@ -18,6 +19,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="planner",
         description="儿童关爱阵地与防溺水规划 / child-care site and water-safety planner",
     )
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="只输出错误（print errors only）")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="另输出各阶段用时和全部发现的问题（also stage times and findings）")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run every stage and write the outputs")
     run.add_argument("workspace", nargs="?", type=Path,
@@ -37,13 +44,28 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from planner.pipeline import run
 
-            run(args.workspace, out=args.out, online=args.online)
+            result = run(args.workspace, out=args.out, online=args.online,
+                         echo=_silent if args.quiet else print)
+            if args.verbose and not args.quiet:
+                _details(result.run)
         else:
             return _check(args.workspace)
     except PlannerError as exc:
         print(f"planner: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _silent(_line: str) -> None:
+    """``-q``: progress and summary lines are dropped."""
+
+
+def _details(run: dict) -> None:
+    """``-v``: seconds per stage and every finding."""
+    print("各阶段用时（秒） / stage seconds: " + ", ".join(
+        f"{name} {sec}" for name, sec in (run.get("timings_s") or {}).items()))
+    for i, finding in enumerate(run.get("findings") or [], start=1):
+        print(f"  {i}. {finding}")
 
 
 def _check(workspace: Path | None) -> int:
