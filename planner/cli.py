@@ -32,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output folder (default outputs/<name>/)")
     run.add_argument("--online", action="store_true",
                      help="download roads from OpenStreetMap (needs internet; off by default)")
+    comp = sub.add_parser("compare", help="比较两次运行的进度（compare with an earlier run）")
+    comp.add_argument("earlier", type=Path, help="上次运行的输出文件夹 (earlier output folder)")
+    comp.add_argument("current", type=Path, help="本次运行的输出文件夹 (current output folder)")
+    comp.add_argument("--target-year", type=int,
+                      help="目标年份，如 2025：计算到该年底每季度需建数")
     check = sub.add_parser("check", help="validate a workspace only")
     check.add_argument("workspace", nargs="?", type=Path)
     return parser
@@ -48,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
                          echo=_silent if args.quiet else print)
             if args.verbose and not args.quiet:
                 _details(result.run)
+        elif args.command == "compare":
+            return _compare(args.earlier, args.current, target_year=args.target_year,
+                            quiet=args.quiet)
         else:
             return _check(args.workspace)
     except PlannerError as exc:
@@ -66,6 +74,27 @@ def _details(run: dict) -> None:
         f"{name} {sec}" for name, sec in (run.get("timings_s") or {}).items()))
     for i, finding in enumerate(run.get("findings") or [], start=1):
         print(f"  {i}. {finding}")
+
+
+def _compare(earlier: Path, current: Path, *, target_year: int | None, quiet: bool) -> int:
+    """``planner compare``: 进度对比.xlsx in the current folder and the county lines."""
+    from openpyxl import Workbook
+
+    from planner.measure.history import compare_folders, compare_sheet
+    from planner.report._xlsx import write_table
+
+    table, tot, lines = compare_folders(earlier, current, target_year=target_year)
+    wb = Workbook()
+    write_table(wb.active, compare_sheet(table, kinds=list(tot)),
+                title=f"任务进度对比（{earlier.name} → {current.name}）")
+    wb.active.title = "进度对比"
+    path = current / "进度对比.xlsx"
+    wb.save(path)
+    if not quiet:
+        for line in lines:
+            print(line)
+        print(f"→ {path}")
+    return 0
 
 
 def _check(workspace: Path | None) -> int:
