@@ -120,3 +120,22 @@ def test_online_failure_is_one_line(mini, monkeypatch, capsys):
     assert main(["run", str(mini), "--online", "--out", str(mini / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "without --online" in err
+
+
+def test_gpkg_holds_every_map_layer(demo_result):
+    import pyogrio
+
+    from planner.report.webmap import layers_from_result
+
+    names = {name for name, _geom in pyogrio.list_layers(demo_result.out / "planner.gpkg")}
+    assert {"towns", "villages", "facilities"} <= names
+    layers = layers_from_result(demo_result)
+    expected = {"proposed_sites": demo_result.proposals, "water_risk": layers.water,
+                "kits": layers.kits,
+                "proposed_kits": None if demo_result.water is None
+                else demo_result.water.proposed_kits}
+    for name, frame in expected.items():
+        assert (name in names) == (frame is not None and len(frame) > 0), name
+    if "water_risk" in names:
+        water = pyogrio.read_dataframe(demo_result.out / "planner.gpkg", layer="water_risk")
+        assert len(water) == len(layers.water) and "tier" in water.columns

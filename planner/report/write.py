@@ -110,7 +110,8 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig) -> None:
 
 
 def _write_gpkg(result: RunResult, path: Path) -> None:
-    """``planner.gpkg``: towns with progress, villages with access, sites, proposals, kits."""
+    """``planner.gpkg``: every map layer -- towns with progress, villages with access,
+    sites, proposals, water risk, existing and proposed kits, patrol routes (when run)."""
     ws = result.workspace
     if path.exists():
         path.unlink()
@@ -124,6 +125,13 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
         layers["proposed_sites"] = result.proposals
     if result.water is not None and len(result.water.proposed_kits):
         layers["proposed_kits"] = result.water.proposed_kits
+    from planner.report.webmap import layers_from_result
+
+    shown = layers_from_result(result)
+    for name in ("water", "kits", "patrol_routes"):
+        frame = getattr(shown, name)
+        if frame is not None and len(frame):
+            layers["water_risk" if name == "water" else name] = frame.to_crs(ws.villages.crs)
     for name, frame in layers.items():
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=ws.villages.crs)
         frame.columns = [str(c) for c in frame.columns]
