@@ -388,10 +388,19 @@ def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
                                  for c, lab in names])]
 
 
+def default_kinds(layers: MapLayers) -> list[str]:
+    """The facility kinds shown when the map opens: the quota's kinds that have a place
+    (care points and care homes in the annex), else every kind; the rest are one click
+    away in the layer control."""
+    kinds = [k for k in quota_kinds(layers.towns) if (layers.facilities["kind"] == k).any()]
+    return kinds or list(pd.unique(layers.facilities["kind"]))
+
+
 def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     fac = layers.facilities
     labels = ["类型", "标准", "所属镇（街道）", "所属村（居）"]
     items = []
+    on = set(default_kinds(layers))
     for kind in [k for k in KINDS if (fac["kind"] == k).any()]:
         part = fac[fac["kind"] == kind]
         colour, shape = KIND_STYLE[kind]
@@ -399,7 +408,8 @@ def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str
             KINDS[kind][0], STANDARDS.get(str(_get(r, "standard")), None),
             _get(r, "town_name"), _get(r, "village_name")], key=kind)
             for r in part.to_dict("records")]
-        group = folium.FeatureGroup(name=FACILITY_PREFIX + KINDS[kind][0]).add_to(m)
+        group = folium.FeatureGroup(name=FACILITY_PREFIX + KINDS[kind][0],
+                                    show=kind in on).add_to(m)
         add_layer(group, part, feats, amap=amap, labels=labels, styles={},
                   icons={kind: (svg(shape, colour), 14)})
         items.append((svg(shape, colour), html.escape(KINDS[kind][0])))

@@ -22,6 +22,7 @@ import pytest
 import shapely
 
 from planner._errors import ConfigError
+from planner.report._maplayers import default_kinds
 from planner.report.webmap import (
     LAYER_NAMES,
     MapConfig,
@@ -305,7 +306,9 @@ def test_map_in_offline_browser(demo_result, tmp_path):
                      LAYER_NAMES["proposed_kits"], LAYER_NAMES["patrol_routes"]):
             driver.find_element("xpath", f"//span[normalize-space(.)='{name}']/../input").click()
         n_markers = driver.execute_script("return document.querySelectorAll('.pm').length")
-        assert n_markers == len(layers.facilities) + len(layers.proposed_sites)
+        shown = layers.facilities["kind"].isin(default_kinds(layers)).sum()
+        assert shown < len(layers.facilities)  # the other kinds start hidden
+        assert n_markers == shown + len(layers.proposed_sites)
         driver.save_screenshot(str(tmp_path / "villages.png"))
         lon, lat = layers.proposed_kits.geometry.iloc[0].coords[0]
         driver.execute_script(_MAP + f"map.setView([{lat}, {lon}], 15, {{animate: false}});")
