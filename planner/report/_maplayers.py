@@ -453,18 +453,31 @@ def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     return [legend_block("溺水风险等级", [(_swatch(c), lab) for lab, c in TIER_STYLE.values()])]
 
 
+def _date(value: object) -> str | None:
+    """A date as YYYY-MM-DD (None when unknown)."""
+    stamp = pd.to_datetime(value, errors="coerce") if value is not None else pd.NaT
+    return None if pd.isna(stamp) else stamp.date().isoformat()
+
+
 def draw_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     kits = layers.kits
     complete = (kits["complete"].fillna(False).astype(bool) if "complete" in kits
                 else pd.Series(True, index=kits.index))
-    feats = [Feature(_get(r, "kit_id", "“四个一”"), [bool(ok), _get(r, "missing")],
-                     key=str(bool(ok)))
-             for r, ok in zip(kits.to_dict("records"), complete, strict=True)]
+    items = [c for c in KIT_ITEMS_ZH if c in kits.columns]
+    names = np.array([KIT_ITEMS_ZH[c] for c in items])
+    has = (["、".join(names[row]) or "无" for row in kits[items].to_numpy(dtype=bool)]
+           if items else [None] * len(kits))
+    feats = [Feature(_get(r, "kit_id", "“四个一”"), [
+        "是" if ok else "否", h, _get(r, "missing") or None,
+        None if _get(r, "rope_m") is None else f"{float(_get(r, 'rope_m')):g} 米",
+        _date(_get(r, "last_inspected"))], key=str(bool(ok)))
+        for r, ok, h in zip(kits.to_dict("records"), complete, has, strict=True)]
     colours = {"True": "#1a9850", "False": "#fdae61"}
     styles = {k: {"radius": 4, "color": "#ffffff", "weight": 1, "fillColor": c,
                   "fillOpacity": 1} for k, c in colours.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["kits"], show=len(kits) <= 2000).add_to(m)
-    add_layer(group, kits, feats, amap=amap, labels=["是否齐全", "缺少"], styles=styles,
+    add_layer(group, kits, feats, amap=amap,
+              labels=["是否齐全", "现有", "缺少", "救生绳长", "最近检查日期"], styles=styles,
               tip="“四个一” ")
     return [legend_block("“四个一”设施", [(dot(colours["True"]), "现有（齐全）"),
                                          (dot(colours["False"]), "现有（不齐全）")])]

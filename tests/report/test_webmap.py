@@ -350,3 +350,16 @@ def test_amap_point_in_browser(tmp_path):
     glon, glat = wgs84_to_gcj02(lon, lat)
     assert len(markers) == 1
     assert markers[0] == pytest.approx([float(glon), float(glat)], abs=1e-6)
+
+
+def test_kit_popups_list_contents_and_dates(demo_result, tmp_path):
+    from planner.report._maplayers import _date
+
+    layers = full_layers(demo_result, synthetic=True)
+    layers.kits = layers.kits.assign(has_sign=[True, True, False],
+                                     has_lifebuoy=[True, False, True],
+                                     last_inspected=["2024-06-03", None, "2024-05-20"])
+    page = write_map(layers, tmp_path / "m.html", title="t").read_text(encoding="utf-8")
+    for text in ("最近检查日期", "2024-06-03", "警示牌、救生圈", "是否齐全"):
+        assert text in page or json.dumps(text)[1:-1] in page, text
+    assert _date(None) is None and _date("2024-06-03 10:00") == "2024-06-03"
