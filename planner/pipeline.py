@@ -17,6 +17,7 @@ from planner.locate.sites import disagreements, locate_facilities
 from planner.measure.access import compute_access, demand_points
 from planner.measure.coverage import coverage_story
 from planner.measure.progress import quota_findings, quota_progress, totals
+from planner.measure.staff import with_staff
 from planner.propose.sites import cost_by_kind, propose_for_quota
 from planner.propose.water import water_stage
 from planner.report.summary import print_summary
@@ -95,6 +96,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     with stages("measure"):
         progress = quota_progress(ws.towns, villages=ws.villages, facilities=ws.facilities,
                                   quota=quota)
+        progress, staff = with_staff(progress, ws.villages, ws.extra.get("staff"))
         kinds = list(quota.kinds) if quota else []
         findings = ws.findings + quota_findings(progress, quota=quota)
         vtable = villages_table(ws.villages, ws.facilities)
@@ -132,6 +134,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         "villages": len(ws.villages),
         "facilities": {k: int(v) for k, v in ws.facilities["kind"].value_counts().items()},
         "quota": totals(progress, kinds=kinds) if quota else None,
+        "staff": staff,
         "quota_matching": (quota.table[["quota_town", "town_code", "match"]].to_dict("records")
                            if quota else []),
         "towns_without_quota": quota.towns_without_quota if quota else [],

@@ -92,3 +92,20 @@ def staff_progress(villages: pd.DataFrame, staff: pd.DataFrame, *,
             "supervisors_required", "supervisors", "supervisors_missing", "staff", "trained",
             "pct_trained"]
     return town[cols].reset_index()
+
+
+def with_staff(progress: pd.DataFrame, villages: pd.DataFrame, staff: pd.DataFrame | None, *,
+               children_per_director: int | None = None) -> tuple[pd.DataFrame, dict | None]:
+    """``progress`` with the staff columns of :func:`staff_progress` (towns without staff
+    rows get zeros) and the county totals for ``run.json`` (``None`` without staff)."""
+    if staff is None:
+        return progress, None
+    table = staff_progress(villages, staff, children_per_director=children_per_director)
+    table["town_code"] = table["town_code"].astype(str)
+    out = progress.merge(table, on="town_code", how="left")
+    counts = [c for c in table.columns if c not in ("town_code", "pct_trained")]
+    out[counts] = out[counts].fillna(0).astype(np.int64)
+    tot = {c: int(out[c].sum()) for c in counts}
+    tot["pct_trained"] = round(100.0 * tot["trained"] / tot["staff"], 1) if tot["staff"] else None
+    tot["children_per_director"] = children_per_director
+    return out, tot

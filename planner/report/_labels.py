@@ -27,6 +27,11 @@ FIELDS: dict[str, str] = {
     "facility_id": "编号", "name": "名称", "declared_town": "申报镇（街道）",
     "_file": "文件", "_row": "行号", "file": "文件", "row": "行号", "layer": "图层",
     "reason": "原因", "record": "记录内容",
+    "directors_required": "儿童主任应配（人）", "directors": "儿童主任已配（人）",
+    "directors_missing": "儿童主任缺口（人）", "villages_without_director": "无儿童主任的村（居）",
+    "supervisors_required": "儿童督导员应配（人）", "supervisors": "儿童督导员已配（人）",
+    "supervisors_missing": "儿童督导员缺口（人）", "staff": "在岗人数", "trained": "已培训（人）",
+    "pct_trained": "培训占比",
 }
 _GROUPS = {"children": "儿童", "left_behind": "留守儿童", "vulnerable": "困境儿童"}
 _VALUES = {
@@ -71,7 +76,9 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
             values = values.map(lambda v: None if pd.isna(v) else ("是" if v else "否"))
         elif pd.api.types.is_float_dtype(values):
             finite = values.where(np.isfinite(values))
-            if name.endswith("占比"):
+            if str(col).startswith("pct_"):  # already a percentage 0-100
+                values = finite.round(1)
+            elif name.endswith("占比"):
                 values = (100.0 * finite).round(1)
             elif "（米）" in name or "（米，" in name:
                 values = finite.round(0)

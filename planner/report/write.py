@@ -33,6 +33,8 @@ def write_tables(result: RunResult, out: Path) -> None:
     today = dt.date.today()
     sheets = {"村（居）": for_people(result.villages[
         [c for c in _VILLAGE_SHEET if c in result.villages.columns]])}
+    if result.run.get("staff"):
+        sheets["儿童工作队伍"] = for_people(result.progress[["town_name", *STAFF_COLUMNS]])
     if result.run.get("coverage"):
         sheets["覆盖情况"] = coverage_sheet(result.run["coverage"])
     if result.access is not None:
@@ -61,6 +63,11 @@ def write_tables(result: RunResult, out: Path) -> None:
                         findings=result.run["findings"], unit=f"{ws.config.name}民政局",
                         date=today, notes=task_notes(result.run))
 
+
+#: the staff columns of the progress table (planner.measure.staff)
+STAFF_COLUMNS = ("directors_required", "directors", "directors_missing",
+                 "villages_without_director", "supervisors_required", "supervisors",
+                 "supervisors_missing", "staff", "trained", "pct_trained")
 
 #: the people-facing columns of the "村（居）" sheet (every column is in villages.csv)
 _VILLAGE_SHEET = ("village_code", "village_name", "town_name", "children", "left_behind",

@@ -30,6 +30,7 @@ KNOWN_LAYERS: dict[str, bool] = {
     "water": False,
     "kits": False,
     "schools": False,
+    "staff": False,
 }
 
 _LAYER_KEYS = {
