@@ -42,6 +42,7 @@ class MapLayers:
     kits: gpd.GeoDataFrame | None = None
     proposed_kits: gpd.GeoDataFrame | None = None
     patrol_routes: gpd.GeoDataFrame | None = None
+    roads: gpd.GeoDataFrame | None = None
 
 
 # ---------------------------------------------------------------- building the layers
@@ -52,7 +53,7 @@ LAYER_NAMES: dict[str, str] = {
     "towns": "镇（街道）任务完成率", "villages": "村（居）关爱站点覆盖",
     "proposed_sites": "拟新建阵地",
     "water": "溺水风险水域", "kits": "现有“四个一”设施", "proposed_kits": "拟新增“四个一”设施",
-    "patrol_routes": "巡查路线",
+    "patrol_routes": "巡查路线", "roads": "道路",
 }
 FACILITY_PREFIX = "现有阵地："
 
@@ -394,6 +395,20 @@ def default_kinds(layers: MapLayers) -> list[str]:
     away in the layer control."""
     kinds = [k for k in quota_kinds(layers.towns) if (layers.facilities["kind"] == k).any()]
     return kinds or list(pd.unique(layers.facilities["kind"]))
+
+
+def draw_roads(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    """The workspace's roads as thin grey lines (no popups), under the sites."""
+    geoms = layers.roads.geometry.to_numpy()
+    if amap:
+        geoms = transform_geometry(geoms, datum="gcj02", inverse=True)
+    group = folium.FeatureGroup(name=LAYER_NAMES["roads"]).add_to(m)
+    folium.GeoJson(gpd.GeoSeries(geoms, crs="EPSG:4326").__geo_interface__,
+                   style_function=lambda _f: {"color": "#8c8c8c", "weight": 1.2,
+                                              "opacity": 0.8},
+                   interactive=False).add_to(group)
+    return [legend_block("", [("<i class='sw' style='background:#8c8c8c;height:2px'></i>",
+                               "道路")])]
 
 
 def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
