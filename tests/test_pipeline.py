@@ -139,3 +139,15 @@ def test_gpkg_holds_every_map_layer(demo_result):
     if "water_risk" in names:
         water = pyogrio.read_dataframe(demo_result.out / "planner.gpkg", layer="water_risk")
         assert len(water) == len(layers.water) and "tier" in water.columns
+    # Chinese field aliases (GeoPackage schema extension) beside the stable English names
+    import sqlite3
+
+    con = sqlite3.connect(demo_result.out / "planner.gpkg")
+    aliases = dict(((t, c), n) for t, c, n in con.execute(
+        "SELECT table_name, column_name, name FROM gpkg_data_columns"))
+    assert con.execute("SELECT count(*) FROM gpkg_extensions WHERE extension_name = "
+                       "'gpkg_schema'").fetchone()[0] == 1
+    con.close()
+    assert aliases[("towns", "pct_care_point")] == "村（居）儿童关爱站点完成率"
+    assert aliases[("villages", "children")] == "儿童数"
+    assert aliases[("facilities", "village_name")] == "村（居）"

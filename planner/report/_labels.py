@@ -32,6 +32,12 @@ FIELDS: dict[str, str] = {
     "supervisors_required": "儿童督导员应配（人）", "supervisors": "儿童督导员已配（人）",
     "supervisors_missing": "儿童督导员缺口（人）", "staff": "在岗人数", "trained": "已培训（人）",
     "pct_trained": "培训占比",
+    "villages": "村（居）数", "villages_with_care_point": "本村有关爱站点的村（居）",
+    "quota_town": "任务表名称", "match": "匹配方式", "children_newly_covered": "新增服务半径内儿童",
+    "rank": "排序", "method": "方法", "source": "来源", "candidate": "候选点编号",
+    "weighted_gain": "加权增益", "distance_saved_km": "儿童距离减少（公里）", "standard": "标准",
+    "tier": "风险等级", "score": "风险分", "water_id": "水域编号", "kit_id": "设施编号",
+    "status": "状态", "missing": "缺少", "complete": "是否齐全", "last_inspected": "最近检查日期",
 }
 _GROUPS = {"children": "儿童", "left_behind": "留守儿童", "vulnerable": "困境儿童"}
 _VALUES = {
@@ -56,7 +62,12 @@ def label(column: str) -> str:
     for prefix, pattern in (("sites_", "{}（个）"), ("dist_m_", "距最近{}（米）"),
                             ("time_min_", "到最近{}（分钟）"), ("covered_", "{}服务半径内"),
                             ("covshare_", "{}服务半径内儿童占比"),
-                            ("nearest_", "最近的{}"), ("unmet_", "{}未满足需求（儿童·公里）")):
+                            ("nearest_", "最近的{}"), ("unmet_", "{}未满足需求（儿童·公里）"),
+                            ("required_", "{}任务数"), ("counted_", "{}计入数"),
+                            ("built_", "{}已建"), ("missing_", "{}缺口"), ("extra_", "{}超额"),
+                            ("pct_", "{}完成率"), ("all_", "{}（各类标准）"),
+                            ("proposed_", "{}拟新建"), ("missing_after_", "{}建成后缺口"),
+                            ("pct_after_", "{}建成后完成率")):
         kind = column.removeprefix(prefix)
         if column.startswith(prefix) and kind in KINDS:
             return pattern.format(KINDS[kind][0])

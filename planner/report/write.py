@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.glossary import SHORT_LABELS, kind_label
+from planner.report._gpkg import add_aliases
 from planner.report._labels import for_people
 from planner.report.tables import write_csv, write_progress_xlsx
 from planner.results import RunResult
@@ -145,6 +146,7 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
         bools = frame.select_dtypes(include=["boolean"]).columns
         frame[bools] = frame[bools].astype(object)
         frame.to_file(path, layer=name, driver="GPKG")
+    add_aliases(path)
 
 
 def coverage_sheet(story: dict) -> pd.DataFrame:
