@@ -1,4 +1,5 @@
-"""Command line: ``planner run``, ``planner check``, ``planner init``, ``planner batch``.
+"""Command line: ``planner run``, ``check``, ``init``, ``batch``, ``compare``; ``--version``,
+``-q``, ``-v``.
 
 Unusable input stops with a one-line message (what, which file, which row, how to fix)
 and exit status 2; success exits 0. Anything unexpected (a bug) never shows a traceback:
@@ -16,6 +17,7 @@ import traceback
 import warnings
 from pathlib import Path
 
+from planner import __version__
 from planner._errors import PlannerError, one_line
 
 
@@ -24,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="planner",
         description="儿童关爱阵地与防溺水规划 / child-care site and water-safety planner",
     )
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="只输出错误（print errors only）")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="另输出各阶段用时和全部发现的问题（also stage times and findings）")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run every stage and write the outputs")
     run.add_argument("workspace", nargs="?", type=Path,
@@ -31,8 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output folder (default outputs/<name>/)")
     run.add_argument("--online", action="store_true",
                      help="download roads from OpenStreetMap (needs internet; off by default)")
-    run.add_argument("-q", "--quiet", action="store_true",
+    run.add_argument("-q", "--quiet", action="store_true", dest="run_quiet",
                      help="print nothing but errors (no stage lines, no progress bars)")
+    comp = sub.add_parser("compare", help="比较两次运行的进度（compare with an earlier run）")
+    comp.add_argument("earlier", type=Path, help="上次运行的输出文件夹 (earlier output folder)")
+    comp.add_argument("current", type=Path, help="本次运行的输出文件夹 (current output folder)")
+    comp.add_argument("--target-year", type=int,
+                      help="目标年份，如 2025：计算到该年底每季度需建数")
     check = sub.add_parser("check", help="validate a workspace only")
     check.add_argument("workspace", nargs="?", type=Path)
     init = sub.add_parser("init", help="start a workspace for a county of the reference data")
@@ -66,16 +79,20 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "run":
                 from planner.pipeline import run
 
-                if args.quiet:
-                    run(args.workspace, out=args.out, online=args.online, show_progress=False,
-                        echo=lambda _line: None)
-                else:
-                    run(args.workspace, out=args.out, online=args.online)
+                quiet = args.quiet or args.run_quiet
+                result = run(args.workspace, out=args.out, online=args.online,
+                             show_progress=not quiet, echo=_silent if quiet else print)
+                if args.verbose and not quiet:
+                    _details(result.run)
+            elif args.command == "compare":
+                return _compare(args.earlier, args.current, target_year=args.target_year,
+                                quiet=args.quiet)
             elif args.command == "init":
                 from planner.init import init_workspace
 
                 toml = init_workspace(args.county, args.folder)
-                print(f"workspace written: {toml} (read {args.folder / '填报说明.txt'})")
+                if not args.quiet:
+                    print(f"workspace written: {toml} (read {args.folder / '填报说明.txt'})")
             elif args.command == "batch":
                 from planner.batch import batch
 
@@ -151,6 +168,39 @@ def _write_log(exc: BaseException, *, out: Path | None) -> Path:
         except OSError:
             continue
     return Path(tempfile.gettempdir())  # nowhere writable: name the temp folder
+
+
+def _silent(_line: str) -> None:
+    """``-q``: progress and summary lines are dropped."""
+
+
+def _details(run: dict) -> None:
+    """``-v``: seconds per stage and every finding."""
+    print("各阶段用时（秒） / stage seconds: " + ", ".join(
+        f"{name} {sec}" for name, sec in (run.get("timings_s") or {}).items()))
+    for i, finding in enumerate(run.get("findings") or [], start=1):
+        print(f"  {i}. {finding}")
+
+
+def _compare(earlier: Path, current: Path, *, target_year: int | None, quiet: bool) -> int:
+    """``planner compare``: 进度对比.xlsx in the current folder and the county lines."""
+    from openpyxl import Workbook
+
+    from planner.measure.history import compare_folders, compare_sheet
+    from planner.report._xlsx import write_table
+
+    table, tot, lines = compare_folders(earlier, current, target_year=target_year)
+    wb = Workbook()
+    write_table(wb.active, compare_sheet(table, kinds=list(tot)),
+                title=f"任务进度对比（{earlier.name} → {current.name}）")
+    wb.active.title = "进度对比"
+    path = current / "进度对比.xlsx"
+    wb.save(path)
+    if not quiet:
+        for line in lines:
+            print(line)
+        print(f"→ {path}")
+    return 0
 
 
 def _check(workspace: Path | None) -> int:

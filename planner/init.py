@@ -149,13 +149,13 @@ def _templates(root: Path, *, towns: pd.DataFrame, villages: pd.DataFrame) -> No
         child[col] = None
     _excel(root / "children" / "children.xlsx", {"儿童人数": child})
     staff = pd.concat([
-        pd.DataFrame({"代码": towns["town_code"], "名称": towns["town_name"], "层级": "镇",
-                      "所属镇": towns["town_name"]}),
-        pd.DataFrame({"代码": villages["village_code"], "名称": villages["village_name"],
-                      "层级": "村", "所属镇": villages["town_name"]}),
+        pd.DataFrame({"村居或镇代码": villages["village_code"], "名称": villages["village_name"],
+                      "所属镇": villages["town_name"], "岗位": "儿童主任"}),
+        pd.DataFrame({"村居或镇代码": towns["town_code"], "名称": towns["town_name"],
+                      "所属镇": towns["town_name"], "岗位": "儿童督导员"}),
     ], ignore_index=True)
-    staff["儿童主任人数"] = None
-    staff["儿童督导员人数"] = None
+    staff["人数"] = None
+    staff["已培训"] = None
     _excel(root / "staff" / "staff.xlsx", {"工作人员": staff})
     _excel(root / "water" / "kits.xlsx", {"四个一": pd.DataFrame(columns=KIT_HEADERS)})
     quota = pd.DataFrame({"镇（街道）": towns["town_name"]})
@@ -252,6 +252,10 @@ has_pole = "救生杆"
 rope_m = "绳长米"
 last_inspected = "最近检查"
 
+# [layers.staff]             # 儿童主任、儿童督导员人数（只填人数）：填好 staff/staff.xlsx 后取消注释
+# path = "staff/staff.xlsx"
+# fields = {{ code = "村居或镇代码", role = "岗位", count = "人数", trained = "已培训" }}
+
 # [layers.schools]           # 可选: 学校（点）
 # path = "schools/schools.gpkg"
 
@@ -293,7 +297,8 @@ def _guide(name: str, n_towns: int, n_villages: int, has_outline: bool) -> str:
    类型、坐标系、达标情况的可选值见“可选值”工作表。高德/腾讯地图取的坐标填 GCJ-02，百度填 BD-09。
 3. 儿童人数: children/children.xlsx 已列出每个村，只填人数（不要填姓名、身份证号、电话）。
    留守、困境、5岁以下都不能大于儿童数；红橙黄蓝之和不大于困境儿童数。
-4. 工作人员: staff/staff.xlsx 填各村儿童主任、各镇儿童督导员的人数。
+4. 工作人员: staff/staff.xlsx 填各村儿童主任、各镇儿童督导员的人数和其中已培训的人数，
+   填好后在 planner.toml 中取消 [layers.staff] 一节的注释。
 5. "四个一": water/kits.xlsx 每个物资点一行，警示牌/救生圈/救生绳/救生杆填 是 或 否。
 6. 任务表: quota/quota.xlsx 已按默认标准每镇一行预填（见“说明”工作表），请按上级下达的文件修改。
 7. 道路和水域（可选）: 下载含本县的 OpenStreetMap 文件（.osm.pbf），在 planner.toml 的 [roads]

@@ -15,9 +15,12 @@ from planner.load.roads import load_roads
 from planner.locate.quota import QuotaTable, read_quota
 from planner.locate.sites import disagreements, locate_facilities
 from planner.measure.access import compute_access, demand_points
+from planner.measure.coverage import coverage_story
 from planner.measure.progress import quota_findings, quota_progress, totals
+from planner.measure.staff import with_staff
 from planner.propose.sites import cost_by_kind, propose_for_quota
 from planner.propose.water import water_stage
+from planner.report._roads import road_lines
 from planner.report.summary import print_summary
 from planner.report.tables import villages_table, write_json
 from planner.report.write import write_maps, write_tables
@@ -97,6 +100,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     with stages("measure"):
         progress = quota_progress(ws.towns, villages=ws.villages, facilities=ws.facilities,
                                   quota=quota)
+        progress, staff = with_staff(progress, ws.villages, ws.extra.get("staff"))
         kinds = list(quota.kinds) if quota else []
         findings = ws.findings + ws.ledger.findings() + quota_findings(progress, quota=quota)
         vtable = villages_table(ws.villages, ws.facilities)
@@ -116,7 +120,8 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
             proposals, place_summary, after = propose_for_quota(
                 progress, villages=ws.villages, facilities=ws.facilities, quota=quota,
                 crs=ws.crs, config=settings.place, candidates=ws.extra.get("candidates"),
-                cost_for=None if graph is None else cost_by_kind(graph, settings))
+                cost_for=None if graph is None else cost_by_kind(graph, settings),
+                access=settings.access, demand_points=demand_points(ws), graph=graph)
     with stages("water"):
         water = water_stage(ws, settings, graph) if "water" in ws.extra else None
     problems = ws.ledger.reconcile()
@@ -133,6 +138,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         "villages": len(ws.villages),
         "facilities": {k: int(v) for k, v in ws.facilities["kind"].value_counts().items()},
         "quota": totals(progress, kinds=kinds) if quota else None,
+        "staff": staff,
         "quota_matching": (quota.table[["quota_town", "town_code", "match"]].to_dict("records")
                            if quota else []),
         "towns_without_quota": quota.towns_without_quota if quota else [],
@@ -141,6 +147,9 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         "findings": findings,
         "roads": roads_info,
         "access": access.summary(),
+        "coverage": coverage_story(
+            vtable, method=access.method,
+            thresholds={k: r.threshold_m for k, r in settings.access.rules.items()}),
         "proposals": {
             "sites": 0 if proposals is None else len(proposals),
             "by_kind": place_summary,
@@ -150,7 +159,8 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     }
     result = RunResult(workspace=ws, quota=quota, progress=after, villages=vtable,
                        run=result_run, out=None,
-                       tables={"disagreements": conflicts}, access=access,
+                       tables={"disagreements": conflicts,
+                               "roads": road_lines(graph, crs=ws.crs)}, access=access,
                        proposals=proposals, water=water)
     if write:
         out_dir = Path(out) if out else Path("outputs") / settings.name

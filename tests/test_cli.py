@@ -36,3 +36,21 @@ def test_unusable_input_one_line_message(mini, capsys, edit, expected):
 def test_missing_workspace(tmp_path, capsys):
     assert main(["check", str(tmp_path)]) == 2
     assert "no planner.toml" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    from planner import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"planner {__version__}"
+
+
+def test_quiet_and_verbose(mini, tmp_path, capsys):
+    assert main(["-q", "run", str(mini), "--out", str(tmp_path / "q")]) == 0
+    assert capsys.readouterr().out == ""
+    assert (tmp_path / "q" / "run.json").exists()
+    assert main(["-v", "run", str(mini), "--out", str(tmp_path / "v")]) == 0
+    out = capsys.readouterr().out
+    assert "] load + validate" in out and "stage seconds: load + validate" in out

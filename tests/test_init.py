@@ -59,7 +59,8 @@ def test_init_writes_templates(tmp_path, divisions):
     assert {r[0]: r[2] for r in rows} == per_town.to_dict()  # one care point per village
     assert all(r[1] == 1 and r[3] == 1 for r in rows)
     head, rows = _headers(root / "staff" / "staff.xlsx")
-    assert len(rows) == len(towns) + len(mine) and "儿童主任人数" in head
+    assert len(rows) == len(towns) + len(mine)
+    assert {"村居或镇代码", "岗位", "人数", "已培训"} <= set(head)
     assert "达省标" in [r[2] for r in _headers(root / "facilities" / "facilities.xlsx", 1)[1]]
     text = toml.read_text(encoding="utf-8")
     assert 'name = "灌云县"' in text and "[layers.kits.fields]" in text
@@ -124,6 +125,18 @@ def test_init_fill_check_and_run(tmp_path, divisions, capsys):
     toml.write_text(head + "[layers.villages]" + tail.replace('# crs = "EPSG:4549"',
                                                               f'crs = "{GK}"', 1),
                     encoding="utf-8")
+    wb = load_workbook(root / "staff" / "staff.xlsx")
+    ws = wb.active
+    head = [c.value for c in ws[1]]
+    for i, row in enumerate(ws.iter_rows(min_row=2)):
+        row[head.index("人数")].value = 1
+        row[head.index("已培训")].value = i % 2
+    wb.save(root / "staff" / "staff.xlsx")
+    text = toml.read_text(encoding="utf-8")
+    start = text.index("# [layers.staff]")
+    block = text[start:text.index("\n\n", start)]
+    toml.write_text(text.replace(block, "\n".join(line[2:] for line in block.splitlines())),
+                    encoding="utf-8")
     out = tmp_path / "out"
     assert main(["run", str(root), "--out", str(out), "-q"]) == 0
     assert capsys.readouterr().out == ""
@@ -132,3 +145,7 @@ def test_init_fill_check_and_run(tmp_path, divisions, capsys):
     assert run["quota"]["care_point"]["required"] == len(mine)
     assert run["quota"]["care_point"]["built"] == 1
     assert run["quota"]["care_home"]["built"] == 1 and run["rejected"] == 0
+    staff = run["staff"]
+    n_towns = mine["town_code"].nunique()
+    assert staff["staff"] == len(mine) + n_towns
+    assert staff["trained"] == (len(mine) + n_towns) // 2

@@ -141,3 +141,34 @@ def test_online_failure_is_one_line(mini, monkeypatch, capsys):
     assert main(["run", str(mini), "--online", "--out", str(mini / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "without --online" in err
+
+
+def test_gpkg_holds_every_map_layer(demo_result):
+    import pyogrio
+
+    from planner.report.webmap import layers_from_result
+
+    names = {name for name, _geom in pyogrio.list_layers(demo_result.out / "planner.gpkg")}
+    assert {"towns", "villages", "facilities"} <= names
+    layers = layers_from_result(demo_result)
+    expected = {"proposed_sites": demo_result.proposals, "water_risk": layers.water,
+                "kits": layers.kits,
+                "proposed_kits": None if demo_result.water is None
+                else demo_result.water.proposed_kits}
+    for name, frame in expected.items():
+        assert (name in names) == (frame is not None and len(frame) > 0), name
+    if "water_risk" in names:
+        water = pyogrio.read_dataframe(demo_result.out / "planner.gpkg", layer="water_risk")
+        assert len(water) == len(layers.water) and "tier" in water.columns
+    # Chinese field aliases (GeoPackage schema extension) beside the stable English names
+    import sqlite3
+
+    con = sqlite3.connect(demo_result.out / "planner.gpkg")
+    aliases = dict(((t, c), n) for t, c, n in con.execute(
+        "SELECT table_name, column_name, name FROM gpkg_data_columns"))
+    assert con.execute("SELECT count(*) FROM gpkg_extensions WHERE extension_name = "
+                       "'gpkg_schema'").fetchone()[0] == 1
+    con.close()
+    assert aliases[("towns", "pct_care_point")] == "村（居）儿童关爱站点完成率"
+    assert aliases[("villages", "children")] == "儿童数"
+    assert aliases[("facilities", "village_name")] == "村（居）"

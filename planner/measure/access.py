@@ -352,3 +352,17 @@ def demand_points(ws: Workspace) -> gpd.GeoDataFrame | None:
     known = homes["village_code"].isin(ws.villages["village_code"])
     return gpd.GeoDataFrame({"village_code": homes["village_code"], "weight": weight},
                             geometry=homes.geometry, crs=homes.crs)[known & (weight > 0)]
+
+
+def demand_children(villages: gpd.GeoDataFrame, demand_points: gpd.GeoDataFrame | None, *,
+                    crs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The demand model of :func:`compute_access` as points: metric xy, owning village row
+    and children apportioned to each point (they add up to each village's children).
+
+    Other stages that count "children within reach" (proposals' newly covered children)
+    use this so that their figures add up with ``coverage.csv``.
+    """
+    villages = villages.reset_index(drop=True)
+    xy, row, weight = _demand(villages, demand_points, _metric_crs(crs), [])
+    children = pd.to_numeric(villages["children"], errors="coerce").fillna(0).to_numpy(float)
+    return xy, row, children[row] * weight

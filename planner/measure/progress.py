@@ -1,8 +1,19 @@
 """Measure quota progress: per town and kind, required / built / missing / percent complete.
 
-``built`` counts facilities located inside the town whose kind matches and, where the
-quota asks for the provincial standard, that meet it. Per town the villages with their
-own care point are counted out of all villages.
+Definitions (one convention for every output):
+
+- ``counted_<kind>``: what counts toward the quota. For kinds planned per village
+  (``KINDS[kind][1] == "village"``: 村（居）儿童关爱站点) it is the number of the town's
+  villages with at least one site of the kind -- two points in one village count once.
+  For the other kinds it is the number of sites. Where the quota asks for the provincial
+  standard only sites meeting it count.
+- ``built_<kind>``: ``counted`` capped at the quota (已建, counted toward the task), so
+  ``built + missing == required`` and ``pct == 100 * built / required``.
+- ``extra_<kind>`` (超额): what the town has beyond its quota (``counted - built``); shown
+  as its own column instead of hiding it in ``built``.
+- ``all_<kind>``: sites of the kind of any standard (records, for reference).
+
+Without a quota, ``built`` equals ``counted`` (nothing to cap at) and ``extra`` is 0.
 """
 
 from __future__ import annotations
@@ -15,15 +26,19 @@ from planner.locate.quota import QuotaTable
 
 
 def built_counts(facilities: pd.DataFrame, *, standards: dict[str, str]) -> pd.DataFrame:
-    """Facilities per town and kind: ``built_<kind>`` (meeting the quota's standard) and
-    ``all_<kind>`` (any standard). Indexed by town_code."""
+    """Per town and kind: ``counted_<kind>`` (villages with a site for village-level kinds,
+    else sites; meeting the quota's standard) and ``all_<kind>`` (sites of any standard).
+    Indexed by town_code."""
     out = {}
     for kind in KINDS:
         of_kind = facilities[facilities["kind"] == kind]
         out[f"all_{kind}"] = of_kind.groupby("town_code").size()
         if standards.get(kind) == "provincial":
             of_kind = of_kind[of_kind["standard"] == "provincial"]
-        out[f"built_{kind}"] = of_kind.groupby("town_code").size()
+        if KINDS[kind][1] == "village":
+            of_kind = of_kind.dropna(subset=["village_code"]).drop_duplicates(
+                ["town_code", "village_code"])
+        out[f"counted_{kind}"] = of_kind.groupby("town_code").size()
     return pd.DataFrame(out).fillna(0).astype(np.int64)
 
 
@@ -39,17 +54,17 @@ def village_care(villages: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFra
 
 
 def _percent(built: pd.Series, required: pd.Series) -> pd.Series:
-    done = np.minimum(built, required)
-    return (100.0 * done / required.where(required > 0)).round(1).where(required > 0, 100.0)
+    """100 * built / required (built is already capped), 100 where nothing is required."""
+    return (100.0 * built / required.where(required > 0)).round(1).where(required > 0, 100.0)
 
 
 def quota_progress(towns: pd.DataFrame, *, villages: pd.DataFrame, facilities: pd.DataFrame,
                    quota: QuotaTable | None) -> pd.DataFrame:
     """The progress table, one row per quota town (or per town when there is no quota).
 
-    Columns: town_code, town_name, and per quota kind ``required_``, ``built_``,
-    ``missing_``, ``pct_``; ``all_<kind>`` for every kind; villages and
-    villages_with_care_point.
+    Columns: town_code, town_name, and per quota kind ``required_``, ``counted_``,
+    ``built_``, ``extra_``, ``missing_``, ``pct_`` (see the module docstring);
+    ``all_``/``counted_``/``built_`` for every kind; villages and villages_with_care_point.
     """
     standards = quota.standards if quota else {}
     built = built_counts(facilities, standards=standards)
@@ -61,23 +76,32 @@ def quota_progress(towns: pd.DataFrame, *, villages: pd.DataFrame, facilities: p
     table = base.join(built, on="town_code").join(care, on="town_code")
     count_cols = [*built.columns, *care.columns]
     table[count_cols] = table[count_cols].fillna(0).astype(np.int64)
-    for kind in quota.kinds if quota else []:
-        req = table[f"required_{kind}"]
-        table[f"missing_{kind}"] = (req - table[f"built_{kind}"]).clip(lower=0)
-        table[f"pct_{kind}"] = _percent(table[f"built_{kind}"], req)
+    quota_kinds = list(quota.kinds) if quota else []
+    for kind in KINDS:
+        counted = table[f"counted_{kind}"]
+        if kind in quota_kinds:
+            req = table[f"required_{kind}"].astype(np.int64)
+            table[f"built_{kind}"] = np.minimum(counted, req)
+            table[f"extra_{kind}"] = counted - table[f"built_{kind}"]
+            table[f"missing_{kind}"] = req - table[f"built_{kind}"]
+            table[f"pct_{kind}"] = _percent(table[f"built_{kind}"], req)
+        else:
+            table[f"built_{kind}"] = counted
     return table.reset_index(drop=True)
 
 
 def totals(progress: pd.DataFrame, *, kinds: list[str]) -> dict:
-    """County totals per kind: required, built, missing, percent; and village care points."""
+    """County totals per kind: required, built (capped), missing, extra (超额), percent;
+    and villages with a care point of their own."""
     out: dict = {}
     for kind in kinds:
         req = int(progress[f"required_{kind}"].sum())
-        built = int(np.minimum(progress[f"built_{kind}"], progress[f"required_{kind}"]).sum())
+        built = int(progress[f"built_{kind}"].sum())
         out[kind] = {
             "required": req,
-            "built": int(progress[f"built_{kind}"].sum()),
+            "built": built,
             "missing": int(progress[f"missing_{kind}"].sum()),
+            "extra": int(progress[f"extra_{kind}"].sum()),
             "percent": round(100.0 * built / req, 1) if req else 100.0,
         }
     out["villages"] = int(progress["villages"].sum())

@@ -339,9 +339,9 @@ def _sites(prob: _Problem, sol: optimise.Solution, cost, exist_cost) -> tuple:
 
 
 def _reason(kids: int, saved_km: float, model: str) -> str:
-    text = f"新增覆盖儿童 {kids} 人 / covers {kids} more children"
+    text = f"新增覆盖儿童 {kids} 人"
     if model == "p_median":
-        text += f"; 儿童加权距离减少 {saved_km:.1f} 公里 / cuts child-distance by {saved_km:.1f} km"
+        text += f"；儿童加权距离减少 {saved_km:.1f} 公里"
     return text
 
 

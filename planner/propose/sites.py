@@ -20,7 +20,8 @@ from planner.core.network import RoadGraph, distances_within, reachable_masks, s
 from planner.glossary import PLACEABLE
 from planner.locate.quota import QuotaTable
 from planner.propose.place import PlaceConfig, propose_sites
-from planner.settings import Settings
+from planner.propose.reach import newly_covered
+from planner.settings import AccessConfig, Settings
 from planner.validate.crs import WGS84
 
 
@@ -47,7 +48,7 @@ def network_cost(graph: RoadGraph, *, mode: str, limit: float
 def _upgrades(progress: pd.DataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One upgrade per town that lacks a provincial-standard care home but has a basic one."""
     need = progress[(progress["missing_care_home"] > 0)
-                    & (progress["all_care_home"] > progress["built_care_home"])]
+                    & (progress["all_care_home"] > progress["counted_care_home"])]
     basic = facilities[(facilities["kind"] == "care_home")
                        & (facilities["standard"] != "provincial")
                        & facilities["town_code"].isin(need["town_code"])]
@@ -58,8 +59,7 @@ def _upgrades(progress: pd.DataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDa
         "village_code": first["village_code"].to_numpy(),
         "village_name": first["village_name"].to_numpy(),
         "children_newly_covered": 0, "rank": 0,
-        "reason": [f"现有“{n}”升级达省标 / upgrade the existing care home to the provincial "
-                   "standard" for n in first["name"]],
+        "reason": [f"现有“{n}”升级达到省级标准" for n in first["name"]],
         "method": "upgrade", "source": "existing",
     }, geometry=first.geometry.to_numpy(), crs=WGS84)
 
@@ -68,6 +68,9 @@ def propose_for_quota(progress: pd.DataFrame, *, villages: gpd.GeoDataFrame,
                       facilities: gpd.GeoDataFrame, quota: QuotaTable, crs: CRS,
                       config: PlaceConfig, candidates: gpd.GeoDataFrame | None = None,
                       cost_for: Callable[[str], object] | None = None,
+                      access: AccessConfig | None = None,
+                      demand_points: gpd.GeoDataFrame | None = None,
+                      graph: RoadGraph | None = None,
                       ) -> tuple[gpd.GeoDataFrame, dict, pd.DataFrame]:
     """Proposals for every placeable quota kind.
 
@@ -78,6 +81,11 @@ def propose_for_quota(progress: pd.DataFrame, *, villages: gpd.GeoDataFrame,
     cost_for : callable, optional
         ``kind -> cost`` (callable or matrix) for :func:`propose_sites`, e.g. network
         distances; straight-line metres when ``None``.
+    access, demand_points, graph : optional
+        The access stage's settings, demand points and road network: with ``access``
+        given, each site's ``children_newly_covered`` is re-measured with the demand model
+        of ``coverage.csv`` (:func:`planner.propose.reach.newly_covered`), so the
+        proposals' figures add up to the change in ``coverage.csv``.
 
     Returns
     -------
@@ -103,10 +111,16 @@ def propose_for_quota(progress: pd.DataFrame, *, villages: gpd.GeoDataFrame,
                                  candidates=candidates,
                                  cost=cost_for(kind) if cost_for else None)
         sites = proposal.sites
+        extra = {}
+        if access is not None and len(sites):
+            sites, extra = _remeasure(sites, kind=kind, villages=villages, crs=crs,
+                                      facilities=facilities, access=access,
+                                      demand_points=demand_points, graph=graph)
         if upgrades is not None and len(upgrades):
             sites = pd.concat([upgrades, sites], ignore_index=True)
+            sites["rank"] = np.arange(1, len(sites) + 1)  # upgrades first: no new site
         frames.append(sites)
-        summary[kind] = {**proposal.summary,
+        summary[kind] = {**proposal.summary, **extra,
                          "upgrades": 0 if upgrades is None else len(upgrades)}
         count = sites.groupby("town_code").size()
         proposed = after["town_code"].map(count).fillna(0).astype(np.int64)
@@ -120,6 +134,26 @@ def propose_for_quota(progress: pd.DataFrame, *, villages: gpd.GeoDataFrame,
              gpd.GeoDataFrame(columns=["kind", "town_code", "geometry"], geometry="geometry",
                               crs=WGS84))
     return sites, summary, after
+
+
+def _remeasure(sites: gpd.GeoDataFrame, *, kind: str, villages, crs, facilities,
+               access: AccessConfig, demand_points, graph) -> tuple[gpd.GeoDataFrame, dict]:
+    """Sites with ``children_newly_covered`` and ``reason`` from the access demand model."""
+    rule = access.rules[kind]
+    kids = newly_covered(sites, villages=villages, crs=crs,
+                         existing=facilities[facilities["kind"] == kind],
+                         demand_points=demand_points, threshold=rule.threshold_m,
+                         graph=graph, mode=rule.mode)
+    sites = sites.copy()
+    sites["children_newly_covered"] = np.round(kids).astype(np.int64)
+    saved = sites["distance_saved_km"] if "distance_saved_km" in sites else None
+    sites["reason"] = [
+        f"新增服务半径内儿童 {k} 人" + (f"；儿童加权距离减少 {d:.1f} 公里"
+                                  if saved is not None and np.isfinite(d) else "")
+        for k, d in zip(sites["children_newly_covered"],
+                        saved if saved is not None else np.zeros(len(sites)), strict=True)]
+    return sites, {"children_newly_covered": int(round(float(kids.sum()))),
+                   "children_newly_covered_model": "coverage.csv demand model"}
 
 
 def cost_by_kind(graph: RoadGraph, settings: Settings):

@@ -22,6 +22,7 @@ from branca.element import MacroElement, Template
 
 from planner._errors import ConfigError
 from planner.glossary import KINDS, STANDARDS, TIERS
+from planner.measure.coverage import within_reach_children
 from planner.validate.datum import transform_geometry
 
 
@@ -41,6 +42,7 @@ class MapLayers:
     kits: gpd.GeoDataFrame | None = None
     proposed_kits: gpd.GeoDataFrame | None = None
     patrol_routes: gpd.GeoDataFrame | None = None
+    roads: gpd.GeoDataFrame | None = None
 
 
 # ---------------------------------------------------------------- building the layers
@@ -51,7 +53,7 @@ LAYER_NAMES: dict[str, str] = {
     "towns": "镇（街道）任务完成率", "villages": "村（居）关爱站点覆盖",
     "proposed_sites": "拟新建阵地",
     "water": "溺水风险水域", "kits": "现有“四个一”设施", "proposed_kits": "拟新增“四个一”设施",
-    "patrol_routes": "巡查路线",
+    "patrol_routes": "巡查路线", "roads": "道路",
 }
 FACILITY_PREFIX = "现有阵地："
 
@@ -62,6 +64,11 @@ COMPLETION_BINS: tuple[tuple[float, str, str], ...] = (
 )
 NO_QUOTA = ("#d9d9d9", "无任务")
 COVER_COLOURS = {True: "#1b9e77", False: "#fdae61"}
+#: share of a village's children within reach of a care point -> (label, colour)
+REACH_STYLE: dict[str, tuple[str, str]] = {
+    "all": ("儿童全部在服务半径内", "#1b9e77"), "part": ("部分儿童在服务半径内", "#a6d96a"),
+    "none": ("儿童均在服务半径外", "#fdae61"),
+}
 
 #: facility kind -> (colour, shape)
 KIND_STYLE: dict[str, tuple[str, str]] = {
@@ -86,12 +93,15 @@ def quota_kinds(towns: pd.DataFrame) -> list[str]:
     return [k for k in KINDS if f"required_{k}" in towns.columns]
 
 
-def town_completion(towns: pd.DataFrame) -> pd.Series:
-    """Per town, the mean of its per-kind completion rates (%), NaN where it has no quota."""
-    cols = [f"pct_{k}" for k in quota_kinds(towns) if f"pct_{k}" in towns.columns]
-    if not cols:
+def town_completion(towns: pd.DataFrame, *, kind: str | None = None) -> pd.Series:
+    """Per town, the completion rate (%) of ``kind`` (default: the village-level kind, else
+    the first quota kind); NaN where the town has no quota. Kinds are never averaged."""
+    kinds = quota_kinds(towns)
+    if kind is None and kinds:
+        kind = next((k for k in kinds if KINDS[k][1] == "village"), kinds[0])
+    if kind is None or f"pct_{kind}" not in towns.columns:
         return pd.Series(np.nan, index=towns.index, dtype=float)
-    return towns[cols].astype(float).mean(axis=1, skipna=True).round(1)
+    return towns[f"pct_{kind}"].astype(float).round(1)
 
 
 def completion_colour(value: float) -> str:
@@ -102,13 +112,17 @@ def completion_colour(value: float) -> str:
 
 
 def village_covered(villages: pd.DataFrame) -> tuple[pd.Series, bool]:
-    """Whether each village is served by a care point, and whether that is by distance
-    (``covered_care_point`` from the access stage) rather than by a site of its own."""
-    if "covered_care_point" in villages.columns:
-        return villages["covered_care_point"].fillna(False).astype(bool), True
+    """Per village the map key of its care-point coverage, and whether that key is the
+    "within reach" measure (``covshare_care_point`` from the access stage: ``all``/
+    ``part``/``none`` of its children within reach, see :data:`REACH_STYLE`) rather than
+    "has its own site" (``True``/``False``, see :data:`COVER_COLOURS`)."""
+    if "covshare_care_point" in villages.columns:
+        share = villages["covshare_care_point"].fillna(0.0).astype(float)
+        key = np.where(share >= 1.0 - 1e-9, "all", np.where(share > 1e-9, "part", "none"))
+        return pd.Series(key, index=villages.index), True
     if "has_care_point" in villages.columns:
         return villages["has_care_point"].fillna(False).astype(bool), False
-    raise ConfigError("villages layer has neither covered_care_point nor has_care_point; "
+    raise ConfigError("villages layer has neither covshare_care_point nor has_care_point; "
                       "build it with layers_from_result")
 
 
@@ -294,8 +308,9 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     towns = layers.towns
     kinds = quota_kinds(towns)
     comp = town_completion(towns)
-    labels = [f"{KINDS[k][0]}（已建/任务，缺口）" for k in kinds]
-    labels += ["有关爱站点的村（居）", "综合完成率（%）"]
+    main = next((k for k in kinds if KINDS[k][1] == "village"), kinds[0] if kinds else None)
+    labels = [f"{KINDS[k][0]}（已建/任务，缺口，完成率）" for k in kinds]
+    labels += ["本村有关爱站点的村（居）"]
     feats, styles = [], {}
     for row, pct in zip(towns.to_dict("records"), comp, strict=True):
         values: list[object] = []
@@ -307,7 +322,6 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
         vil = _get(row, "villages")
         values.append(None if vil is None else
                       f"{int(_get(row, 'villages_with_care_point', 0))}/{int(vil)}")
-        values.append(pct if np.isfinite(pct) else NO_QUOTA[1])
         colour = completion_colour(pct)
         styles[colour] = {"color": "#444444", "weight": 1.5, "fillOpacity": 0.55,
                           "fillColor": colour}
@@ -324,37 +338,82 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
             icon_size=(0, 0)), interactive=False).add_to(group)
     items = [(_swatch(c), html.escape(lab)) for _low, c, lab in COMPLETION_BINS]
     items.append((_swatch(NO_QUOTA[0]), NO_QUOTA[1]))
-    return [legend_block("镇（街道）综合完成率", items)]
+    title = f"镇（街道）{KINDS[main][0]}完成率" if main else "镇（街道）任务完成率"
+    return [legend_block(title, items)]
+
+
+def _metres(value: object) -> object:
+    """A distance in whole metres; "不可达" (unreachable) for infinity, None if missing."""
+    if value is None:
+        return None
+    value = float(value)
+    return round(value) if np.isfinite(value) else "不可达"
 
 
 def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    """Villages with the two coverage measures in their popups (see
+    :mod:`planner.measure.coverage`), coloured by the share of children within reach."""
     v = layers.villages
-    covered, by_distance = village_covered(v)
+    key, by_distance = village_covered(v)
+    reach = within_reach_children(v, kind="care_point")
     dist_kinds = [k for k in KINDS if f"dist_m_{k}" in v.columns]
     labels = ["所属镇（街道）", "儿童数", "留守儿童", "困境儿童", "本村有关爱站点"]
-    labels += ["在关爱站点服务半径内"] if by_distance else []
+    labels += ["服务半径内儿童（人）"] if reach is not None else []
     labels += [f"距最近{KINDS[k][0]}（米）" for k in dist_kinds]
     feats = []
-    for row, cov in zip(v.to_dict("records"), covered, strict=True):
+    rows = v.to_dict("records")
+    for i, (row, k) in enumerate(zip(rows, key, strict=True)):
         values = [_get(row, "town_name"), _get(row, "children"), _get(row, "left_behind"),
-                  _get(row, "vulnerable"), bool(_get(row, "has_care_point", False))]
-        values += [bool(cov)] if by_distance else []
-        values += [_get(row, f"dist_m_{k}") for k in dist_kinds]
-        feats.append(Feature(row["village_name"], values, key=str(bool(cov))))
-    styles = {str(flag): {"color": "#737373", "weight": 0.6, "fillOpacity": 0.5,
-                          "fillColor": colour} for flag, colour in COVER_COLOURS.items()}
+                  _get(row, "vulnerable"), "是" if _get(row, "has_care_point", False) else "否"]
+        if reach is not None:
+            kids = _get(row, "children", 0) or 0
+            pct = f"{100 * reach[i] / kids:.1f}%" if kids else "—"
+            values.append(f"{reach[i]:.0f}/{kids:.0f}（{pct}）")
+        values += [_metres(_get(row, f"dist_m_{d}")) for d in dist_kinds]
+        feats.append(Feature(row["village_name"], values, key=str(k)))
+    if by_distance:
+        palette = {k: c for k, (_lab, c) in REACH_STYLE.items()}
+        names = [(c, lab) for _k, (lab, c) in REACH_STYLE.items()]
+        title = "村（居）：关爱站点服务半径内儿童"
+    else:
+        palette = {str(flag): c for flag, c in COVER_COLOURS.items()}
+        names = [(COVER_COLOURS[True], "本村有关爱站点"), (COVER_COLOURS[False], "本村无关爱站点")]
+        title = "村（居）"
+    styles = {k: {"color": "#737373", "weight": 0.6, "fillOpacity": 0.5, "fillColor": c}
+              for k, c in palette.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["villages"], show=False).add_to(m)
     add_layer(group, v, feats, amap=amap, labels=labels, styles=styles)
-    names = (("在关爱站点服务半径内", "服务半径外") if by_distance
-             else ("本村有关爱站点", "本村无关爱站点"))
-    return [legend_block("村（居）", [(_swatch(COVER_COLOURS[flag], opacity=0.6), lab)
-                                    for flag, lab in zip((True, False), names, strict=True)])]
+    return [legend_block(title, [(_swatch(c, opacity=0.6), html.escape(lab))
+                                 for c, lab in names])]
+
+
+def default_kinds(layers: MapLayers) -> list[str]:
+    """The facility kinds shown when the map opens: the quota's kinds that have a place
+    (care points and care homes in the annex), else every kind; the rest are one click
+    away in the layer control."""
+    kinds = [k for k in quota_kinds(layers.towns) if (layers.facilities["kind"] == k).any()]
+    return kinds or list(pd.unique(layers.facilities["kind"]))
+
+
+def draw_roads(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    """The workspace's roads as thin grey lines (no popups), under the sites."""
+    geoms = layers.roads.geometry.to_numpy()
+    if amap:
+        geoms = transform_geometry(geoms, datum="gcj02", inverse=True)
+    group = folium.FeatureGroup(name=LAYER_NAMES["roads"]).add_to(m)
+    folium.GeoJson(gpd.GeoSeries(geoms, crs="EPSG:4326").__geo_interface__,
+                   style_function=lambda _f: {"color": "#8c8c8c", "weight": 1.2,
+                                              "opacity": 0.8},
+                   interactive=False).add_to(group)
+    return [legend_block("", [("<i class='sw' style='background:#8c8c8c;height:2px'></i>",
+                               "道路")])]
 
 
 def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     fac = layers.facilities
     labels = ["类型", "标准", "所属镇（街道）", "所属村（居）"]
     items = []
+    on = set(default_kinds(layers))
     for kind in [k for k in KINDS if (fac["kind"] == k).any()]:
         part = fac[fac["kind"] == kind]
         colour, shape = KIND_STYLE[kind]
@@ -362,7 +421,8 @@ def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str
             KINDS[kind][0], STANDARDS.get(str(_get(r, "standard")), None),
             _get(r, "town_name"), _get(r, "village_name")], key=kind)
             for r in part.to_dict("records")]
-        group = folium.FeatureGroup(name=FACILITY_PREFIX + KINDS[kind][0]).add_to(m)
+        group = folium.FeatureGroup(name=FACILITY_PREFIX + KINDS[kind][0],
+                                    show=kind in on).add_to(m)
         add_layer(group, part, feats, amap=amap, labels=labels, styles={},
                   icons={kind: (svg(shape, colour), 14)})
         items.append((svg(shape, colour), html.escape(KINDS[kind][0])))
@@ -406,18 +466,31 @@ def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     return [legend_block("溺水风险等级", [(_swatch(c), lab) for lab, c in TIER_STYLE.values()])]
 
 
+def _date(value: object) -> str | None:
+    """A date as YYYY-MM-DD (None when unknown)."""
+    stamp = pd.to_datetime(value, errors="coerce") if value is not None else pd.NaT
+    return None if pd.isna(stamp) else stamp.date().isoformat()
+
+
 def draw_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     kits = layers.kits
     complete = (kits["complete"].fillna(False).astype(bool) if "complete" in kits
                 else pd.Series(True, index=kits.index))
-    feats = [Feature(_get(r, "kit_id", "“四个一”"), [bool(ok), _get(r, "missing")],
-                     key=str(bool(ok)))
-             for r, ok in zip(kits.to_dict("records"), complete, strict=True)]
+    items = [c for c in KIT_ITEMS_ZH if c in kits.columns]
+    names = np.array([KIT_ITEMS_ZH[c] for c in items])
+    has = (["、".join(names[row]) or "无" for row in kits[items].to_numpy(dtype=bool)]
+           if items else [None] * len(kits))
+    feats = [Feature(_get(r, "kit_id", "“四个一”"), [
+        "是" if ok else "否", h, _get(r, "missing") or None,
+        None if _get(r, "rope_m") is None else f"{float(_get(r, 'rope_m')):g} 米",
+        _date(_get(r, "last_inspected"))], key=str(bool(ok)))
+        for r, ok, h in zip(kits.to_dict("records"), complete, has, strict=True)]
     colours = {"True": "#1a9850", "False": "#fdae61"}
     styles = {k: {"radius": 4, "color": "#ffffff", "weight": 1, "fillColor": c,
                   "fillOpacity": 1} for k, c in colours.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["kits"], show=len(kits) <= 2000).add_to(m)
-    add_layer(group, kits, feats, amap=amap, labels=["是否齐全", "缺少"], styles=styles,
+    add_layer(group, kits, feats, amap=amap,
+              labels=["是否齐全", "现有", "缺少", "救生绳长", "最近检查日期"], styles=styles,
               tip="“四个一” ")
     return [legend_block("“四个一”设施", [(dot(colours["True"]), "现有（齐全）"),
                                          (dot(colours["False"]), "现有（不齐全）")])]

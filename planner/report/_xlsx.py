@@ -29,7 +29,9 @@ def text_width(value: object) -> int:
 def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
                 groups: Sequence[tuple[str, int]] | None = None,
                 percent_cols: Sequence[str] = (), total_label: str | None = None,
-                header: Callable[[str], str] = str) -> None:
+                header: Callable[[str], str] = str,
+                filled_by: tuple[str, str] | None = None,
+                notes: Sequence[str] = ()) -> None:
     """Write ``frame`` to ``ws`` with a title row, optional grouped header and totals.
 
     Parameters
@@ -46,6 +48,13 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
         (see :func:`planner.report.progress_display`).
     header : callable
         Display label of a column name (e.g. the part after ``|`` of ``group|sub``).
+    filled_by : (str, str), optional
+        The "填报单位：…" and "填报日期：…" texts, on a line between title and header.
+    notes : sequence of str
+        Lines printed under the table ("注：…").
+
+    Every sheet is set up for printing: A4 landscape, one page wide, the title and header
+    rows repeated on every page, centred, with page numbers in the footer.
     """
     frame = safe_frame(frame)
     ncol = len(frame.columns)
@@ -53,6 +62,15 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(ncol, 1))
     ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
     head = 2
+    if filled_by is not None:
+        half = max(ncol // 2, 1)
+        ws.cell(row=2, column=1, value=filled_by[0])
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=half)
+        right = ws.cell(row=2, column=half + 1 if ncol > 1 else 1, value=filled_by[1])
+        if ncol > half + 1:
+            ws.merge_cells(start_row=2, start_column=half + 1, end_row=2, end_column=ncol)
+        right.alignment = Alignment(horizontal="right")
+        head = 3
     if groups:
         col = 1
         for label, span in groups:
@@ -89,14 +107,23 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
                 cell.data_type = "s"  # never a formula, whatever the text
             cell.border = _BOX
             if c in pct and value is not None:
-                cell.value = float(value) / 100.0
+                cell.value = round(float(value) / 100.0, 6)
                 cell.number_format = "0.0%"
+            elif isinstance(value, float):
+                cell.number_format = "0" if float(value).is_integer() else "0.0"
     last = first + len(frame) - 1
     if total_label is not None and len(frame):
         for c in range(1, ncol + 1):
             cell = ws.cell(row=last, column=c)
             cell.font, cell.fill = Font(bold=True), _TOTAL_FILL
+    for i, text in enumerate(notes, start=last + 2 if len(frame) else first + 1):
+        ws.cell(row=i, column=1, value=text).alignment = Alignment(wrap_text=True,
+                                                                   vertical="top")
+        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=max(ncol, 1))
+        ws.row_dimensions[i].height = 15 * (1 + text_width(text) // max(
+            8 * max(ncol, 1), 60))
     ws.freeze_panes = ws.cell(row=head + 1, column=3 if ncol > 2 else 1)
+    print_setup(ws, repeat=(1, head))
     for c, name in enumerate(frame.columns, start=1):
         values = [header(str(name)), *frame.iloc[:, c - 1].astype(str).head(200)]
         width = min(max(text_width(v) for v in values) + 2, 48)
@@ -113,6 +140,21 @@ def _cell_text(value: object) -> object:
         return value
     value = ILLEGAL_CHARACTERS_RE.sub("", value)
     return value if len(value) <= _CELL_MAX else value[: _CELL_MAX - 1] + "…"
+
+
+def print_setup(ws: Worksheet, *, repeat: tuple[int, int]) -> None:
+    """A4 landscape, fit to one page wide (any number of pages tall), rows ``repeat``
+    (first, last) printed on every page, horizontally centred, "第 n 页 共 m 页" footer."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{repeat[0]}:{repeat[1]}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top, ws.page_margins.bottom = 0.5, 0.6
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
 
 
 def _group_starts(groups: Sequence[tuple[str, int]]) -> list[tuple[int, int]]:

@@ -1,9 +1,12 @@
-"""``report.html``: a one-page, printable progress report for the county.
+"""``report.html``: the county's progress report, in Chinese, ready to print.
 
-Sections: the quota table (annex layout), coverage figures, proposed sites, the top water
-risks, the "四个一" requisition, the static maps and the findings. Sections whose stage was
-not run say "未计算（not computed）". Every text from the inputs is HTML-escaped; the maps are
-embedded as data URIs, so the file can be mailed or printed on its own.
+Page 1 (one A4 page) is the summary: completion per kind, the two coverage measures, the
+quota table per town and what needs attention. After a page break come the details:
+coverage per kind, proposed sites, the top water risks, the "四个一" requisition, the
+static maps and the findings. Sections whose stage was not run say "未计算". The page is
+a Jinja2 template (``_assets/report.html.j2``, autoescaped); the tables are built here
+with every input text escaped; the maps are embedded as data URIs, so the file can be
+mailed or printed on its own.
 """
 
 from __future__ import annotations
@@ -16,22 +19,26 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
 
 from planner.glossary import KINDS, TIERS
+from planner.measure.coverage import story_lines
 
-NOT_COMPUTED = "未计算（not computed）"
+NOT_COMPUTED = "未计算"
 _TOP = 10  # rows of the proposal and water tables
 
 _GROUPS = {"children": "儿童", "left_behind": "留守儿童", "vulnerable": "困境儿童"}
 _COLUMNS = {
     "kind": "类型", "town_name": "镇（街道）", "village_name": "村（居）", "rank": "排序",
-    "children_newly_covered": "新覆盖儿童", "reason": "理由", "water_id": "编号", "name": "名称",
+    "children_newly_covered": "新增服务半径内儿童", "reason": "理由", "water_id": "编号",
+    "name": "名称",
     "type_label": "类型", "tier_label": "风险等级", "tier": "风险等级", "score": "风险分",
     "home_m": "距最近住户（米）", "children_500": "500米内儿童", "new_kits": "新设（套）",
     "completed_kits": "补齐（套）", "signs": "警示牌", "lifebuoys": "救生圈", "ropes": "救生绳",
     "rope_m": "绳长（米）", "poles": "救生杆",
 }
-_PROPOSAL_COLS = ["rank", "kind", "town_name", "village_name", "children_newly_covered", "reason"]
+_PROPOSAL_COLS = ["序号", "kind", "town_name", "village_name", "children_newly_covered", "reason"]
 _WATER_COLS = ["rank", "name", "water_id", "type_label", "town_name", "tier_label", "score",
                "home_m", "children_500"]
 _REQ_COLS = ["town_name", "new_kits", "completed_kits", "signs", "lifebuoys", "ropes", "rope_m",
@@ -51,10 +58,12 @@ td.t{text-align:left}tr.total td{font-weight:bold;background:#f6f6f6}
 ul.f{margin:2px 0;padding-left:18px;font-size:11.5px}.kpi{display:flex;gap:10px;margin:4px 0}
 .kpi div{flex:1;border:1px solid #ccc;border-radius:4px;padding:4px 8px}
 .kpi b{display:block;font-size:17px;color:#1a9850}
+ul.s{margin:2px 0;padding-left:18px}.break{break-before:page;page-break-before:always}
 @page{size:A4 portrait;margin:10mm}
 @media print{body{margin:0;max-width:none;font-size:10px}h1{font-size:16px}
- h2{font-size:12px;margin:8px 0 3px}table{font-size:8.5px}th,td{padding:1px 3px}
- section,table,figure{break-inside:avoid}.kpi b{font-size:13px}a{color:inherit}}
+ h2{font-size:12px;margin:6px 0 3px}table{font-size:8px}th,td{padding:1px 2px}
+ #details section,table,figure{break-inside:avoid}.kpi b{font-size:13px}a{color:inherit}
+ ul.s,ul.f{font-size:9.5px}.kpi{margin:2px 0}.kpi div{padding:2px 5px}}
 """
 
 
@@ -101,10 +110,18 @@ def _table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
     for row in frame.itertuples(index=False):
         first = str(row[0])
         cls = " class='total'" if total_label is not None and first == total_label else ""
-        cells = "".join(f"<td{' class=t' if c in text_cols else ''}>{_esc(v)}</td>"
+        cells = "".join(f"<td{' class=t' if c in text_cols else ''}>{_cell(c, v)}</td>"
                         for c, v in zip(cols, row, strict=True))
         body.append(f"<tr{cls}>{cells}</tr>")
     return f"<table><thead>{''.join(head)}</thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _cell(column: object, value: object) -> str:
+    """A table cell: completion and coverage rates with a % sign."""
+    if str(column).endswith(("完成率", "覆盖率")) and isinstance(value, float | int | np.number) \
+            and np.isfinite(value):
+        return f"{float(value):.1f}%"
+    return _esc(value)
 
 
 def _drop_empty(frame: pd.DataFrame) -> pd.DataFrame:
@@ -124,10 +141,13 @@ def _kpis(run: dict) -> str:
         if isinstance(t, dict) and kind in KINDS:
             items.append((f"{KINDS[kind][0]}完成率", f"{t['percent']}%",
                           f"已建 {t['built']} / 任务 {t['required']}，缺 {t['missing']}"))
-    if quota.get("villages"):
-        share = 100 * quota.get("villages_with_care_point", 0) / quota["villages"]
-        items.append(("有关爱站点的村（居）", f"{share:.1f}%",
-                      f"{quota.get('villages_with_care_point', 0)} / {quota['villages']}"))
+    for kind, story in (run.get("coverage") or {}).items():
+        own, reach = story["own_site"], story.get("within_reach")
+        items.append((f"{KINDS[kind][0]}：{own['name']}", f"{own['share_villages']}%",
+                      f"村（居）{own['villages']} / {own['villages_total']}"))
+        if reach:
+            items.append((f"{KINDS[kind][0]}：{reach['name']}儿童", f"{reach['share_children']}%",
+                          f"{reach['children']:,} / {reach['children_total']:,} 人"))
     if not items:
         return _not_computed()
     return "<div class='kpi'>" + "".join(
@@ -146,8 +166,8 @@ def _coverage(run: dict) -> str:
                                      f"{100 * shares[g]:.1f}%") for g in _GROUPS}})
     method = {"network": "按路网距离", "straight_line": "按直线距离"}.get(
         access.get("method"), str(access.get("method", "")))
-    note = (f"<p class='meta'>在服务半径内的儿童占比（{html.escape(method)}）；"
-            f"有未满足需求的村（居）{_esc(access.get('villages_with_unmet_need'))} 个</p>")
+    note = (f"<p class='meta'>各类阵地服务半径内的儿童占比（{html.escape(method)}），"
+            "即“服务半径内”口径；按村（居）统计见 coverage.csv、villages.csv</p>")
     return note + _table(pd.DataFrame(rows), text_cols=["类型"])
 
 
@@ -160,10 +180,14 @@ def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:
     counts = frame.groupby("kind").size()
     head = "；".join(f"{KINDS.get(k, (k,))[0]} {n} 处" for k, n in counts.items())
     show = frame.sort_values(["kind", "rank"]).copy() if "rank" in frame else frame.copy()
+    show.insert(0, "序号", np.arange(1, len(show) + 1))
     show["kind"] = show["kind"].map(lambda k: KINDS.get(k, (k,))[0])
     show = _drop_empty(show[[c for c in _PROPOSAL_COLS if c in show.columns]].head(_TOP))
     more = f"（前 {_TOP} 处，全部见 proposed_sites.geojson）" if len(frame) > _TOP else ""
-    return (f"<p>拟新建 {len(frame)} 处：{html.escape(head)}{more}</p>"
+    kids = int(frame["children_newly_covered"].sum()) if "children_newly_covered" in frame \
+        else 0
+    return (f"<p>拟新建（含升级）{len(frame)} 处：{html.escape(head)}；新增服务半径内儿童 "
+            f"{kids:,} 人{more}</p>"
             + _table(show, labels=_COLUMNS, text_cols=["reason", "village_name", "town_name"]))
 
 
@@ -229,16 +253,59 @@ def _images(images: Sequence[Path]) -> str:
 def _inputs(run: dict) -> str:
     inputs = run.get("inputs") or []
     read = sum(int(i.get("read", 0)) for i in inputs)
-    return (f"读入记录 {read} 条，拒收 {_esc(run.get('rejected', 0))} 条（rejected.csv），"
-            f"修复 {_esc(run.get('repaired', 0))} 条（repairs.csv）；镇（街道）"
-            f"{_esc(run.get('towns'))} 个，村（居）{_esc(run.get('villages'))} 个")
+    return (f"读入记录 {read} 条，拒收 {run.get('rejected', 0)} 条（rejected.csv），"
+            f"修复 {run.get('repaired', 0)} 条（repairs.csv）；镇（街道）"
+            f"{run.get('towns')} 个，村（居）{run.get('villages')} 个")
+
+
+def _chinese(text: object) -> str:
+    """The Chinese part of a bilingual message ("中文 / English" -> "中文")."""
+    return str(text).split(" / ")[0].strip()
+
+
+def attention(run: dict, *, progress: pd.DataFrame | None = None,
+              villages: pd.DataFrame | None = None, top: int = 5) -> list[str]:
+    """The summary's "需要关注" lines: the least complete towns per kind, the villages with
+    most children beyond a care point's reach, what the proposals would add, water risk."""
+    lines = []
+    quota = run.get("quota") or {}
+    if progress is not None:
+        for kind in [k for k in quota if k in KINDS and f"pct_{k}" in progress.columns]:
+            low = progress[progress[f"missing_{kind}"] > 0].sort_values(f"pct_{kind}").head(3)
+            if len(low):
+                names = "、".join(f"{r['town_name']}（{r[f'pct_{kind}']:.1f}%，缺"
+                                 f"{int(r[f'missing_{kind}'])}）" for _, r in low.iterrows())
+                lines.append(f"{KINDS[kind][0]}完成率最低：{names}")
+    story = (run.get("coverage") or {}).get("care_point") or {}
+    reach = story.get("within_reach")
+    if reach and villages is not None and "covshare_care_point" in villages.columns:
+        out = (villages["children"].fillna(0) * (1 - villages["covshare_care_point"].fillna(0)))
+        worst = villages.assign(_out=out).sort_values("_out", ascending=False).head(top)
+        names = "、".join(f"{r['village_name']}（{r['town_name']}，{r['_out']:,.0f} 人）"
+                         for _, r in worst.iterrows() if r["_out"] >= 0.5)
+        beyond = reach["children_total"] - reach["children"]
+        lines.append(f"关爱站点服务半径外儿童 {beyond:,} 人，最多的村（居）：{names}")
+    props = run.get("proposals") or {}
+    kids = sum(int(v.get("children_newly_covered") or 0)
+               for v in (props.get("by_kind") or {}).values() if isinstance(v, dict))
+    if props.get("sites"):
+        lines.append(f"建议新建（含升级）阵地 {props['sites']} 处，新增服务半径内儿童 {kids:,} 人"
+                     "（明细见下页）")
+    water = run.get("water") or {}
+    if water:
+        tiers = water.get("risky_waters_by_tier") or {}
+        lines.append(f"一级风险水域 {tiers.get('A', 0)} 处；需新设“四个一”物资 "
+                     f"{water.get('proposed_kits', 0)} 套")
+    return lines
 
 
 def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, run: dict,
                  images: Sequence[Path] = (), proposals: pd.DataFrame | None = None,
                  water_top: pd.DataFrame | None = None,
-                 requisition: pd.DataFrame | None = None) -> Path:
-    """Write the one-page progress report ``report.html`` and return its path.
+                 requisition: pd.DataFrame | None = None,
+                 progress: pd.DataFrame | None = None,
+                 villages: pd.DataFrame | None = None) -> Path:
+    """Write ``report.html`` (page 1 the summary, details after a page break).
 
     Parameters
     ----------
@@ -250,39 +317,33 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         The annex-style table from :func:`planner.report.progress_display` (columns named
         ``group|sub`` get a two-row header; a ``合计`` row is shown in bold).
     run : dict
-        The content of ``run.json`` (quota totals, access shares, water summary, findings).
+        The content of ``run.json`` (quota totals, coverage, water summary, findings).
     images : sequence of paths
         PNG maps to embed (see :func:`planner.staticmaps.write_static_maps`).
     proposals, water_top, requisition : DataFrame, optional
         Proposed sites, water bodies ranked by risk, the "四个一" requisition per town;
-        ``None`` prints "not computed".
+        ``None`` prints "未计算".
+    progress, villages : DataFrame, optional
+        The progress and villages tables, for the "需要关注" lines.
     """
-    findings = run.get("findings") or []
-    found = ("<ul class='f'>" + "".join(f"<li>{html.escape(str(f))}</li>" for f in findings[:12])
-             + (f"<li>……共 {len(findings)} 条，见 progress.xlsx</li>" if len(findings) > 12
-                else "") + "</ul>") if findings else "<p>无</p>"
     first = progress_table.columns[0] if len(progress_table.columns) else None
     total = "合计" if first is not None and (progress_table[first].astype(str) == "合计").any() \
         else None
     text_cols = [c for c in progress_table.columns if "镇" in str(c)]
-    page = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p class="meta">{html.escape(str(run.get('workspace', '')))}（{html.escape(
-        str(run.get('county_code') or ''))}）· 生成于 {dt.date.today().isoformat()} ·
-{_inputs(run)}</p>
-<section><h2>一、任务完成情况</h2>{_kpis(run)}
-{_table(progress_table, text_cols=text_cols, total_label=total)}</section>
-<section><h2>二、覆盖情况</h2>{_coverage(run)}</section>
-<div class="cols"><section><h2>三、拟新建阵地</h2>{_proposals(proposals, run)}</section></div>
-<section><h2>四、溺水风险最高的水域</h2>{_water(water_top, run)}</section>
-<section><h2>五、“四个一”物资申领</h2>{_budget(run)}{_requisition(requisition)}</section>
-<section><h2>六、地图</h2>{_images(images)}</section>
-<section><h2>七、发现的问题</h2>{found}</section>
-</body></html>
-"""
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "_assets"),
+                      autoescape=True, keep_trailing_newline=True)
+    page = env.get_template("report.html.j2").render(
+        title=title, css=Markup(_CSS), workspace=str(run.get("workspace", "")),
+        county_code=str(run.get("county_code") or ""), today=dt.date.today().isoformat(),
+        inputs=_inputs(run), kpis=Markup(_kpis(run)),
+        story=story_lines(run.get("coverage") or {}),
+        progress=Markup(_table(progress_table, text_cols=text_cols, total_label=total)),
+        attention=attention(run, progress=progress, villages=villages),
+        coverage=Markup(_coverage(run)), proposals=Markup(_proposals(proposals, run)),
+        water=Markup(_water(water_top, run)), budget=Markup(_budget(run)),
+        requisition=Markup(_requisition(requisition)),
+        images=Markup(_images(images)),
+        findings=[_chinese(f) for f in run.get("findings") or []])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

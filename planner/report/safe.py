@@ -16,7 +16,7 @@ import re
 
 import pandas as pd
 
-from planner.validate.privacy import PERSONAL_HEADER, is_text, mask_text
+from planner.validate.privacy import is_text, mask_text, personal_header
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
@@ -48,8 +48,7 @@ def neutralise_column(values: pd.Series) -> pd.Series:
 def safe_frame(frame: pd.DataFrame, *, formulas: bool = True) -> pd.DataFrame:
     """A copy of ``frame`` fit to write: personal columns dropped, ID/phone numbers masked,
     and (``formulas=True``, for CSV and xlsx) formula-like text neutralised."""
-    personal = [c for c in frame.columns
-                if isinstance(c, str) and PERSONAL_HEADER.search(c)]
+    personal = [c for c in frame.columns if personal_header(c, frame[c])]
     out = frame.drop(columns=personal)
     text_cols = [c for c in out.columns if c != "geometry" and is_text(out[c])]
     if not text_cols:

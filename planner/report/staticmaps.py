@@ -7,6 +7,8 @@ matplotlib's object API (no pyplot state) and the Agg canvas.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,15 +17,17 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 from planner.glossary import KINDS
+from planner.measure.coverage import MEASURES, coverage_story
 from planner.report._fonts import cjk_rc
 from planner.report.webmap import (
     COMPLETION_BINS,
     COVER_COLOURS,
     KIND_STYLE,
     NO_QUOTA,
+    REACH_STYLE,
     TIER_STYLE,
     MapLayers,
     completion_colour,
@@ -37,92 +41,157 @@ from planner.report.webmap import (
 FILES = {"quota": "map_quota.png", "coverage": "map_coverage.png", "water": "map_water_risk.png"}
 _MAX_LABELS = 80  # towns above this are not labelled (a province would be unreadable)
 _DPI = 150
+_NOTE = "示意图，不作为行政区域界线依据"
+#: default source line of the maps
+SOURCE = "县（市、区）民政局报送的阵地、儿童和水域数据；村（居）、镇（街道）界线"
 
 
-def _figure(title: str, subtitle: str) -> tuple[Figure, object]:
-    fig = Figure(figsize=(8.0, 8.6), dpi=_DPI)
+def _figure(title: str, subtitle: str, *, panels: int = 1) -> tuple[Figure, list]:
+    """A titled figure with ``panels`` map axes side by side (one when ``panels`` is 1)."""
+    fig = Figure(figsize=(8.0 if panels == 1 else 5.0 * panels, 8.6), dpi=_DPI)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.02, 0.02, 0.96, 0.86))
-    ax.set_axis_off()
+    width = 0.96 / panels
+    axes = [fig.add_axes((0.02 + i * width, 0.06, width - 0.005, 0.82))
+            for i in range(panels)]
+    for ax in axes:
+        ax.set_axis_off()
     fig.text(0.5, 0.955, title, ha="center", va="center", fontsize=15)
     fig.text(0.5, 0.915, subtitle, ha="center", va="center", fontsize=10, color="#444444")
-    return fig, ax
+    return fig, axes
+
+
+def _decorate(fig: Figure, ax, *, source: str, note: bool = True) -> None:
+    """Scale bar (lower right), north arrow (upper right), and the source, date and
+    示意图 note under the map. The axes are in a metric CRS (metres)."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    span = (x1 - x0) / 4
+    nice = max(v for v in (500, 1000, 2000, 5000, 10000, 20000, 50000, 100000) if v <= max(
+        span, 500))
+    bx, by = x1 - 0.04 * (x1 - x0) - nice, y0 + 0.04 * (y1 - y0)
+    h = 0.008 * (y1 - y0)
+    for i in range(2):
+        ax.add_patch(Rectangle((bx + i * nice / 2, by), nice / 2, h, facecolor=(
+            "#222222" if i == 0 else "white"), edgecolor="#222222", linewidth=0.6, zorder=5))
+    for frac, text in ((0, "0"), (0.5, f"{nice / 2000:g}"), (1, f"{nice / 1000:g} 公里")):
+        ax.text(bx + frac * nice, by + 2.2 * h, text, ha="center", va="bottom", fontsize=7,
+                zorder=5)
+    ax.annotate("北", xy=(0.95, 0.97), xytext=(0.95, 0.89), xycoords="axes fraction",
+                ha="center", va="center", fontsize=9, zorder=5,
+                arrowprops={"arrowstyle": "-|>", "color": "#222222", "linewidth": 1.2})
+    if not note:
+        return
+    fig.text(0.02, 0.025, f"数据来源：{source}    制图日期：{dt.date.today().isoformat()}",
+             ha="left", va="center", fontsize=7.5, color="#444444")
+    fig.text(0.98, 0.025, _NOTE, ha="right", va="center",
+             fontsize=7.5, color="#444444")
+
+
+def _metric(layers: MapLayers) -> MapLayers:
+    """The layers drawn here in the county's UTM zone, so that the scale bar is in metres."""
+    crs = layers.towns.estimate_utm_crs()
+    project = {name: getattr(layers, name).to_crs(crs)
+               for name in ("towns", "villages", "facilities", "water")
+               if getattr(layers, name) is not None}
+    return replace(layers, **project)
 
 
 def _town_outlines(ax, towns: gpd.GeoDataFrame, *, width: float = 0.8) -> None:
     towns.boundary.plot(ax=ax, color="#404040", linewidth=width)
 
 
-def _town_labels(ax, towns: gpd.GeoDataFrame, texts: list[str]) -> None:
+def _town_labels(ax, towns: gpd.GeoDataFrame, texts: list[str], *, size: float = 7.5) -> None:
     if len(towns) > _MAX_LABELS:
         return
     import matplotlib.patheffects as pe
 
     halo = [pe.withStroke(linewidth=2.5, foreground="white")]
     for pt, text in zip(towns.geometry.representative_point(), texts, strict=True):
-        ax.annotate(text, (pt.x, pt.y), ha="center", va="center", fontsize=7.5,
+        ax.annotate(text, (pt.x, pt.y), ha="center", va="center", fontsize=size,
                     path_effects=halo, color="#111111")
 
 
-def _save(fig: Figure, ax, path: Path, handles: list, *, legend_title: str) -> Path:
+def _save(fig: Figure, ax, path: Path, handles: list, *, legend_title: str,
+          source: str = "") -> Path:
+    for each in fig.axes:
+        _decorate(fig, each, source=source, note=each is ax)
     ax.legend(handles=handles, title=legend_title, loc="lower left", fontsize=8,
               title_fontsize=9, frameon=True, framealpha=0.9)
-    fig.savefig(path, dpi=_DPI, facecolor="white")
+    title, subtitle = (t.get_text() for t in fig.texts[:2])
+    fig.savefig(path, dpi=_DPI, facecolor="white",
+                metadata={"Title": title, "Description": subtitle, "Software": "planner",
+                          "Source": source, "Disclaimer": _NOTE,
+                          "Creation Time": dt.date.today().isoformat()})
     return path
 
 
-def quota_map(layers: MapLayers, path: Path, *, title: str) -> Path:
-    """Towns coloured by their mean completion rate of the quota kinds, labelled with it."""
+def quota_map(layers: MapLayers, path: Path, *, title: str, source: str = "") -> Path:
+    """One panel per quota kind: towns coloured by that kind's completion rate (built /
+    required, capped), labelled with it. Kinds are never averaged."""
     towns = layers.towns
-    comp = town_completion(towns)
-    kinds = quota_kinds(towns)
-    fig, ax = _figure(f"{title}：镇（街道）任务完成率",
-                      "综合完成率 = " + "、".join(KINDS[k][0] for k in kinds) + " 完成率的平均"
-                      if kinds else "无任务表")
-    towns.plot(ax=ax, color=[completion_colour(v) for v in comp], edgecolor="none")
-    _town_outlines(ax, towns)
-    _town_labels(ax, towns, [f"{n}\n{v:g}%" if np.isfinite(v) else str(n)
-                             for n, v in zip(towns["town_name"], comp, strict=True)])
+    kinds = quota_kinds(towns) or [None]
+    fig, axes = _figure(f"{title}：镇（街道）任务完成率",
+                        "按阵地类型分别统计：已建 ÷ 任务数" if kinds[0] else "无任务表",
+                        panels=len(kinds))
+    for ax, kind in zip(axes, kinds, strict=True):
+        comp = town_completion(towns, kind=kind)
+        towns.plot(ax=ax, color=[completion_colour(v) for v in comp], edgecolor="none")
+        _town_outlines(ax, towns)
+        _town_labels(ax, towns, [f"{n}\n{v:g}%" if np.isfinite(v) else str(n)
+                                 for n, v in zip(towns["town_name"], comp, strict=True)],
+                     size=7.5 if len(kinds) == 1 else 6)
+        if kind:
+            ax.set_title(f"{KINDS[kind][0]}", fontsize=11)
     handles = [Patch(facecolor=c, edgecolor="#404040", label=lab)
                for _low, c, lab in COMPLETION_BINS]
     handles.append(Patch(facecolor=NO_QUOTA[0], edgecolor="#404040", label=NO_QUOTA[1]))
-    return _save(fig, ax, path, handles, legend_title="综合完成率")
+    return _save(fig, axes[0], path, handles, legend_title="完成率", source=source)
 
 
-def coverage_map(layers: MapLayers, path: Path, *, title: str) -> Path:
-    """Villages served / not served by a care point, with the care points and town lines."""
+def coverage_map(layers: MapLayers, path: Path, *, title: str, source: str = "") -> Path:
+    """Villages by the share of their children within reach of a care point (or, without
+    the access stage, by whether they hold one), with the care points and town lines; the
+    subtitle gives both measures of :func:`planner.measure.coverage.coverage_story`."""
     v = layers.villages
-    covered, by_distance = village_covered(v)
-    kids = v["children"].fillna(0).to_numpy(dtype=float) if "children" in v else None
-    share = (f"，覆盖儿童 {kids[covered.to_numpy()].sum():,.0f}/{kids.sum():,.0f} 人"
-             f"（{100 * kids[covered.to_numpy()].sum() / kids.sum():.1f}%）"
-             if kids is not None and kids.sum() > 0 else "")
-    what = "在关爱站点服务半径内" if by_distance else "本村有关爱站点"
-    fig, ax = _figure(f"{title}：村（居）儿童关爱站点覆盖",
-                      f"{what}的村（居）{int(covered.sum())}/{len(v)} 个{share}")
-    v.plot(ax=ax, color=[COVER_COLOURS[bool(c)] for c in covered], edgecolor="#9e9e9e",
-           linewidth=0.25, alpha=0.75)
+    key, by_distance = village_covered(v)
+    story = coverage_story(v, kinds=("care_point",))["care_point"]
+    own, reach = story["own_site"], story["within_reach"]
+    subtitle = (f"{MEASURES['own_site']}的村（居）{own['villages']}/{own['villages_total']} 个"
+                f"（{_pct(own['share_villages'])}）")
+    if reach is not None:
+        subtitle += (f"；{MEASURES['within_reach']}儿童 {reach['children']:,}/"
+                     f"{reach['children_total']:,} 人（{_pct(reach['share_children'])}）")
+    fig, (ax,) = _figure(f"{title}：村（居）儿童关爱站点覆盖", subtitle)
+    if by_distance:
+        colours = [REACH_STYLE[k][1] for k in key]
+        legend = [(c, lab) for lab, c in REACH_STYLE.values()]
+    else:
+        colours = [COVER_COLOURS[bool(c)] for c in key]
+        legend = [(COVER_COLOURS[True], "本村有关爱站点"), (COVER_COLOURS[False], "本村无关爱站点")]
+    v.plot(ax=ax, color=colours, edgecolor="#9e9e9e", linewidth=0.25, alpha=0.75)
     _town_outlines(ax, layers.towns, width=1.0)
     points = layers.facilities[layers.facilities["kind"] == "care_point"]
     colour, _shape = KIND_STYLE["care_point"]
     if len(points):
         points.plot(ax=ax, color=colour, markersize=5, edgecolor="white", linewidth=0.3)
     _town_labels(ax, layers.towns, [str(n) for n in layers.towns["town_name"]])
-    labels = (("在关爱站点服务半径内", "服务半径外") if by_distance
-              else ("本村有关爱站点", "本村无关爱站点"))
-    handles = [Patch(facecolor=COVER_COLOURS[flag], alpha=0.75, edgecolor="#9e9e9e", label=lab)
-               for flag, lab in zip((True, False), labels, strict=True)]
+    handles = [Patch(facecolor=c, alpha=0.75, edgecolor="#9e9e9e", label=lab)
+               for c, lab in legend]
     handles.append(Line2D([], [], marker="o", linestyle="", color=colour, markersize=5,
-                          label=KINDS["care_point"][0]))
-    return _save(fig, ax, path, handles, legend_title="村（居）")
+                          label=KINDS["care_point"][0] + "（本村有站点）"))
+    return _save(fig, ax, path, handles, legend_title="村（居）", source=source)
 
 
-def water_map(layers: MapLayers, path: Path, *, title: str) -> Path:
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def water_map(layers: MapLayers, path: Path, *, title: str, source: str = "") -> Path:
     """Water bodies by risk tier (the highest drawn last), with town lines."""
     w = layers.water.copy()
     w["_tier"] = [tier_code(t) for t in w["tier"]] if "tier" in w else "N"
     counts = w["_tier"].value_counts()
-    fig, ax = _figure(f"{title}：溺水风险水域",
+    fig, (ax,) = _figure(f"{title}：溺水风险水域",
                       "，".join(f"{TIER_STYLE[t][0]} {int(counts.get(t, 0))} 处"
                                for t in ("A", "B", "C")) + f"，共 {len(w)} 处水域")
     layers.towns.plot(ax=ax, color="#f5f5f0", edgecolor="none")
@@ -139,21 +208,25 @@ def water_map(layers: MapLayers, path: Path, *, title: str) -> Path:
     ax.set_ylim(y0 - pad, y1 + pad)
     handles = [Patch(facecolor=c, edgecolor=c, label=f"{lab}（{int(counts.get(t, 0))}）")
                for t, (lab, c) in TIER_STYLE.items()]
-    return _save(fig, ax, path, handles, legend_title="风险等级")
+    return _save(fig, ax, path, handles, legend_title="风险等级", source=source)
 
 
-def write_static_maps(layers: MapLayers, out_dir: str | Path, *, title: str) -> list[Path]:
+def write_static_maps(layers: MapLayers, out_dir: str | Path, *, title: str,
+                      source: str = SOURCE) -> list[Path]:
     """Write the report's PNG maps into ``out_dir`` and return their paths.
 
     ``map_quota.png`` (towns by quota completion) and ``map_coverage.png`` (villages by
     care-point coverage) always; ``map_water_risk.png`` when ``layers.water`` is given.
-    ``title`` (the county name) heads each map.
+    ``title`` (the county name) heads each map; ``source`` is printed under it with the
+    date and the 示意图 note, beside a scale bar and a north arrow.
     """
+    layers = _metric(layers)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with mpl.rc_context(cjk_rc()):
-        paths = [quota_map(layers, out / FILES["quota"], title=title),
-                 coverage_map(layers, out / FILES["coverage"], title=title)]
+        paths = [quota_map(layers, out / FILES["quota"], title=title, source=source),
+                 coverage_map(layers, out / FILES["coverage"], title=title, source=source)]
         if layers.water is not None and len(layers.water):
-            paths.append(water_map(layers, out / FILES["water"], title=title))
+            paths.append(water_map(layers, out / FILES["water"], title=title,
+                                   source=source))
     return paths

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from planner.measure.coverage import story_lines
 from planner.report.tables import summary_lines
 from planner.results import RunResult
 
@@ -21,6 +22,8 @@ def print_summary(result: RunResult, *, echo: Callable[[str], None] = print) -> 
             t = run["quota"][kind]
             echo(f"{kind}: required {t['required']}, built {t['built']}, "
                  f"missing {t['missing']}, {t['percent']}% complete")
+    for line in story_lines(run.get("coverage") or {}):
+        echo(line)
     access = run.get("access") or {}
     echo(f"coverage ({access.get('method')}): share of children within reach")
     for kind, shares in (access.get("county_shares") or {}).items():

@@ -6,12 +6,15 @@ CSV files are UTF-8 with a BOM so that Excel on Chinese Windows opens them corre
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from planner.glossary import CHILD_FIELDS, KINDS, SHORT_LABELS
 from planner.report._xlsx import text_width, write_table
@@ -23,7 +26,13 @@ QUOTA_LABELS = {
     "social_org": "儿童服务类社会组织（个）",
     "protection_station": "未成年人保护工作站（个）",
 }
-_SUB = ("任务数", "已建", "缺口", "完成率")
+_SUB = ("任务数", "已建", "缺口", "超额", "完成率")
+_SUB_KEYS = ("required", "built", "missing", "extra", "pct")
+
+
+def is_percent(column: str) -> bool:
+    """Whether a display column holds a percentage 0-100 (shown with a % format)."""
+    return column.endswith(("完成率", "覆盖率", "占比", "%", "（%）"))
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -35,7 +44,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
-def progress_display(progress: pd.DataFrame, *, kinds: list[str]) -> tuple[pd.DataFrame, list]:
+def progress_display(progress: pd.DataFrame, *, kinds: list[str],
+                     villages: bool = True) -> tuple[pd.DataFrame, list]:
     """The annex-style table with a totals row and header groups.
 
     Columns are keyed ``"group|sub"`` (e.g. ``村（居）儿童关爱站点（个）|已建``) so that the
@@ -48,25 +58,28 @@ def progress_display(progress: pd.DataFrame, *, kinds: list[str]) -> tuple[pd.Da
     groups: list[tuple[str, int]] = [("序号", 1), ("镇（区、街道）", 1)]
     for kind in kinds:
         label = QUOTA_LABELS.get(kind, KINDS[kind][0])
-        for sub, key in zip(_SUB, ("required", "built", "missing", "pct"), strict=True):
+        for sub, key in zip(_SUB, _SUB_KEYS, strict=True):
             cols[f"{label}|{sub}"] = progress[f"{key}_{kind}"]
-        groups.append((label, 4))
-    cols["村（居）全覆盖|村（居）数"] = progress["villages"]
-    cols["村（居）全覆盖|有站点"] = progress["villages_with_care_point"]
-    cols["村（居）全覆盖|覆盖率"] = (100.0 * progress["villages_with_care_point"]
-                              / progress["villages"].where(progress["villages"] > 0)).round(1)
-    groups.append(("村（居）全覆盖", 3))
+        groups.append((label, len(_SUB)))
+    if villages:
+        cols["村（居）全覆盖|村（居）数"] = progress["villages"]
+        cols["村（居）全覆盖|有站点"] = progress["villages_with_care_point"]
+        cols["村（居）全覆盖|覆盖率"] = (
+            100.0 * progress["villages_with_care_point"]
+            / progress["villages"].where(progress["villages"] > 0)).round(1)
+        groups.append(("村（居）全覆盖", 3))
     table = pd.DataFrame(cols)
     total = {c: table[c].sum() for c in table.columns[2:]}
     total["序号"], total["镇（区、街道）"] = "合计", ""
     for kind in kinds:
         label = QUOTA_LABELS.get(kind, KINDS[kind][0])
         req = progress[f"required_{kind}"].sum()
-        done = np.minimum(progress[f"built_{kind}"], progress[f"required_{kind}"]).sum()
+        done = progress[f"built_{kind}"].sum()  # already capped at the quota
         total[f"{label}|完成率"] = round(100.0 * done / req, 1) if req else 100.0
     vill = progress["villages"].sum()
-    total["村（居）全覆盖|覆盖率"] = round(
-        100.0 * progress["villages_with_care_point"].sum() / vill, 1) if vill else 0.0
+    if villages:
+        total["村（居）全覆盖|覆盖率"] = round(
+            100.0 * progress["villages_with_care_point"].sum() / vill, 1) if vill else 0.0
     table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
     return table, groups
 
@@ -80,26 +93,43 @@ def _town_labels(progress: pd.DataFrame) -> pd.Series:
     return names.where(quota == names, quota + "（" + names + "）")
 
 
+#: kinds of the second annex (a task table of their own: 如皋 2021 附件2)
+ANNEX2_KINDS = ("social_org",)
+
+
 def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds: list[str],
                         sheets: dict[str, pd.DataFrame] | None = None,
-                        findings: list[str] | None = None) -> None:
-    """``progress.xlsx``: the annex-style progress sheet first, then any extra sheets."""
+                        findings: list[str] | None = None, unit: str = "",
+                        date: dt.date | None = None, notes: Sequence[str] = ()) -> None:
+    """``progress.xlsx``: the annex-1 progress sheet (任务进度), the annex-2 sheet of the
+    organisations (社会组织任务) when the quota has them, then any extra sheets.
+
+    Every sheet prints on A4 landscape, one page wide, with its header rows repeated; the
+    task sheets carry the 填报单位 / 填报日期 line, a 备注 column and ``notes`` below.
+    ``title`` is the county name and year, e.g. "如皋市2026年"; ``date`` defaults to today.
+    """
+    date = date or dt.date.today()
+    filled = (f"填报单位：{unit}（盖章）", f"填报日期：{date.year}年{date.month}月{date.day}日")
     wb = Workbook()
     ws = wb.active
     ws.title = "任务进度"
-    if kinds:
-        table, groups = progress_display(progress, kinds=kinds)
-        write_table(ws, table, title=title, groups=groups,
-                    percent_cols=[c for c in table.columns if c.endswith(("完成率", "覆盖率"))],
-                    total_label="合计", header=lambda c: c.split("|")[-1])
-    else:
-        write_table(ws, progress, title=title)
+    annex1 = [k for k in kinds if k not in ANNEX2_KINDS]
+    annex2 = [k for k in kinds if k in ANNEX2_KINDS]
+    if annex1 or not kinds:
+        _task_sheet(ws, progress, kinds=annex1, title=f"{title}儿童关爱服务阵地建设任务完成情况",
+                    filled=filled, notes=notes, villages=True)
+    if annex2:
+        sheet = wb.create_sheet("社会组织任务") if annex1 else ws
+        sheet.title = "社会组织任务"
+        _task_sheet(sheet, progress, kinds=annex2, filled=filled, notes=notes[:1],
+                    title=f"{title}儿童服务类社会组织任务完成情况", villages=False)
     for name, frame in (sheets or {}).items():
-        write_table(wb.create_sheet(name), _capped(frame), title=name)
+        write_table(wb.create_sheet(name), _capped(frame), title=name,
+                    percent_cols=[c for c in frame.columns if is_percent(str(c))])
     if findings:
-        notes = wb.create_sheet("发现的问题")
-        write_table(notes, pd.DataFrame({"序号": range(1, len(findings) + 1),
-                                         "问题 / finding": findings}), title="数据与任务表问题")
+        found = wb.create_sheet("发现的问题")
+        write_table(found, pd.DataFrame({"序号": range(1, len(findings) + 1),
+                                         "问题": findings}), title="数据与任务表问题")
     wb.save(path)
 
 
@@ -116,6 +146,38 @@ def _capped(frame: pd.DataFrame, *, limit: int = XLSX_ROWS) -> pd.DataFrame:
                               f"{len(frame) - limit} more rows in the CSV/JSON outputs")
     head = frame.head(limit).astype(object)
     return pd.concat([head, pd.DataFrame([note], dtype=object)], ignore_index=True)
+
+
+def _task_sheet(ws, progress: pd.DataFrame, *, kinds: list[str], title: str,
+                filled: tuple[str, str], notes: Sequence[str], villages: bool) -> None:
+    """One task table: annex layout, 备注 column, filled-by line and notes."""
+    if not kinds:
+        write_table(ws, progress, title=title, filled_by=filled)
+        return
+    table, groups = progress_display(progress, kinds=kinds, villages=villages)
+    remarks = [*_remarks(progress, kinds=kinds, villages=villages), ""]
+    table["备注"] = remarks
+    groups = [*groups, ("备注", 1)]
+    write_table(ws, table, title=title, groups=groups,
+                percent_cols=[c for c in table.columns if c.endswith(("完成率", "覆盖率"))],
+                total_label="合计", header=lambda c: c.split("|")[-1], filled_by=filled,
+                notes=notes)
+    ws.column_dimensions[get_column_letter(len(table.columns))].width = 24
+
+
+def _remarks(progress: pd.DataFrame, *, kinds: list[str], villages: bool) -> list[str]:
+    """Per town: the quota asks for a different number of care points than it has villages;
+    towns above their quota."""
+    out = []
+    for row in progress.to_dict("records"):
+        parts = []
+        if villages and "care_point" in kinds and row["required_care_point"] != row["villages"]:
+            parts.append(f"镇界内村（居）{row['villages']} 个")
+        for kind in kinds:
+            if row.get(f"extra_{kind}", 0):
+                parts.append(f"{SHORT_LABELS.get(kind, kind)}超额 {row[f'extra_{kind}']} 个")
+        out.append("；".join(parts))
+    return out
 
 
 def villages_table(villages: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:

@@ -38,6 +38,7 @@ from planner.report._maplayers import (  # noqa: F401  (re-exported: the styles 
     KIT_ITEMS_ZH,
     LAYER_NAMES,
     NO_QUOTA,
+    REACH_STYLE,
     TIER_STYLE,
     MapLayers,
     completion_colour,
@@ -77,8 +78,9 @@ def layers_from_result(result: RunResult) -> MapLayers:
     villages["has_care_point"] = villages["village_code"].isin(
         result.villages.loc[result.villages["has_care_point"], "village_code"])
     if result.access is not None:
+        keep = ("covered_", "covshare_", "dist_m_")
         extra = [c for c in result.access.villages.columns
-                 if c.startswith(("covered_", "dist_m_")) and c not in villages.columns]
+                 if c.startswith(keep) and c not in villages.columns]
         villages = villages.merge(result.access.villages[["village_code", *extra]],
                                   on="village_code", how="left")
     fac = ws.facilities
@@ -91,6 +93,7 @@ def layers_from_result(result: RunResult) -> MapLayers:
         facilities=facilities, proposed_sites=_proposals(result.proposals),
         water=_water(water, ws.extra.get("water")), kits=_kits(ws.extra.get("kits")),
         proposed_kits=None if water is None else water.proposed_kits,
+        roads=result.tables.get("roads"),
     )
 
 
@@ -137,6 +140,7 @@ def _kits(raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
 def layer_names(layers: MapLayers) -> list[str]:
     """The names the layer control lists for ``layers`` (in drawing order)."""
     names = [LAYER_NAMES["towns"], LAYER_NAMES["villages"]]
+    names += [LAYER_NAMES["roads"]] if layers.roads is not None else []
     kinds = set(layers.facilities["kind"])
     names += [FACILITY_PREFIX + KINDS[k][0] for k in KINDS if k in kinds]
     names += [LAYER_NAMES[key] for key in ("proposed_sites", "water", "kits", "proposed_kits",
@@ -230,6 +234,8 @@ def write_map(layers: MapLayers, path: str | Path, *, config: MapConfig | None =
     _inline_assets(m)
     _basemap(m, config)
     legend = draw.draw_towns(layers, m, amap=amap) + draw.draw_villages(layers, m, amap=amap)
+    if layers.roads is not None:
+        legend += draw.draw_roads(layers, m, amap=amap)
     legend += draw.draw_facilities(layers, m, amap=amap)
     for key, func in (("proposed_sites", draw.draw_proposed), ("water", draw.draw_water),
                       ("kits", draw.draw_kits), ("proposed_kits", draw.draw_proposed_kits),

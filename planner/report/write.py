@@ -3,12 +3,15 @@ maps and report (``map.html``, PNG maps, ``report.html``). File names: DESIGN.md
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from planner.glossary import SHORT_LABELS, kind_label
+from planner.report._gpkg import add_aliases
+from planner.report._labels import for_people
 from planner.report.actions import write_actions_xlsx
 from planner.report.patrol_sheets import write_patrol_sheets
 from planner.report.safe import safe_frame
@@ -31,10 +34,15 @@ def write_tables(result: RunResult, out: Path) -> None:
         lon=ws.facilities.geometry.x.round(6), lat=ws.facilities.geometry.y.round(6))
     write_csv(fac.rename(columns={"_file": "file", "_row": "row", "_datum": "datum"}),
               out / "facilities.csv")
-    title = f"{ws.config.name}儿童关爱服务阵地建设任务完成情况"
-    sheets = {"村（居）": result.villages}
+    today = dt.date.today()
+    sheets = {"村（居）": for_people(result.villages[
+        [c for c in _VILLAGE_SHEET if c in result.villages.columns]])}
+    if result.run.get("staff"):
+        sheets["儿童工作队伍"] = for_people(result.progress[["town_name", *STAFF_COLUMNS]])
+    if result.run.get("coverage"):
+        sheets["覆盖情况"] = coverage_sheet(result.run["coverage"])
     if result.access is not None:
-        sheets["可达性"] = _coverage_sheet(result.access.coverage)
+        sheets["可达性"] = for_people(result.access.coverage)
     if result.proposals is not None:
         sheets["建成后进度"] = _after_sheet(result.progress, kinds=kinds)
         path = out / "proposed_sites.geojson"
@@ -58,13 +66,45 @@ def write_tables(result: RunResult, out: Path) -> None:
         if w.actions is not None:
             write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=ws.config.name,
                                curve=w.summary.get("budget_curve"), notes=w.risk_notes)
-        sheets["物资需求"] = w.requisition
-        sheets["防溺水缺口"] = w.gaps_by_town
+        sheets["物资需求"] = for_people(w.requisition)
+        sheets["防溺水缺口"] = for_people(w.gaps_by_town)
     _write_gpkg(result, out / "planner.gpkg")
-    sheets["位置与申报不符"] = result.tables["disagreements"]
-    sheets["被拒记录"] = ws.ledger.rejected_frame()
-    write_progress_xlsx(out / "progress.xlsx", title=title, progress=result.progress,
-                        kinds=kinds, sheets=sheets, findings=result.run["findings"])
+    sheets["位置与申报不符"] = for_people(result.tables["disagreements"])
+    sheets["被拒记录"] = for_people(ws.ledger.rejected_frame())
+    write_progress_xlsx(out / "progress.xlsx", title=f"{ws.config.name}{today.year}年",
+                        progress=result.progress, kinds=kinds, sheets=sheets,
+                        findings=result.run["findings"], unit=f"{ws.config.name}民政局",
+                        date=today, notes=task_notes(result.run))
+
+
+#: the staff columns of the progress table (planner.measure.staff)
+STAFF_COLUMNS = ("directors_required", "directors", "directors_missing",
+                 "villages_without_director", "supervisors_required", "supervisors",
+                 "supervisors_missing", "staff", "trained", "pct_trained")
+
+#: the people-facing columns of the "村（居）" sheet (every column is in villages.csv)
+_VILLAGE_SHEET = ("village_code", "village_name", "town_name", "children", "left_behind",
+                  "vulnerable", "under5", "sites_care_point", "sites_care_home",
+                  "has_care_point", "dist_m_care_point", "covshare_care_point",
+                  "dist_m_care_home", "unmet_need", "unmet_rank")
+
+
+def task_notes(run: dict) -> list[str]:
+    """The notes under the task sheets: how built is counted; the county's coverage."""
+    notes = ["注：1. 已建：村（居）儿童关爱站点按有站点的村（居）计（同一村（居）多个站点"
+             "计 1 个），其他阵地按达到任务标准的个数计；超过任务数的部分列入“超额”，不计入完成率；"
+             "完成率 = 已建 ÷ 任务数。"]
+    story = (run.get("coverage") or {}).get("care_point")
+    if story:
+        own, reach = story["own_site"], story.get("within_reach")
+        text = (f"2. 全县（市、区）本村有关爱站点的村（居）{own['villages']}/"
+                f"{own['villages_total']} 个（{own['share_villages']}%，含不在任务表中的"
+                "镇级单位）")
+        if reach:
+            text += (f"；关爱站点服务半径内儿童 {reach['children']:,}/"
+                     f"{reach['children_total']:,} 人（{reach['share_children']}%）")
+        notes.append(text + "。")
+    return notes
 
 
 def write_maps(result: RunResult, out: Path, *, config: MapConfig) -> None:
@@ -91,11 +131,13 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig) -> None:
                  progress_table=table, run=result.run, images=pngs,
                  proposals=result.proposals,
                  water_top=None if water is None else water.water_risk,
-                 requisition=None if water is None else water.requisition)
+                 requisition=None if water is None else water.requisition,
+                 progress=result.progress, villages=result.villages)
 
 
 def _write_gpkg(result: RunResult, path: Path) -> None:
-    """``planner.gpkg``: towns with progress, villages with access, sites, proposals, kits."""
+    """``planner.gpkg``: every map layer -- towns with progress, villages with access,
+    sites, proposals, water risk, existing and proposed kits, patrol routes (when run)."""
     ws = result.workspace
     if path.exists():
         path.unlink()
@@ -112,6 +154,13 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
     if result.water is not None and result.water.actions is not None \
             and len(result.water.actions):
         layers["water_actions"] = result.water.actions
+    from planner.report.webmap import layers_from_result
+
+    shown = layers_from_result(result)
+    for name in ("water", "kits", "patrol_routes"):
+        frame = getattr(shown, name)
+        if frame is not None and len(frame):
+            layers["water_risk" if name == "water" else name] = frame.to_crs(ws.villages.crs)
     for name, frame in layers.items():
         frame = gpd.GeoDataFrame(safe_frame(frame, formulas=False), geometry="geometry",
                                  crs=ws.villages.crs)
@@ -119,6 +168,28 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
         bools = frame.select_dtypes(include=["boolean"]).columns
         frame[bools] = frame[bools].astype(object)
         frame.to_file(path, layer=name, driver="GPKG")
+    add_aliases(path)
+
+
+def coverage_sheet(story: dict) -> pd.DataFrame:
+    """The "覆盖情况" sheet: the two coverage measures of ``run.json["coverage"]``."""
+    rows = []
+    for kind, s in story.items():
+        own, reach = s["own_site"], s.get("within_reach")
+        rows.append({"类型": kind_label(kind), "口径": own["name"],
+                     "村（居）": f"{own['villages']}/{own['villages_total']}",
+                     "村（居）占比": own["share_villages"], "儿童（人）": own["children"],
+                     "儿童总数（人）": own["children_total"],
+                     "儿童占比": own["share_children"], "说明": "站点位于本村（居）内"})
+        if reach:
+            how = {"network": "路网距离", "straight_line": "直线距离"}.get(reach["method"], "")
+            dist = f"{reach['threshold_m']:.0f} 米" if reach.get("threshold_m") else ""
+            rows.append({"类型": kind_label(kind), "口径": reach["name"], "村（居）": None,
+                         "村（居）占比": None, "儿童（人）": reach["children"],
+                         "儿童总数（人）": reach["children_total"],
+                         "儿童占比": reach["share_children"],
+                         "说明": f"住处到最近站点的{how}不超过{dist}"})
+    return pd.DataFrame(rows)
 
 
 def _after_sheet(progress: pd.DataFrame, *, kinds: list[str]) -> pd.DataFrame:
@@ -132,22 +203,19 @@ def _after_sheet(progress: pd.DataFrame, *, kinds: list[str]) -> pd.DataFrame:
         cols[f"{label}已建"] = progress[f"built_{kind}"]
         cols[f"{label}拟新建/升级"] = progress[f"proposed_{kind}"]
         cols[f"{label}建成后缺口"] = progress[f"missing_after_{kind}"]
-        cols[f"{label}建成后完成率%"] = progress[f"pct_after_{kind}"]
+        cols[f"{label}建成后完成率"] = progress[f"pct_after_{kind}"]
     return pd.DataFrame(cols)
 
 
-def _coverage_sheet(coverage: pd.DataFrame) -> pd.DataFrame:
-    """The "可达性" sheet: share of children within each kind's threshold, per town."""
-    out = coverage.copy()
-    out.insert(0, "类型", out["kind"].map(kind_label))
-    return out
+_METHODS = {"upgrade": "升级现有", "milp": "整数规划", "heuristic": "启发式"}
 
 
 def _proposal_sheet(sites: gpd.GeoDataFrame) -> pd.DataFrame:
     """The "建议选址" sheet: proposals with Chinese headers and coordinates."""
     return pd.DataFrame({
         "类型": sites["kind"].map(kind_label), "镇（街道）": sites["town_name"],
-        "村（居）": sites["village_name"], "新增覆盖儿童": sites["children_newly_covered"],
-        "排序": sites["rank"], "理由": sites["reason"], "方法": sites["method"],
+        "村（居）": sites["village_name"], "新增服务半径内儿童": sites["children_newly_covered"],
+        "排序": sites["rank"], "理由": sites["reason"],
+        "方法": sites["method"].map(lambda m: _METHODS.get(m, m)),
         "经度": sites.geometry.x.round(6), "纬度": sites.geometry.y.round(6),
     })

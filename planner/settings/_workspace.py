@@ -32,6 +32,7 @@ KNOWN_LAYERS: dict[str, bool] = {
     "kits": False,
     "schools": False,
     "incidents": False,
+    "staff": False,
 }
 
 _LAYER_KEYS = {

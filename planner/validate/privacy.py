@@ -24,6 +24,21 @@ PERSONAL_HEADER = re.compile(
     r"(?i:(?:^|[^a-z])(?:tel|phone|mobile|cell|contact|guardian|person|email|e-mail|wechat|"
     r"idcard|id_card|id_no|id_number|birth|address)(?:$|[^a-z]))"
 )
+#: headers of a count of people (儿童主任人数, 儿童主任应配（人）, 网格员缺口): a number, not a
+#: person, when every cell is a number
+COUNT_HEADER = re.compile(r"人数|（人）|\(人\)|数量|缺口|占比|应配|已配|个数")
+
+
+def personal_header(column: object, values: pd.Series | None = None) -> bool:
+    """Whether a header names a person's particulars (a numeric count of people does not)."""
+    if not isinstance(column, str) or not PERSONAL_HEADER.search(column):
+        return False
+    if values is not None and COUNT_HEADER.search(column) \
+            and pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return False
+    return True
+
+
 #: a resident ID number, a mobile number, a landline number or an e-mail address in a cell
 PERSONAL_VALUE = re.compile(
     r"(?<![0-9.])(?:[1-9][0-9]{16}[0-9Xx]|1[3-9][0-9]{9}|0[1-9][0-9]{1,2}-[0-9]{7,8})"
@@ -38,7 +53,7 @@ def personal_columns(frame: pd.DataFrame, *, keep: Collection[str] = ()) -> list
     for col in frame.columns:
         if col in keep or col in ("_row", "geometry") or not isinstance(col, str):
             continue
-        if PERSONAL_HEADER.search(col):
+        if personal_header(col, frame[col]):
             out.append(col)
             continue
         values = frame[col]

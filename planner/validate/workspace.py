@@ -21,6 +21,7 @@ from planner.settings import LayerSpec, Settings
 from planner.validate.crs import WGS84, choose_metric_crs
 from planner.validate.ledger import Ledger
 from planner.validate.privacy import withhold_personal
+from planner.validate.staff import load_staff
 from planner.validate.tables import (
     clean_geometries,
     map_unique,
@@ -361,6 +362,9 @@ def load_workspace(config: Settings) -> Workspace:
     villages = _children(config, villages, ledger, findings)
     facilities = _facilities(config, ledger, county_m=county_m, crs=crs)
     extra = _extra(config, ledger, county_m=county_m, crs=crs, findings=findings)
+    staff = load_staff(config, ledger, villages=villages, towns=towns)
+    if staff is not None:
+        extra["staff"] = staff
     towns = towns[["_row", "town_code", "town_name", "geometry"]].reset_index(drop=True)
     return Workspace(config=config, crs=crs, county=county, towns=towns,
                      villages=villages.reset_index(drop=True), facilities=facilities,

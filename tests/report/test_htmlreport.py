@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from planner.report.htmlreport import NOT_COMPUTED, write_report
 from planner.report.staticmaps import write_static_maps
@@ -56,7 +59,7 @@ def test_report_with_every_section(demo_result, tmp_path):
     # the requisition's total row: 3 + 2 new kits, 4 + 2 lifebuoys, 150 m of rope
     assert re.search(r"<tr class='total'><td class=t>合计</td><td>5</td><td>5</td><td>6</td>"
                      r"<td>5</td><td>150</td><td>5</td></tr>", page)
-    assert "东河" in text and "拟新建 4 处" in text
+    assert "东河" in text and "拟新建（含升级）4 处" in text
     # every stage given: only coverage may be "not computed" (when the run has no access)
     expected_nc = 0 if (demo_result.run.get("access") or {}).get("county_shares") else 1
     assert text.count(NOT_COMPUTED) == expected_nc
@@ -78,3 +81,52 @@ def test_report_without_optional_stages_and_hostile_text(demo_result, tmp_path):
     assert HOSTILE[0] in text and HOSTILE[1] in text  # shown as text
     # coverage, proposals, water, requisition and maps: not computed
     assert text.count(NOT_COMPUTED) == 5
+
+
+def _pdf_pages(page: Path, tmp_path: Path) -> list[str]:
+    """Print ``page`` on A4 in headless Chromium; the text of each PDF page (NFKC)."""
+    import base64
+    import io
+
+    from pypdf import PdfReader
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    from tests.report.test_webmap import _browser
+
+    with _browser(tmp_path) as driver:
+        driver.get(page.resolve().as_uri())
+        options = PrintOptions()
+        options.page_width, options.page_height = 21.0, 29.7
+        options.margin_top = options.margin_bottom = 1.0
+        options.margin_left = options.margin_right = 1.0
+        pdf = base64.b64decode(driver.print_page(options))
+    return [unicodedata.normalize("NFKC", p.extract_text()) for p in PdfReader(
+        io.BytesIO(pdf)).pages]
+
+
+@pytest.mark.browser
+def test_summary_prints_on_one_a4_page(demo_result, tmp_path):
+    pages = _pdf_pages(demo_result.out / "report.html", tmp_path)
+    assert len(pages) >= 2
+    first = pages[0]
+    for heading in ("一、总体情况", "二、各镇（街道）任务完成情况", "三、需要关注", "详细情况"):
+        assert unicodedata.normalize("NFKC", heading) in first, heading
+    assert "四、覆盖情况" not in first
+    assert pages[1].lstrip().startswith("四、覆盖情况")  # details begin after the break
+
+
+def test_report_is_chinese_with_percent_and_ranks_from_one(demo_result):
+    page = (demo_result.out / "report.html").read_text(encoding="utf-8")
+    text = "".join(_parse(page[page.index("<body>"):]).text)
+    assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{2,} [A-Za-z]{3,}", text)  # no English
+    assert "not computed" not in text and "covers" not in text
+    total = re.search(r"<tr class='total'>(.*?)</tr>", page).group(1)
+    assert re.search(r"<td>\d+\.\d%</td>", total)  # 完成率 with %
+    kinds = demo_result.run["proposals"]["by_kind"]
+    if demo_result.run["proposals"]["sites"]:
+        body = page[page.index("五、拟新建阵地"):page.index("六、")]
+        first = re.findall(r"<tr><td>(\d+)</td>", body)
+        assert first[:3] == ["1", "2", "3"], first
+        assert any("children_newly_covered" in v for v in kinds.values())
+    assert "有未满足需求的村（居）" not in text
+    assert "关爱站点服务半径外儿童" in text

@@ -45,9 +45,15 @@ def test_static_maps(demo_result, tmp_path):
     layers = full_layers(demo_result, synthetic=True)
     paths = write_static_maps(layers, tmp_path, title="如皋市")
     assert [p.name for p in paths] == [FILES["quota"], FILES["coverage"], FILES["water"]]
+    from PIL import Image
+
     for p in paths:
         data = p.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 40_000
+        meta = Image.open(p).text
+        assert meta["Disclaimer"].startswith("示意图") and meta["Source"]
+        assert meta["Creation Time"] and "综合" not in meta["Description"]
+    assert "分别统计" in Image.open(paths[0]).text["Description"]
     layers.water = None
     again = write_static_maps(layers, tmp_path / "no_water", title="如皋市")
     assert [p.name for p in again] == [FILES["quota"], FILES["coverage"]]

@@ -22,6 +22,7 @@ import pytest
 import shapely
 
 from planner._errors import ConfigError
+from planner.report._maplayers import default_kinds
 from planner.report.webmap import (
     LAYER_NAMES,
     MapConfig,
@@ -124,7 +125,8 @@ def test_layers_from_result_takes_optional_parts(demo_result):
 
     class _Access:
         villages = pd.DataFrame({"village_code": demo_result.villages["village_code"],
-                                 "covered_care_point": True, "dist_m_care_point": 120.0})
+                                 "covered_care_point": True, "covshare_care_point": 1.0,
+                                 "dist_m_care_point": 120.0})
 
     class _Proposal:
         sites = full_layers(demo_result, synthetic=True).proposed_sites
@@ -132,6 +134,7 @@ def test_layers_from_result_takes_optional_parts(demo_result):
     more = layers_from_result(replace(demo_result, access=_Access(), water=None,
                                       proposals={"care_point": _Proposal()}))
     assert more.villages["covered_care_point"].all()
+    assert (more.villages["covshare_care_point"] == 1.0).all()
     assert len(more.proposed_sites) == 4 and more.proposed_sites.crs.to_epsg() == 4326
     real = layers_from_result(demo_result)  # whatever the pipeline computes today
     for key in ("proposed_sites", "water", "kits", "proposed_kits", "patrol_routes"):
@@ -150,7 +153,9 @@ def test_map_is_self_contained(demo_result, tmp_path):
     assert "L.tileLayer" not in page
     for name in layer_names(layers):
         assert name in page or json.dumps(name)[1:-1] in page
-    assert len(layer_names(layers)) == 2 + 7 + 5  # towns, villages, 7 kinds, 5 optional
+    assert layers.roads is not None  # the demo's roads.osm, drawn without tiles
+    assert len(layer_names(layers)) == 2 + 1 + 7 + 5  # towns, villages, roads, 7 kinds, ...
+    assert LAYER_NAMES["roads"] in layer_names(layers)
 
 
 def test_hostile_names_are_escaped_in_source(demo_result, tmp_path):
@@ -286,7 +291,7 @@ def test_map_in_offline_browser(demo_result, tmp_path):
         for name in layer_names(layers):
             assert name in control, f"layer {name} missing from the layer control"
         legend = driver.execute_script("return document.getElementById('pl-legend').innerText")
-        assert "镇（街道）综合完成率" in legend and "溺水风险等级" in legend
+        assert "镇（街道）村（居）儿童关爱站点完成率" in legend and "溺水风险等级" in legend
         loaded = driver.execute_script(
             "return performance.getEntriesByType('resource').map(e => e.name)")
         assert all(u.startswith(("file:", "data:")) for u in loaded), loaded
@@ -303,7 +308,9 @@ def test_map_in_offline_browser(demo_result, tmp_path):
                      LAYER_NAMES["proposed_kits"], LAYER_NAMES["patrol_routes"]):
             driver.find_element("xpath", f"//span[normalize-space(.)='{name}']/../input").click()
         n_markers = driver.execute_script("return document.querySelectorAll('.pm').length")
-        assert n_markers == len(layers.facilities) + len(layers.proposed_sites)
+        shown = layers.facilities["kind"].isin(default_kinds(layers)).sum()
+        assert shown < len(layers.facilities)  # the other kinds start hidden
+        assert n_markers == shown + len(layers.proposed_sites)
         driver.save_screenshot(str(tmp_path / "villages.png"))
         lon, lat = layers.proposed_kits.geometry.iloc[0].coords[0]
         driver.execute_script(_MAP + f"map.setView([{lat}, {lon}], 15, {{animate: false}});")
@@ -345,3 +352,16 @@ def test_amap_point_in_browser(tmp_path):
     glon, glat = wgs84_to_gcj02(lon, lat)
     assert len(markers) == 1
     assert markers[0] == pytest.approx([float(glon), float(glat)], abs=1e-6)
+
+
+def test_kit_popups_list_contents_and_dates(demo_result, tmp_path):
+    from planner.report._maplayers import _date
+
+    layers = full_layers(demo_result, synthetic=True)
+    layers.kits = layers.kits.assign(has_sign=[True, True, False],
+                                     has_lifebuoy=[True, False, True],
+                                     last_inspected=["2024-06-03", None, "2024-05-20"])
+    page = write_map(layers, tmp_path / "m.html", title="t").read_text(encoding="utf-8")
+    for text in ("最近检查日期", "2024-06-03", "警示牌、救生圈", "是否齐全"):
+        assert text in page or json.dumps(text)[1:-1] in page, text
+    assert _date(None) is None and _date("2024-06-03 10:00") == "2024-06-03"

@@ -1,0 +1,100 @@
+"""Tables for people: Chinese column headers, 是/否, rounded numbers.
+
+The CSV files and ``run.json`` keep their stable English keys; the sheets of
+``progress.xlsx`` (and anything else meant to be read) pass through :func:`for_people`.
+Percentages are columns whose label ends in "占比" (0-100 here, shown with a % format).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from planner.glossary import CHILD_FIELDS, KINDS, MODES
+
+FIELDS: dict[str, str] = {
+    **CHILD_FIELDS,
+    "village_code": "村（居）代码", "village_name": "村（居）", "town_code": "镇（街道）代码",
+    "town_name": "镇（街道）", "has_care_point": "本村有关爱站点",
+    "snap_m_walk": "到步行路网距离（米）", "snap_m_drive": "到车行路网距离（米）",
+    "unmet_need": "未满足需求（儿童·公里）", "unmet_rank": "未满足需求排序",
+    "distance_method": "距离算法", "level": "层级", "kind": "类型", "mode": "出行方式",
+    "threshold_m": "服务半径（米）", "new_kits": "新设（套）", "completed_kits": "补齐（套）",
+    "signs": "警示牌（块）", "lifebuoys": "救生圈（个）", "ropes": "救生绳（根）",
+    "rope_m": "绳长（米）", "poles": "救生杆（根）", "risky_bank_m": "风险岸线（米）",
+    "uncovered_risky_m_before": "未覆盖风险岸线（米，现状）",
+    "uncovered_risky_m_after": "未覆盖风险岸线（米，配齐后）",
+    "facility_id": "编号", "name": "名称", "declared_town": "申报镇（街道）",
+    "_file": "文件", "_row": "行号", "file": "文件", "row": "行号", "layer": "图层",
+    "reason": "原因", "record": "记录内容",
+    "directors_required": "儿童主任应配（人）", "directors": "儿童主任已配（人）",
+    "directors_missing": "儿童主任缺口（人）", "villages_without_director": "无儿童主任的村（居）",
+    "supervisors_required": "儿童督导员应配（人）", "supervisors": "儿童督导员已配（人）",
+    "supervisors_missing": "儿童督导员缺口（人）", "staff": "在岗人数", "trained": "已培训（人）",
+    "pct_trained": "培训占比",
+    "villages": "村（居）数", "villages_with_care_point": "本村有关爱站点的村（居）",
+    "quota_town": "任务表名称", "match": "匹配方式", "children_newly_covered": "新增服务半径内儿童",
+    "rank": "排序", "method": "方法", "source": "来源", "candidate": "候选点编号",
+    "weighted_gain": "加权增益", "distance_saved_km": "儿童距离减少（公里）", "standard": "标准",
+    "tier": "风险等级", "score": "风险分", "water_id": "水域编号", "kit_id": "设施编号",
+    "status": "状态", "missing": "缺少", "complete": "是否齐全", "last_inspected": "最近检查日期",
+    "cost_yuan": "费用（元）", "fixed_kits": "补齐或更换（套）", "funded": "纳入预算",
+}
+_GROUPS = {"children": "儿童", "left_behind": "留守儿童", "vulnerable": "困境儿童"}
+_VALUES = {
+    "level": {"town": "镇（街道）", "county": "全县（市、区）"},
+    "kind": {k: v[0] for k, v in KINDS.items()},
+    "mode": MODES,
+    "distance_method": {"network": "路网距离", "straight_line": "直线距离"},
+    "layer": {"children": "儿童", "villages": "村界", "towns": "镇界", "facilities": "阵地",
+              "water": "水域", "kits": "四个一", "settlements": "居民点"},
+}
+
+
+def label(column: str) -> str:
+    """The Chinese header of a field (per-kind fields by their kind's label)."""
+    if column in FIELDS:
+        return FIELDS[column]
+    for group, text in _GROUPS.items():
+        if column == f"{group}_covered":
+            return f"服务半径内{text}"
+        if column == f"share_{group}":
+            return f"服务半径内{text}占比"
+    for prefix, pattern in (("sites_", "{}（个）"), ("dist_m_", "距最近{}（米）"),
+                            ("time_min_", "到最近{}（分钟）"), ("covered_", "{}服务半径内"),
+                            ("covshare_", "{}服务半径内儿童占比"),
+                            ("nearest_", "最近的{}"), ("unmet_", "{}未满足需求（儿童·公里）"),
+                            ("required_", "{}任务数"), ("counted_", "{}计入数"),
+                            ("built_", "{}已建"), ("missing_", "{}缺口"), ("extra_", "{}超额"),
+                            ("pct_", "{}完成率"), ("all_", "{}（各类标准）"),
+                            ("proposed_", "{}拟新建"), ("missing_after_", "{}建成后缺口"),
+                            ("pct_after_", "{}建成后完成率")):
+        kind = column.removeprefix(prefix)
+        if column.startswith(prefix) and kind in KINDS:
+            return pattern.format(KINDS[kind][0])
+    return column
+
+
+def for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with Chinese headers, 是/否 for flags, Chinese codes, distances in whole
+    metres, shares as percentages (0-100, one decimal) and other decimals to one place."""
+    out = {}
+    for col in frame.columns:
+        values = frame[col]
+        name = label(str(col))
+        if str(col) in _VALUES:
+            values = values.map(lambda v, m=_VALUES[str(col)]: m.get(v, v))
+        elif values.dtype == bool or str(values.dtype) == "boolean":
+            values = values.map(lambda v: None if pd.isna(v) else ("是" if v else "否"))
+        elif pd.api.types.is_float_dtype(values):
+            finite = values.where(np.isfinite(values))
+            if str(col).startswith("pct_"):  # already a percentage 0-100
+                values = finite.round(1)
+            elif name.endswith("占比"):
+                values = (100.0 * finite).round(1)
+            elif "（米）" in name or "（米，" in name:
+                values = finite.round(0)
+            else:
+                values = finite.round(1)
+        out[name] = values
+    return pd.DataFrame(out)
