@@ -252,7 +252,7 @@ has_pole = "救生杆"
 rope_m = "绳长米"
 last_inspected = "最近检查"
 
-# [layers.staff]             # 儿童主任、儿童督导员人数（只填人数）：填好 staff/staff.xlsx 后取消注释
+# [layers.staff]     # 儿童主任、儿童督导员人数（只填人数）：填好 staff/staff.xlsx 后取消注释
 # path = "staff/staff.xlsx"
 # fields = {{ code = "村居或镇代码", role = "岗位", count = "人数", trained = "已培训" }}
 
