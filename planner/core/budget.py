@@ -16,7 +16,12 @@ reach of an action or not at all, and its value is ``hazard x length`` (the same
 model as the minimum-kits plan, :mod:`planner.core.kits`). Pieces covered by the same set of
 actions are merged (values summed), which leaves the optimum unchanged.
 
-Solved exactly by :func:`scipy.optimize.milp` (HiGHS); the HiGHS dual bound gives the gap.
+Solved with :func:`scipy.optimize.milp` (HiGHS) in up to three steps: the LP relaxation
+(its value is an upper bound, and on these models almost every action comes out at 0 or 1);
+*LP-and-fix*, a small MILP over the actions the relaxation leaves fractional, the others
+fixed at their 0/1 values; and, only when that answer (or the greedy one, whichever is
+better) is not within ``mip_rel_gap`` of the bound, the whole MILP, whose dual bound then
+tightens the gap. The answer is never worse than the greedy's.
 Above ``exact_max`` non-zeros a lazy greedy on marginal value per yuan (and per counted
 action when their number is capped) is used instead
 (``method = "greedy"``), compared with the best single affordable action (the classic
@@ -58,7 +63,8 @@ class BudgetSolution:
     gap : float
         ``(bound - objective) / bound`` (0 when the bound is 0).
     status : str
-        ``optimal``, ``time_limit``, ``node_limit`` or ``heuristic``.
+        ``optimal`` (gap 0), ``within_gap`` (gap at most the requested ``mip_rel_gap``),
+        ``time_limit``, ``node_limit`` or ``heuristic``.
     method : str
         ``milp`` or ``greedy``.
     cost : float
@@ -237,8 +243,8 @@ def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
         At most ``max_count`` of the actions flagged in ``counted`` (default: all).
     time_limit, exact_max, mip_rel_gap : optional
         HiGHS time limit (seconds), the model size (non-zeros of ``cover``) above which the
-        greedy heuristic is used, and the relative gap at which HiGHS stops and reports
-        ``optimal`` (HiGHS's default, 0.01 %; the achieved gap is always returned).
+        greedy heuristic is used, and the relative gap at which the search stops (default
+        0.01 %, HiGHS's; the achieved gap is always returned).
     node_limit : int, optional
         Branch-and-bound nodes after which HiGHS stops (``status = "node_limit"``): unlike
         the time limit it gives the same answer however busy the machine is.
@@ -276,27 +282,55 @@ def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
         lo.append([-np.inf])
         hi.append([kmax])
     a = sp.vstack(rows, format="csr")
-    res = milp(c, integrality=np.r_[np.ones(m), np.zeros(n)],
-               bounds=Bounds(np.zeros(m + n), np.ones(m + n)),
-               constraints=LinearConstraint(a, np.concatenate(lo), np.concatenate(hi)),
+    cons = LinearConstraint(a, np.concatenate(lo), np.concatenate(hi))
+    integrality = np.r_[np.ones(m), np.zeros(n)]
+    # 1. LP relaxation: a valid bound, and nearly integral on these models
+    relax = milp(c, integrality=np.zeros(m + n), bounds=Bounds(np.zeros(m + n), np.ones(m + n)),
+                 constraints=cons, options={"time_limit": float(time_limit), "disp": False})
+    cover = sp.csr_array(cover_all)
+    greedy = _greedy(values, cover, cost, budget, counted, kmax)
+    best = greedy
+    if relax.x is not None and relax.status == 0:
+        bound = min(bound, -float(relax.fun) * (1 + 1e-9))
+        # 2. LP-and-fix: actions at 0 or 1 in the relaxation are fixed, a small MILP
+        #    decides the fractional rest
+        lo_b, hi_b = np.zeros(m + n), np.ones(m + n)
+        x = relax.x[:m]
+        lo_b[:m][x > 1 - 1e-6] = 1.0
+        hi_b[:m][x < 1e-6] = 0.0
+        fix = milp(c, integrality=integrality, bounds=Bounds(lo_b, hi_b), constraints=cons,
+                   options={"time_limit": float(time_limit), "mip_rel_gap": mip_rel_gap,
+                            "disp": False})
+        if fix.x is not None:
+            best = _better(values, cover, use[np.flatnonzero(fix.x[:m] > 0.5)], best)
+    if _gap(values, cover, best, bound) <= mip_rel_gap:
+        return _finish(best, values, cover, cost, bound, "", "milp", t0)
+    # 3. the whole MILP, when the quick answer is not within the gap
+    res = milp(c, integrality=integrality,
+               bounds=Bounds(np.zeros(m + n), np.ones(m + n)), constraints=cons,
                # HiGHS presolve costs seconds on these models and gains nothing
                options={"time_limit": float(time_limit), "mip_rel_gap": mip_rel_gap,
                         "presolve": False, "disp": False,
                         **({"node_limit": int(node_limit)} if node_limit else {})})
-    cover = sp.csr_array(cover_all)
     if res.x is None:
-        sel = _greedy(values, cover, cost, budget, counted, kmax)
-        return _finish(sel, values, cover, cost, bound, "heuristic", "greedy", t0)
-    sel = use[np.flatnonzero(res.x[:m] > 0.5)]
+        return _finish(best, values, cover, cost, bound, "heuristic", "milp", t0)
     dual = getattr(res, "mip_dual_bound", None)
     if dual is not None and np.isfinite(dual):
-        bound = min(bound, -float(dual))
-    status = {0: "optimal", 1: "time_limit"}.get(res.status, "node_limit")
-    if status != "optimal":  # keep the greedy's choice when it is better
-        alt = _greedy(values, cover, cost, budget, counted, kmax)
-        if covered_value(values, cover, alt) > covered_value(values, cover, sel):
-            sel = alt
-    return _finish(sel, values, cover, cost, bound, status, "milp", t0)
+        bound = min(bound, -float(dual) * (1 + 1e-9))
+    status = {0: "", 1: "time_limit"}.get(res.status, "node_limit")
+    best = _better(values, cover, use[np.flatnonzero(res.x[:m] > 0.5)], best)
+    return _finish(best, values, cover, cost, bound, status, "milp", t0)
+
+
+def _gap(values: np.ndarray, cover: sp.csr_array, sel: np.ndarray, bound: float) -> float:
+    obj = covered_value(values, cover, sel)
+    return (bound - obj) / bound if bound > 0 else 0.0
+
+
+def _better(values: np.ndarray, cover: sp.csr_array, a: np.ndarray, b: np.ndarray
+            ) -> np.ndarray:
+    """The selection of ``a`` and ``b`` that covers more (``a`` on a tie)."""
+    return a if covered_value(values, cover, a) >= covered_value(values, cover, b) else b
 
 
 def _finish(sel: np.ndarray, values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
@@ -304,6 +338,8 @@ def _finish(sel: np.ndarray, values: np.ndarray, cover: sp.csr_array, cost: np.n
     obj = covered_value(values, cover, sel)
     bound = max(bound, obj)
     gap = (bound - obj) / bound if bound > 0 else 0.0
+    if not status:  # solved to the requested gap: "optimal" only when nothing is left
+        status = "optimal" if gap <= 1e-7 else "within_gap"
     return BudgetSolution(selected=np.asarray(sel, dtype=np.int64), objective=obj,
                           bound=bound, gap=float(gap), status=status, method=method,
                           cost=float(cost[sel].sum()), seconds=time.perf_counter() - t0)

@@ -118,7 +118,7 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
                                           n_actions=len(act_bank))
     total = float(values.sum() + unreachable)
     kw = {"time_limit": config.budget_time_limit, "exact_max": config.budget_exact_max,
-          "node_limit": config.budget_node_limit}
+          "node_limit": config.budget_node_limit, "mip_rel_gap": config.budget_gap}
     full_sel = np.r_[np.flatnonzero(source == "plan"), nc + np.arange(len(fixable))]
     if config.placement == "full":
         sol = None
@@ -159,8 +159,8 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
 
 def budget_curve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
                  full: np.ndarray, *, total: float, kits: tuple[int, ...],
-                 time_limit: float, exact_max: int,
-                 node_limit: int | None = None) -> list[dict[str, Any]]:
+                 time_limit: float, exact_max: int, node_limit: int | None = None,
+                 mip_rel_gap: float = 1e-4) -> list[dict[str, Any]]:
     """Risk covered against kits (new + completed/repaired) and yuan.
 
     One point per count in ``kits`` below the size of the full plan (unlimited yuan, at
@@ -175,7 +175,8 @@ def budget_curve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
         if k >= len(full):
             break
         sol = budget_cover(values, cover, cost, budget=np.inf, max_count=k,
-                           time_limit=time_limit, exact_max=exact_max, node_limit=node_limit)
+                           time_limit=time_limit, exact_max=exact_max, node_limit=node_limit,
+                           mip_rel_gap=mip_rel_gap)
         sel, val, status = sol.selected, sol.objective, sol.status
         if prev is not None and val < prev_val:
             sel, val, status = prev, prev_val, "carried"

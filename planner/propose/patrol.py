@@ -48,7 +48,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from planner._errors import ModelError
-from planner.core.network import RoadGraph, snap
+from planner.core.network import RoadGraph
 from planner.glossary import TIERS
 from planner.settings import WaterConfig
 
@@ -344,8 +344,9 @@ class _Network:
         are reachable, then nearest in total there and back.
         """
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        node, snap_d = snap(xy, node_xy=self.node_xy)
         n = len(xy)
+        snap_d, node = self.tree.query(xy) if n else (np.zeros(0), np.zeros(0, np.int64))
+        snap_d, node = np.asarray(snap_d, dtype=float), np.asarray(node, dtype=np.int64)
         cd, cand = np.zeros(0), np.zeros(0, dtype=np.int64)
         if seat_node is not None and n:
             node[0] = seat_node

@@ -28,7 +28,7 @@ def budget_chart(curve: list[dict[str, Any]], path: Path, *, title: str,
         ax.plot(x, y, marker="o", color="#2b83ba")
         for p, xi, yi in zip(curve, x, y, strict=True):
             mark = "" if p["status"] in ("optimal", "full_coverage") else \
-                f"（差距 {p['gap']:.1%}）"
+                f"（差距 {p['gap']:.2%}）"
             ax.annotate(f"{p['kits']} 处{mark}", (xi, yi), textcoords="offset points",
                         xytext=(6, -12), fontsize=8)
         if chosen and chosen.get("budget_yuan") is not None:

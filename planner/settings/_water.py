@@ -71,8 +71,9 @@ class WaterConfig:
     every risky bank). ``prices`` are unit prices (module doc); a kit whose rope is shorter
     than ``min_rope_m`` needs a new rope. ``curve_kits`` are the kit counts of the budget
     curve. ``budget_exact_max`` caps the MILP size (non-zeros) above which a labelled greedy
-    heuristic is used; HiGHS stops after ``budget_node_limit`` branch-and-bound nodes
-    (reproducible whatever the machine's load) or ``budget_time_limit`` seconds.
+    heuristic is used; the search stops once the answer is within ``budget_gap`` (0.1 %) of
+    the best possible, or after ``budget_node_limit`` branch-and-bound nodes (reproducible
+    whatever the machine's load) or ``budget_time_limit`` seconds.
 
     Tiers: with ``tier_mode = "share"`` the top ``tier_a_share`` of waters by score are 一级,
     the next ``tier_b_share`` 二级, the next ``tier_c_share`` 三级 (ties by exposure); with
@@ -129,6 +130,7 @@ class WaterConfig:
     budget_time_limit: float = 60.0
     budget_exact_max: int = 100_000
     budget_node_limit: int = 20
+    budget_gap: float = 0.001
     tier_mode: str = "share"
     tier_a_share: float = 0.05
     tier_b_share: float = 0.15
@@ -216,7 +218,8 @@ class WaterConfig:
             raise ConfigError(f"{where}: curve_kits must be positive kit counts")
         for key in ("segment_m", "children_ref", "rope_m", "kit_snap_m", "busy_m",
                     "patrol_max_stops", "patrol_max_km", "patrol_speed_kmh",
-                    "budget_time_limit", "budget_exact_max", "budget_node_limit"):
+                    "budget_time_limit", "budget_exact_max", "budget_node_limit",
+                    "budget_gap"):
             if not getattr(self, key) > 0:
                 raise ConfigError(f"{where}: {key} must be positive")
 

@@ -49,6 +49,25 @@ def test_milp_matches_enumeration(seed):
         assert len(sol.selected) <= cap
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_lp_and_fix_answer_is_within_its_stated_gap(seed):
+    rng = np.random.default_rng(500 + seed)
+    n, m = int(rng.integers(10, 30)), int(rng.integers(6, 12))
+    cover = sp.csr_array(rng.random((n, m)) < 0.25)
+    values = rng.integers(1, 60, n).astype(float)
+    cost = rng.integers(1, 6, m).astype(float) * 100
+    budget = float(rng.integers(2, 15) * 100)
+    tol = 0.05
+    sol = budget_cover(values, cover, cost, budget=budget, mip_rel_gap=tol)
+    want = _brute(values, cover, cost, budget)
+    assert sol.status in ("optimal", "within_gap") and sol.gap <= tol + 1e-12
+    assert sol.bound >= want - 1e-6  # the stated bound is a true upper bound
+    assert want * (1 - tol) - 1e-6 <= sol.objective <= want + 1e-6
+    assert sol.cost <= budget + 1e-9
+    if sol.status == "optimal":
+        assert sol.objective == pytest.approx(want)
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_greedy_is_feasible_and_its_bound_valid(seed):
     rng = np.random.default_rng(100 + seed)
