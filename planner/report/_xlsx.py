@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
+from copy import copy
 
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -24,6 +25,22 @@ _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 def text_width(value: object) -> int:
     """Display width of a cell value: CJK characters count double."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+
+
+def stamp(cell, cache: dict, key: object, **style: object) -> None:
+    """Give ``cell`` the ``style`` attributes (border, font, alignment, fill, number_format).
+
+    openpyxl hashes every style object on each assignment, which dominates the time of
+    large sheets; the first cell stamped with ``key`` is styled normally and the others
+    copy its style array (the copying that openpyxl's own ``copy`` of a cell does).
+    """
+    proto = cache.get(key)
+    if proto is None:
+        for name, value in style.items():
+            setattr(cell, name, value)
+        cache[key] = copy(cell._style)
+    else:
+        cell._style = copy(proto)
 
 
 def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
@@ -97,6 +114,7 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
             _CENTER
     first = head + 1
     pct = {frame.columns.get_loc(c) + 1 for c in percent_cols if c in frame.columns}
+    styles: dict = {}
     for r, row in enumerate(frame.itertuples(index=False), start=first):
         for c, value in enumerate(row, start=1):
             if isinstance(value, float) and pd.isna(value):
@@ -105,12 +123,14 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, title: str,
             cell = ws.cell(row=r, column=c, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the text
-            cell.border = _BOX
             if c in pct and value is not None:
                 cell.value = round(float(value) / 100.0, 6)
-                cell.number_format = "0.0%"
+                fmt = "0.0%"
             elif isinstance(value, float):
-                cell.number_format = "0" if float(value).is_integer() else "0.0"
+                fmt = "0" if float(value).is_integer() else "0.0"
+            else:
+                fmt = "General"
+            stamp(cell, styles, fmt, border=_BOX, number_format=fmt)
     last = first + len(frame) - 1
     if total_label is not None and len(frame):
         for c in range(1, ncol + 1):

@@ -17,6 +17,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
+from planner.report._xlsx import stamp
 from planner.report.safe import neutralise
 
 _THIN = Side(style="thin", color="808080")
@@ -54,6 +55,7 @@ def write_patrol_sheets(routes: pd.DataFrame, calendar: pd.DataFrame, path: Path
     wb = Workbook()
     wb.remove(wb.active)
     blocks = 0
+    styles: dict = {}
     order = ["town_name", "village_code", "date", "round", "route_no"]
     for town, tgrp in cal.sort_values(order, kind="stable").groupby("town_name", sort=True):
         ws = wb.create_sheet(str(town)[:31] or "未分镇")
@@ -66,7 +68,7 @@ def write_patrol_sheets(routes: pd.DataFrame, calendar: pd.DataFrame, path: Path
             r += 1
             for c, head in enumerate(_HEAD, start=1):
                 cell = ws.cell(row=r, column=c, value=head)
-                cell.font, cell.border = Font(bold=True), _BOX
+                stamp(cell, styles, "head", font=Font(bold=True), border=_BOX)
             r += 1
             for row in vgrp.itertuples(index=False):
                 day = pd.Timestamp(row.date)
@@ -76,7 +78,7 @@ def write_patrol_sheets(routes: pd.DataFrame, calendar: pd.DataFrame, path: Path
                         round(float(row.hours), 1), "☐正常 ☐异常", "")
                 for c, v in enumerate(vals, start=1):
                     cell = ws.cell(row=r, column=c, value=neutralise(v))
-                    cell.border, cell.alignment = _BOX, _WRAP
+                    stamp(cell, styles, "body", border=_BOX, alignment=_WRAP)
                 r += 1
             ws.cell(row=r, column=1, value="发现险情或缺损器材，当即报告村（居）委会；"
                     "本表每周交镇（街道）存档。  村（居）负责人签字：__________")
