@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from planner import datasets
-from planner.load import osm
+from planner.load import _osmnx, osm
 from planner.settings import load_settings
 from planner.validate.workspace import load_workspace
 
@@ -32,7 +32,7 @@ def _before(path: Path, polygon):
         feats = ox.features_from_xml(path, tags=osm.WATER_TAGS)
     except ox._errors.InsufficientResponseError:
         feats = None
-    return osm._finish(osm._graph_rows(G), osm._features_to_water(feats), polygon, "xml")
+    return osm._finish(_osmnx._graph_rows(G), _osmnx._features_to_water(feats), polygon, "xml")
 
 
 def _now(path: Path, polygon):
