@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("workspace", nargs="?", default=str(ROOT / "data" / "demo"))
+    parser.add_argument("workspace", nargs="?", default=str(ROOT / "data"))
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     times = []

@@ -1,8 +1,8 @@
 """Province-size water-safety benchmark: risk scoring, gaps and exact kit placement.
 
 Builds a synthetic Jiangsu-like province (about 330 x 300 km, ~1,500 towns, villages and
-hamlets) with :func:`planner._synth_water.synth_water` - at least 300,000 water bodies - then
-times :func:`planner.watersafety.water_safety` without the patrol plan and reports each stage
+hamlets) with :func:`scripts.synth.water.synth_water` - at least 300,000 water bodies - then
+times :func:`planner.propose.water.water_safety` without the patrol plan and reports each stage
 and the process peak memory (``ru_maxrss``). Target: under 2 minutes and under 8 GB.
 
 Run: ``python benchmarks/bench_water.py [--homes 75000] [--seed 0]``

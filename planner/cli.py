@@ -56,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("workspaces", nargs="+", type=Path, metavar="DIR|WORKSPACE",
                        help="workspace folders, or folders of workspace folders")
     batch.add_argument("--out", type=Path, required=True, help="output folder of the batch")
-    batch.add_argument("--workers", type=int, help="local worker processes (default: CPUs)")
+    batch.add_argument("--workers", type=int,
+                       help="local worker processes (default: CPUs, at most 4)")
     batch.add_argument("--scheduler", metavar="ADDRESS",
                        help="an existing dask scheduler, e.g. tcp://10.0.0.5:8786")
     batch.add_argument("--force", action="store_true",

@@ -28,7 +28,6 @@ from planner.glossary import KINDS, STANDARDS
 FACILITY_HEADERS = ["名称", "类型", "经度", "纬度", "坐标系", "所属镇", "达标情况"]
 CHILD_HEADERS = ["村代码", "村名称", "所属镇", "儿童数", "留守儿童数", "困境儿童数", "红色", "橙色",
                  "黄色", "蓝色", "5岁以下"]
-STAFF_HEADERS = ["代码", "名称", "层级", "所属镇", "儿童主任人数", "儿童督导员人数"]
 KIT_HEADERS = ["编号", "警示牌", "救生圈", "救生绳", "救生杆", "绳长米", "最近检查", "经度", "纬度",
                "坐标系", "所属镇"]
 #: quota column -> (kind, default per town, how the default is derived)

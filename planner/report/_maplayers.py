@@ -357,13 +357,15 @@ def draw_proposed_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[
 
 def draw_patrols(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     routes = layers.patrol_routes
-    feats = [Feature(f"{_get(r, 'town_name', '')} 巡查路线", [
-        _get(r, "date"), _get(r, "round"),
-        None if _get(r, "length_m") is None else float(r["length_m"]) / 1000])
+    feats = [Feature(f"{_get(r, 'village_name', '')} 巡查路线 {_get(r, 'route_id', '')}", [
+        _get(r, "town_name"), _get(r, "stops"),
+        None if _get(r, "length_m") is None else round(float(r["length_m"]) / 1000, 1),
+        None if _get(r, "hours") is None else round(float(r["hours"]), 1)])
         for r in routes.to_dict("records")]
     styles = {"": {"color": PATROL_COLOUR, "weight": 3, "dashArray": "6 4"}}
     group = folium.FeatureGroup(name=LAYER_NAMES["patrol_routes"], show=False).add_to(m)
-    add_layer(group, routes, feats, amap=amap, labels=["日期", "轮次", "长度（公里）"],
+    add_layer(group, routes, feats, amap=amap,
+              labels=["镇（街道）", "水域数", "路程（公里，按路网）", "用时（小时）"],
               styles=styles)
     return [legend_block("", [(f"<i class='ln' style='border-color:{PATROL_COLOUR}'></i>",
-                               "巡查路线")])]
+                               "巡查路线（示意：按巡查顺序连接各水域）")])]

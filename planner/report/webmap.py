@@ -87,14 +87,50 @@ def layers_from_result(result: RunResult) -> MapLayers:
     facilities = fac[[c for c in ("facility_id", "name", "kind", "standard", "town_name",
                                   "village_name", "geometry") if c in fac.columns]].copy()
     water = result.water
+    water_layer = _water(water, ws.extra.get("water"))
     return MapLayers(
         towns=gpd.GeoDataFrame(towns, geometry="geometry", crs=ws.towns.crs),
         villages=gpd.GeoDataFrame(villages, geometry="geometry", crs=ws.villages.crs),
         facilities=facilities, proposed_sites=_proposals(result.proposals),
-        water=_water(water, ws.extra.get("water")), kits=_kits(ws.extra.get("kits")),
+        water=water_layer, kits=_kits(ws.extra.get("kits")),
         proposed_kits=None if water is None else water.proposed_kits,
         roads=result.tables.get("roads"),
+        patrol_routes=_patrol_lines(getattr(water, "route_table", None), water_layer,
+                                    ws.villages),
     )
+
+
+def _patrol_lines(routes: pd.DataFrame | None, water: gpd.GeoDataFrame | None,
+                  villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """Each patrol route as a line: village seat -> its waters in patrol order -> seat.
+
+    A sketch of the order (straight legs between a representative point of each water);
+    the route's length and hours are the road-network figures of ``patrol_routes.csv``.
+    """
+    if routes is None or len(routes) == 0 or water is None or len(water) == 0:
+        return None
+    pts = water.geometry.representative_point()
+    wxy = dict(zip(water["water_id"].astype(str), zip(pts.x, pts.y, strict=True),
+                   strict=True))
+    vp = villages.to_crs("EPSG:4326")
+    seat_pt = vp.geometry.representative_point()
+    seats = dict(zip(vp["village_code"].astype(str), zip(seat_pt.x, seat_pt.y, strict=True),
+                     strict=True))
+    lines, keep = [], []
+    for i, (code, ids) in enumerate(zip(routes["village_code"].astype(str),
+                                        routes["water_ids"].astype(str), strict=True)):
+        stops = [wxy[w] for w in ids.split(";") if w in wxy]
+        seat = seats.get(code)
+        coords = ([seat] if seat else []) + stops + ([seat] if seat else [])
+        if len(coords) >= 2:
+            lines.append(shapely.LineString(coords))
+            keep.append(i)
+    if not keep:
+        return None
+    cols = [c for c in ("route_id", "town_name", "village_name", "stops", "length_m", "hours",
+                        "method") if c in routes.columns]
+    return gpd.GeoDataFrame(routes.iloc[keep][cols].reset_index(drop=True),
+                            geometry=lines, crs="EPSG:4326")
 
 
 def _proposals(value: Any) -> gpd.GeoDataFrame | None:

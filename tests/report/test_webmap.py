@@ -365,3 +365,19 @@ def test_kit_popups_list_contents_and_dates(demo_result, tmp_path):
     for text in ("最近检查日期", "2024-06-03", "警示牌、救生圈", "是否齐全"):
         assert text in page or json.dumps(text)[1:-1] in page, text
     assert _date(None) is None and _date("2024-06-03 10:00") == "2024-06-03"
+
+
+def test_demo_patrol_routes_are_drawn_in_patrol_order(demo_result) -> None:
+    layers = layers_from_result(demo_result)
+    routes = demo_result.water.route_table
+    lines = layers.patrol_routes
+    assert lines is not None and len(lines) == len(routes)
+    first = lines.iloc[0]
+    row = routes.iloc[0]
+    assert first["route_id"] == row["route_id"] and first["stops"] == row["stops"]
+    coords = list(first.geometry.coords)
+    assert len(coords) == row["stops"] + 2 and coords[0] == coords[-1]  # seat -> waters -> seat
+    water = layers.water.set_index("water_id")
+    ids = row["water_ids"].split(";")
+    assert shapely.Point(coords[1]).equals(water.loc[ids[0], "geometry"].representative_point())
+    assert LAYER_NAMES["patrol_routes"] in layer_names(layers)
