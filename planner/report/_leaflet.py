@@ -158,7 +158,11 @@ def add_layer(group: folium.FeatureGroup, frame: gpd.GeoDataFrame, features: lis
     geoms = np.asarray(geoms, dtype=object)
     points = shapely.get_type_id(geoms) == 0
     # points to 1e-6 degrees (0.1 m); lines and areas simplified and rounded to ~1 m
-    shapes = shapely.simplify(geoms, 1e-5, preserve_topology=True)
+    # (plain Douglas-Peucker: at ~1 m nothing visible changes, and a shape it would collapse
+    # keeps its own outline)
+    shapes = shapely.simplify(geoms, 1e-5, preserve_topology=False)
+    lost = shapely.is_empty(shapes) & ~shapely.is_empty(geoms)
+    shapes[lost] = geoms[lost]
     geoms = np.where(points, shapely.transform(geoms, lambda c: np.round(c, 6)),
                      shapely.transform(shapes, lambda c: np.round(c, 5)))
     feats = [{"type": "Feature", "geometry": shapely.geometry.mapping(g),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from planner.validate.privacy import is_text, mask_text, personal_header
@@ -45,6 +46,20 @@ def neutralise_column(values: pd.Series) -> pd.Series:
     return out
 
 
+def _clean(values: pd.Series, *, formulas: bool) -> pd.Series:
+    """Mask and (``formulas``) neutralise one text column, once per distinct value."""
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    distinct = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+    cleaned = mask_text(distinct)
+    if formulas:
+        cleaned = neutralise_column(cleaned)
+    if cleaned is distinct:  # nothing to change (both return their input untouched)
+        return values
+    out = cleaned.to_numpy(dtype=object)[np.maximum(codes, 0)]
+    out[codes < 0] = values.to_numpy(dtype=object)[codes < 0]
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)
+
+
 def safe_frame(frame: pd.DataFrame, *, formulas: bool = True) -> pd.DataFrame:
     """A copy of ``frame`` fit to write: personal columns dropped, ID/phone numbers masked,
     and (``formulas=True``, for CSV and xlsx) formula-like text neutralised."""
@@ -55,10 +70,7 @@ def safe_frame(frame: pd.DataFrame, *, formulas: bool = True) -> pd.DataFrame:
         return out
     out = out.copy()
     for col in text_cols:
-        values = mask_text(out[col])
-        if formulas:
-            values = neutralise_column(values)
-        out[col] = values
+        out[col] = _clean(out[col], formulas=formulas)
     if formulas:
         out.columns = [neutralise(c) if isinstance(c, str) else c for c in out.columns]
     return out
