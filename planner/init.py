@@ -255,6 +255,9 @@ last_inspected = "最近检查"
 # path = "staff/staff.xlsx"
 # fields = {{ code = "村居或镇代码", role = "岗位", count = "人数", trained = "已培训" }}
 
+# [staff]
+# children_per_director = 500  # 儿童多的村：每多 500 名儿童多配 1 名儿童主任（不写则每村 1 名）
+
 # [layers.schools]           # 可选: 学校（点）
 # path = "schools/schools.gpkg"
 

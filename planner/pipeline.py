@@ -100,7 +100,8 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     with stages("measure"):
         progress = quota_progress(ws.towns, villages=ws.villages, facilities=ws.facilities,
                                   quota=quota)
-        progress, staff = with_staff(progress, ws.villages, ws.extra.get("staff"))
+        progress, staff = with_staff(progress, ws.villages, ws.extra.get("staff"),
+                                     children_per_director=settings.children_per_director)
         kinds = list(quota.kinds) if quota else []
         findings = ws.findings + ws.ledger.findings() + quota_findings(progress, quota=quota)
         vtable = villages_table(ws.villages, ws.facilities)

@@ -118,6 +118,7 @@ SECTIONS: dict[str, frozenset[str] | None] = {
     "aliases": None,
     "roads": frozenset({"path"}),
     "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m"}),
+    "staff": frozenset({"children_per_director"}),
     "access": None, "place": None, "water": None, "map": None,
 }
 
@@ -160,6 +161,9 @@ class Settings:
         travel mode per kind, used by coverage and placement alike).
     water_year, water_as_of
         The year of the patrol calendar and the date kits' inspections are counted from.
+    children_per_director
+        ``[staff]``: a village needs one more 儿童主任 per this many children above it
+        (``None``: one per village).
     """
 
     root: Path
@@ -179,6 +183,7 @@ class Settings:
     map: MapConfig = field(default_factory=MapConfig)
     water_year: int | None = None
     water_as_of: dt.date | None = None
+    children_per_director: int | None = None
 
     @property
     def source(self) -> Path:
@@ -385,7 +390,20 @@ def load_settings(workspace: str | Path) -> Settings:
         map=MapConfig.from_mapping(_table(data, "map", where), source=where),
         water_year=year,
         water_as_of=as_of,
+        children_per_director=_per_director(_table(data, "staff", where), where),
     )
+
+
+def _per_director(raw: dict, where: str) -> int | None:
+    """``[staff] children_per_director``: one more 儿童主任 per this many children above it."""
+    value = raw.get("children_per_director")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where}: [staff] children_per_director = {value!r} must be a whole "
+                          "number of children, e.g. 500 (one more child director per 500 "
+                          "children), or left out (one per village)")
+    return int(value)
 
 
 def _demo_toml() -> str:

@@ -47,3 +47,28 @@ def run_json_rejected(out):
     import pandas as pd
 
     return pd.read_csv(out / "rejected.csv").to_dict("records")
+
+
+def test_more_directors_above_children_per_director(mini, tmp_path):
+    import math
+
+    import pytest
+
+    from planner._errors import ConfigError
+    from planner.settings import load_settings
+
+    (mini / "staff.csv").write_text(STAFF, encoding="utf-8")
+    toml = mini / "planner.toml"
+    base = toml.read_text(encoding="utf-8") + (
+        '\n[layers.staff]\npath = "staff.csv"\n[layers.staff.fields]\n'
+        'code = "村居或镇代码"\nrole = "岗位"\ncount = "人数"\ntrained = "已培训"\n')
+    toml.write_text(base + "\n[staff]\nchildren_per_director = 10\n", encoding="utf-8")
+    result = run(mini, out=tmp_path / "out", echo=lambda _line: None)
+    kids = result.workspace.villages.groupby("town_code")["children"].apply(
+        lambda c: sum(1 + math.ceil(max(int(k) - 10, 0) / 10) for k in c))
+    got = result.progress.set_index("town_code")["directors_required"]
+    assert got.to_dict() == {str(k): int(v) for k, v in kids.items()}
+    assert int(got.sum()) > len(result.workspace.villages)  # some village needs more than one
+    toml.write_text(base + "\n[staff]\nchildren_per_director = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="children_per_director"):
+        load_settings(mini)
