@@ -12,6 +12,7 @@ import pandas as pd
 from planner.glossary import SHORT_LABELS, kind_label
 from planner.report._gpkg import add_aliases
 from planner.report._labels import for_people
+from planner.report._qgis import add_styles
 from planner.report.actions import write_actions_xlsx
 from planner.report.patrol_sheets import write_patrol_sheets
 from planner.report.safe import safe_frame
@@ -169,6 +170,7 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
         frame[bools] = frame[bools].astype(object)
         frame.to_file(path, layer=name, driver="GPKG")
     add_aliases(path)
+    add_styles(path)
 
 
 def coverage_sheet(story: dict) -> pd.DataFrame:
