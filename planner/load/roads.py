@@ -49,6 +49,8 @@ def load_roads(settings: Settings, ws: Workspace, *, online: bool = False,
             "for straight-line distances"
         )
     graph, _ids = road_graph(layers, crs=ws.crs)
+    # road segments with their class and name: the landmarks of the water actions
+    ws.extra["roads"] = layers.roads[["highway", "name", "geometry"]]
     water = add_osm_water(ws.extra, layers.water, crs=ws.crs, ledger=ws.ledger, file=source)
     return graph, {"source": source, "nodes": graph.n_nodes, "edges": int(graph.n_edges),
                    **layers.stats, "water": water}

@@ -7,6 +7,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
@@ -81,4 +82,39 @@ def water_context(wgeom: np.ndarray, homes: np.ndarray, counts: np.ndarray, wc: 
                                                minlength=n)
         for j, k in enumerate(("children_500", "under5_500", "left_behind_500")):
             out[k] = np.bincount(w, weights=counts[h, j], minlength=n)
+    return out
+
+
+#: OSM highway class -> how a village cadre names it
+ROAD_CLASSES = {
+    "motorway": "高速公路", "trunk": "国道", "primary": "国省道", "secondary": "省道",
+    "tertiary": "县道", "unclassified": "乡村道路", "residential": "村内道路",
+    "living_street": "村内道路", "service": "便道", "track": "机耕路", "path": "小路",
+    "footway": "步道", "pedestrian": "步行街", "steps": "台阶", "cycleway": "非机动车道",
+    "bridleway": "小路",
+}
+
+
+def nearest_road(points: np.ndarray, roads: gpd.GeoDataFrame | None, crs: Any, *,
+                 max_m: float = 500.0) -> np.ndarray:
+    """A landmark for each metric point: the nearest road within ``max_m``, by its name
+    (else its class), and how far it is, e.g. "近S334（约 40 米）" or "近乡村道路（约 15 米）";
+    "" where no road is that near (or there are no roads)."""
+    out = np.full(len(points), "", dtype=object)
+    if roads is None or len(roads) == 0 or len(points) == 0:
+        return out
+    points = np.asarray(points)
+    if points.dtype != object:  # (n, 2) coordinates
+        points = shapely.points(points.astype(float).reshape(-1, 2))
+    geoms = roads.geometry.to_crs(crs).to_numpy()
+    tree = shapely.STRtree(geoms)
+    idx, dist = tree.query_nearest(points, max_distance=max_m, return_distance=True,
+                                   all_matches=False)
+    pi, ri = idx
+    names = (roads["name"].astype(object).where(roads["name"].notna(), None).to_numpy()
+             if "name" in roads.columns else np.full(len(roads), None, dtype=object))
+    kinds = (roads["highway"].astype(str).map(ROAD_CLASSES).fillna("道路").to_numpy()
+             if "highway" in roads.columns else np.full(len(roads), "道路", dtype=object))
+    label = np.where(pd.isna(names[ri]), kinds[ri], names[ri])
+    out[pi] = [f"近{lab}（约 {d:.0f} 米）" for lab, d in zip(label, dist, strict=True)]
     return out

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from planner.glossary import TIERS
+from planner.propose._geo import nearest_road
 
 _ITEM_LABELS = ("警示牌", "救生圈", "救生绳", "救生杆")
 ACTION_LABELS = {"new": "新建“四个一”", "complete": "补齐器材", "repair_rope": "更换救生绳",
@@ -27,7 +28,8 @@ COLUMNS = {
     "town_name": "镇（街道）", "village_code": "村代码", "village_name": "村（居）",
     "water_id": "水域编号", "water_name": "水域名称", "water_type": "水域类型",
     "tier_label": "风险等级", "action": "行动", "action_label": "行动内容", "detail": "说明",
-    "kit_id": "点位编号", "lon": "经度", "lat": "纬度", "cost_yuan": "费用（元）",
+    "kit_id": "点位编号", "lon": "经度", "lat": "纬度", "landmark": "位置参照",
+    "cost_yuan": "费用（元）",
     "funded": "纳入预算",
 }
 
@@ -62,7 +64,8 @@ def water_actions(*, proposed: gpd.GeoDataFrame, kits: gpd.GeoDataFrame,
                   kit_water: np.ndarray, overdue: np.ndarray, fixable: np.ndarray,
                   fix_cost: np.ndarray, funded_fix: np.ndarray, short_rope: np.ndarray,
                   water: pd.DataFrame, tier: np.ndarray, villages: gpd.GeoDataFrame | None,
-                  crs: Any, inspection_yuan: float) -> gpd.GeoDataFrame:
+                  crs: Any, inspection_yuan: float,
+                  roads: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """All actions, one row each (see module doc), sorted by town, village, tier.
 
     Parameters
@@ -82,6 +85,9 @@ def water_actions(*, proposed: gpd.GeoDataFrame, kits: gpd.GeoDataFrame,
         ``water_id, name, type_label`` per water index.
     tier : ndarray
         Tier code per water index.
+    roads : GeoDataFrame, optional
+        Road segments (``highway``, ``name``) for the ``landmark`` column: the nearest road
+        within 500 m by name or class, and its distance.
     """
     kits = kits.to_crs("EPSG:4326")
     items = kits[["has_sign", "has_lifebuoy", "has_rope", "has_pole"]].to_numpy(dtype=bool)
@@ -128,7 +134,9 @@ def water_actions(*, proposed: gpd.GeoDataFrame, kits: gpd.GeoDataFrame,
         "funded": True, "_geom": kits.geometry.to_numpy()[od]}))
     out = pd.concat(rows, ignore_index=True)
     geom = gpd.GeoSeries(out.pop("_geom").to_numpy(), crs="EPSG:4326")
-    code, name, town = village_of(geom.to_crs(crs).to_numpy(), villages, crs)
+    metric = geom.to_crs(crs).to_numpy()
+    code, name, town = village_of(metric, villages, crs)
+    out.insert(out.columns.get_loc("lat") + 1, "landmark", nearest_road(metric, roads, crs))
     out.insert(0, "town_name", town)
     out.insert(1, "village_code", code)
     out.insert(2, "village_name", name)

@@ -108,7 +108,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                  villages: gpd.GeoDataFrame | None = None,
                  year: int | None = None, today: dt.date | None = None,
                  plan_patrols: bool = True,
-                 incidents: gpd.GeoDataFrame | None = None) -> WaterResult:
+                 incidents: gpd.GeoDataFrame | None = None,
+                 roads: gpd.GeoDataFrame | None = None) -> WaterResult:
     """Risk ranking, gaps, exact kit placement, requisition and patrol plan.
 
     Parameters
@@ -144,6 +145,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     incidents : GeoDataFrame or None
         Past drowning incidents (points): each raises the hazard of the nearest water
         within ``incident_m`` and of the bank segments within ``incident_m`` (counts only).
+    roads : GeoDataFrame or None
+        Road segments (``highway``, ``name``), WGS-84: each action's landmark.
     """
     crs = check_metric(crs, where="the water-safety CRS")
     today = today or dt.date.today()
@@ -413,7 +416,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         if len(bk.water) else np.full(len(kn), -1),
         fixable=attached & ~effective, fix_cost=fcost, funded_fix=fixed, short_rope=short,
         water=wn[["water_id", "name", "type_label"]], tier=wsc["tier"], villages=villages,
-        crs=crs, inspection_yuan=config.prices["inspection"])
+        crs=crs, inspection_yuan=config.prices["inspection"], roads=roads)
     tier_counts = pd.Series(wsc["tier"]).value_counts()
     summary = {
         "water_bodies": int(nw), "bank_segments": int(len(seg_len)),
@@ -476,4 +479,4 @@ def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> W
                         towns=ws.towns, villages=ws.villages, crs=ws.crs,
                         config=settings.water, graph=graph,
                         year=settings.water_year, today=settings.water_as_of,
-                        incidents=ws.extra.get("incidents"))
+                        incidents=ws.extra.get("incidents"), roads=ws.extra.get("roads"))
