@@ -112,7 +112,7 @@ def add_styles(path: str | Path) -> int:
             f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256),
             styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN,
             description TEXT, owner TEXT(30), ui TEXT(30),
-            update_time DATETIME DEFAULT CURRENT_TIMESTAMP)""")
+            update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))""")
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
                     "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', ?)",
@@ -127,9 +127,9 @@ def add_styles(path: str | Path) -> int:
             con.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (table,))
             con.execute("INSERT INTO layer_styles (f_table_catalog, f_table_schema, "
                         "f_table_name, f_geometry_column, styleName, styleQML, styleSLD, "
-                        "useAsDefault, description, owner, ui) VALUES "
-                        "('', '', ?, ?, ?, ?, '', 1, ?, '', '')",
-                        (table, column, table, doc, "planner 默认样式（与 map.html 一致）"))
+                        "useAsDefault, description, owner, ui, update_time) VALUES "
+                        "('', '', ?, ?, ?, ?, '', 1, ?, '', '', ?)",
+                        (table, column, table, doc, "planner 默认样式（与 map.html 一致）", now))
             n += 1
         con.commit()
     finally:

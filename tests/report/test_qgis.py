@@ -65,3 +65,12 @@ def test_demo_geopackage_has_styles(demo_result) -> None:
     styles = _styles(demo_result.out / "planner.gpkg")
     assert {"towns", "villages", "facilities", "water_risk", "kits", "patrol_routes"} <= \
         set(styles)
+
+
+def test_styles_table_reads_cleanly_with_gdal(tmp_path) -> None:
+    path = tmp_path / "p.gpkg"
+    gpd.GeoDataFrame({"kind": ["care_home"]}, geometry=[shapely.Point(120.5, 32.3)],
+                     crs=4326).to_file(path, layer="facilities")
+    add_styles(path)
+    styles = pyogrio.read_dataframe(path, layer="layer_styles")  # warnings are errors here
+    assert list(styles["f_table_name"]) == ["facilities"]
