@@ -21,6 +21,7 @@ from matplotlib.patches import Patch
 
 from planner.report._fonts import cjk_rc
 from planner.report._maplayers import COMPLETION_BINS, NO_QUOTA, completion_colour
+from planner.report._png import save_png
 
 _DPI = 150
 
@@ -93,6 +94,6 @@ def write_province_map(path: Path, *, counties: pd.DataFrame) -> Path:
         handles.append(Patch(facecolor=NO_QUOTA[0], edgecolor="#404040", label="无村（居）"))
         ax.legend(handles=handles, title="覆盖率", loc="lower left", fontsize=8,
                   title_fontsize=9, framealpha=0.9)
-        fig.savefig(path, dpi=_DPI, facecolor="white")
+        save_png(fig, path, dpi=_DPI)
     return path
 

@@ -10,6 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from planner.report._fonts import cjk_rc
+from planner.report._png import save_png
 
 FILE = "budget_curve.png"
 
@@ -43,5 +44,5 @@ def budget_chart(curve: list[dict[str, Any]], path: Path, *, title: str,
         ax.grid(True, alpha=0.3)
         ax.set_title(f"{title}防溺水“四个一”预算曲线", fontsize=13)
         fig.tight_layout()
-        fig.savefig(path, facecolor="white")
+        save_png(fig, path)
     return path

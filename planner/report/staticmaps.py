@@ -22,6 +22,7 @@ from matplotlib.patches import Patch, Rectangle
 from planner.glossary import KINDS
 from planner.measure.coverage import MEASURES, coverage_story
 from planner.report._fonts import cjk_rc
+from planner.report._png import save_png
 from planner.report.webmap import (
     COMPLETION_BINS,
     COVER_COLOURS,
@@ -118,11 +119,10 @@ def _save(fig: Figure, ax, path: Path, handles: list, *, legend_title: str,
     ax.legend(handles=handles, title=legend_title, loc="lower left", fontsize=8,
               title_fontsize=9, frameon=True, framealpha=0.9)
     title, subtitle = (t.get_text() for t in fig.texts[:2])
-    fig.savefig(path, dpi=_DPI, facecolor="white",
-                metadata={"Title": title, "Description": subtitle, "Software": "planner",
-                          "Source": source, "Disclaimer": _NOTE,
-                          "Creation Time": dt.date.today().isoformat()})
-    return path
+    return save_png(fig, path, dpi=_DPI,
+                    metadata={"Title": title, "Description": subtitle, "Software": "planner",
+                              "Source": source, "Disclaimer": _NOTE,
+                              "Creation Time": dt.date.today().isoformat()})
 
 
 def quota_map(layers: MapLayers, path: Path, *, title: str, source: str = "") -> Path:
