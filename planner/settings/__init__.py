@@ -9,7 +9,8 @@ frozen :class:`Settings`. Every stage receives it (or the part it needs); nothin
 ``[quota]`` the allocation table · ``[aliases]`` quota-table town -> boundary town ·
 ``[roads]`` OSM file · ``[validate]`` distances · ``[access]`` speeds, and per kind the one
 coverage distance and travel mode (coverage and placement alike) · ``[place]`` placement
-model, weights, solver limits · ``[water]`` risk, kits, patrols · ``[map]`` basemap.
+model, weights, solver limits · ``[water]`` risk, kits, patrols · ``[staff]`` directors per
+children · ``[map]`` basemap.
 """
 
 from planner.settings._access import AccessConfig, KindRule
