@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement, Template
+from branca.element import Element, MacroElement, Template
 
 from planner.validate.datum import transform_geometry
 
@@ -128,6 +128,23 @@ class Feature:
         return out
 
 
+class _Raw(Element):
+    """Fixed text put into the page as it is. (``Element(text)`` compiles the text as a
+    Jinja template: slow for megabytes of data, and a name holding ``{{ … }}`` would be
+    evaluated.)"""
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+def no_template(text: str) -> str:
+    """``text`` for HTML that a folium element may pass through Jinja: braces as entities."""
+    return text.replace("{", "&#123;").replace("}", "&#125;")
+
+
 class _GeoLayer(MacroElement):
     """``L.geoJson`` of pre-serialised, script-safe JSON (compact: UTF-8, no indent)."""
 
@@ -144,6 +161,12 @@ class _GeoLayer(MacroElement):
         super().__init__()
         self._name = "PlannerGeoJson"
         self.data, self.spec = js_json(data), js_json(spec)
+
+    def render(self, **kwargs) -> None:
+        """As :meth:`MacroElement.render`, but the script goes in as raw text: branca would
+        compile it as a template again, evaluating any ``{{ … }}`` in the data."""
+        script = self._template.module.__dict__["script"]
+        self.get_root().script.add_child(_Raw(script(self, kwargs)), name=self.get_name())
 
 
 def add_layer(group: folium.FeatureGroup, frame: gpd.GeoDataFrame, features: list[Feature], *,

@@ -29,6 +29,7 @@ from planner.report._leaflet import (  # noqa: F401  (re-exported for webmap)
     dot,
     js_json,
     legend_block,
+    no_template,
     svg,
 )
 from planner.validate.datum import transform_geometry
@@ -174,7 +175,7 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
         label_pts = transform_geometry(label_pts, datum="gcj02", inverse=True)
     for pt, name in zip(label_pts, towns["town_name"], strict=True):
         folium.Marker([pt.y, pt.x], icon=folium.DivIcon(
-            html=f"<span>{html.escape(str(name))}</span>", class_name="town-label",
+            html=f"<span>{no_template(html.escape(str(name)))}</span>", class_name="town-label",
             icon_size=(0, 0)), interactive=False).add_to(group)
     items = [(_swatch(c), html.escape(lab)) for _low, c, lab in COMPLETION_BINS]
     items.append((_swatch(NO_QUOTA[0]), NO_QUOTA[1]))

@@ -26,10 +26,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
 
 from planner.glossary import KINDS
 from planner.report import _maplayers as draw
+from planner.report._leaflet import _Raw
 from planner.report._maplayers import (  # noqa: F401  (re-exported: the styles and figures of the maps)
     COMPLETION_BINS,
     COVER_COLOURS,
@@ -222,11 +222,12 @@ def _inline_assets(m: folium.Map) -> None:
     js = (folder / "leaflet.js").read_text(encoding="utf-8")
     js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
     head = m.get_root().header
-    head.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
-    head.add_child(Element(f"<script>{js}</script>"), name="leaflet")
+    head.add_child(_Raw(f"<style>{css}</style>"), name="leaflet_css")
+    head.add_child(_Raw(f"<script>{js}</script>"), name="leaflet")
     css = _CSS.replace("%FONTS%", _FONTS)
-    head.add_child(Element(f"<style>{css}</style>"), name="planner_css")
-    head.add_child(Element(f"<script>{draw.JS}</script>"), name="planner_js")
+    head.add_child(_Raw(f"<style>{css}</style>"), name="planner_css")
+    head.add_child(_Raw(f"<script>{draw.JS}</script>"), name="planner_js")
+
 
 
 def _basemap(m: folium.Map, config: MapConfig) -> None:
@@ -281,8 +282,8 @@ def write_map(layers: MapLayers, path: str | Path, *, config: MapConfig | None =
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds([[s, w], [n, e]])
     page = m.get_root().html
-    page.add_child(Element(f"<div id='pl-title'>{html.escape(title)}</div>"))
-    page.add_child(Element(f"<div id='pl-legend'>{''.join(legend)}</div>"))
+    page.add_child(_Raw(f"<div id='pl-title'>{html.escape(title)}</div>"))
+    page.add_child(_Raw(f"<div id='pl-legend'>{''.join(legend)}</div>"))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     m.save(str(path))

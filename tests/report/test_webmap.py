@@ -166,6 +166,17 @@ def test_hostile_names_are_escaped_in_source(demo_result, tmp_path):
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
 
 
+def test_template_syntax_in_a_name_is_not_evaluated(demo_result, tmp_path):
+    layers = full_layers(demo_result, hostile=True)
+    layers.towns.loc[layers.towns.index[1], "town_name"] = "{{ 7*7 }}镇{% if 1 %}x{% endif %}"
+    page = write_map(layers, tmp_path / "map.html",
+                     title="{{ 6*7 }}县").read_text(encoding="utf-8")
+    assert "{{ 6*7 }}县" in page and "42县" not in page
+    assert "49镇" not in page and "49\\u9547" not in page  # data and label, not evaluated
+    assert "{{ 7*7 }}镇{% if 1 %}x{% endif %}" in page  # the popup data, as written
+    assert "\\u0026#123;\\u0026#123; 7*7" in page  # the town label: braces as entities
+
+
 def _one_point_layers(lon: float, lat: float) -> MapLayers:
     square = shapely.box(lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01)
     towns = gpd.GeoDataFrame({"town_code": ["1"], "town_name": ["甲镇"]}, geometry=[square],
