@@ -13,6 +13,9 @@ class PlannerError(ValueError):
     spans several.
     """
 
+    #: what kind of problem, in Chinese, for the first words of the one-line message
+    zh = "无法继续"
+
     def __str__(self) -> str:
         return one_line(super().__str__())
 
@@ -20,21 +23,31 @@ class PlannerError(ValueError):
 class ConfigError(PlannerError):
     """``planner.toml`` is missing, unreadable or has an invalid value."""
 
+    zh = "planner.toml 设置有误"
+
 
 class InputFileError(PlannerError):
     """An input layer is missing, unreadable or lacks a required column."""
+
+    zh = "输入文件有误"
 
 
 class DatumError(PlannerError):
     """A layer declares a datum the planner does not know."""
 
+    zh = "坐标系（datum）有误"
+
 
 class CRSError(PlannerError):
     """A coordinate reference system is missing, geographic where metric is needed, or wrong."""
 
+    zh = "坐标参照系有误"
+
 
 class ModelError(PlannerError):
     """An optimisation model is infeasible or was given inconsistent arrays."""
+
+    zh = "模型无法求解"
 
 
 def one_line(exc: BaseException | str) -> str:

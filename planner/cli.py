@@ -33,41 +33,45 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="另输出各阶段用时和全部发现的问题（also stage times and findings）")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run every stage and write the outputs")
+    run = sub.add_parser("run", help="运行全部步骤并写出成果（run every stage, write the outputs）")
     run.add_argument("workspace", nargs="?", type=Path,
-                     help="workspace folder with planner.toml (default: the bundled demo)")
-    run.add_argument("--out", type=Path, help="output folder (default outputs/<name>/)")
+                     help="含 planner.toml 的工作区文件夹，不写则用自带示例"
+                          "（workspace folder; default: the demo）")
+    run.add_argument("--out", type=Path,
+                     help="成果文件夹，默认 outputs/<名称>/（output folder）")
     run.add_argument("--online", action="store_true",
-                     help="download roads from OpenStreetMap (needs internet; off by default)")
+                     help="从 OpenStreetMap 下载道路，需联网，默认不下载"
+                          "（download roads; needs internet）")
     run.add_argument("-q", "--quiet", action="store_true", dest="run_quiet",
-                     help="print nothing but errors (no stage lines, no progress bars)")
+                     help="只输出错误（print errors only）")
     comp = sub.add_parser("compare", help="比较两次运行的进度（compare with an earlier run）")
     comp.add_argument("earlier", type=Path, help="上次运行的输出文件夹 (earlier output folder)")
     comp.add_argument("current", type=Path, help="本次运行的输出文件夹 (current output folder)")
     comp.add_argument("--target-year", type=int,
                       help="目标年份，如 2025：计算到该年底每季度需建数")
-    check = sub.add_parser("check", help="validate a workspace only")
-    check.add_argument("workspace", nargs="?", type=Path)
-    init = sub.add_parser("init", help="start a workspace for a county of the reference data")
-    init.add_argument("county", help="county name or 6-digit code, e.g. 启东市 or 320681")
-    init.add_argument("folder", type=Path, help="folder to create")
-    batch = sub.add_parser("batch", help="run many counties as dask tasks, then a province "
-                           "roll-up")
+    check = sub.add_parser("check", help="只检查输入数据，不写成果（validate only）")
+    check.add_argument("workspace", nargs="?", type=Path,
+                       help="工作区文件夹，不写则用自带示例（workspace folder）")
+    init = sub.add_parser("init", help="为参考数据中的县新建工作区（start a county workspace）")
+    init.add_argument("county", help="县名或 6 位代码，如 启东市 或 320681（county name or code）")
+    init.add_argument("folder", type=Path, help="要新建的文件夹（folder to create）")
+    batch = sub.add_parser("batch", help="批量运行多个县（dask）并汇总全省（run many counties, "
+                           "then a province roll-up）")
     batch.add_argument("workspaces", nargs="+", type=Path, metavar="DIR|WORKSPACE",
-                       help="workspace folders, or folders of workspace folders")
-    batch.add_argument("--out", type=Path, required=True, help="output folder of the batch")
+                       help="工作区文件夹，或包含多个工作区的文件夹（workspace folders）")
+    batch.add_argument("--out", type=Path, required=True, help="批量成果文件夹（output folder）")
     batch.add_argument("--workers", type=int,
-                       help="local worker processes (default: CPUs, at most 4)")
+                       help="本机并行进程数，默认 CPU 数，最多 4（worker processes）")
     batch.add_argument("--scheduler", metavar="ADDRESS",
-                       help="an existing dask scheduler, e.g. tcp://10.0.0.5:8786")
+                       help="已有的 dask 调度器地址，如 tcp://10.0.0.5:8786（dask scheduler）")
     batch.add_argument("--force", action="store_true",
-                       help="run counties again even if they finished before")
+                       help="已完成的县也重新运行（run finished counties again）")
     batch.add_argument("--place", choices=["city", "province"],
-                       help="also place missing sites with one quota model per city or "
-                            "for the whole province")
+                       help="跨县布点：每市或全省一个模型（place missing sites per city or "
+                            "for the whole province）")
     batch.add_argument("--place-kind", default="care_home",
                        choices=["care_home", "care_point", "protection_station"],
-                       help="the kind placed by --place (default care_home)")
+                       help="--place 布点的阵地类型，默认 care_home（kind to place）")
     return parser
 
 
@@ -93,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 toml = init_workspace(args.county, args.folder)
                 if not args.quiet:
-                    print(f"workspace written: {toml} (read {args.folder / '填报说明.txt'})")
+                    print(f"已建立工作区：{toml}（请先阅读 {args.folder / '填报说明.txt'}）")
             elif args.command == "batch":
                 from planner.batch import batch
 
@@ -104,29 +108,33 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 return _check(args.workspace)
     except PlannerError as exc:
-        print(f"planner: error: {one_line(exc)}", file=sys.stderr)
+        print(f"planner: 错误（error）：{exc.zh}：{one_line(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:
         where = _out_folder(args)
         if where is None or not exc.filename or not _under(Path(str(exc.filename)), where):
             log = _write_log(exc, out=None)
-            print(f"planner: internal error ({type(exc).__name__}); this is a bug, not your "
-                  f"data: the details are in {log}; please send that file to the developers",
-                  file=sys.stderr)
+            print(_internal(exc, log), file=sys.stderr)
             return 1
-        print(f"planner: error: cannot write {exc.filename} ({exc.strerror}); choose an output "
-              "folder you can write to with --out", file=sys.stderr)
+        print(f"planner: 错误（error）：无法写入 {exc.filename}（{exc.strerror}），请用 --out 选择"
+              "可写的成果文件夹 / cannot write it; choose an output folder you can write to "
+              "with --out", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("planner: interrupted; outputs may be incomplete", file=sys.stderr)
+        print("planner: 已中断，成果可能不完整（interrupted; outputs may be incomplete）",
+              file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: keep the traceback out of the terminal, in a log
         log = _write_log(exc, out=_out_folder(args))
-        print(f"planner: internal error ({type(exc).__name__}); this is a bug, not your "
-              f"data: the details are in {log}; please send that file to the developers",
-              file=sys.stderr)
+        print(_internal(exc, log), file=sys.stderr)
         return 1
     return 0
+
+
+def _internal(exc: BaseException, log: Path) -> str:
+    return (f"planner: 内部错误，是程序缺陷而不是数据问题，详情见 {log}，请把该文件发给开发人员"
+            f"（internal error ({type(exc).__name__}); this is a bug, not your data: the "
+            f"details are in {log}; please send that file to the developers）")
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:

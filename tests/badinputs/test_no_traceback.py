@@ -129,7 +129,7 @@ def test_interrupt_is_one_line(mini, cli, monkeypatch):
     monkeypatch.setattr(planner.pipeline, "load_workspace", stop)
     res = cli(mini)
     assert res.code == 130
-    assert res.line == "planner: interrupted; outputs may be incomplete"
+    assert res.line == "planner: 已中断，成果可能不完整（interrupted; outputs may be incomplete）"
 
 
 def test_library_warning_is_one_line(mini, cli, monkeypatch):
@@ -159,7 +159,7 @@ def test_output_folder_that_is_a_file(mini, capsys):
     assert main(["run", str(mini), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert err.startswith(f"planner: error: cannot write {out}")
+    assert err.startswith(f"planner: 错误（error）：无法写入 {out}")
     assert err.endswith("choose an output folder you can write to with --out")
 
 
