@@ -57,8 +57,9 @@ def test_ragged_csv_is_one_line(mini, cli):
     (mini / "children.csv").write_text(text, encoding="utf-8")
     res = cli(mini, "check")
     assert res.code == 2
-    assert res.line.startswith("planner: 错误（error）：输入文件有误：") and "children.csv: not a readable CSV" in \
-        res.line and "as many fields as the header" in res.line
+    assert res.line.startswith("planner: 错误（error）：输入文件有误：")
+    assert "children.csv: not a readable CSV" in res.line
+    assert "as many fields as the header" in res.line
 
 
 def test_duplicate_column_header(mini, cli):
