@@ -67,6 +67,15 @@ COVERAGE_DEFAULTS: Final[dict[str, tuple[float, str]]] = {
 #: kinds the planner proposes new sites for (a site it can choose a place for)
 PLACEABLE: Final[tuple[str, ...]] = ("care_point", "care_home", "protection_station")
 
+#: OSM highway class -> how a village cadre names it
+ROAD_CLASSES: Final[dict[str, str]] = {
+    "motorway": "高速公路", "trunk": "国道", "primary": "国省道", "secondary": "省道",
+    "tertiary": "县道", "unclassified": "乡村道路", "residential": "村内道路",
+    "living_street": "村内道路", "service": "便道", "track": "机耕路", "path": "小路",
+    "footway": "步道", "pedestrian": "步行街", "steps": "台阶", "cycleway": "非机动车道",
+    "bridleway": "小路",
+}
+
 #: travel modes
 MODES: Final[dict[str, str]] = {"walk": "步行", "drive": "车行"}
 

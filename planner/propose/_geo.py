@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from planner.glossary import ROAD_CLASSES
 from planner.measure.risk import band
 from planner.settings import WaterConfig
 from planner.validate.water import Segments
@@ -83,16 +84,6 @@ def water_context(wgeom: np.ndarray, homes: np.ndarray, counts: np.ndarray, wc: 
         for j, k in enumerate(("children_500", "under5_500", "left_behind_500")):
             out[k] = np.bincount(w, weights=counts[h, j], minlength=n)
     return out
-
-
-#: OSM highway class -> how a village cadre names it
-ROAD_CLASSES = {
-    "motorway": "高速公路", "trunk": "国道", "primary": "国省道", "secondary": "省道",
-    "tertiary": "县道", "unclassified": "乡村道路", "residential": "村内道路",
-    "living_street": "村内道路", "service": "便道", "track": "机耕路", "path": "小路",
-    "footway": "步道", "pedestrian": "步行街", "steps": "台阶", "cycleway": "非机动车道",
-    "bridleway": "小路",
-}
 
 
 def nearest_road(points: np.ndarray, roads: gpd.GeoDataFrame | None, crs: Any, *,

@@ -14,11 +14,13 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from planner.glossary import KINDS, TIERS
+from planner.propose.actions import ACTION_LABELS
 from planner.report._maplayers import KIND_STYLE, PATROL_COLOUR, TIER_COLOURS
 
-#: water action code -> (Chinese label, colour)
-_ACTIONS = {"new": ("新建“四个一”", "#d7191c"), "complete": ("补齐器材", "#fdae61"),
-            "repair_rope": ("更换救生绳", "#fee08b"), "inspect": ("逾期检查", "#2b83ba")}
+#: water action code -> colour (labels: :data:`planner.propose.actions.ACTION_LABELS`)
+_ACTION_COLOURS = {"new": "#d7191c", "complete": "#fdae61", "repair_rope": "#fee08b",
+                   "inspect": "#2b83ba"}
+_ACTIONS = {a: (ACTION_LABELS[a], c) for a, c in _ACTION_COLOURS.items()}
 
 #: table -> (kind of symbol, style): "single" with a colour, or "categories" on a field
 _STYLES: dict[str, tuple[str, object]] = {
