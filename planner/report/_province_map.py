@@ -21,6 +21,7 @@ from matplotlib.patches import Patch
 
 from planner.report._fonts import cjk_rc
 from planner.report._maplayers import COMPLETION_BINS, NO_QUOTA, completion_colour
+from planner.report._mpl import add_geometries
 from planner.report._png import save_png
 
 _DPI = 150
@@ -49,8 +50,8 @@ def _background(ax) -> None:
     except (FileNotFoundError, OSError):
         return
     geoms = transform_geometry(ref.geometry.to_numpy(), datum="gcj02")
-    gpd.GeoSeries(geoms, crs=4326).plot(ax=ax, color="#f2f2f2", edgecolor="#bdbdbd",
-                                        linewidth=0.3)
+    add_geometries(ax, np.asarray(geoms, dtype=object), facecolor="#f2f2f2",
+                   edgecolor="#bdbdbd", linewidth=0.3)
 
 
 def write_province_map(path: Path, *, counties: pd.DataFrame) -> Path:
@@ -73,8 +74,9 @@ def write_province_map(path: Path, *, counties: pd.DataFrame) -> Path:
                  f"（{100.0 * done / total if total else 0:.1f}%）", ha="center", fontsize=10,
                  color="#444444")
         _background(ax)
-        frame.plot(ax=ax, color=[completion_colour(v) for v in share], edgecolor="#404040",
-                   linewidth=0.4)
+        add_geometries(ax, frame.geometry.values,
+                       facecolor=[completion_colour(v) for v in share], edgecolor="#404040",
+                       linewidth=0.4)
         x0, y0, x1, y1 = frame.total_bounds
         pad = 0.05 * max(x1 - x0, y1 - y0, 0.1)
         ax.set_xlim(x0 - pad, x1 + pad)

@@ -22,6 +22,7 @@ from matplotlib.patches import Patch, Rectangle
 from planner.glossary import KINDS
 from planner.measure.coverage import MEASURES, coverage_story
 from planner.report._fonts import cjk_rc
+from planner.report._mpl import add_geometries, add_outlines, pixel_tolerance
 from planner.report._png import save_png
 from planner.report.webmap import (
     COMPLETION_BINS,
@@ -97,8 +98,15 @@ def _metric(layers: MapLayers) -> MapLayers:
     return replace(layers, **project)
 
 
-def _town_outlines(ax, towns: gpd.GeoDataFrame, *, width: float = 0.8) -> None:
-    towns.boundary.plot(ax=ax, color="#404040", linewidth=width)
+def _tolerance(ax, layers: MapLayers) -> float:
+    """Half a pixel of the map, in metres: shapes are simplified to it before drawing."""
+    return pixel_tolerance(ax, layers.towns.total_bounds)
+
+
+def _town_outlines(ax, towns: gpd.GeoDataFrame, *, width: float = 0.8,
+                   tolerance: float = 0.0) -> None:
+    add_outlines(ax, towns.geometry.values, color="#404040", linewidth=width,
+                 tolerance=tolerance)
 
 
 def _town_labels(ax, towns: gpd.GeoDataFrame, texts: list[str], *, size: float = 7.5) -> None:
@@ -135,8 +143,10 @@ def quota_map(layers: MapLayers, path: Path, *, title: str, source: str = "") ->
                         panels=len(kinds))
     for ax, kind in zip(axes, kinds, strict=True):
         comp = town_completion(towns, kind=kind)
-        towns.plot(ax=ax, color=[completion_colour(v) for v in comp], edgecolor="none")
-        _town_outlines(ax, towns)
+        tol = _tolerance(ax, layers)
+        add_geometries(ax, towns.geometry.values,
+                       facecolor=[completion_colour(v) for v in comp], tolerance=tol)
+        _town_outlines(ax, towns, tolerance=tol)
         _town_labels(ax, towns, [f"{n}\n{v:g}%" if np.isfinite(v) else str(n)
                                  for n, v in zip(towns["town_name"], comp, strict=True)],
                      size=7.5 if len(kinds) == 1 else 6)
@@ -168,12 +178,15 @@ def coverage_map(layers: MapLayers, path: Path, *, title: str, source: str = "")
     else:
         colours = [COVER_COLOURS[bool(c)] for c in key]
         legend = [(COVER_COLOURS[True], "本村有关爱站点"), (COVER_COLOURS[False], "本村无关爱站点")]
-    v.plot(ax=ax, color=colours, edgecolor="#9e9e9e", linewidth=0.25, alpha=0.75)
-    _town_outlines(ax, layers.towns, width=1.0)
+    tol = _tolerance(ax, layers)
+    add_geometries(ax, v.geometry.values, facecolor=colours, edgecolor="#9e9e9e",
+                   linewidth=0.25, alpha=0.75, tolerance=tol)
+    _town_outlines(ax, layers.towns, width=1.0, tolerance=tol)
     points = layers.facilities[layers.facilities["kind"] == "care_point"]
     colour, _shape = KIND_STYLE["care_point"]
     if len(points):
-        points.plot(ax=ax, color=colour, markersize=5, edgecolor="white", linewidth=0.3)
+        ax.scatter(points.geometry.x, points.geometry.y, s=5, color=colour,
+                   edgecolors="white", linewidths=0.3)
     _town_labels(ax, layers.towns, [str(n) for n in layers.towns["town_name"]])
     handles = [Patch(facecolor=c, alpha=0.75, edgecolor="#9e9e9e", label=lab)
                for c, lab in legend]
@@ -194,13 +207,15 @@ def water_map(layers: MapLayers, path: Path, *, title: str, source: str = "") ->
     fig, (ax,) = _figure(f"{title}：溺水风险水域",
                       "，".join(f"{TIER_STYLE[t][0]} {int(counts.get(t, 0))} 处"
                                for t in ("A", "B", "C")) + f"，共 {len(w)} 处水域")
-    layers.towns.plot(ax=ax, color="#f5f5f0", edgecolor="none")
+    tol = _tolerance(ax, layers)
+    add_geometries(ax, layers.towns.geometry.values, facecolor="#f5f5f0", tolerance=tol)
     for tier in ("N", "C", "B", "A"):
         part = w[w["_tier"] == tier]
         if len(part):
             colour = TIER_STYLE[tier][1]
-            part.plot(ax=ax, color=colour, edgecolor=colour, linewidth=0.9 if tier != "N" else 0.4)
-    _town_outlines(ax, layers.towns)
+            add_geometries(ax, part.geometry.values, facecolor=colour, edgecolor=colour,
+                           linewidth=0.9 if tier != "N" else 0.4, tolerance=tol)
+    _town_outlines(ax, layers.towns, tolerance=tol)
     _town_labels(ax, layers.towns, [str(n) for n in layers.towns["town_name"]])
     x0, y0, x1, y1 = layers.towns.total_bounds
     pad = 0.03 * max(x1 - x0, y1 - y0)
