@@ -337,6 +337,7 @@ def read_osm(path: str | Path, *, polygon=None, progress: bool = False) -> OsmLa
     p = _check_path(path, OSM_SUFFIXES)
     acc = _Collector()
     keys = ("highway", *WATER_TAGS)
+    _stop_monitor(tqdm)
     bar = tqdm(desc=f"OSM {p.name}", unit=" objects", unit_scale=True, mininterval=0.5,
                disable=None if progress else True, leave=False)
     try:
@@ -457,3 +458,13 @@ def mode_permissions(roads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         closed = decided.isin(CLOSED_ACCESS).to_numpy()
         out.append(~hw.isin(blocked).to_numpy() & ~closed)
     return out[0], out[1]
+
+
+def _stop_monitor(bar_class) -> None:
+    """Stop tqdm's monitor thread (started with any bar, even a disabled one): the bar is
+    updated often enough without it, and a single-threaded process may later fork its
+    writers (see :mod:`planner._beside`)."""
+    bar_class.monitor_interval = 0
+    if bar_class.monitor is not None:
+        bar_class.monitor.exit()
+        bar_class.monitor = None

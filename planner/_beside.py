@@ -1,0 +1,83 @@
+"""Run one stage in a forked child process beside the parent's next stage.
+
+The report and the maps of a run read the same finished results and write different
+files; on a machine with two cores they can be written at the same time. The child is a
+``fork`` of the parent, so it sees the results without copying them, through the
+standard library's :class:`concurrent.futures.ProcessPoolExecutor`; its exceptions come
+back to the parent unchanged.
+
+Forking is only safe from a single-threaded process (a lock held by another thread
+would stay locked in the child). Where that cannot be promised -- no ``fork`` on this
+system, more than one thread (a dask worker, a notebook kernel), or
+``PLANNER_SERIAL=1`` in the environment -- the stage runs in the parent, after the
+other, with the same result.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+
+_job: Callable[[], object] | None = None
+
+
+def _run_job() -> float:
+    """In the child: run the inherited job and return its seconds."""
+    t0 = time.perf_counter()
+    assert _job is not None
+    _job()
+    return time.perf_counter() - t0
+
+
+def can_fork() -> bool:
+    """Whether a stage may run in a forked child here (see the module doc)."""
+    return ("fork" in mp.get_all_start_methods() and threading.active_count() == 1
+            and os.environ.get("PLANNER_SERIAL", "") not in ("1", "true", "yes"))
+
+
+class Beside:
+    """A stage started in a forked child (or, where that is not safe, run on ``wait``).
+
+    Parameters
+    ----------
+    job : callable
+        The stage, without arguments; what it returns is not passed back.
+    """
+
+    def __init__(self, job: Callable[[], object]) -> None:
+        global _job
+        self._job, self._future, self._pool = job, None, None
+        if can_fork():
+            _job = job
+            self._pool = ProcessPoolExecutor(max_workers=1,
+                                             mp_context=mp.get_context("fork"))
+            try:
+                self._future: Future | None = self._pool.submit(_run_job)
+            finally:
+                _job = None
+
+    @property
+    def forked(self) -> bool:
+        """Whether the stage runs in a child process."""
+        return self._future is not None
+
+    def wait(self) -> float:
+        """Wait for the stage (running it now if it was not forked) and return its
+        seconds; an exception of the stage is raised here."""
+        if self._future is None:
+            t0 = time.perf_counter()
+            self._job()
+            return time.perf_counter() - t0
+        try:
+            return float(self._future.result())
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def cancel(self) -> None:
+        """Stop waiting for the child (after the parent failed)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
