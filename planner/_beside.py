@@ -25,12 +25,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 _job: Callable[[], object] | None = None
 
 
-def _run_job() -> float:
-    """In the child: run the inherited job and return its seconds."""
+def _run_job() -> tuple[object, float]:
+    """In the child: run the inherited job; its value (pickled back) and seconds."""
     t0 = time.perf_counter()
     assert _job is not None
-    _job()
-    return time.perf_counter() - t0
+    value = _job()
+    return value, time.perf_counter() - t0
 
 
 def can_fork() -> bool:
@@ -45,12 +45,14 @@ class Beside:
     Parameters
     ----------
     job : callable
-        The stage, without arguments; what it returns is not passed back.
+        The stage, without arguments; what it returns comes back from :meth:`wait`
+        (pickled, when it ran in the child).
     """
 
     def __init__(self, job: Callable[[], object]) -> None:
         global _job
         self._job, self._future, self._pool = job, None, None
+        self.seconds: float | None = None
         if can_fork():
             _job = job
             self._pool = ProcessPoolExecutor(max_workers=1,
@@ -65,15 +67,18 @@ class Beside:
         """Whether the stage runs in a child process."""
         return self._future is not None
 
-    def wait(self) -> float:
-        """Wait for the stage (running it now if it was not forked) and return its
-        seconds; an exception of the stage is raised here."""
+    def wait(self):
+        """Wait for the stage (running it now if it was not forked) and return its value;
+        :attr:`seconds` is then the stage's own time. An exception of the stage is
+        raised here."""
         if self._future is None:
             t0 = time.perf_counter()
-            self._job()
-            return time.perf_counter() - t0
+            value = self._job()
+            self.seconds = time.perf_counter() - t0
+            return value
         try:
-            return float(self._future.result())
+            value, self.seconds = self._future.result()
+            return value
         finally:
             self._pool.shutdown(wait=True, cancel_futures=True)
 

@@ -173,12 +173,12 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
             with stages("report"):
                 write_tables(result, out_dir)
             with stages("maps"):
-                seconds = maps.wait()
+                maps.wait()
         except BaseException:
             maps.cancel()
             raise
         if maps.forked:  # the stage's own time, not the wait for it
-            stages.seconds["maps"] = round(seconds, 3)
+            stages.seconds["maps"] = round(maps.seconds, 3)
         result.out = out_dir
         result_run["timings_s"] = stages.seconds
         write_json(result_run, out_dir / "run.json")

@@ -1,67 +1,97 @@
-"""The maps drawn in a forked child beside the tables: same files, same figures, errors
-come back to the parent, and the serial fallback where forking is not safe."""
+"""The maps drawn in a forked child beside the tables (and the patrols planned beside the
+budget): same files, same figures, errors come back to the parent, and the serial
+fallback where forking is not safe.
+
+Each check runs in a fresh interpreter: earlier tests leave threads behind in the test
+process (dask's), and a process with threads never forks its stages.
+"""
 
 from __future__ import annotations
 
 import json
-import threading
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
 from planner import pipeline
-from planner._beside import Beside, can_fork
-from planner._errors import InputFileError
 
-pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork, single-threaded")
-
-
-def test_child_writes_and_reports_its_time(tmp_path):
-    target = tmp_path / "out.txt"
-    job = Beside(lambda: target.write_text("如皋", encoding="utf-8"))
-    assert job.forked
-    assert job.wait() >= 0.0
-    assert target.read_text(encoding="utf-8") == "如皋"
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 
-def test_child_error_is_raised_in_the_parent():
-    def fail():
-        raise InputFileError("towns.shp, row 3: no geometry; draw the town or drop the row")
-
-    job = Beside(fail)
-    with pytest.raises(InputFileError, match="row 3: no geometry"):
-        job.wait()
+def _python(code: str, **env: str) -> str:
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
+                          env=os.environ | env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
 
-def test_serial_when_threads_or_asked(monkeypatch, tmp_path):
-    monkeypatch.setenv("PLANNER_SERIAL", "1")
-    assert not Beside(lambda: None).forked
-    monkeypatch.delenv("PLANNER_SERIAL")
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        job = Beside(lambda: (tmp_path / "x").touch())
-        assert not job.forked and not (tmp_path / "x").exists()
-        job.wait()  # runs here, in the parent
-        assert (tmp_path / "x").exists()
-    finally:
+def test_child_writes_returns_and_raises(tmp_path):
+    out = _python(f"""
+        import os
+        from pathlib import Path
+        from planner._beside import Beside
+        from planner._errors import InputFileError
+        target = Path({str(tmp_path)!r}) / "out.txt"
+        job = Beside(lambda: (target.write_text(str(os.getpid()), encoding="utf-8"), 7)[1])
+        assert job.forked
+        assert job.wait() == 7 and job.seconds >= 0.0
+        assert target.read_text(encoding="utf-8") != str(os.getpid())  # the child wrote it
+
+        def fail():
+            raise InputFileError("towns.shp, row 3: no geometry; draw it or drop the row")
+
+        try:
+            Beside(fail).wait()
+        except InputFileError as exc:
+            print(exc)
+    """)
+    assert out == "towns.shp, row 3: no geometry; draw it or drop the row"
+
+
+def test_serial_when_threads_or_asked():
+    out = _python("""
+        import threading
+        from planner._beside import Beside
+        print(Beside(lambda: None).forked)
+        stop = threading.Event()
+        other = threading.Thread(target=stop.wait)
+        other.start()
+        job = Beside(lambda: threading.current_thread().name)
+        print(job.forked, job.wait())  # run in the parent, on wait
         stop.set()
         other.join()
+    """, PLANNER_SERIAL="1")
+    assert out.splitlines() == ["False", "False MainThread"]
+    out = _python("""
+        from planner._beside import Beside
+        print(Beside(lambda: None).forked)
+    """)
+    assert out == "True"
 
 
 @pytest.mark.slow
-def test_forked_and_serial_runs_write_the_same(mini, tmp_path, monkeypatch):
-    forked = tmp_path / "forked"
-    pipeline.run(mini, out=forked, echo=lambda _s: None, show_progress=False)
-    monkeypatch.setenv("PLANNER_SERIAL", "1")
-    serial = tmp_path / "serial"
-    pipeline.run(mini, out=serial, echo=lambda _s: None, show_progress=False)
+def test_forked_and_serial_runs_write_the_same(tmp_path):
+    """The demo (with water, so the patrols are forked too), run both ways."""
+    runs = {}
+    for mode, env in (("forked", {}), ("serial", {"PLANNER_SERIAL": "1"})):
+        done = subprocess.run([sys.executable, "-m", "planner", "run", "--out",
+                               str(tmp_path / mode), "-q"], cwd=ROOT, env=os.environ | env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        runs[mode] = json.loads((tmp_path / mode / "run.json").read_text(encoding="utf-8"))
+    forked, serial = tmp_path / "forked", tmp_path / "serial"
     assert sorted(p.name for p in forked.iterdir()) == sorted(p.name for p in serial.iterdir())
-    runs = [json.loads((d / "run.json").read_text(encoding="utf-8")) for d in (forked, serial)]
-    for run in runs:
+    for run in runs.values():
         assert set(run.pop("timings_s")) == set(pipeline.STAGES)
-    assert _untimed(runs[0]) == _untimed(runs[1])
-    for name in ("report.html", "map_quota.png", "map_coverage.png"):
+    assert _untimed(runs["forked"]) == _untimed(runs["serial"])
+    for name in ("report.html", "map_quota.png", "map_water_risk.png", "progress.csv",
+                 "villages.csv", "water_risk.csv", "patrol_plan.csv", "patrol_routes.csv",
+                 "proposed_kits.geojson"):
         assert (forked / name).read_bytes() == (serial / name).read_bytes(), name
 
 

@@ -11,8 +11,12 @@ import pandas as pd
 import shapely
 
 from planner._errors import InputFileError
+from planner.core.network import RoadGraph
 from planner.propose._geo import assign_towns as _assign_towns
 from planner.propose._geo import layer_xy as _xy
+from planner.propose.patrol import patrol_calendar, patrol_plan
+from planner.propose.patrol_hours import cap_weekly, split_plan
+from planner.settings import WaterConfig
 
 
 def patrol_units(pw: pd.DataFrame, villages: gpd.GeoDataFrame | None,
@@ -66,3 +70,39 @@ def patrol_summary(plan: pd.DataFrame, *, year: int, network: bool) -> dict[str,
             "max_route_km": round(float(km.max()), 2) if len(km) else 0.0,
             "villages_with_patrols": int(plan["village_code"].nunique()) if len(plan) else 0,
             "year": int(year), "road_network": bool(network)}
+
+
+def plan_patrols_for(pw: pd.DataFrame | None, *, villages: gpd.GeoDataFrame | None,
+                     towns: gpd.GeoDataFrame, crs: Any, year: int, config: WaterConfig,
+                     graph: RoadGraph | None) -> tuple:
+    """The season's patrols of the waters ``pw`` (``None``: no patrol plan).
+
+    Parameters
+    ----------
+    pw : DataFrame or None
+        ``water_id, name, type_label, town_code, town_name, tier, score, x, y`` (metric
+        access point) per water body.
+    villages, towns, crs, year, config, graph
+        As in :func:`planner.propose.water.water_safety`.
+
+    Returns
+    -------
+    (ranking, plan, routes, calendar, cap)
+        The per-town ranking and the route plan of :func:`.patrol.patrol_plan` with the
+        weekly cap applied (:func:`.patrol_hours.cap_weekly`), each distinct route once
+        (``routes``) and the calendar referring to it, and the cap's summary; empty frames,
+        ``None`` and ``{}`` without a plan.
+    """
+    if pw is None:
+        return pd.DataFrame(), pd.DataFrame(), None, None, {}
+    pw, seats = patrol_units(pw, villages, towns, crs)
+    ranking, plan = patrol_plan(pw, seats, year=year, config=config, graph=graph)
+    cal = patrol_calendar(year, config=config)
+    tiers = dict(zip(pw["water_id"], pw["tier"], strict=True))
+    plan, cap = cap_weekly(plan, tiers, holidays=set(cal.loc[cal["holiday"], "date"]),
+                           config=config)
+    name = pw["name"].fillna("").astype(str)
+    label = name.where(name.str.len() > 0, pw["type_label"] + pw["water_id"])
+    routes, calendar = split_plan(plan, dict(zip(pw["water_id"], label, strict=True)))
+    cap |= {"distinct_routes": int(len(routes)), "calendar": cal.attrs["calendar"]}
+    return ranking, plan, routes, calendar, cap

@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from planner._beside import Beside
 from planner._errors import InputFileError
 from planner.core.kits import Pieces, place, requisition, residual, uncovered_length
 from planner.core.network import RoadGraph
@@ -45,9 +46,7 @@ from planner.propose._geo import segment_context as _segment_context
 from planner.propose._geo import water_context as _water_context
 from planner.propose.actions import water_actions
 from planner.propose.budget import SOURCES, fix_costs, plan_budget
-from planner.propose.patrol import patrol_calendar, patrol_plan
-from planner.propose.patrol_hours import cap_weekly, split_plan
-from planner.propose.patrol_units import patrol_summary, patrol_units
+from planner.propose.patrol_units import patrol_summary, plan_patrols_for
 from planner.settings import Settings, WaterConfig
 from planner.validate.crs import check_metric
 from planner.validate.water import (
@@ -232,6 +231,24 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     tm["risk"] = time.perf_counter() - t0 - gap_t
     gap_risk = gap_t
 
+    # the patrol plan needs only the tiers: it is planned in a forked child (where that is
+    # safe, see planner._beside) while the kits are placed and the budget solved here
+    w_town = _assign_towns(towns, shapely.point_on_surface(wgeom), crs)
+    pw = None
+    if plan_patrols:
+        best_seg = np.lexsort((seg_home, seg_water))
+        best_seg = best_seg[np.r_[True, seg_water[best_seg][1:] != seg_water[best_seg][:-1]]]
+        ax, ay = np.full(nw, np.nan), np.full(nw, np.nan)
+        ax[seg_water[best_seg]], ay[seg_water[best_seg]] = seg.x[best_seg], seg.y[best_seg]
+        pw = pd.DataFrame({"water_id": wn["water_id"].to_numpy(), "name": wn["name"].to_numpy(),
+                           "type_label": wn["type_label"].to_numpy(),
+                           "town_code": _codes(towns, "town_code", w_town),
+                           "town_name": _codes(towns, "town_name", w_town),
+                           "tier": wsc["tier"], "score": wsc["score"].round(3), "x": ax, "y": ay})
+        pw = pw[np.isfinite(ax)]
+    patrols = Beside(lambda: plan_patrols_for(pw, villages=villages, towns=towns, crs=crs,
+                                              year=year, config=config, graph=graph))
+
     t0 = time.perf_counter()
     # pieces still uncovered once partial kits are completed, on risky segments only
     tg = time.perf_counter()
@@ -288,12 +305,11 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                  else np.zeros(0, dtype=object))
 
     def tcode(i: np.ndarray) -> np.ndarray:
-        return np.where(i >= 0, town_code[np.maximum(i, 0)] if len(town_code) else "", "")
+        return _codes(towns, "town_code", i)
 
     def tname(i: np.ndarray) -> np.ndarray:
-        return np.where(i >= 0, town_name[np.maximum(i, 0)] if len(town_name) else "", "")
+        return _codes(towns, "town_name", i)
 
-    w_town = _assign_towns(towns, shapely.point_on_surface(wgeom), crs)
     s_town = _assign_towns(towns, shapely.points(seg.x, seg.y), crs)
     risky_len = np.where(risky, seg_len, 0.0)
     rb = np.where(risky, unc_before, 0.0)
@@ -382,31 +398,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     req["cost_yuan"] = req["town_code"].map(yuan).fillna(0.0).round(2)
     tm["report"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    if plan_patrols:
-        best_seg = np.lexsort((seg_home, seg_water))
-        best_seg = best_seg[np.r_[True, seg_water[best_seg][1:] != seg_water[best_seg][:-1]]]
-        ax, ay = np.full(nw, np.nan), np.full(nw, np.nan)
-        ax[seg_water[best_seg]], ay[seg_water[best_seg]] = seg.x[best_seg], seg.y[best_seg]
-        pw = pd.DataFrame({"water_id": wn["water_id"].to_numpy(), "name": wn["name"].to_numpy(),
-                           "type_label": wn["type_label"].to_numpy(),
-                           "town_code": tcode(w_town), "town_name": tname(w_town),
-                           "tier": wsc["tier"], "score": wsc["score"].round(3), "x": ax, "y": ay})
-        pw = pw[np.isfinite(ax)]
-        pw, seats = patrol_units(pw, villages, towns, crs)
-        ranking, plan = patrol_plan(pw, seats, year=year, config=config, graph=graph)
-        cal = patrol_calendar(year, config=config)
-        plan, cap = cap_weekly(plan, dict(zip(pw["water_id"], pw["tier"], strict=True)),
-                               holidays=set(cal.loc[cal["holiday"], "date"]), config=config)
-        label = pw["name"].fillna("").astype(str).where(
-            pw["name"].fillna("").astype(str).str.len() > 0, pw["type_label"] + pw["water_id"])
-        routes, calendar = split_plan(plan, dict(zip(pw["water_id"], label, strict=True)))
-        cap |= {"distinct_routes": int(len(routes)), "calendar": cal.attrs["calendar"]}
-    else:
-        ranking, plan = pd.DataFrame(), pd.DataFrame()
-        routes = calendar = None
-        cap = {}
-    tm["patrol"] = time.perf_counter() - t0
+    ranking, plan, routes, calendar, cap = patrols.wait()
+    tm["patrol"] = patrols.seconds
 
     ins = pd.to_datetime(kn["last_inspected"])
     overdue = (ins.isna() | ((pd.Timestamp(today) - ins).dt.days > config.inspection_days))
@@ -442,6 +435,12 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                        patrol_plan=plan, summary=summary, timings=tm, actions=actions,
                        route_table=routes, patrol_calendar=calendar,
                        risk_notes=risk_explanation(config))
+
+
+def _codes(towns: gpd.GeoDataFrame, column: str, i: np.ndarray) -> np.ndarray:
+    """``towns[column]`` of town index ``i`` ("" where -1)."""
+    values = towns[column].astype(str).to_numpy() if len(towns) else np.zeros(0, object)
+    return np.where(i >= 0, values[np.maximum(i, 0)] if len(values) else "", "")
 
 
 def _reach_at(seg: Segments, reach: np.ndarray, bank: np.ndarray, pos: np.ndarray) -> np.ndarray:
