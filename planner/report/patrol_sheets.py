@@ -11,6 +11,7 @@ round from 15:30; on school days a single round after school (16:30-18:00).
 from __future__ import annotations
 
 import datetime as dt
+from itertools import groupby
 from pathlib import Path
 
 import pandas as pd
@@ -52,17 +53,28 @@ def write_patrol_sheets(routes: pd.DataFrame, calendar: pd.DataFrame, path: Path
     cal = calendar[pd.to_datetime(calendar["date"]).dt.date.isin(week)]
     cal = cal.merge(routes, on=["route_id", "village_code"], how="left",
                     suffixes=("", "_r"))
+    order = ["town_name", "village_code", "village_name", "date", "round", "route_no"]
+    cal = cal.sort_values(order, kind="stable")
+    day = pd.to_datetime(cal["date"])
+    school = ((day.dt.day_of_week < 5) & (cal["season"] == "平时")).to_numpy()
+    rounds = cal["round"].astype(int).to_numpy()
+    # the rows' printed values, column by column (no per-row pandas access)
+    printed = zip(day.dt.strftime("%m-%d"), cal["weekday"],
+                  [_slot(k, sc) for k, sc in zip(rounds, school, strict=True)],
+                  cal["water_names"], [round(float(m) / 1000, 1) for m in cal["length_m"]],
+                  [round(float(h), 1) for h in cal["hours"]], strict=True)
+    keys = zip(cal["town_name"], cal["village_code"], cal["village_name"], strict=True)
+    rows = zip(keys, printed, strict=True)
     wb = Workbook()
     wb.remove(wb.active)
     blocks = 0
     styles: dict = {}
-    order = ["town_name", "village_code", "date", "round", "route_no"]
-    for town, tgrp in cal.sort_values(order, kind="stable").groupby("town_name", sort=True):
+    for town, t_rows in groupby(rows, key=lambda kv: kv[0][0]):
         ws = wb.create_sheet(str(town)[:31] or "未分镇")
         for col, width in zip("ABCDEFGH", (11, 6, 20, 70, 10, 10, 16, 14), strict=True):
             ws.column_dimensions[col].width = width
         r = 1
-        for (_code, name), vgrp in tgrp.groupby(["village_code", "village_name"], sort=True):
+        for (_t, _code, name), v_rows in groupby(t_rows, key=lambda kv: kv[0]):
             ws.cell(row=r, column=1, value=neutralise(f"{title} {town} {name} 防溺水巡查表（"
                     f"{week[0]:%m月%d日}–{week[-1]:%m月%d日}）")).font = Font(bold=True, size=12)
             r += 1
@@ -70,13 +82,8 @@ def write_patrol_sheets(routes: pd.DataFrame, calendar: pd.DataFrame, path: Path
                 cell = ws.cell(row=r, column=c, value=head)
                 stamp(cell, styles, "head", font=Font(bold=True), border=_BOX)
             r += 1
-            for row in vgrp.itertuples(index=False):
-                day = pd.Timestamp(row.date)
-                school = (day.day_of_week < 5 and row.season == "平时")
-                vals = (f"{day:%m-%d}", row.weekday, _slot(int(row.round), school),
-                        row.water_names, round(float(row.length_m) / 1000, 1),
-                        round(float(row.hours), 1), "☐正常 ☐异常", "")
-                for c, v in enumerate(vals, start=1):
+            for _key, vals in v_rows:
+                for c, v in enumerate((*vals, "☐正常 ☐异常", ""), start=1):
                     cell = ws.cell(row=r, column=c, value=neutralise(v))
                     stamp(cell, styles, "body", border=_BOX, alignment=_WRAP)
                 r += 1
