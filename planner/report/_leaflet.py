@@ -71,8 +71,10 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, list]:
 
 def column(values: object, *, text: bool = True) -> object:
     """One value per feature as JSON data for ``plCol`` (``_assets/map.js``), in the shortest
-    of its encodings: the list itself, a dictionary (distinct values and a code per feature),
-    sparse (values and the indices of the features that have one) or a constant.
+    of its encodings: the list itself; a dictionary (``d`` the distinct values, ``i`` a code
+    per feature); sparse (``d`` the values there are, ``x`` the steps between their
+    features); whole numbers (``q`` the steps between them); a constant (``d`` alone). Codes
+    and steps are written as :func:`varints`.
 
     Parameters
     ----------
@@ -87,34 +89,32 @@ def column(values: object, *, text: bool = True) -> object:
     codes = np.where(codes < 0, len(shown) - 1, codes)
     # one code per shown value, numbered in order of first use
     distinct: dict[tuple[type, object], int] = {}
-    key = [distinct.setdefault((type(v), v), len(distinct)) for v in shown]
+    key = np.array([distinct.setdefault((type(v), v), len(distinct)) for v in shown])
     first = np.full(len(distinct), len(codes))
-    np.minimum.at(first, np.asarray(key)[codes], np.arange(len(codes)))
+    np.minimum.at(first, key[codes], np.arange(len(codes)))
     used = np.flatnonzero(first < len(codes))
     used = used[np.argsort(first[used])]
     renumber = np.full(len(distinct), -1)
     renumber[used] = np.arange(len(used))
-    codes = renumber[np.asarray(key)[codes]]
+    codes = renumber[key[codes]]
     every = [v for _t, v in distinct]
-    table = [every[i] for i in used]
+    table = np.empty(len(used), dtype=object)
+    table[:] = [every[i] for i in used]
     if len(table) <= 1:
-        return {"d": table or [None]}
+        return {"d": table.tolist() or [None]}
     size = np.array([len(json.dumps(v, ensure_ascii=False).encode()) for v in table])
-    digits = np.floor(np.log10(np.maximum(codes, 1))).astype(int) + 2  # with the comma
-    null = next((i for i, v in enumerate(table) if v is None), -1)
-    have = np.flatnonzero(codes != null)
-    where = np.floor(np.log10(np.maximum(have, 1))).astype(int) + 2
-    cost = {"plain": size[codes].sum() + len(codes),
-            "dict": size.sum() + len(table) + digits.sum(),
-            "sparse": size[codes[have]].sum() + len(have) + where.sum() if null >= 0 else np.inf}
-    best = min(cost, key=cost.get)
-    table_array = np.empty(len(table), dtype=object)
-    table_array[:] = table
-    if best == "dict":
-        return {"d": table, "i": codes.tolist()}
-    if best == "sparse":
-        return {"d": table_array[codes[have]].tolist(), "x": have.tolist()}
-    return table_array[codes].tolist()
+    have = np.flatnonzero(table[codes] != None)  # noqa: E711  (elementwise)
+    options = {"plain": (lambda: table[codes].tolist(), size[codes].sum() + len(codes)),
+               "dict": (lambda: {"d": table.tolist(), "i": varints(codes)},
+                        size.sum() + len(table) + len(varints(codes)))}
+    if len(have) < len(codes):
+        steps = varints(np.diff(have, prepend=0))
+        options["sparse"] = (lambda: {"d": table[codes[have]].tolist(), "x": steps},
+                             size[codes[have]].sum() + len(have) + len(steps))
+    elif all(type(v) is int for v in table):
+        steps = varints(np.diff(table[codes].astype(np.int64), prepend=0))
+        options["ints"] = (lambda: {"q": steps}, len(steps))
+    return min(options.values(), key=lambda o: o[1])[0]()
 
 
 #: display simplification of lines and areas (metres): under a pixel up to zoom 17 (1.2 m
@@ -152,6 +152,21 @@ def simplify_metric(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
     return out
 
 
+def varints(values: object) -> str:
+    """Integers as text, as Google's encoded polyline writes them: zig-zag (sign in the low
+    bit), then five bits a character from the lowest, ``chr(63 + bits)``, plus 32 while more
+    follow. Steps of under 16 take one character, under 512 two. Only ``?`` to ``~``
+    appear (no ``<``, ``&`` or quote; JSON escapes the backslash)."""
+    v = np.asarray(values, dtype=np.int64).ravel()
+    z = ((v << 1) ^ (v >> 63)).astype(np.uint64)
+    bits = np.frexp(z.astype(np.float64))[1]  # the bit length (exact below 2**53)
+    chunks = np.maximum(1, -(-bits // 5))
+    which = np.repeat(np.arange(len(z)), chunks)
+    pos = np.arange(len(which)) - np.repeat(np.cumsum(chunks) - chunks, chunks)
+    low = (z[which] >> (5 * pos).astype(np.uint64)) & np.uint64(31)
+    return (low + 63 + 32 * (pos < chunks[which] - 1)).astype(np.uint8).tobytes().decode()
+
+
 def encode_geometries(geoms: np.ndarray) -> dict:
     """Geometries (lon/lat, none empty) as the compact data ``plGeoms`` (``_assets/map.js``)
     turns back into GeoJSON.
@@ -164,9 +179,10 @@ def encode_geometries(geoms: np.ndarray) -> dict:
     Returns
     -------
     dict
-        ``m`` features, ``s`` scale, ``t`` part types, ``f`` parts per feature, ``r`` rings
-        per area, ``n`` vertices per line or ring, ``c`` the steps (x, y, x, y, ...); ``f``
-        and ``r`` only when some count is not one, ``t`` one letter when all parts agree.
+        ``m`` features, ``s`` scale, ``t`` part types, and as :func:`varints`: ``f`` parts
+        per feature, ``r`` rings per area, ``n`` vertices per line or ring, ``c`` the steps
+        (x, y, x, y, ...); ``f`` and ``r`` only when some count is not one, ``t`` one letter
+        when all parts agree.
     """
     parts = np.asarray(geoms, dtype=object)
     owner = np.arange(len(parts))
@@ -196,11 +212,11 @@ def encode_geometries(geoms: np.ndarray) -> dict:
     out: dict[str, object] = {"m": len(geoms), "s": scale,
                               "t": kind[0] if (kind == kind[0]).all() else "".join(kind)}
     if (per_feature != 1).any():
-        out["f"] = per_feature.tolist()
+        out["f"] = varints(per_feature)
     if (per_area != 1).any():
-        out["r"] = per_area.tolist()
-    out["n"] = count[kind[run_part] != "P"].tolist()
-    out["c"] = steps.ravel().tolist()
+        out["r"] = varints(per_area)
+    out["n"] = varints(count[kind[run_part] != "P"])
+    out["c"] = varints(steps)
     return out
 
 

@@ -14,7 +14,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from planner.report._leaflet import cell, column, encode_geometries, simplify_metric
+from planner.report._leaflet import (
+    cell,
+    column,
+    encode_geometries,
+    simplify_metric,
+    varints,
+)
 
 
 def page_layers(page: str) -> list[tuple[dict, dict]]:
@@ -30,8 +36,23 @@ def page_layers(page: str) -> list[tuple[dict, dict]]:
     return out
 
 
+def decode_ints(text: str) -> list[int]:
+    """The integers of ``plInts`` text."""
+    out, z, shift = [], 0, 0
+    for ch in text:
+        b = ord(ch) - 63
+        z |= (b & 31) << shift
+        if b & 32:
+            shift += 5
+            continue
+        out.append(-((z + 1) // 2) if z % 2 else z // 2)
+        z, shift = 0, 0
+    return out
+
+
 def decode_geometries(g: dict) -> list[shapely.Geometry]:
     """The geometries of ``plGeoms`` data (as the browser decodes them)."""
+    g = {**g, **{k: decode_ints(g[k]) for k in ("c", "n", "f", "r") if k in g}}
     steps = np.asarray(g["c"], dtype=np.int64).reshape(-1, 2)
     xy = np.cumsum(steps, axis=0) / g["s"]
     at = {"c": 0, "n": 0, "r": 0, "p": 0}
@@ -74,12 +95,14 @@ def decode_column(col: object, n: int) -> list:
     """The values of one ``plCol`` column."""
     if isinstance(col, list):
         return col
+    if "q" in col:
+        return np.cumsum(decode_ints(col["q"])).tolist()
     if "x" in col:
         out = [None] * n
-        for i, v in zip(col["x"], col["d"], strict=True):
+        for i, v in zip(np.cumsum(decode_ints(col["x"])), col["d"], strict=True):
             out[i] = v
         return out
-    return [col["d"][c] for c in col["i"]] if "i" in col else col["d"] * n
+    return [col["d"][c] for c in decode_ints(col["i"])] if "i" in col else col["d"] * n
 
 
 def test_geometries_round_trip():
@@ -97,17 +120,28 @@ def test_geometries_round_trip():
         shapely.MultiPoint([(120, 32), (120.00001, 32.00002)]),
     ], dtype=object)
     data = encode_geometries(geoms)
-    assert data["s"] == 10**5 and data["f"] == [1, 1, 1, 2, 2, 2, 2]
-    assert data["r"] == [2, 1, 2]  # one per area unless it has holes
+    assert data["s"] == 10**5 and decode_ints(data["f"]) == [1, 1, 1, 2, 2, 2, 2]
+    assert decode_ints(data["r"]) == [2, 1, 2]  # one per area unless it has holes
     back = decode_geometries(json.loads(json.dumps(data)))
     for a, b in zip(geoms, back, strict=True):
         assert a.geom_type == b.geom_type
         assert shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), 1e-5 / 2 + 1e-12)
     points = np.array([shapely.Point(120.1234567, 32.7654321), shapely.Point(-3.5, -0.25)])
     data = encode_geometries(points)
-    assert data["s"] == 10**6 and data["t"] == "P" and "f" not in data and data["n"] == []
+    assert data["s"] == 10**6 and data["t"] == "P" and "f" not in data and data["n"] == ""
     back = decode_geometries(data)
     assert [(p.x, p.y) for p in back] == [(120.123457, 32.765432), (-3.5, -0.25)]
+
+
+def test_varints():
+    values = [0, 1, -1, 15, 16, -16, -17, 511, 512, 2**40, -(2**40), 120_123_456]
+    text = varints(values)
+    assert decode_ints(text) == values
+    assert set(text) <= {chr(c) for c in range(63, 127)}
+    assert len(varints([15, -16])) == 2 and len(varints([16, 511])) == 4
+    # Google's own example: -179.9832104 (1e5) -> `~oia@`
+    assert varints([-17998321]) == "`~oia@"
+    assert varints([]) == ""
 
 
 def test_simplification_is_metric():
@@ -131,6 +165,8 @@ def test_simplification_is_metric():
     ["是"] * 7,  # constant
     [np.nan] * 3,
     [1, 2, 3, np.nan, 1.25, True, False, 1e7, "", float("inf")],
+    list(range(1, 30)) + [-5, 12],  # whole numbers
+    [f"T{i % 20}" for i in range(200)],  # dictionary, codes of two characters
 ])
 def test_columns_round_trip(values):
     n = len(values)
@@ -140,5 +176,9 @@ def test_columns_round_trip(values):
     assert decode_column(json.loads(json.dumps(col)), n) == shown
     if n == 42:
         assert set(col) == {"d", "x"}
+    if n == 31:
+        assert set(col) == {"q"}
+    if n in (6, 200):
+        assert set(col) == {"d", "i"}
     if n == 7:
         assert col == {"d": ["是"]}

@@ -5,24 +5,45 @@ function plText(tag, text) {
   var el = document.createElement(tag); el.textContent = text == null ? '' : text; return el;
 }
 /* One popup column of n values: an array; {d: values, i: codes} (dictionary);
-   {d: values, x: indices} (sparse: the others are empty); {d: [value]} (constant). */
+   {d: values, x: steps between the features that have them} (sparse: the others are
+   empty); {q: steps between whole numbers}; {d: [value]} (constant). */
 function plCol(col, n) {
   if (col == null || Array.isArray(col)) { return col; }
-  var out = new Array(n), i;
-  if (col.x) {
+  var out = new Array(n), i, at = 0, codes;
+  if (col.q != null) {
+    codes = plInts(col.q);
+    for (i = 0; i < n; i++) { at += codes[i]; out[i] = at; }
+  } else if (col.x != null) {
+    codes = plInts(col.x);
     for (i = 0; i < n; i++) { out[i] = null; }
-    for (i = 0; i < col.x.length; i++) { out[col.x[i]] = col.d[i]; }
+    for (i = 0; i < codes.length; i++) { at += codes[i]; out[at] = col.d[i]; }
+  } else if (col.i != null) {
+    codes = plInts(col.i);
+    for (i = 0; i < n; i++) { out[i] = col.d[codes[i]]; }
   } else {
-    for (i = 0; i < n; i++) { out[i] = col.i ? col.d[col.i[i]] : col.d[0]; }
+    for (i = 0; i < n; i++) { out[i] = col.d[0]; }
+  }
+  return out;
+}
+/* Integers written as in Google's encoded polyline: five bits a character, from the
+   lowest, plus 63, plus 32 while more follow; the sign in the lowest bit. */
+function plInts(text) {
+  var out = [], z = 0, mul = 1, i, b;
+  for (i = 0; i < text.length; i++) {
+    b = text.charCodeAt(i) - 63; z += (b & 31) * mul;
+    if (b & 32) { mul *= 32; continue; }
+    out.push(z % 2 ? -(z + 1) / 2 : z / 2); z = 0; mul = 1;
   }
   return out;
 }
 /* GeoJSON geometries of g = {m: features, s: scale, t: part types ('P' point, 'L' line,
-   'A' area; one letter for all), f: parts per feature, r: rings per area (absent: one each),
-   n: vertices per line or ring (rings without their closing vertex), c: x, y as integer
-   steps from the previous vertex, in units of 1/s degree}. */
+   'A' area; one letter for all), and as plInts: f parts per feature, r rings per area
+   (absent: one each), n vertices per line or ring (rings without their closing vertex),
+   c x, y as integer steps from the previous vertex, in units of 1/s degree}. */
 function plGeoms(g) {
-  var c = g.c, s = g.s, n = g.n, x = 0, y = 0, ci = 0, ni = 0, ri = 0, pi = 0, out = [];
+  var c = plInts(g.c), n = plInts(g.n), f = g.f ? plInts(g.f) : null;
+  var r = g.r ? plInts(g.r) : null, s = g.s, x = 0, y = 0, ci = 0, ni = 0, ri = 0, pi = 0;
+  var out = [];
   function vertex() { x += c[ci++]; y += c[ci++]; return [x / s, y / s]; }
   function line(closed) {
     var k = n[ni++], pts = [], j;
@@ -35,12 +56,12 @@ function plGeoms(g) {
     pi++;
     if (t === 'P') { return {type: 'Point', coordinates: vertex()}; }
     if (t === 'L') { return {type: 'LineString', coordinates: line(false)}; }
-    k = g.r ? g.r[ri++] : 1;
+    k = r ? r[ri++] : 1;
     for (j = 0; j < k; j++) { rings.push(line(true)); }
     return {type: 'Polygon', coordinates: rings};
   }
   for (var i = 0; i < g.m; i++) {
-    var k = g.f ? g.f[i] : 1, parts = [], j, same = true;
+    var k = f ? f[i] : 1, parts = [], j, same = true;
     if (k === 1) { out.push(part()); continue; }
     for (j = 0; j < k; j++) {
       parts.push(part()); same = same && parts[j].type === parts[0].type;
