@@ -50,23 +50,41 @@ def cell(value: object) -> str | None:
 
 def _shown(value: object) -> object:
     """As :func:`cell`, but whole numbers stay numbers (they show the same, and are shorter)."""
+    if type(value) is str:
+        return value or None
     if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
         return int(value)
-    if value is not None and not isinstance(value, str) and pd.isna(value):
+    if value is not None and pd.isna(value):
         return None
     return cell(value)
 
 
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, list]:
-    """Codes and distinct values; in an object array ``True``, ``1`` and ``1.0`` stay apart
-    (they show differently), missing values get one code of their own."""
-    if values.dtype != object:
-        codes, uniques = pd.factorize(values)
-        return codes, list(uniques)
-    seen: dict[tuple[type, object], int] = {}
-    codes = np.fromiter((seen.setdefault((type(v), v), len(seen)) for v in values),
-                        dtype=np.int64, count=len(values))
-    return codes, [v for _t, v in seen]
+def _distinct(values: np.ndarray, *, text: bool) -> tuple[np.ndarray, list]:
+    """Codes (-1 for missing) and the distinct values, shown as by :func:`_shown` if
+    ``text``; ``True``, ``1`` and ``1.0`` stay apart (they show differently)."""
+    codes, uniques = pd.factorize(values)
+    mixed = values.dtype == object and any(
+        isinstance(u, bool | int | float | np.number | np.bool_) for u in uniques)
+    if mixed:  # pandas takes equal numbers of different types for one value
+        seen: dict[tuple[type, object], int] = {}
+        codes = np.fromiter((seen.setdefault((type(v), v), len(seen)) for v in values),
+                            dtype=np.int64, count=len(values))
+        uniques = [v for _t, v in seen]
+    elif values.dtype.kind in "iu" and text:
+        return codes, uniques.tolist()
+    elif values.dtype.kind == "f" and text:
+        return codes, [f"{u:,.1f}" if abs(u) < 1e6 else f"{u:,.0f}" if np.isfinite(u)
+                       else None for u in uniques.tolist()]
+    if not text:
+        return codes, [None if pd.isna(u) else u for u in uniques]
+    return codes, [_shown(u) for u in uniques]
+
+
+def _json_size(value: object) -> int:
+    """About the length of ``value`` as JSON (UTF-8 bytes)."""
+    if type(value) is str:
+        return len(value.encode()) + 2
+    return 4 if value is None else len(str(value))
 
 
 def column(values: object, *, text: bool = True) -> object:
@@ -84,25 +102,23 @@ def column(values: object, *, text: bool = True) -> object:
         Shown as by :func:`cell` (``None`` for missing); else written as they are.
     """
     values = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
-    codes, uniques = _factorize(values)
-    shown = [_shown(u) if text else (None if pd.isna(u) else u) for u in uniques] + [None]
+    codes, uniques = _distinct(values, text=text)
+    shown = [*uniques, None]
     codes = np.where(codes < 0, len(shown) - 1, codes)
     # one code per shown value, numbered in order of first use
     distinct: dict[tuple[type, object], int] = {}
-    key = np.array([distinct.setdefault((type(v), v), len(distinct)) for v in shown])
-    first = np.full(len(distinct), len(codes))
-    np.minimum.at(first, key[codes], np.arange(len(codes)))
-    used = np.flatnonzero(first < len(codes))
-    used = used[np.argsort(first[used])]
+    key = np.array([distinct.setdefault((type(v), v), len(distinct)) for v in shown])[codes]
+    used, first = np.unique(key, return_index=True)
+    used = used[np.argsort(first)]
     renumber = np.full(len(distinct), -1)
     renumber[used] = np.arange(len(used))
-    codes = renumber[key[codes]]
+    codes = renumber[key]
     every = [v for _t, v in distinct]
     table = np.empty(len(used), dtype=object)
     table[:] = [every[i] for i in used]
     if len(table) <= 1:
         return {"d": table.tolist() or [None]}
-    size = np.array([len(json.dumps(v, ensure_ascii=False).encode()) for v in table])
+    size = np.array([_json_size(v) for v in table])
     have = np.flatnonzero(table[codes] != None)  # noqa: E711  (elementwise)
     options = {"plain": (lambda: table[codes].tolist(), size[codes].sum() + len(codes)),
                "dict": (lambda: {"d": table.tolist(), "i": varints(codes)},
