@@ -1,8 +1,13 @@
-"""Leaflet building blocks of the web map: escaped JSON data, inline-SVG symbols, GeoJSON
-layers drawn by a small script, legend blocks (see :mod:`planner.report._maplayers`).
+"""Leaflet building blocks of the web map: compact layer data, inline-SVG symbols, GeoJSON
+layers drawn by a small script (``_assets/map.js``), legend blocks (see
+:mod:`planner.report._maplayers`).
 
-Text from input files reaches the page only as JSON data (``<``, ``>`` and ``&`` escaped)
-that the browser puts into popups and tooltips with ``textContent``, never as markup.
+A layer travels as one compact JSON object that the browser turns back into GeoJSON
+features: the vertices as integer steps written like Google's encoded polyline
+(:func:`encode_geometries`), the popups as columns of display values, each in its shortest
+form (:func:`column`). Text from input files reaches the page only as JSON data (``<``,
+``>`` and ``&`` escaped) that the browser puts into popups and tooltips with
+``textContent``, never as markup.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import functools
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import folium
@@ -376,13 +381,6 @@ def _take(values: object, keep: np.ndarray) -> object:
     if isinstance(values, pd.Series):
         return values.to_numpy()[keep]
     return np.asarray(values, dtype=None if isinstance(values, np.ndarray) else object)[keep]
-
-
-def _get(row: Mapping, key: str, default: object = None) -> object:
-    value = row.get(key, default)
-    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        return default
-    return value
 
 
 def legend_block(title: str, items: list[tuple[str, str]]) -> str:
