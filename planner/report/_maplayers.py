@@ -21,13 +21,9 @@ from planner.glossary import KINDS, STANDARDS, TIERS
 from planner.measure.coverage import within_reach_children
 from planner.report._leaflet import (  # noqa: F401  (re-exported for webmap)
     JS,
-    Feature,
-    _get,
     _swatch,
     add_layer,
-    cell,
     dot,
-    js_json,
     legend_block,
     no_template,
     svg,
@@ -144,32 +140,76 @@ def tier_code(value: object) -> str:
 # ---------------------------------------------------------------- features and popups
 
 #: popups and tooltips are built in the browser with textContent (never innerHTML), from
-#: each feature's ``h`` (heading), ``v`` (values) and ``t`` (tooltip) and its layer's labels
+#: each layer's columns: headings, popup values (one column per label) and tooltips
+
+def _col(frame: pd.DataFrame, name: str, default: object = None) -> pd.Series | None:
+    """Column ``name`` of ``frame`` with missing values as ``default`` (``default`` in every
+    row when there is no such column; ``None`` then if there is no default either)."""
+    if name not in frame.columns:
+        return None if default is None else pd.Series(default, index=frame.index, dtype=object)
+    values = frame[name]
+    return values if default is None else values.astype(object).where(values.notna(), default)
+
+
+def _by_value(func, values: object, *, missing: object = None) -> np.ndarray | None:
+    """``func`` of each value, called once per distinct value (``missing`` for missing
+    values); ``None`` for no values."""
+    if values is None:
+        return None
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    out = np.array([func(u) for u in uniques] + [missing], dtype=object)
+    return out[codes]
+
+
+def _flag(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """Column ``name`` as booleans (missing: ``False``)."""
+    if name not in frame.columns:
+        return np.zeros(len(frame), bool)
+    return frame[name].astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def _joined(frame: pd.DataFrame, names: dict[str, str], *, have: bool) -> list[str] | None:
+    """Per row the labels of ``names`` (column -> label) whose flag is ``have``, joined
+    with 、; ``None`` without any of those columns."""
+    cols = [c for c in names if c in frame.columns]
+    if not cols:
+        return None
+    labels = np.array([names[c] for c in cols])
+    flags = np.column_stack([_flag(frame, c) for c in cols])
+    return ["、".join(labels[row == have]) for row in flags]
+
+
 def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    """Towns coloured by completion rate; popups with each quota kind's figures."""
     towns = layers.towns
     kinds = quota_kinds(towns)
     comp = town_completion(towns)
     main = next((k for k in kinds if KINDS[k][1] == "village"), kinds[0] if kinds else None)
     labels = [f"{KINDS[k][0]}（已建/任务，缺口，完成率）" for k in kinds]
     labels += ["本村有关爱站点的村（居）"]
-    feats, styles = [], {}
-    for row, pct in zip(towns.to_dict("records"), comp, strict=True):
-        values: list[object] = []
-        for k in kinds:
-            req = _get(row, f"required_{k}")
-            values.append(None if req is None else
-                          f"{int(_get(row, f'built_{k}', 0))}/{int(req)}，缺"
-                          f"{int(_get(row, f'missing_{k}', 0))}（{_get(row, f'pct_{k}', 0)}%）")
-        vil = _get(row, "villages")
-        values.append(None if vil is None else
-                      f"{int(_get(row, 'villages_with_care_point', 0))}/{int(vil)}")
-        colour = completion_colour(pct)
-        styles[colour] = {"color": "#444444", "weight": 1.5, "fillOpacity": 0.55,
-                          "fillColor": colour}
-        tip = f"{row['town_name']} {pct}%" if np.isfinite(pct) else row["town_name"]
-        feats.append(Feature(row["town_name"], values, key=colour, tip=tip))
+
+    def whole(name: str) -> np.ndarray:
+        return pd.to_numeric(_col(towns, name, 0), errors="coerce").fillna(0).to_numpy()
+
+    values = []
+    for k in kinds:
+        req = pd.to_numeric(towns[f"required_{k}"], errors="coerce").to_numpy()
+        built, missing, pct = whole(f"built_{k}"), whole(f"missing_{k}"), whole(f"pct_{k}")
+        values.append([None if not np.isfinite(r) else
+                       f"{int(b)}/{int(r)}，缺{int(g)}（{p}%）"
+                       for r, b, g, p in zip(req, built, missing, pct, strict=True)])
+    vil = pd.to_numeric(_col(towns, "villages", np.nan), errors="coerce").to_numpy()
+    with_site = whole("villages_with_care_point")
+    values.append([None if not np.isfinite(n) else f"{int(c)}/{int(n)}"
+                   for n, c in zip(vil, with_site, strict=True)])
+    colours = [completion_colour(pct) for pct in comp]
+    styles = {c: {"color": "#444444", "weight": 1.5, "fillOpacity": 0.55, "fillColor": c}
+              for c in dict.fromkeys(colours)}
+    tips = [f"{name} {pct}%" if np.isfinite(pct) else name
+            for name, pct in zip(towns["town_name"], comp, strict=True)]
     group = folium.FeatureGroup(name=LAYER_NAMES["towns"]).add_to(m)
-    add_layer(group, towns, feats, amap=amap, labels=labels, styles=styles)
+    add_layer(group, towns, amap=amap, labels=labels, values=values, styles=styles,
+              heading=towns["town_name"], keys=colours, tips=tips)
     label_pts = towns.geometry.representative_point().to_numpy()
     if amap:
         label_pts = transform_geometry(label_pts, datum="gcj02", inverse=True)
@@ -183,12 +223,10 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     return [legend_block(title, items)]
 
 
-def _metres(value: object) -> object:
-    """A distance in whole metres; "不可达" (unreachable) for infinity, None if missing."""
-    if value is None:
-        return None
-    value = float(value)
-    return round(value) if np.isfinite(value) else "不可达"
+def _metres(values: object) -> list[object]:
+    """Distances in whole metres; "不可达" (unreachable) for infinity, None if missing."""
+    dist = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+    return [None if np.isnan(d) else "不可达" if np.isinf(d) else round(d) for d in dist]
 
 
 def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
@@ -201,17 +239,13 @@ def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     labels = ["所属镇（街道）", "儿童数", "留守儿童", "困境儿童", "本村有关爱站点"]
     labels += ["服务半径内儿童（人）"] if reach is not None else []
     labels += [f"距最近{KINDS[k][0]}（米）" for k in dist_kinds]
-    feats = []
-    rows = v.to_dict("records")
-    for i, (row, k) in enumerate(zip(rows, key, strict=True)):
-        values = [_get(row, "town_name"), _get(row, "children"), _get(row, "left_behind"),
-                  _get(row, "vulnerable"), "是" if _get(row, "has_care_point", False) else "否"]
-        if reach is not None:
-            kids = _get(row, "children", 0) or 0
-            pct = f"{100 * reach[i] / kids:.1f}%" if kids else "—"
-            values.append(f"{reach[i]:.0f}/{kids:.0f}（{pct}）")
-        values += [_metres(_get(row, f"dist_m_{d}")) for d in dist_kinds]
-        feats.append(Feature(row["village_name"], values, key=str(k)))
+    values = [_col(v, "town_name"), _col(v, "children"), _col(v, "left_behind"),
+              _col(v, "vulnerable"), np.where(_flag(v, "has_care_point"), "是", "否")]
+    if reach is not None:
+        kids = pd.to_numeric(_col(v, "children", 0), errors="coerce").fillna(0).to_numpy()
+        values.append([f"{r:.0f}/{n:.0f}（{f'{100 * r / n:.1f}%' if n else '—'}）"
+                       for r, n in zip(reach, kids, strict=True)])
+    values += [_metres(v[f"dist_m_{d}"]) for d in dist_kinds]
     if by_distance:
         palette = {k: c for k, (_lab, c) in REACH_STYLE.items()}
         names = [(c, lab) for _k, (lab, c) in REACH_STYLE.items()]
@@ -223,7 +257,8 @@ def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     styles = {k: {"color": "#737373", "weight": 0.6, "fillOpacity": 0.5, "fillColor": c}
               for k, c in palette.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["villages"], show=False).add_to(m)
-    add_layer(group, v, feats, amap=amap, labels=labels, styles=styles)
+    add_layer(group, v, amap=amap, labels=labels, values=values, styles=styles,
+              heading=v["village_name"], keys=key.astype(str).to_numpy())
     return [legend_block(title, [(_swatch(c, opacity=0.6), html.escape(lab))
                                  for c, lab in names])]
 
@@ -238,19 +273,15 @@ def default_kinds(layers: MapLayers) -> list[str]:
 
 def draw_roads(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     """The workspace's roads as thin grey lines (no popups), under the sites."""
-    geoms = layers.roads.geometry.to_numpy()
-    if amap:
-        geoms = transform_geometry(geoms, datum="gcj02", inverse=True)
     group = folium.FeatureGroup(name=LAYER_NAMES["roads"]).add_to(m)
-    folium.GeoJson(gpd.GeoSeries(geoms, crs="EPSG:4326").__geo_interface__,
-                   style_function=lambda _f: {"color": "#8c8c8c", "weight": 1.2,
-                                              "opacity": 0.8},
-                   interactive=False).add_to(group)
+    add_layer(group, layers.roads, amap=amap, interactive=False, simplify_m=None,
+              styles={"": {"color": "#8c8c8c", "weight": 1.2, "opacity": 0.8}})
     return [legend_block("", [("<i class='sw' style='background:#8c8c8c;height:2px'></i>",
                                "道路")])]
 
 
 def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    """Existing sites, one layer per kind (the quota's kinds shown at first)."""
     fac = layers.facilities
     labels = ["类型", "标准", "所属镇（街道）", "所属村（居）"]
     items = []
@@ -258,52 +289,58 @@ def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str
     for kind in [k for k in KINDS if (fac["kind"] == k).any()]:
         part = fac[fac["kind"] == kind]
         colour, shape = KIND_STYLE[kind]
-        feats = [Feature(_get(r, "name", KINDS[kind][0]), [
-            KINDS[kind][0], STANDARDS.get(str(_get(r, "standard")), None),
-            _get(r, "town_name"), _get(r, "village_name")], key=kind)
-            for r in part.to_dict("records")]
+        standard = (part["standard"].astype(str).map(STANDARDS) if "standard" in part
+                    else None)
         group = folium.FeatureGroup(name=FACILITY_PREFIX + KINDS[kind][0],
                                     show=kind in on).add_to(m)
-        add_layer(group, part, feats, amap=amap, labels=labels, styles={},
+        add_layer(group, part, amap=amap, labels=labels, styles={}, keys=kind,
+                  heading=_col(part, "name", KINDS[kind][0]),
+                  values=[KINDS[kind][0], standard, _col(part, "town_name"),
+                          _col(part, "village_name")],
                   icons={kind: (svg(shape, colour), 14)})
         items.append((svg(shape, colour), html.escape(KINDS[kind][0])))
     return [legend_block("现有阵地", items)] if items else []
 
 
 def draw_proposed(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    """Proposed sites, hollow symbols of their kind."""
     sites = layers.proposed_sites
     kinds = [k for k in KINDS if (sites["kind"] == k).any()]
+    sites = sites[sites["kind"].isin(kinds)]
     labels = ["所属镇（街道）", "所属村（居）", "排序", "新覆盖儿童", "理由"]
-    feats = [Feature(f"拟新建{KINDS.get(r['kind'], (r['kind'],))[0]}", [
-        _get(r, "town_name"), _get(r, "village_name"), _get(r, "rank"),
-        _get(r, "children_newly_covered"), _get(r, "reason")], key=str(r["kind"]),
-        tip="拟新建：" + str(_get(r, "village_name", ""))) for r in sites.to_dict("records")]
     icons = {k: (svg(KIND_STYLE[k][1], KIND_STYLE[k][0], size=18, hollow=True), 18) for k in kinds}
     group = folium.FeatureGroup(name=LAYER_NAMES["proposed_sites"]).add_to(m)
-    known = sites["kind"].isin(kinds).to_numpy()
-    add_layer(group, sites[known], [f for f, ok in zip(feats, known, strict=True) if ok],
-              amap=amap, labels=labels, styles={}, icons=icons)
+    add_layer(group, sites, amap=amap, labels=labels, styles={}, icons=icons,
+              heading=[f"拟新建{KINDS[k][0]}" for k in sites["kind"]],
+              values=[_col(sites, c) for c in ("town_name", "village_name", "rank",
+                                                "children_newly_covered", "reason")],
+              keys=sites["kind"].astype(str).to_numpy(),
+              tips=["拟新建：" + str(n) for n in _col(sites, "village_name", "")])
     items = [(svg(KIND_STYLE[k][1], KIND_STYLE[k][0], hollow=True),
               "拟新建" + html.escape(KINDS[k][0])) for k in kinds]
     return [legend_block("拟新建阵地", items or [("", "（无）")])]
 
 
 def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
-    w = layers.water.copy()
-    w["_tier"] = [tier_code(t) for t in w["tier"]] if "tier" in w else "N"
-    w = w.iloc[np.argsort(["NCBA".index(t) for t in w["_tier"]], kind="stable")]  # A on top
+    """Water bodies coloured by risk tier, tier A drawn on top."""
+    w = layers.water
+    tier = _by_value(tier_code, _col(w, "tier", "N"), missing="N")
+    order = np.argsort(pd.Series(tier).map("NCBA".index).to_numpy(), kind="stable")
+    w, tier = w.iloc[order], tier[order]
     labels = ["编号", "类型", "风险等级", "风险分（0–100）", "风险排序", "所属镇（街道）"]
-    feats = []
-    for r in w.to_dict("records"):
-        label = TIER_STYLE[r["_tier"]][0]
-        name = _get(r, "name") or _get(r, "water_id")
-        values = [_get(r, "water_id"), _get(r, "type_label", _get(r, "type")), label,
-                  _get(r, "score"), _get(r, "rank"), _get(r, "town_name")]
-        feats.append(Feature(name, values, key=r["_tier"], tip=f"{name}（{label}）"))
+    name = _col(w, "name")
+    kind = _col(w, "type_label")
+    if "type" in w.columns:
+        kind = w["type"] if kind is None else kind.where(kind.notna(), w["type"])
     styles = {t: {"color": c, "weight": 3 if t != "N" else 1.5, "fillColor": c,
                   "fillOpacity": 0.6} for t, (_l, c) in TIER_STYLE.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["water"]).add_to(m)
-    add_layer(group, w, feats, amap=amap, labels=labels, styles=styles)
+    # the heading is the name, else the id (value 0); the tooltip adds the tier (value 2)
+    add_layer(group, w, amap=amap, labels=labels, styles=styles, keys=tier,
+              heading=None if name is None else name.where(name != "", None),
+              heading_value=0, tip_value=2,
+              values=[_col(w, "water_id"), kind, [TIER_STYLE[t][0] for t in tier],
+                      _col(w, "score"), _col(w, "rank"), _col(w, "town_name")])
     return [legend_block("溺水风险等级", [(_swatch(c), lab) for lab, c in TIER_STYLE.values()])]
 
 
@@ -314,59 +351,63 @@ def _date(value: object) -> str | None:
 
 
 def draw_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    """Existing "four ones" kits: green complete, orange not."""
     kits = layers.kits
-    complete = (kits["complete"].fillna(False).astype(bool) if "complete" in kits
-                else pd.Series(True, index=kits.index))
-    items = [c for c in KIT_ITEMS_ZH if c in kits.columns]
-    names = np.array([KIT_ITEMS_ZH[c] for c in items])
-    has = (["、".join(names[row]) or "无" for row in kits[items].to_numpy(dtype=bool)]
-           if items else [None] * len(kits))
-    feats = [Feature(_get(r, "kit_id", "“四个一”"), [
-        "是" if ok else "否", h, _get(r, "missing") or None,
-        None if _get(r, "rope_m") is None else f"{float(_get(r, 'rope_m')):g} 米",
-        _date(_get(r, "last_inspected"))], key=str(bool(ok)))
-        for r, ok, h in zip(kits.to_dict("records"), complete, has, strict=True)]
+    complete = _flag(kits, "complete") if "complete" in kits else np.ones(len(kits), bool)
+    has = _joined(kits, KIT_ITEMS_ZH, have=True)
+    rope = (None if "rope_m" not in kits else
+            _by_value(lambda r: f"{float(r):g} 米", kits["rope_m"]))
     colours = {"True": "#1a9850", "False": "#fdae61"}
     styles = {k: {"radius": 4, "color": "#ffffff", "weight": 1, "fillColor": c,
                   "fillOpacity": 1} for k, c in colours.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["kits"], show=len(kits) <= 2000).add_to(m)
-    add_layer(group, kits, feats, amap=amap,
-              labels=["是否齐全", "现有", "缺少", "救生绳长", "最近检查日期"], styles=styles,
-              tip="“四个一” ")
+    add_layer(group, kits, amap=amap, styles=styles, tip="“四个一” ",
+              labels=["是否齐全", "现有", "缺少", "救生绳长", "最近检查日期"],
+              heading=_col(kits, "kit_id", "“四个一”"), keys=complete.astype(str),
+              values=[np.where(complete, "是", "否"),
+                      None if has is None else [h or "无" for h in has],
+                      _col(kits, "missing"), rope,
+                      None if "last_inspected" not in kits else
+                      _by_value(_date, kits["last_inspected"])])
     return [legend_block("“四个一”设施", [(dot(colours["True"]), "现有（齐全）"),
                                          (dot(colours["False"]), "现有（不齐全）")])]
 
 
 def draw_proposed_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    """Proposed "four ones" kits: white rings."""
     kits = layers.proposed_kits
     status = {"new": "新设", "complete_existing": "补齐现有"}
-    needs = [c for c in ("need_sign", "need_lifebuoy", "need_rope", "need_pole") if c in kits]
-    names = np.array([KIT_ITEMS_ZH["has_" + c[5:]] for c in needs])
-    need = (["、".join(names[row]) for row in kits[needs].to_numpy(dtype=bool)] if needs
-            else [None] * len(kits))
-    feats = [Feature(_get(r, "kit_id", "拟新增"), [
-        status.get(str(_get(r, "status")), _get(r, "status")), _get(r, "water_id"),
-        _get(r, "town_name"), n, _get(r, "reason")])
-        for r, n in zip(kits.to_dict("records"), need, strict=True)]
+    needs = {c: KIT_ITEMS_ZH["has_" + c[5:]]
+             for c in ("need_sign", "need_lifebuoy", "need_rope", "need_pole")}
     styles = {"": {"radius": 3.5, "color": "#d7191c", "weight": 1.5, "fillColor": "#ffffff",
                    "fillOpacity": 1}}
-    group = folium.FeatureGroup(name=LAYER_NAMES["proposed_kits"], show=len(kits) <= 2000).add_to(m)
-    add_layer(group, kits, feats, amap=amap, styles=styles, tip="拟新增 ",
-              labels=["状态", "水域", "所属镇（街道）", "需配", "理由"])
+    group = folium.FeatureGroup(name=LAYER_NAMES["proposed_kits"],
+                                show=len(kits) <= 2000).add_to(m)
+    add_layer(group, kits, amap=amap, styles=styles, tip="拟新增 ",
+              labels=["状态", "水域", "所属镇（街道）", "需配", "理由"],
+              heading=_col(kits, "kit_id", "拟新增"),
+              values=[_by_value(lambda s: status.get(str(s), s), _col(kits, "status")),
+                      _col(kits, "water_id"), _col(kits, "town_name"),
+                      _joined(kits, needs, have=True), _col(kits, "reason")])
     return [legend_block("", [(dot("#d7191c", ring=True), "拟新增“四个一”")])]
 
 
 def draw_patrols(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
+    """Patrol routes as dashed purple lines (a sketch of the patrol order)."""
     routes = layers.patrol_routes
-    feats = [Feature(f"{_get(r, 'village_name', '')} 巡查路线 {_get(r, 'route_id', '')}", [
-        _get(r, "town_name"), _get(r, "stops"),
-        None if _get(r, "length_m") is None else round(float(r["length_m"]) / 1000, 1),
-        None if _get(r, "hours") is None else round(float(r["hours"]), 1)])
-        for r in routes.to_dict("records")]
+    heading = [f"{v} 巡查路线 {r}" for v, r in zip(_col(routes, "village_name", ""),
+                                                  _col(routes, "route_id", ""), strict=True)]
+
+    def scaled(name: str, factor: float) -> object:  # shown with one decimal
+        if name not in routes.columns:
+            return None
+        return pd.to_numeric(routes[name], errors="coerce").astype(float) / factor
+
     styles = {"": {"color": PATROL_COLOUR, "weight": 3, "dashArray": "6 4"}}
     group = folium.FeatureGroup(name=LAYER_NAMES["patrol_routes"], show=False).add_to(m)
-    add_layer(group, routes, feats, amap=amap,
+    add_layer(group, routes, amap=amap, styles=styles, heading=heading,
               labels=["镇（街道）", "水域数", "路程（公里，按路网）", "用时（小时）"],
-              styles=styles)
+              values=[_col(routes, "town_name"), _col(routes, "stops"),
+                      scaled("length_m", 1000), scaled("hours", 1)])
     return [legend_block("", [(f"<i class='ln' style='border-color:{PATROL_COLOUR}'></i>",
                                "巡查路线（示意：按巡查顺序连接各水域）")])]

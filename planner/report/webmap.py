@@ -9,7 +9,9 @@ WGS-84 to GCJ-02 before it is drawn; 天地图 tiles are CGCS2000 (WGS-84 to wit
 Text from input files never reaches the page as markup: it travels as escaped JSON and the
 browser puts it into popups and tooltips with ``textContent``; the legend, the title and the
 town labels are HTML-escaped. Areas, lines and kit markers are drawn on a canvas, so a county
-with tens of thousands of water bodies and kits stays responsive.
+with tens of thousands of water bodies and kits stays responsive. Each layer is written as
+compact data that the page's own script (``_assets/map.js``) turns back into GeoJSON: vertex
+steps as encoded-polyline text, popups as columns (see :mod:`planner.report._leaflet`).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from planner.report.webmap import (
     write_map,
 )
 from planner.validate.datum import wgs84_to_gcj02
+from tests.report.test_mapdata import decode_geometries, page_layers
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -193,8 +194,8 @@ def _one_point_layers(lon: float, lat: float) -> MapLayers:
 
 
 def _drawn_points(page: str) -> list[tuple[float, float]]:
-    return [(float(x), float(y)) for x, y in re.findall(
-        r'"type":"Point","coordinates":\[([\d.]+),([\d.]+)\]', page)]
+    return [(g.x, g.y) for data, _spec in page_layers(page)
+            for g in decode_geometries(data["g"]) if g.geom_type == "Point"]
 
 
 @pytest.mark.parametrize("basemap", ["amap", "none", "osm", "tianditu"])
@@ -364,6 +365,87 @@ def test_amap_point_in_browser(tmp_path):
     assert len(markers) == 1
     assert markers[0] == pytest.approx([float(glon), float(glat)], abs=1e-6)
 
+
+_LAYERS = _MAP + """
+const overlays = window[Object.keys(window).find(k => /^layer_control_\\w+_layers$/.test(k))]
+  .overlays;
+const out = {};
+Object.entries(overlays).forEach(function ([name, layer]) {
+  const entry = {name: name, layer: layer};
+  const feats = [];
+  entry.layer.eachLayer(function (sub) {
+    if (sub instanceof L.GeoJSON) { sub.eachLayer(l => feats.push(l)); }
+  });
+  const first = feats[feats.length - 1], info = {count: feats.length};  // on top
+  if (first && first.getPopup()) {
+    const ll = first.getLatLng ? first.getLatLng() : first.getBounds().getCenter();
+    map.addLayer(entry.layer);
+    first.fire('click', {latlng: ll}, true);
+    info.popup = first.getPopup().getElement()
+      .querySelector('.leaflet-popup-content').innerText;
+    map.closePopup();
+    first.fire('mouseover', {latlng: ll}, true);
+    info.tooltip = first.getTooltip().getElement().innerText;
+    first.fire('mouseout', {latlng: ll}, true);
+  }
+  info.shapes = feats.slice(0, 40).map(l => l.feature.geometry);
+  info.vertices = feats.reduce((n, l) => n + (l.getLatLngs ? l.getLatLngs().flat(3).length
+                                                             : 1), 0);
+  out[entry.name] = info;
+});
+return out;
+"""
+
+
+@pytest.mark.browser
+def test_layers_popups_and_shapes_in_browser(demo_result, tmp_path):
+    """The demo's own layers: every feature drawn once in its layer, the popup and tooltip
+    of the riskiest water, and shapes within a metre or so of the data."""
+    from planner.glossary import KINDS
+    from planner.report._maplayers import FACILITY_PREFIX, TIER_STYLE, tier_code
+
+    layers = layers_from_result(demo_result)
+    page = write_map(layers, tmp_path / "map.html", title="如皋市")
+    with _browser(tmp_path) as driver:
+        _open(driver, page)
+        seen = driver.execute_script(_LAYERS)
+        assert driver.execute_script("return window.__errors") == []
+    expected = {LAYER_NAMES["towns"]: len(layers.towns),
+                LAYER_NAMES["villages"]: len(layers.villages), LAYER_NAMES["roads"]: 1,
+                LAYER_NAMES["water"]: len(layers.water), LAYER_NAMES["kits"]: len(layers.kits),
+                LAYER_NAMES["proposed_sites"]: len(layers.proposed_sites),
+                LAYER_NAMES["proposed_kits"]: len(layers.proposed_kits),
+                LAYER_NAMES["patrol_routes"]: len(layers.patrol_routes)}
+    for kind, n in layers.facilities["kind"].value_counts().items():
+        expected[FACILITY_PREFIX + KINDS[kind][0]] = n
+    assert {name: info["count"] for name, info in seen.items()} == expected
+    roads = layers.roads.geometry.iloc[0]
+    assert seen[LAYER_NAMES["roads"]]["vertices"] == shapely.get_num_coordinates(roads)
+    # water in tiers N, C, B, A (on top): the last A of the data is the last drawn
+    water = seen[LAYER_NAMES["water"]]
+    order = np.argsort(["NCBA".index(tier_code(t)) for t in layers.water["tier"]],
+                       kind="stable")
+    top = layers.water.iloc[order[-1]]
+    assert top["tier"] == "A"
+    heading = top["name"] or top["water_id"]
+    tier = TIER_STYLE[top["tier"]][0]
+    assert water["tooltip"] == f"{heading}（{tier}）"
+    assert water["popup"].split("\n") == [
+        heading, f"编号\t{top['water_id']}", f"类型\t{top['type_label']}",
+        f"风险等级\t{tier}", f"风险分（0–100）\t{top['score']:,.1f}",
+        f"风险排序\t{top['rank']}", f"所属镇（街道）\t{top['town_name']}"]
+    town = seen[LAYER_NAMES["towns"]]
+    assert town["popup"].split("\n")[0] == layers.towns["town_name"].iloc[-1]
+    assert town["tooltip"].startswith(layers.towns["town_name"].iloc[-1])
+    # shapes: the browser's geometries are the data's, simplified by about a metre
+    utm = layers.towns.estimate_utm_crs()
+    for key, frame in (("water", layers.water.iloc[order]), ("villages", layers.villages),
+                       ("patrol_routes", layers.patrol_routes), ("kits", layers.kits)):
+        drawn = gpd.GeoSeries([shapely.geometry.shape(g)
+                               for g in seen[LAYER_NAMES[key]]["shapes"]], crs=4326)
+        data = frame.geometry.iloc[:len(drawn)].to_crs(utm).to_numpy()
+        gap = shapely.hausdorff_distance(drawn.to_crs(utm).to_numpy(), data)
+        assert len(drawn) == 40 and gap.max() < 1.5, (key, gap.max())
 
 def test_kit_popups_list_contents_and_dates(demo_result, tmp_path):
     from planner.report._maplayers import _date
