@@ -21,7 +21,6 @@ from planner.measure.progress import quota_findings, quota_progress, totals
 from planner.measure.staff import with_staff
 from planner.propose.sites import cost_by_kind, propose_for_quota
 from planner.propose.water import water_stage
-from planner.report._roads import road_lines
 from planner.report.summary import print_summary
 from planner.report.tables import villages_table, write_json
 from planner.report.write import write_maps, write_tables
@@ -161,9 +160,8 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     }
     result = RunResult(workspace=ws, quota=quota, progress=after, villages=vtable,
                        run=result_run, out=None,
-                       tables={"disagreements": conflicts,
-                               "roads": road_lines(graph, crs=ws.crs)}, access=access,
-                       proposals=proposals, water=water)
+                       tables={"disagreements": conflicts}, access=access,
+                       proposals=proposals, water=water, graph=graph)
     if write:
         out_dir = Path(out) if out else Path("outputs") / settings.name
         out_dir.mkdir(parents=True, exist_ok=True)

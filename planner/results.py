@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from planner.core.network import RoadGraph
 from planner.locate.quota import QuotaTable
 from planner.measure.access import AccessResult
 from planner.propose.water import WaterResult
@@ -37,6 +38,9 @@ class RunResult:
     access : AccessResult or None
     proposals : geopandas.GeoDataFrame or None
     water : WaterResult or None
+        The water-safety stage's result.
+    graph : RoadGraph or None
+        The road network the distances were measured on (its lines are drawn on the map).
     """
 
     workspace: Workspace
@@ -49,6 +53,7 @@ class RunResult:
     access: AccessResult | None = None
     proposals: gpd.GeoDataFrame | None = None
     water: WaterResult | None = None
+    graph: RoadGraph | None = None
 
     @property
     def kinds(self) -> list[str]:

@@ -49,6 +49,7 @@ from planner.report._maplayers import (  # noqa: F401  (re-exported: the styles 
     town_completion,
     village_covered,
 )
+from planner.report._roads import road_lines
 from planner.results import RunResult
 from planner.settings import BASEMAPS, MapConfig  # noqa: F401 (re-exported)
 from planner.validate.datum import transform_geometry
@@ -63,9 +64,10 @@ _AMAP = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1
 
 
 
-def layers_from_result(result: RunResult) -> MapLayers:
+def layers_from_result(result: RunResult, *, roads: bool = True) -> MapLayers:
     """The map layers of a run: towns with progress, villages with their own care point and
-    (after the access stage) coverage and distances, sites, proposals, water and kits.
+    (after the access stage) coverage and distances, sites, proposals, water and kits, and
+    (with ``roads``) the lines of the road network.
 
     Parts a run did not compute (``access``, ``proposals``, ``water`` of ``None``) are left
     out of the map.
@@ -96,7 +98,7 @@ def layers_from_result(result: RunResult) -> MapLayers:
         facilities=facilities, proposed_sites=_proposals(result.proposals),
         water=water_layer, kits=_kits(ws.extra.get("kits")),
         proposed_kits=None if water is None else water.proposed_kits,
-        roads=result.tables.get("roads"),
+        roads=road_lines(result.graph, crs=ws.crs) if roads else None,
         patrol_routes=_patrol_lines(getattr(water, "route_table", None), water_layer,
                                     ws.villages),
     )

@@ -157,7 +157,7 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
         layers["water_actions"] = result.water.actions
     from planner.report.webmap import layers_from_result
 
-    shown = layers_from_result(result)
+    shown = layers_from_result(result, roads=False)
     for name in ("water", "kits", "patrol_routes"):
         frame = getattr(shown, name)
         if frame is not None and len(frame):
