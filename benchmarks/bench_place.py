@@ -176,12 +176,16 @@ def county(args) -> None:
         r = set_cover(cov, time_limit=lim, mip_rel_gap=gap)
         return r.build_seconds + t_cov, r.solve_seconds, r.objective, r.status
 
-    for name, fn in (("MCLP p", mclp), ("p-median p", pmed), ("set cover (LSCP)", lscp)):
+    chosen = {"mclp": ("MCLP p", mclp), "pmedian": ("p-median p", pmed),
+              "lscp": ("set cover (LSCP)", lscp)}
+    for name, fn in (chosen[k] for k in args.models):
         ours[name] = _median([fn() for _ in range(args.repeat)])
         b, s_, obj, status = ours[name]
         _row(f"ours  {name} (scipy milp / HiGHS)", b, s_, obj, f"[{status}]")
         if not args.no_spopt:
             _spopt(args, name, cost, w, inst, cand, p, ours[name])
+    if args.no_quota:
+        return
     groups = inst["town"][cand]
     cov = coverage_from_cost(cost[:, cand], THRESHOLD)
     q = max_cover(w, cov, groups=groups, counts=inst["missing"], covered=covered,
@@ -276,6 +280,11 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=1e-4,
                         help="relative MIP gap, the same for every solver")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each (median)")
+    parser.add_argument("--models", nargs="+", choices=("mclp", "pmedian", "lscp"),
+                        default=["mclp", "pmedian", "lscp"],
+                        help="county models compared with spopt (default: all three)")
+    parser.add_argument("--no-quota", action="store_true",
+                        help="skip the per-town quota models (ours only) on the county")
     args = parser.parse_args()
     county(args)
     if not args.county_only:
