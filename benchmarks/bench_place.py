@@ -133,7 +133,7 @@ def _arrays(inst: dict):
 
 
 def _row(name, build, solve, obj, extra=""):
-    print(f"  {name:<44} build {build:8.3f} s  solve {solve:8.3f} s  objective {obj:,.3f} {extra}")
+    print(f"  {name:<44} build {build:9.4f} s  solve {solve:9.4f} s  objective {obj:,.3f} {extra}")
 
 
 def _median(runs: list[tuple]) -> tuple:

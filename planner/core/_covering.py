@@ -46,7 +46,7 @@ def _greedy(r, c, n: int, m: int, score: np.ndarray | None = None) -> np.ndarray
     """Greedy cover of every row (most new rows per pick, times ``score``), then redundant
     picks removed; boolean mask of the chosen columns."""
     r_ptr = _reduce._ptr(r, n)
-    tc, tr = _reduce._transpose(r, c)
+    tc, tr = _reduce._transpose(r, c, m)
     c_ptr = _reduce._ptr(tc, m)
     gain = np.diff(c_ptr).astype(float)
     factor = np.ones(m) if score is None else score + 1e-3
@@ -90,7 +90,7 @@ def set_cover(sub: sp.csr_array, *, time_limit: float, mip_rel_gap: float):
     n_c, m_c = core.rows.size, core.cols.size
     if n_c == 0:
         return core.forced, float(core.forced.size), "optimal"
-    a = sp.csr_array((np.ones(core.r.size), (core.r, core.c)), shape=(n_c, m_c))
+    a = sp.csr_array((np.ones(core.r.size), core.c, _reduce._ptr(core.r, n_c)), shape=(n_c, m_c))
     bounds, cons = Bounds(0.0, 1.0), [LinearConstraint(a, 1.0, np.inf)]
     best = None
     if core.r.size <= _LP_FIRST_MAX:
@@ -114,26 +114,24 @@ def set_cover(sub: sp.csr_array, *, time_limit: float, mip_rel_gap: float):
     return np.sort(np.concatenate([core.forced, core.cols[pick]])), bound, status
 
 
-def _count_rows(var_groups: np.ndarray, lim: _Limits, n_vars: int) -> list[LinearConstraint]:
-    """Group and total counts over the site variables (the first ``var_groups.size``);
-    counts every candidate could meet anyway are left out."""
+def _count_rows(var_groups: np.ndarray, lim: _Limits):
+    """Group and total counts over the site variables (the first ``var_groups.size``) as
+    ``(row, col, lower, upper)``; counts every candidate could meet anyway are left out."""
     k = var_groups.size
     avail = np.bincount(lim.groups[lim.selectable], minlength=lim.lo.size)
-    out = []
     tight = np.flatnonzero((lim.lo > 0) | (lim.hi < avail))
-    if tight.size:
-        at = np.full(lim.lo.size, -1, dtype=np.int64)
-        at[tight] = np.arange(tight.size)
-        use = np.flatnonzero(at[var_groups] >= 0)
-        mat = sp.csr_array((np.ones(use.size), (at[var_groups[use]], use)),
-                           shape=(tight.size, n_vars))
-        out.append(LinearConstraint(mat, lim.lo[tight].astype(float),
-                                    lim.hi[tight].astype(float)))
+    at = np.full(lim.lo.size, -1, dtype=np.int64)
+    at[tight] = np.arange(tight.size)
+    use = np.flatnonzero(at[var_groups] >= 0)
+    rows, cols = [at[var_groups[use]]], [use]
+    lower, upper = [lim.lo[tight].astype(float)], [lim.hi[tight].astype(float)]
     if lim.total_lo > 0 or lim.total_hi < int(avail.sum()):
-        total = sp.csr_array((np.ones(k), (np.zeros(k, dtype=np.int64), np.arange(k))),
-                             shape=(1, n_vars))
-        out.append(LinearConstraint(total, lim.total_lo, lim.total_hi))
-    return out
+        rows.append(np.full(k, tight.size))
+        cols.append(np.arange(k))
+        lower.append(np.array([float(lim.total_lo)]))
+        upper.append(np.array([float(lim.total_hi)]))
+    return (np.concatenate(rows), np.concatenate(cols), np.concatenate(lower),
+            np.concatenate(upper))
 
 
 def max_cover(w: np.ndarray, sub: sp.csr_array, lim: _Limits, *, time_limit: float,
@@ -153,13 +151,15 @@ def max_cover(w: np.ndarray, sub: sp.csr_array, lim: _Limits, *, time_limit: flo
     core = _reduce.cover_core(w, r, c, m=sub.shape[1], groups=lim.groups)
     k, f, n = core.cols.size, core.fill_groups.size, core.weights.size
     n_vars = k + f + n
-    var_groups = np.concatenate([lim.groups[core.cols], core.fill_groups])
-    link = sp.csr_array(
-        (np.r_[np.ones(n), -np.ones(core.r.size)],
-         (np.r_[np.arange(n), core.r], np.r_[k + f + np.arange(n), core.c])),
-        shape=(n, n_vars),
+    g_row, g_col, g_lo, g_hi = _count_rows(
+        np.concatenate([lim.groups[core.cols], core.fill_groups]), lim)
+    z = k + f + np.arange(n)  # z_i <= sum of the sites covering row i; count rows after
+    mat = sp.csr_array(
+        (np.concatenate([np.ones(n), -np.ones(core.r.size), np.ones(g_row.size)]),
+         (np.concatenate([np.arange(n), core.r, n + g_row]), np.concatenate([z, core.c, g_col]))),
+        shape=(n + g_lo.size, n_vars),
     )
-    cons = [LinearConstraint(link, -np.inf, 0.0), *_count_rows(var_groups, lim, n_vars)]
+    cons = LinearConstraint(mat, np.r_[np.full(n, -np.inf), g_lo], np.r_[np.zeros(n), g_hi])
     cost = np.concatenate([np.zeros(k + f), -core.weights])
     bounds = Bounds(0.0, np.concatenate([np.ones(k), core.fill_counts, np.ones(n)]))
     x = None

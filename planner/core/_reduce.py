@@ -43,6 +43,13 @@ def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts - offsets, lengths) + np.arange(total, dtype=np.int64)
 
 
+def _by(key: np.ndarray, n: int) -> np.ndarray:
+    """Stable argsort of integer keys below ``n`` (radix sort on 16-bit keys when they fit)."""
+    if n <= np.iinfo(np.uint16).max:
+        key = key.astype(np.uint16)
+    return np.argsort(key, kind="stable")
+
+
 def _ptr(owner: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=n), out=out[1:])
@@ -71,7 +78,7 @@ def _subset_pairs(
     ptr = _ptr(owner, n_sets)
     cnt = np.diff(ptr)
     deg = np.bincount(elem, minlength=n_elems)
-    by_elem = owner[np.argsort(elem, kind="stable")]
+    by_elem = owner[_by(elem, n_elems)]
     e_ptr = _ptr(elem, n_elems)
     live = np.flatnonzero(cnt > 0)
     if live.size == 0:
@@ -105,9 +112,9 @@ def _subset_pairs(
     return a[ok], b[ok]
 
 
-def _transpose(r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Entries sorted by column, then row."""
-    order = np.lexsort((r, c))
+def _transpose(r: np.ndarray, c: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Entries sorted by row then column, re-sorted by column then row (``m`` columns)."""
+    order = _by(c, m)
     return c[order], r[order]
 
 
@@ -156,9 +163,9 @@ def set_cover_core(r: np.ndarray, c: np.ndarray, *, n: int, m: int) -> _SetCover
     cols = np.arange(m)
     forced = []
     passes = 0
-    while rows.size:
+    check_rows = check_cols = True  # columns / rows changed since the last dominance check
+    while rows.size and (check_rows or check_cols):
         passes += 1
-        before = (rows.size, cols.size)
         n_r, n_c = rows.size, cols.size
         single = np.bincount(r, minlength=n_r)[r] == 1
         if single.any():
@@ -170,28 +177,34 @@ def set_cover_core(r: np.ndarray, c: np.ndarray, *, n: int, m: int) -> _SetCover
             r, c = _restrict(r, c, ~done, ~pick)
             rows, cols = rows[~done], cols[~pick]
             n_r, n_c = rows.size, cols.size
+            check_rows = check_cols = True
             if not n_r:
                 break
-        pairs = _subset_pairs(r, c, n_sets=n_r, n_elems=n_c)
-        if pairs is not None:  # a row containing another row is redundant
-            cnt = np.bincount(r, minlength=n_r)
-            a, b = pairs
-            drop = np.zeros(n_r, dtype=bool)
-            drop[b[(cnt[b] > cnt[a]) | (a < b)]] = True
-            r, c = _restrict(r, c, ~drop, np.ones(n_c, dtype=bool))
-            rows = rows[~drop]
-            n_r = rows.size
-        tc, tr = _transpose(r, c)
-        cnt = np.bincount(tc, minlength=n_c)
-        drop = cnt == 0
-        pairs = _subset_pairs(tc, tr, n_sets=n_c, n_elems=n_r)
-        if pairs is not None:  # a column inside another column is never needed
-            a, b = pairs
-            drop[a[(cnt[b] > cnt[a]) | (b < a)]] = True
-        r, c = _restrict(r, c, np.ones(n_r, dtype=bool), ~drop)
-        cols = cols[~drop]
-        if (rows.size, cols.size) == before:
-            break
+        if check_rows:  # a row containing another row is redundant
+            check_rows = False
+            pairs = _subset_pairs(r, c, n_sets=n_r, n_elems=n_c)
+            if pairs is not None and pairs[0].size:
+                cnt = np.bincount(r, minlength=n_r)
+                a, b = pairs
+                drop = np.zeros(n_r, dtype=bool)
+                drop[b[(cnt[b] > cnt[a]) | (a < b)]] = True
+                r, c = _restrict(r, c, ~drop, np.ones(n_c, dtype=bool))
+                rows = rows[~drop]
+                n_r = rows.size
+                check_cols = True
+        if check_cols:  # a column inside another column is never needed
+            check_cols = False
+            tc, tr = _transpose(r, c, n_c)
+            cnt = np.bincount(tc, minlength=n_c)
+            drop = cnt == 0
+            pairs = _subset_pairs(tc, tr, n_sets=n_c, n_elems=n_r)
+            if pairs is not None:
+                a, b = pairs
+                drop[a[(cnt[b] > cnt[a]) | (b < a)]] = True
+            if drop.any():
+                r, c = _restrict(r, c, np.ones(n_r, dtype=bool), ~drop)
+                cols = cols[~drop]
+                check_rows = True
     forced_cols = np.sort(np.concatenate(forced)) if forced else np.zeros(0, dtype=np.int64)
     return _SetCoverCore(rows, cols, r, c, forced_cols, passes)
 
@@ -239,7 +252,7 @@ def cover_core(
     sel = groups >= 0
     keep_e = sel[c]
     r, c = r[keep_e], c[keep_e]
-    tc, tr = _transpose(r, c)
+    tc, tr = _transpose(r, c, m)
     cnt = np.bincount(tc, minlength=m)
     kept = sel & (cnt > 0)
     pairs = _subset_pairs(tc, tr, n_sets=m, n_elems=n, label=groups)
