@@ -24,7 +24,10 @@ Compared on the county instance (spopt cannot express per-town quotas):
 spopt builds its PuLP model from a dense cost matrix and is solved twice, with CBC and with
 HiGHS (PuLP's ``HiGHS`` on ``highspy``), at the same relative gap as ours (``--gap``, default
 1e-4); ours builds sparse matrices and solves with HiGHS through scipy. Build and solve
-seconds are reported apart, each the median of ``--repeat`` runs. Per-town quota models
+seconds are reported apart, each the median of ``--repeat`` runs; our solve seconds include our
+exact reductions and the LP-first step of the covering models (spopt's include PuLP handing the
+model to the solver). ``--models`` picks the compared models, ``--no-quota`` skips ours-only
+per-town quota models. Per-town quota models
 (max cover, p-median) run for ours only. On the province instance spopt is not run: its
 dense 21,958 x 21,958 cost matrix alone is 3.9 GB.
 

@@ -57,7 +57,8 @@ def _ptr(owner: np.ndarray, n: int) -> np.ndarray:
 
 
 def _subset_pairs(
-    owner: np.ndarray, elem: np.ndarray, *, n_sets: int, n_elems: int, label=None
+    owner: np.ndarray, elem: np.ndarray, *, n_sets: int, n_elems: int, label=None,
+    by_elem: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """All pairs ``(a, b)``, ``a != b``, with non-empty set ``a`` inside set ``b``.
 
@@ -69,6 +70,8 @@ def _subset_pairs(
         Number of sets and size of the universe.
     label : numpy.ndarray, optional
         Only pairs of sets with equal labels are returned.
+    by_elem : numpy.ndarray, optional
+        ``owner`` sorted by ``elem`` then ``owner``, when the caller has it already.
 
     Returns
     -------
@@ -78,7 +81,8 @@ def _subset_pairs(
     ptr = _ptr(owner, n_sets)
     cnt = np.diff(ptr)
     deg = np.bincount(elem, minlength=n_elems)
-    by_elem = owner[_by(elem, n_elems)]
+    if by_elem is None:
+        by_elem = owner[_by(elem, n_elems)]
     e_ptr = _ptr(elem, n_elems)
     live = np.flatnonzero(cnt > 0)
     if live.size == 0:
@@ -197,7 +201,7 @@ def set_cover_core(r: np.ndarray, c: np.ndarray, *, n: int, m: int) -> _SetCover
             tc, tr = _transpose(r, c, n_c)
             cnt = np.bincount(tc, minlength=n_c)
             drop = cnt == 0
-            pairs = _subset_pairs(tc, tr, n_sets=n_c, n_elems=n_r)
+            pairs = _subset_pairs(tc, tr, n_sets=n_c, n_elems=n_r, by_elem=c)
             if pairs is not None:
                 a, b = pairs
                 drop[a[(cnt[b] > cnt[a]) | (b < a)]] = True
@@ -255,7 +259,7 @@ def cover_core(
     tc, tr = _transpose(r, c, m)
     cnt = np.bincount(tc, minlength=m)
     kept = sel & (cnt > 0)
-    pairs = _subset_pairs(tc, tr, n_sets=m, n_elems=n, label=groups)
+    pairs = _subset_pairs(tc, tr, n_sets=m, n_elems=n, label=groups, by_elem=c)
     if pairs is not None:
         a, b = pairs
         kept[a[(cnt[b] > cnt[a]) | (b < a)]] = False

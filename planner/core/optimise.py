@@ -13,7 +13,11 @@ The numeric core of issue 5. Every model takes plain numpy / scipy.sparse arrays
   already provide, so that existing sites count and are never moved.
 
 Models are solved exactly as mixed-integer programs with :func:`scipy.optimize.milp` (HiGHS) on
-sparse constraint matrices assembled without Python loops over pairs. Above ``heuristic_above``
+sparse constraint matrices assembled without Python loops over pairs. The covering models (maximal
+covering, county budget, set cover) are first reduced exactly (:mod:`planner.core._reduce`:
+essential and dominated rows and columns, merged demand) and solved "LP first"
+(:mod:`planner.core._covering`): the MILP only runs when the LP relaxation does not already prove
+the optimum. ``solve_seconds`` includes the reductions. Above ``heuristic_above``
 (number of demand-candidate pairs in the model) a greedy-plus-swap heuristic
 (:mod:`planner.core._heuristic`) is used instead; its :class:`Solution` says ``method='heuristic'``
 and carries a valid bound on the optimum.
