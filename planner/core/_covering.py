@@ -35,14 +35,15 @@ def _entries(mat: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
     return rows, mat.indices.astype(np.int64)
 
 
-def _lp(c, bounds, cons, *, time_limit):
+def _lp(c: np.ndarray, bounds: Bounds, cons, *, time_limit: float):
     """The LP relaxation, or ``None`` if HiGHS does not solve it to optimality in time."""
     res, status, _ = _solve(c, np.zeros(c.size), bounds, cons, time_limit=time_limit,
                             mip_rel_gap=0.0)
     return res if status == "optimal" else None
 
 
-def _greedy(r, c, n: int, m: int, score: np.ndarray | None = None) -> np.ndarray:
+def _greedy(r: np.ndarray, c: np.ndarray, n: int, m: int,
+            score: np.ndarray | None = None) -> np.ndarray:
     """Greedy cover of every row (most new rows per pick, times ``score``), then redundant
     picks removed; boolean mask of the chosen columns."""
     r_ptr = _reduce._ptr(r, n)
@@ -168,13 +169,13 @@ def max_cover(w: np.ndarray, sub: sp.csr_array, lim: _Limits, *, time_limit: flo
         if lp is not None:
             sites = lp.x[: k + f]
             if np.abs(sites - np.round(sites)).max(initial=0.0) <= _INT_TOL:
-                x, bound, status = np.round(sites), -float(lp.fun), "optimal"
+                x, bound, status = np.round(sites), 0.0 - float(lp.fun), "optimal"
     if x is None:
         left = max(time_limit - (time.perf_counter() - t0), 1e-3)
         integrality = np.concatenate([np.ones(k + f), np.zeros(n)])
         res, status, _ = _solve(cost, integrality, bounds, cons, time_limit=left,
                                 mip_rel_gap=mip_rel_gap)
         x = np.round(res.x[: k + f])
-        bound = None if res.mip_dual_bound is None else -float(res.mip_dual_bound)
+        bound = None if res.mip_dual_bound is None else 0.0 - float(res.mip_dual_bound)
     fill = [core.fillers[i][: int(x[k + i])] for i in range(f)]  # one step per group
     return np.sort(np.concatenate([core.cols[x[:k] > 0.5], *fill])), bound, status

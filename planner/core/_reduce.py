@@ -57,7 +57,8 @@ def _ptr(owner: np.ndarray, n: int) -> np.ndarray:
 
 
 def _subset_pairs(
-    owner: np.ndarray, elem: np.ndarray, *, n_sets: int, n_elems: int, label=None,
+    owner: np.ndarray, elem: np.ndarray, *, n_sets: int, n_elems: int,
+    label: np.ndarray | None = None,
     by_elem: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """All pairs ``(a, b)``, ``a != b``, with non-empty set ``a`` inside set ``b``.
@@ -122,7 +123,8 @@ def _transpose(r: np.ndarray, c: np.ndarray, m: int) -> tuple[np.ndarray, np.nda
     return c[order], r[order]
 
 
-def _restrict(r, c, row_keep, col_keep):
+def _restrict(r: np.ndarray, c: np.ndarray, row_keep: np.ndarray,
+              col_keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Entries of the kept rows and columns, renumbered (order preserved)."""
     keep = row_keep[r] & col_keep[c]
     new_r = np.cumsum(row_keep) - 1
