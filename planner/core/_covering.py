@@ -24,6 +24,7 @@ from planner.core._milp import _Limits, _solve
 
 _INT_TOL = 1e-6
 _LP_FIRST_MAX = 200_000  # entries of the reduced model above which the MILP runs directly
+_PRESOLVE_MIN = 20_000  # smaller LPs are solved faster without HiGHS's presolve
 
 
 def _entries(mat: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
@@ -35,10 +36,11 @@ def _entries(mat: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
     return rows, mat.indices.astype(np.int64)
 
 
-def _lp(c: np.ndarray, bounds: Bounds, cons, *, time_limit: float):
-    """The LP relaxation, or ``None`` if HiGHS does not solve it to optimality in time."""
+def _lp(c: np.ndarray, bounds: Bounds, cons, *, time_limit: float, entries: int):
+    """The LP relaxation, or ``None`` if HiGHS does not solve it to optimality in time
+    (HiGHS's presolve only for models with more than ``_PRESOLVE_MIN`` entries)."""
     res, status, _ = _solve(c, np.zeros(c.size), bounds, cons, time_limit=time_limit,
-                            mip_rel_gap=0.0)
+                            mip_rel_gap=0.0, presolve=entries > _PRESOLVE_MIN)
     return res if status == "optimal" else None
 
 
@@ -95,7 +97,7 @@ def set_cover(sub: sp.csr_array, *, time_limit: float, mip_rel_gap: float):
     bounds, cons = Bounds(0.0, 1.0), [LinearConstraint(a, 1.0, np.inf)]
     best = None
     if core.r.size <= _LP_FIRST_MAX:
-        lp = _lp(np.ones(m_c), bounds, cons, time_limit=time_limit)
+        lp = _lp(np.ones(m_c), bounds, cons, time_limit=time_limit, entries=core.r.size)
         if lp is not None:
             low = float(np.ceil(lp.fun - _INT_TOL))
             for score in (None, lp.x):
@@ -165,7 +167,7 @@ def max_cover(w: np.ndarray, sub: sp.csr_array, lim: _Limits, *, time_limit: flo
     bounds = Bounds(0.0, np.concatenate([np.ones(k), core.fill_counts, np.ones(n)]))
     x = None
     if core.r.size <= _LP_FIRST_MAX:
-        lp = _lp(cost, bounds, cons, time_limit=time_limit)
+        lp = _lp(cost, bounds, cons, time_limit=time_limit, entries=core.r.size)
         if lp is not None:
             sites = lp.x[: k + f]
             if np.abs(sites - np.round(sites)).max(initial=0.0) <= _INT_TOL:
