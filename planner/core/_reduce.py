@@ -96,23 +96,27 @@ def _subset_pairs(
     if label is not None:
         keep &= label[a] == label[b]
     a, b = a[keep], b[keep]
-    size = cnt[a]
-    if int(size.sum()) > _WORK_MAX:
-        return None
-    probe = elem[_ragged(ptr[a], size)]
-    host = np.repeat(b, size)
     if n_sets * n_elems <= _TABLE_MAX:
         table = np.zeros(n_sets * n_elems, dtype=bool)
         table[owner * n_elems + elem] = True
-        inside = table[host * n_elems + probe]
+
+        def inside(host, probe):
+            return table[host * n_elems + probe]
     else:
         keys = owner * n_elems + elem
-        q = host * n_elems + probe
-        at = np.minimum(np.searchsorted(keys, q), keys.size - 1)
-        inside = keys[at] == q
+
+        def inside(host, probe):
+            q = host * n_elems + probe
+            return keys[np.minimum(np.searchsorted(keys, q), keys.size - 1)] == q
+    ends = inside(b, elem[ptr[a]]) & inside(b, elem[ptr[a + 1] - 1])  # cheap first filter
+    a, b = a[ends], b[ends]
+    size = cnt[a]
+    if int(size.sum()) > _WORK_MAX:
+        return None
     if a.size == 0:
         return a, b
-    hits = np.add.reduceat(inside, np.cumsum(size) - size, dtype=np.int64)
+    hits = np.add.reduceat(inside(np.repeat(b, size), elem[_ragged(ptr[a], size)]),
+                           np.cumsum(size) - size, dtype=np.int64)
     ok = hits == size
     return a[ok], b[ok]
 
