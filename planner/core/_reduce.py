@@ -32,6 +32,7 @@ import numpy as np
 
 _TABLE_MAX = 30_000_000  # lookup table cells (bytes) for subset checks; above: binary search
 _WORK_MAX = 50_000_000  # element checks per subset pass; above: the pass is skipped
+_DENSE_MAX = 256  # set cover passes run on a dense bit matrix once it is this small
 
 
 def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -175,8 +176,16 @@ def set_cover_core(r: np.ndarray, c: np.ndarray, *, n: int, m: int) -> _SetCover
     passes = 0
     check_rows = check_cols = True  # columns / rows changed since the last dominance check
     while rows.size and (check_rows or check_cols):
-        passes += 1
         n_r, n_c = rows.size, cols.size
+        if max(n_r, n_c) <= _DENSE_MAX:  # small now: bit-parallel passes on a dense matrix
+            a = np.zeros((n_r, n_c), dtype=bool)
+            a[r, c] = True
+            a, rows, cols, more = _dense_passes(a, rows, cols, forced, check_rows, check_cols)
+            r, c = np.nonzero(a)
+            r, c = r.astype(np.int64), c.astype(np.int64)
+            passes += more
+            break
+        passes += 1
         single = np.bincount(r, minlength=n_r)[r] == 1
         if single.any():
             pick = np.zeros(n_c, dtype=bool)
@@ -217,6 +226,47 @@ def set_cover_core(r: np.ndarray, c: np.ndarray, *, n: int, m: int) -> _SetCover
                 check_rows = True
     forced_cols = np.sort(np.concatenate(forced)) if forced else np.zeros(0, dtype=np.int64)
     return _SetCoverCore(rows, cols, r, c, forced_cols, passes)
+
+
+def _inside(a: np.ndarray) -> np.ndarray:
+    """``out[x, y]``: row ``x`` of the boolean matrix ``a`` lies inside row ``y`` (``x != y``)."""
+    bits = np.packbits(a, axis=1)
+    out = ~(bits[:, None, :] & ~bits[None, :, :]).any(axis=2)
+    np.fill_diagonal(out, False)
+    return out
+
+
+def _dense_passes(a, rows, cols, forced, check_rows, check_cols):
+    """The passes of :func:`set_cover_core` on a small dense boolean matrix."""
+    passes = 0
+    while rows.size and (check_rows or check_cols):
+        passes += 1
+        single = a.sum(axis=1) == 1
+        if single.any():
+            pick = a[single].any(axis=0)
+            forced.append(cols[pick])
+            done = a[:, pick].any(axis=1)
+            a, rows, cols = a[~done][:, ~pick], rows[~done], cols[~pick]
+            check_rows = check_cols = True
+            if not rows.size:
+                break
+        if check_rows:  # a row containing another row is redundant
+            check_rows = False
+            cnt, at = a.sum(axis=1), np.arange(rows.size)
+            later = (cnt[None, :] > cnt[:, None]) | (at[:, None] < at[None, :])
+            drop = (_inside(a) & later).any(axis=0)
+            if drop.any():
+                a, rows = a[~drop], rows[~drop]
+                check_cols = True
+        if check_cols:  # a column inside another column is never needed
+            check_cols = False
+            cnt, at = a.sum(axis=0), np.arange(cols.size)
+            bigger = (cnt[None, :] > cnt[:, None]) | (at[None, :] < at[:, None])
+            drop = (_inside(a.T) & bigger).any(axis=1) | (cnt == 0)
+            if drop.any():
+                a, cols = a[:, ~drop], cols[~drop]
+                check_rows = True
+    return a, rows, cols, passes
 
 
 @dataclass(frozen=True)

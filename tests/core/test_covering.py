@@ -65,7 +65,9 @@ def test_subset_pairs_equal_pairwise_check(seed, monkeypatch):
 
 
 @pytest.mark.parametrize("seed", range(60))
-def test_set_cover_core_keeps_the_optimum(seed):
+def test_set_cover_core_keeps_the_optimum(seed, monkeypatch):
+    if seed % 2:
+        monkeypatch.setattr(_reduce, "_DENSE_MAX", 0)  # sparse passes only
     a = _random_cover(seed)
     a = a[a.any(axis=1)]
     if not a.size:
@@ -95,6 +97,9 @@ def test_set_cover_equals_brute_force(seed, monkeypatch):
         monkeypatch.setattr(_covering, "_LP_FIRST_MAX", -1)  # reduced MILP directly
     if seed % 3 == 2:
         monkeypatch.setattr(_reduce, "_WORK_MAX", 0)  # no dominance: essential columns only
+        monkeypatch.setattr(_reduce, "_DENSE_MAX", 0)
+    if seed % 4 == 0:
+        monkeypatch.setattr(_reduce, "_DENSE_MAX", 0)  # sparse passes only
     a = _random_cover(seed)
     sol = set_cover(sp.csr_array(a))
     assert sol.objective == _min_cover(a) == sol.selected.size
@@ -102,9 +107,11 @@ def test_set_cover_equals_brute_force(seed, monkeypatch):
     assert a[:, sol.selected].any(axis=1)[a.any(axis=1)].all()
 
 
-def test_set_cover_larger_random_instances_agree_with_plain_milp():
+@pytest.mark.parametrize("dense_max", [0, 256])
+def test_set_cover_larger_random_instances_agree_with_plain_milp(dense_max, monkeypatch):
     from scipy.optimize import Bounds, LinearConstraint, milp
 
+    monkeypatch.setattr(_reduce, "_DENSE_MAX", dense_max)
     for seed in range(6):
         rng = np.random.default_rng(seed)
         xy = rng.uniform(0, 30, (120, 2))
@@ -178,3 +185,16 @@ def test_cover_core_merges_identical_demand_and_keeps_fillers():
     assert core.cols.tolist() == [1, 2]
     assert core.fill_groups.tolist() == [0, 1] and core.fill_counts.tolist() == [1, 1]
     assert sorted(core.weights.tolist()) == [3.0, 4.0, 8.0]
+
+
+def test_set_cover_core_switching_to_dense_passes_matches_sparse(monkeypatch):
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 40, (300, 2))
+    a = np.linalg.norm(xy[:, None] - xy[None], axis=2) <= 5.0  # above _DENSE_MAX at first
+    r, c = _entries(a)
+    mixed = _reduce.set_cover_core(r, c, n=300, m=300)
+    monkeypatch.setattr(_reduce, "_DENSE_MAX", 0)
+    sparse = _reduce.set_cover_core(r, c, n=300, m=300)
+    for field in ("rows", "cols", "r", "c", "forced"):
+        np.testing.assert_array_equal(getattr(mixed, field), getattr(sparse, field))
+    assert sparse.rows.size < 256 and set_cover(sp.csr_array(a)).objective > 0
