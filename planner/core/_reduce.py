@@ -3,7 +3,9 @@
 A coverage matrix is handled as its entries ``(row, col)`` sorted by row, then column (the
 order of a canonical CSR matrix). Subset tests between rows (or columns) are vectorised: every
 set is paired only with the sets holding its rarest element, then each pair is checked element
-by element against a lookup table, with no Python loop over rows, columns or pairs.
+by element against a lookup table, with no Python loop over rows, columns or pairs. Once a
+set-cover model is small (``_DENSE_MAX``) the remaining passes test all pairs at once on a
+bit-packed dense matrix, which costs fewer numpy calls.
 
 Set cover (unit costs) — repeated until nothing changes:
 
