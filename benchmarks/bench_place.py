@@ -24,8 +24,12 @@ Compared on the county instance (spopt cannot express per-town quotas):
 spopt builds its PuLP model from a dense cost matrix and is solved twice, with CBC and with
 HiGHS (PuLP's ``HiGHS`` on ``highspy``), at the same relative gap as ours (``--gap``, default
 1e-4); ours builds sparse matrices and solves with HiGHS through scipy. Build and solve
-seconds are reported apart, each the median of ``--repeat`` runs. Per-town quota models
-(max cover, p-median) run for ours only. On the province instance spopt is not run: its
+seconds are reported apart, each the median of ``--repeat`` runs, the runs of ours and of both
+spopt solvers interleaved (a change of load hits them all); our solve seconds include our
+exact reductions and the LP-first step of the covering models (spopt's include PuLP handing the
+model to the solver). ``--models`` picks the compared models; ``--no-quota`` skips the per-town
+quota models (max cover, p-median), which run for ours only. On the province instance spopt is
+not run: its
 dense 21,958 x 21,958 cost matrix alone is 3.9 GB.
 
 Run ``python benchmarks/bench_place.py`` (both) or ``--county-only``.
@@ -133,7 +137,7 @@ def _arrays(inst: dict):
 
 
 def _row(name, build, solve, obj, extra=""):
-    print(f"  {name:<44} build {build:8.3f} s  solve {solve:8.3f} s  objective {obj:,.3f} {extra}")
+    print(f"  {name:<44} build {build:9.4f} s  solve {solve:9.4f} s  objective {obj:,.3f} {extra}")
 
 
 def _median(runs: list[tuple]) -> tuple:
@@ -176,12 +180,23 @@ def county(args) -> None:
         r = set_cover(cov, time_limit=lim, mip_rel_gap=gap)
         return r.build_seconds + t_cov, r.solve_seconds, r.objective, r.status
 
-    for name, fn in (("MCLP p", mclp), ("p-median p", pmed), ("set cover (LSCP)", lscp)):
-        ours[name] = _median([fn() for _ in range(args.repeat)])
+    chosen = {"mclp": ("MCLP p", mclp), "pmedian": ("p-median p", pmed),
+              "lscp": ("set cover (LSCP)", lscp)}
+    solvers = () if args.no_spopt else ("CBC", "HiGHS")
+    for name, fn in (chosen[k] for k in args.models):
+        runs = {"ours": [], **{sv: [] for sv in solvers}}
+        for _ in range(args.repeat):  # interleaved, so that a change of load hits every peer
+            runs["ours"].append(fn())
+            for sv in solvers:
+                runs[sv].append(_spopt_run(args, name, sv, cost, w, inst, cand, p))
+        ours[name] = _median(runs["ours"])
         b, s_, obj, status = ours[name]
-        _row(f"ours  {name} (scipy milp / HiGHS)", b, s_, obj, f"[{status}]")
-        if not args.no_spopt:
-            _spopt(args, name, cost, w, inst, cand, p, ours[name])
+        each = ", ".join(f"{r[1] * 1e3:.1f}" for r in runs["ours"])
+        _row(f"ours  {name} (scipy milp / HiGHS)", b, s_, obj, f"[{status}] solve ms: {each}")
+        for sv in solvers:
+            _spopt_report(args, name, sv, runs[sv], ours[name])
+    if args.no_quota:
+        return
     groups = inst["town"][cand]
     cov = coverage_from_cost(cost[:, cand], THRESHOLD)
     q = max_cover(w, cov, groups=groups, counts=inst["missing"], covered=covered,
@@ -209,38 +224,38 @@ def _spopt_model(name, cost, w, inst, cand, p):
     return LSCP.from_cost_matrix(cost, THRESHOLD)
 
 
-def _spopt(args, name, cost, w, inst, cand, p, ours) -> None:
-    """spopt on PuLP with CBC and with HiGHS (highspy), same gap; build and solve apart."""
+def _spopt_run(args, name, solver, cost, w, inst, cand, p) -> tuple:
+    """One spopt run on PuLP with CBC or HiGHS (highspy), same gap; build and solve apart."""
     import pulp
 
-    solvers = {"CBC": lambda: pulp.PULP_CBC_CMD(msg=False, timeLimit=args.time_limit,
-                                                 gapRel=args.gap),
-               "HiGHS": lambda: pulp.HiGHS(msg=False, timeLimit=args.time_limit,
-                                           gapRel=args.gap)}
-    for solver, make in solvers.items():
-        runs = []
-        for _ in range(args.repeat):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                t0 = time.perf_counter()
-                m = _spopt_model(name, cost, w, inst, cand, p)
-                t1 = time.perf_counter()
-                try:
-                    m.solve(make(), results=False)
-                except RuntimeError:  # spopt raises when the solver returns no solution
-                    pass
-                t2 = time.perf_counter()
-            runs.append((t1 - t0, t2 - t1, pulp.value(m.problem.objective),
-                         pulp.LpStatus[m.problem.status]))
-        b, s_, obj, status = _median(runs)
-        if obj is None:
-            print(f"  spopt {name} (PuLP + {solver}): no solution within "
-                  f"{args.time_limit:g} s [{status}]; build {b:.3f} s, solve {s_:.3f} s")
-            continue
-        equal = np.isclose(obj, ours[2], rtol=max(args.gap, 1e-9))
-        _row(f"spopt {name} (PuLP + {solver})", b, s_, obj,
-             f"[{status}] objective equal: {equal}; solve {s_ / ours[1]:.1f}x ours, "
-             f"build+solve {(b + s_) / (ours[0] + ours[1]):.1f}x ours")
+    make = {"CBC": lambda: pulp.PULP_CBC_CMD(msg=False, timeLimit=args.time_limit,
+                                              gapRel=args.gap),
+            "HiGHS": lambda: pulp.HiGHS(msg=False, timeLimit=args.time_limit,
+                                        gapRel=args.gap)}[solver]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        m = _spopt_model(name, cost, w, inst, cand, p)
+        t1 = time.perf_counter()
+        try:
+            m.solve(make(), results=False)
+        except RuntimeError:  # spopt raises when the solver returns no solution
+            pass
+        t2 = time.perf_counter()
+    return (t1 - t0, t2 - t1, pulp.value(m.problem.objective),
+            pulp.LpStatus[m.problem.status])
+
+
+def _spopt_report(args, name, solver, runs, ours) -> None:
+    b, s_, obj, status = _median(runs)
+    if obj is None:
+        print(f"  spopt {name} (PuLP + {solver}): no solution within "
+              f"{args.time_limit:g} s [{status}]; build {b:.3f} s, solve {s_:.3f} s")
+        return
+    equal = np.isclose(obj, ours[2], rtol=max(args.gap, 1e-9))
+    _row(f"spopt {name} (PuLP + {solver})", b, s_, obj,
+         f"[{status}] objective equal: {equal}; solve {s_ / ours[1]:.1f}x ours, "
+         f"build+solve {(b + s_) / (ours[0] + ours[1]):.1f}x ours")
 
 
 def province(args) -> None:
@@ -276,6 +291,11 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=1e-4,
                         help="relative MIP gap, the same for every solver")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each (median)")
+    parser.add_argument("--models", nargs="+", choices=("mclp", "pmedian", "lscp"),
+                        default=["mclp", "pmedian", "lscp"],
+                        help="county models compared with spopt (default: all three)")
+    parser.add_argument("--no-quota", action="store_true",
+                        help="skip the per-town quota models (ours only) on the county")
     args = parser.parse_args()
     county(args)
     if not args.county_only:

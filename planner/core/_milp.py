@@ -236,8 +236,9 @@ def _existing(existing_cost, n: int) -> np.ndarray:
     return e
 
 
-def _solve(c, integrality, bounds, constraints, *, time_limit, mip_rel_gap):
-    options = {"time_limit": float(time_limit), "mip_rel_gap": float(mip_rel_gap), "disp": False}
+def _solve(c, integrality, bounds, constraints, *, time_limit, mip_rel_gap, presolve=True):
+    options = {"time_limit": float(time_limit), "mip_rel_gap": float(mip_rel_gap), "disp": False,
+               "presolve": bool(presolve)}
     t0 = time.perf_counter()
     res = milp(c, integrality=integrality, bounds=bounds, constraints=constraints, options=options)
     seconds = time.perf_counter() - t0

@@ -190,6 +190,18 @@ def build_graph(
     return RoadGraph(node_xy=xy, walk=walk_m, drive=drive_m, n_edges=int(u.size))
 
 
+def _with_starts(mat: sp.csr_matrix, nodes: np.ndarray, length: np.ndarray) -> sp.csr_matrix:
+    """``mat`` with one extra start node per entry of ``nodes`` and an arc of ``length`` from
+    it to that node; the arrays are concatenated, never re-sorted (the extra rows come last)."""
+    n, k = mat.shape[0], nodes.size
+    idx = mat.indices.dtype
+    return sp.csr_matrix(
+        (np.concatenate([mat.data, length]), np.concatenate([mat.indices, nodes.astype(idx)]),
+         np.concatenate([mat.indptr, (mat.nnz + np.arange(1, k + 1)).astype(mat.indptr.dtype)])),
+        shape=(n + k, n + k),
+    )
+
+
 def component_mask(graph: RoadGraph, *, mode: str = "walk") -> np.ndarray:
     """Boolean mask of the nodes in the largest strongly connected component of ``mode``.
 
@@ -371,9 +383,8 @@ def nearest_source_distance(
     off = np.asarray(offsets, dtype=float).ravel()
     if off.size != src.size or not np.all(np.isfinite(off)) or off.min() < 0:
         raise ModelError("nearest_source_distance: offsets must be finite, >= 0, one per source")
+    aug = _with_starts(mat, src, off)
     k = src.size
-    virt = sp.csr_matrix((off, (np.arange(k), src)), shape=(k, n + k))
-    aug = sp.vstack([sp.hstack([mat, sp.csr_matrix((n, k))]), virt], format="csr")
     dist, _, origin = csgraph.dijkstra(
         aug, indices=np.arange(n, n + k), min_only=True, return_predecessors=True, limit=limit
     )

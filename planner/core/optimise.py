@@ -13,7 +13,11 @@ The numeric core of issue 5. Every model takes plain numpy / scipy.sparse arrays
   already provide, so that existing sites count and are never moved.
 
 Models are solved exactly as mixed-integer programs with :func:`scipy.optimize.milp` (HiGHS) on
-sparse constraint matrices assembled without Python loops over pairs. Above ``heuristic_above``
+sparse constraint matrices assembled without Python loops over pairs. The covering models (maximal
+covering, county budget, set cover) are first reduced exactly (:mod:`planner.core._reduce`:
+essential and dominated rows and columns, merged demand) and solved "LP first"
+(:mod:`planner.core._covering`): the MILP only runs when the LP relaxation does not already prove
+the optimum. ``solve_seconds`` includes the reductions. Above ``heuristic_above``
 (number of demand-candidate pairs in the model) a greedy-plus-swap heuristic
 (:mod:`planner.core._heuristic`) is used instead; its :class:`Solution` says ``method='heuristic'``
 and carries a valid bound on the optimum.
@@ -32,7 +36,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint
 
 from planner._errors import ModelError
-from planner.core import _heuristic
+from planner.core import _covering, _heuristic
 from planner.core._milp import (  # noqa: F401 (Solution and the evaluators are public here)
     _STATUS,
     Solution,
@@ -78,7 +82,6 @@ def _cover_model(
     model: str,
 ) -> Solution:
     t0 = time.perf_counter()
-    m = cov.shape[1]
     cov = cov @ sp.diags_array(lim.selectable.astype(float))  # excluded candidates cover nothing
     cov = sp.csr_array(cov, dtype=bool)
     cov.eliminate_zeros()
@@ -95,19 +98,12 @@ def _cover_model(
         times = (build, time.perf_counter() - t1)
         return _result(sel, obj, bound, True, status="heuristic", method="heuristic",
                        times=times, model=model, notes=(_big(sub.nnz, heuristic_above),))
-    k = live.size
-    link = sp.hstack([-sub.astype(float), sp.eye_array(k, format="csr")], format="csr")
-    cons = [LinearConstraint(link, -np.inf, 0.0), *lim.rows(m + k)]
-    c = np.concatenate([np.zeros(m), -wl])
-    integrality = np.concatenate([np.ones(m), np.zeros(k)])
-    upper = np.concatenate([lim.selectable.astype(float), np.ones(k)])
     build = time.perf_counter() - t0
-    res, status, seconds = _solve(
-        c, integrality, Bounds(0.0, upper), cons, time_limit=time_limit, mip_rel_gap=mip_rel_gap
-    )
-    sel = np.flatnonzero(res.x[:m] > 0.5)
+    t1 = time.perf_counter()
+    sel, bound, status = _covering.max_cover(wl, sub, lim, time_limit=time_limit,
+                                             mip_rel_gap=mip_rel_gap)
+    seconds = time.perf_counter() - t1
     obj = float(wl[np.asarray(sub[:, sel].sum(axis=1)).ravel() > 0].sum())
-    bound = None if res.mip_dual_bound is None else -float(res.mip_dual_bound)
     return _result(sel, obj, bound, True, status=status, method="milp", times=(build, seconds),
                    model=model)
 
@@ -236,17 +232,13 @@ def set_cover(
         times = (build, time.perf_counter() - t1)
         return _result(sel, obj, bound, False, status="heuristic", method="heuristic",
                        times=times, model="set_cover", notes=tuple(notes))
-    cons = [LinearConstraint(sub.astype(float), 1.0, np.inf)] if sub.shape[0] else []
     build = time.perf_counter() - t0
-    res, status, seconds = _solve(
-        np.ones(m), np.ones(m), Bounds(0.0, lim.selectable.astype(float)), cons,
-        time_limit=time_limit, mip_rel_gap=mip_rel_gap,
-    )
-    sel = np.flatnonzero(res.x > 0.5)
-    bound = None if res.mip_dual_bound is None else float(res.mip_dual_bound)
-    obj = float(sel.size)
-    return _result(sel, obj, bound, False, status=status, method="milp", times=(build, seconds),
-                   model="set_cover", notes=tuple(notes))
+    t1 = time.perf_counter()
+    sel, bound, status = _covering.set_cover(sub, time_limit=time_limit,
+                                             mip_rel_gap=mip_rel_gap)
+    seconds = time.perf_counter() - t1
+    return _result(sel, float(sel.size), bound, False, status=status, method="milp",
+                   times=(build, seconds), model="set_cover", notes=tuple(notes))
 
 
 def p_median(
