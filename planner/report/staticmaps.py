@@ -8,6 +8,7 @@ matplotlib's object API (no pyplot state) and the Agg canvas.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from dataclasses import replace
 from pathlib import Path
 
@@ -238,10 +239,14 @@ def write_static_maps(layers: MapLayers, out_dir: str | Path, *, title: str,
     layers = _metric(layers)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    maps = [(quota_map, FILES["quota"]), (coverage_map, FILES["coverage"])]
+    if layers.water is not None and len(layers.water):
+        maps.append((water_map, FILES["water"]))
+    paths = []
     with mpl.rc_context(cjk_rc()):
-        paths = [quota_map(layers, out / FILES["quota"], title=title, source=source),
-                 coverage_map(layers, out / FILES["coverage"], title=title, source=source)]
-        if layers.water is not None and len(layers.water):
-            paths.append(water_map(layers, out / FILES["water"], title=title,
-                                   source=source))
+        for draw, name in maps:
+            paths.append(draw(layers, out / name, title=title, source=source))
+            # a figure is a web of references (figure, axes, canvas and its pixel buffer):
+            # free each before drawing the next rather than at some later collection
+            gc.collect()
     return paths
