@@ -40,7 +40,7 @@ from planner._errors import ModelError
 
 MODES = ("walk", "drive")
 
-_SOURCE_BATCH = 32  # sources per Dijkstra call: 32 rows of distances to every node (~9 MB per 35,000 nodes)
+_SOURCE_BATCH = 32  # sources per Dijkstra call: ~9 MB of distances per 35,000 nodes
 
 
 @dataclass(frozen=True)
