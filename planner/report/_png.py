@@ -21,7 +21,7 @@ def save_png(fig: Figure, path: str | Path, *, dpi: float | None = None,
     The figure is drawn once on the Agg canvas and its pixels go straight to Pillow:
     no intermediate PNG is encoded and decoded.
     """
-    old_dpi, old_face = fig.dpi, fig.get_facecolor()
+    old_dpi, old_face, old_canvas = fig.dpi, fig.get_facecolor(), fig.canvas
     if dpi is not None:
         fig.set_dpi(dpi)
     fig.set_facecolor("white")
@@ -32,6 +32,9 @@ def save_png(fig: Figure, path: str | Path, *, dpi: float | None = None,
     finally:
         fig.set_dpi(old_dpi)
         fig.set_facecolor(old_face)
+        # the figure goes back to its own canvas: this one, holding the pixel buffer, is
+        # freed on return instead of waiting in a reference cycle for the collector
+        fig.set_canvas(old_canvas)
     palette = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT,
                            dither=Image.Dither.NONE)
     info = PngInfo()
