@@ -26,6 +26,7 @@ import pyproj
 import shapely
 from branca.element import Element, MacroElement, Template
 
+from planner.validate.crs import check_metric
 from planner.validate.datum import transform_geometry
 
 JS = (Path(__file__).resolve().parent / "_assets" / "map.js").read_text(encoding="utf-8")
@@ -145,14 +146,16 @@ _TYPE = np.array(["P", "L", "L", "A"])  # shapely type ids 0-3: point, line, rin
 
 
 @functools.cache
-def _utm(epsg: int) -> tuple[pyproj.Transformer, pyproj.Transformer]:
-    """From WGS-84 lon/lat to the UTM zone ``epsg`` and back."""
-    return (pyproj.Transformer.from_crs(4326, epsg, always_xy=True),
-            pyproj.Transformer.from_crs(epsg, 4326, always_xy=True))
+def _metric(crs: pyproj.CRS) -> tuple[pyproj.Transformer, pyproj.Transformer]:
+    """From WGS-84 lon/lat to the metric ``crs`` and back."""
+    return (pyproj.Transformer.from_crs(4326, crs, always_xy=True),
+            pyproj.Transformer.from_crs(crs, 4326, always_xy=True))
 
 
-def simplify_metric(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
-    """Lines and areas (lon/lat) simplified by ``tolerance_m`` metres in their UTM zone.
+def simplify_metric(geoms: np.ndarray, tolerance_m: float, *, crs: pyproj.CRS
+                    ) -> np.ndarray:
+    """Lines and areas (lon/lat) simplified by ``tolerance_m`` metres in the workspace's
+    metric ``crs`` (:func:`planner.validate.crs.check_metric`).
 
     Plain Douglas-Peucker: at about a metre nothing visible changes, and a shape it would
     collapse keeps its own outline. Points are left as they are.
@@ -161,9 +164,8 @@ def simplify_metric(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
     shapes = shapely.get_type_id(geoms) % 4 != 0  # not a point or multipoint
     if not shapes.any():
         return geoms
-    w, s, e, n = shapely.total_bounds(geoms[shapes])
-    zone = int((180 + (w + e) / 2) // 6) % 60 + 1
-    there, back = _utm((32600 if s + n >= 0 else 32700) + zone)
+    there, back = _metric(check_metric(pyproj.CRS.from_user_input(crs),
+                                       where="the map's display simplification"))
     metric = shapely.transform(geoms[shapes], lambda c: np.column_stack(there.transform(*c.T)))
     simple = shapely.simplify(metric, tolerance_m, preserve_topology=False)
     lost = shapely.is_empty(simple)
@@ -318,7 +320,8 @@ def add_layer(group: folium.FeatureGroup, frame: gpd.GeoDataFrame, *, amap: bool
               values: Sequence[object] = (), heading: object = None, keys: object = "",
               tips: object = None, tip: str = "", heading_value: int | None = None,
               tip_value: int | None = None, icons: dict[str, tuple[str, int]] | None = None,
-              simplify_m: float | None = SIMPLIFY_M, interactive: bool = True) -> None:
+              simplify_m: float | None = SIMPLIFY_M, crs: pyproj.CRS | None = None,
+              interactive: bool = True) -> None:
     """Add ``frame`` to ``group`` as one Leaflet GeoJSON layer, written compactly.
 
     Parameters
@@ -348,6 +351,9 @@ def add_layer(group: folium.FeatureGroup, frame: gpd.GeoDataFrame, *, amap: bool
         circles styled by ``styles``.
     simplify_m : float or None
         Douglas-Peucker tolerance for lines and areas in metres (see :data:`SIMPLIFY_M`).
+    crs : pyproj.CRS
+        The workspace's metric CRS, where the shapes are simplified (needed with
+        ``simplify_m``).
     interactive : bool
         ``False``: no popups, tooltips or clicks (the roads).
     """
@@ -357,7 +363,7 @@ def add_layer(group: folium.FeatureGroup, frame: gpd.GeoDataFrame, *, amap: bool
         return
     geoms = geoms[keep]
     if simplify_m:
-        geoms = simplify_metric(geoms, simplify_m)
+        geoms = simplify_metric(geoms, simplify_m, crs=crs)
     if amap:
         geoms = np.asarray(transform_geometry(geoms, datum="gcj02", inverse=True), dtype=object)
     props: dict[str, object] = {"k": column(_take(keys, keep), text=False)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -28,6 +29,7 @@ from planner.report._leaflet import (  # noqa: F401  (re-exported for webmap)
     no_template,
     svg,
 )
+from planner.validate.crs import choose_metric_crs
 from planner.validate.datum import transform_geometry
 
 
@@ -48,6 +50,13 @@ class MapLayers:
     proposed_kits: gpd.GeoDataFrame | None = None
     patrol_routes: gpd.GeoDataFrame | None = None
     roads: gpd.GeoDataFrame | None = None
+    #: the workspace's metric CRS (distances, display simplification, the static maps'
+    #: scale bar); ``None``: chosen from the towns as a workspace's is
+    crs: Any = None
+
+    def __post_init__(self) -> None:
+        if self.crs is None:
+            self.crs = choose_metric_crs(self.towns.geometry)
 
 
 # ---------------------------------------------------------------- building the layers
@@ -208,7 +217,8 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     tips = [f"{name} {pct}%" if np.isfinite(pct) else name
             for name, pct in zip(towns["town_name"], comp, strict=True)]
     group = folium.FeatureGroup(name=LAYER_NAMES["towns"]).add_to(m)
-    add_layer(group, towns, amap=amap, labels=labels, values=values, styles=styles,
+    add_layer(group, towns, amap=amap, crs=layers.crs,
+              labels=labels, values=values, styles=styles,
               heading=towns["town_name"], keys=colours, tips=tips)
     label_pts = towns.geometry.representative_point().to_numpy()
     if amap:
@@ -257,7 +267,8 @@ def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     styles = {k: {"color": "#737373", "weight": 0.6, "fillOpacity": 0.5, "fillColor": c}
               for k, c in palette.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["villages"], show=False).add_to(m)
-    add_layer(group, v, amap=amap, labels=labels, values=values, styles=styles,
+    add_layer(group, v, amap=amap, crs=layers.crs,
+              labels=labels, values=values, styles=styles,
               heading=v["village_name"], keys=key.astype(str).to_numpy())
     return [legend_block(title, [(_swatch(c, opacity=0.6), html.escape(lab))
                                  for c, lab in names])]
@@ -274,7 +285,8 @@ def default_kinds(layers: MapLayers) -> list[str]:
 def draw_roads(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     """The workspace's roads as thin grey lines (no popups), under the sites."""
     group = folium.FeatureGroup(name=LAYER_NAMES["roads"]).add_to(m)
-    add_layer(group, layers.roads, amap=amap, interactive=False, simplify_m=None,
+    add_layer(group, layers.roads, amap=amap, crs=layers.crs,
+              interactive=False, simplify_m=None,
               styles={"": {"color": "#8c8c8c", "weight": 1.2, "opacity": 0.8}})
     return [legend_block("", [("<i class='sw' style='background:#8c8c8c;height:2px'></i>",
                                "道路")])]
@@ -293,7 +305,8 @@ def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str
                     else None)
         group = folium.FeatureGroup(name=FACILITY_PREFIX + KINDS[kind][0],
                                     show=kind in on).add_to(m)
-        add_layer(group, part, amap=amap, labels=labels, styles={}, keys=kind,
+        add_layer(group, part, amap=amap, crs=layers.crs,
+                  labels=labels, styles={}, keys=kind,
                   heading=_col(part, "name", KINDS[kind][0]),
                   values=[KINDS[kind][0], standard, _col(part, "town_name"),
                           _col(part, "village_name")],
@@ -310,7 +323,8 @@ def draw_proposed(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     labels = ["所属镇（街道）", "所属村（居）", "排序", "新覆盖儿童", "理由"]
     icons = {k: (svg(KIND_STYLE[k][1], KIND_STYLE[k][0], size=18, hollow=True), 18) for k in kinds}
     group = folium.FeatureGroup(name=LAYER_NAMES["proposed_sites"]).add_to(m)
-    add_layer(group, sites, amap=amap, labels=labels, styles={}, icons=icons,
+    add_layer(group, sites, amap=amap, crs=layers.crs,
+              labels=labels, styles={}, icons=icons,
               heading=[f"拟新建{KINDS[k][0]}" for k in sites["kind"]],
               values=[_col(sites, c) for c in ("town_name", "village_name", "rank",
                                                 "children_newly_covered", "reason")],
@@ -336,7 +350,8 @@ def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
                   "fillOpacity": 0.6} for t, (_l, c) in TIER_STYLE.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["water"]).add_to(m)
     # the heading is the name, else the id (value 0); the tooltip adds the tier (value 2)
-    add_layer(group, w, amap=amap, labels=labels, styles=styles, keys=tier,
+    add_layer(group, w, amap=amap, crs=layers.crs,
+              labels=labels, styles=styles, keys=tier,
               heading=None if name is None else name.where(name != "", None),
               heading_value=0, tip_value=2,
               values=[_col(w, "water_id"), kind, [TIER_STYLE[t][0] for t in tier],
@@ -361,7 +376,8 @@ def draw_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     styles = {k: {"radius": 4, "color": "#ffffff", "weight": 1, "fillColor": c,
                   "fillOpacity": 1} for k, c in colours.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["kits"], show=len(kits) <= 2000).add_to(m)
-    add_layer(group, kits, amap=amap, styles=styles, tip="“四个一” ",
+    add_layer(group, kits, amap=amap, crs=layers.crs,
+              styles=styles, tip="“四个一” ",
               labels=["是否齐全", "现有", "缺少", "救生绳长", "最近检查日期"],
               heading=_col(kits, "kit_id", "“四个一”"), keys=complete.astype(str),
               values=[np.where(complete, "是", "否"),
@@ -383,7 +399,8 @@ def draw_proposed_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[
                    "fillOpacity": 1}}
     group = folium.FeatureGroup(name=LAYER_NAMES["proposed_kits"],
                                 show=len(kits) <= 2000).add_to(m)
-    add_layer(group, kits, amap=amap, styles=styles, tip="拟新增 ",
+    add_layer(group, kits, amap=amap, crs=layers.crs,
+              styles=styles, tip="拟新增 ",
               labels=["状态", "水域", "所属镇（街道）", "需配", "理由"],
               heading=_col(kits, "kit_id", "拟新增"),
               values=[_by_value(lambda s: status.get(str(s), s), _col(kits, "status")),
@@ -405,7 +422,8 @@ def draw_patrols(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
 
     styles = {"": {"color": PATROL_COLOUR, "weight": 3, "dashArray": "6 4"}}
     group = folium.FeatureGroup(name=LAYER_NAMES["patrol_routes"], show=False).add_to(m)
-    add_layer(group, routes, amap=amap, styles=styles, heading=heading,
+    add_layer(group, routes, amap=amap, crs=layers.crs,
+              styles=styles, heading=heading,
               labels=["镇（街道）", "水域数", "路程（公里，按路网）", "用时（小时）"],
               values=[_col(routes, "town_name"), _col(routes, "stops"),
                       scaled("length_m", 1000), scaled("hours", 1)])

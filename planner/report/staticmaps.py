@@ -91,8 +91,9 @@ def _decorate(fig: Figure, ax, *, source: str, note: bool = True) -> None:
 
 
 def _metric(layers: MapLayers) -> MapLayers:
-    """The layers drawn here in the county's UTM zone, so that the scale bar is in metres."""
-    crs = layers.towns.estimate_utm_crs()
+    """The layers drawn here in the workspace's metric CRS (``layers.crs``), so that the
+    scale bar is in metres."""
+    crs = layers.crs
     project = {name: getattr(layers, name).to_crs(crs)
                for name in ("towns", "villages", "facilities", "water")
                if getattr(layers, name) is not None}

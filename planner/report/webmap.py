@@ -101,6 +101,7 @@ def layers_from_result(result: RunResult, *, roads: bool = True) -> MapLayers:
         roads=road_lines(result.graph, crs=ws.crs) if roads else None,
         patrol_routes=_patrol_lines(getattr(water, "route_table", None), water_layer,
                                     ws.villages),
+        crs=ws.crs,
     )
 
 

@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 
@@ -152,7 +153,8 @@ def test_simplification_is_metric():
                                for i in range(20)] + [(120.003, lat + 3 * m)])
     tiny = shapely.box(120.0, lat, 120.0 + 0.5 * m, lat + 0.5 * m)
     point = shapely.Point(120.5, 32.5)
-    out = simplify_metric(np.array([line, tiny, point], dtype=object), 1.0)
+    utm = pyproj.CRS("EPSG:32651")
+    out = simplify_metric(np.array([line, tiny, point], dtype=object), 1.0, crs=utm)
     assert shapely.get_num_coordinates(out[0]) == 3
     assert shapely.equals_exact(out[1], tiny, 1e-9) and out[2] is point
     assert out[0].hausdorff_distance(line) < 1.0 * m * 1.2
@@ -182,3 +184,11 @@ def test_columns_round_trip(values):
         assert set(col) == {"d", "i"}
     if n == 7:
         assert col == {"d": ["是"]}
+
+
+def test_simplification_needs_a_metric_crs():
+    from planner._errors import CRSError
+
+    line = shapely.LineString([(120.0, 32.0), (120.01, 32.01)])
+    with pytest.raises(CRSError, match="display simplification"):
+        simplify_metric(np.array([line], dtype=object), 1.0, crs=pyproj.CRS("EPSG:4326"))
