@@ -52,7 +52,9 @@ class Beside:
 
     def __init__(self, job: Callable[[], object]) -> None:
         global _job
-        self._job, self._future, self._pool = job, None, None
+        self._job = job
+        self._future: Future | None = None
+        self._pool: ProcessPoolExecutor | None = None
         self.seconds: float | None = None
         if can_fork():
             _job = job
@@ -62,7 +64,7 @@ class Beside:
             # objects alone (no time spent on them, no pages copied from the parent)
             gc.freeze()
             try:
-                self._future: Future | None = self._pool.submit(_run_job)
+                self._future = self._pool.submit(_run_job)
             finally:
                 gc.unfreeze()
                 _job = None
