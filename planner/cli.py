@@ -193,18 +193,14 @@ def _details(run: dict) -> None:
 
 def _compare(earlier: Path, current: Path, *, target_year: int | None, quiet: bool) -> int:
     """``planner compare``: 进度对比.xlsx in the current folder and the county lines."""
-    from openpyxl import Workbook
-
     from planner.measure.history import compare_folders, compare_sheet
-    from planner.report._xlsx import write_table
+    from planner.report._xlsx import Book, write_table
 
     table, tot, lines = compare_folders(earlier, current, target_year=target_year)
-    wb = Workbook()
-    write_table(wb.active, compare_sheet(table, kinds=list(tot)),
-                title=f"任务进度对比（{earlier.name} → {current.name}）")
-    wb.active.title = "进度对比"
     path = current / "进度对比.xlsx"
-    wb.save(path)
+    with Book(path) as book:
+        write_table(book, book.sheet("进度对比"), compare_sheet(table, kinds=list(tot)),
+                    title=f"任务进度对比（{earlier.name} → {current.name}）")
     if not quiet:
         for line in lines:
             print(line)

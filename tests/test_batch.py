@@ -180,6 +180,13 @@ def _check_xlsx(path: Path, prov: dict, *, n_towns: int) -> None:
     assert len(towns) == n_towns
     subtotal = [r for r in rows if r[3] == "小计"]
     assert sum(r[village_col] for r in subtotal) == prov["villages"]
+    # subtotals and the province total stand out: bold, on their own fills
+    at = 4 + next(i for i, r in enumerate(rows) if r[3] == "小计")
+    sub, last = ws.cell(at, village_col + 1), ws.cell(3 + len(rows), village_col + 1)
+    assert sub.font.b and sub.fill.fgColor.rgb.endswith("F7F7F7")
+    assert last.font.b and last.fill.fgColor.rgb.endswith("F2F2F2")
+    plain = ws.cell(4, village_col + 1)
+    assert not plain.font.b and plain.fill.fill_type is None
 
 
 @pytest.mark.slow

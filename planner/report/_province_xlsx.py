@@ -10,15 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 
-from planner.report._xlsx import write_table
+from planner.report._xlsx import Book, write_table
 from planner.report.province import quota_label
 
 _SUB = (("required", "任务数"), ("built", "已建"), ("missing", "缺口"), ("pct", "完成率"))
-_SUBTOTAL_FILL = PatternFill("solid", fgColor="F7F7F7")
-_FIRST_ROW = 4  # title, group header, header, then data (see write_table)
 
 
 def _figures(row: dict, kinds: list[str]) -> dict:
@@ -70,13 +66,6 @@ def _percent_cols(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.endswith(("完成率", "覆盖率"))]
 
 
-def _bold(ws, frame: pd.DataFrame, mask) -> None:
-    for i in [i for i, m in enumerate(mask) if m]:
-        for c in range(1, len(frame.columns) + 1):
-            cell = ws.cell(row=_FIRST_ROW + i, column=c)
-            cell.font, cell.fill = Font(bold=True), _SUBTOTAL_FILL
-
-
 def _hierarchy(summary: dict, towns: pd.DataFrame) -> pd.DataFrame:
     """Town rows grouped by county and city, with 小计 / 合计 / 全省合计 rows."""
     kinds = summary["kinds"]
@@ -114,30 +103,29 @@ def _level(entries: list[dict], lead: dict[str, str], kinds: list[str],
 def write_province_xlsx(path: Path, *, summary: dict, towns: pd.DataFrame) -> None:
     """Write the province form (see the module docstring) to ``path``."""
     kinds = summary.get("kinds", [])
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "全省进度"
     title = "儿童关爱服务阵地建设任务完成情况（全省）"
-    if summary["counties"]:
-        frame = _hierarchy(summary, towns)
-        write_table(ws, frame, title=title,
-                    groups=_groups(kinds, ["序号", "设区市", "县（市、区）", "镇（区、街道）"]),
-                    percent_cols=_percent_cols(frame), total_label="全省合计",
-                    header=lambda c: c.split("|")[-1])
-        _bold(ws, frame, frame["镇（区、街道）"].eq("小计") | frame["县（市、区）"].eq("合计"))
-        for name, entries, lead in (
-                ("市级汇总", summary["cities"], {"设区市": "city_name"}),
-                ("县级汇总", summary["counties"], {"设区市": "city_name",
-                                               "县（市、区）": "county_name"})):
-            table = _level(entries, lead, kinds, summary["province"])
-            write_table(wb.create_sheet(name), table, title=f"{title}：{name}",
-                        groups=_groups(kinds, ["序号", *lead]),
-                        percent_cols=_percent_cols(table), total_label="合计",
-                        header=lambda c: c.split("|")[-1])
-    else:
-        write_table(ws, pd.DataFrame({"说明": ["没有完成的县"]}), title=title)
-    if summary.get("failed"):
-        failed = pd.DataFrame([{"县": f["key"], "错误": f["error"], "日志": f["log"]}
-                               for f in summary["failed"]])
-        write_table(wb.create_sheet("未完成的县"), failed, title="未完成的县（见日志）")
-    wb.save(path)
+    with Book(path) as book:
+        ws = book.sheet("全省进度")
+        if summary["counties"]:
+            frame = _hierarchy(summary, towns)
+            write_table(book, ws, frame, title=title,
+                        groups=_groups(kinds, ["序号", "设区市", "县（市、区）", "镇（区、街道）"]),
+                        percent_cols=_percent_cols(frame), total_label="全省合计",
+                        header=lambda c: c.split("|")[-1],
+                        emphasis=(frame["镇（区、街道）"].eq("小计")
+                                  | frame["县（市、区）"].eq("合计")).to_numpy())
+            for name, entries, lead in (
+                    ("市级汇总", summary["cities"], {"设区市": "city_name"}),
+                    ("县级汇总", summary["counties"], {"设区市": "city_name",
+                                                   "县（市、区）": "county_name"})):
+                table = _level(entries, lead, kinds, summary["province"])
+                write_table(book, book.sheet(name), table, title=f"{title}：{name}",
+                            groups=_groups(kinds, ["序号", *lead]),
+                            percent_cols=_percent_cols(table), total_label="合计",
+                            header=lambda c: c.split("|")[-1])
+        else:
+            write_table(book, ws, pd.DataFrame({"说明": ["没有完成的县"]}), title=title)
+        if summary.get("failed"):
+            failed = pd.DataFrame([{"县": f["key"], "错误": f["error"], "日志": f["log"]}
+                                   for f in summary["failed"]])
+            write_table(book, book.sheet("未完成的县"), failed, title="未完成的县（见日志）")

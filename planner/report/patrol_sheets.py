@@ -11,19 +11,15 @@ round from 15:30; on school days a single round after school (16:30-18:00).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from itertools import groupby
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
 
-from planner.report._xlsx import stamp
+from planner.report._xlsx import Book, boxed
 from planner.report.safe import neutralise
 
-_THIN = Side(style="thin", color="808080")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_WRAP = Alignment(wrap_text=True, vertical="top")
 _HEAD = ("日期", "星期", "时段", "巡查路线（按顺序）", "里程（公里）", "用时（小时）",
          "检查情况", "巡查人签字")
 
@@ -38,6 +34,13 @@ def sheet_week(calendar: pd.DataFrame, *, summer_start: str = "07-01") -> list[d
     mondays = dates[(dates.dt.day_of_week == 0) & (dates >= start)]
     first = mondays.iloc[0] if len(mondays) else dates.iloc[0]
     return [(first + pd.Timedelta(days=i)).date() for i in range(7)]
+
+
+def _text(value: object) -> str:
+    """A printed text cell: empty for a missing value, formula-like text made inert."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(neutralise(str(value)))
 
 
 def _slot(round_no: int, school_day: bool) -> str:
@@ -65,33 +68,37 @@ def write_patrol_sheets(routes: pd.DataFrame, calendar: pd.DataFrame, path: Path
                   [round(float(h), 1) for h in cal["hours"]], strict=True)
     keys = zip(cal["town_name"], cal["village_code"], cal["village_name"], strict=True)
     rows = zip(keys, printed, strict=True)
-    wb = Workbook()
-    wb.remove(wb.active)
     blocks = 0
-    styles: dict = {}
-    for town, t_rows in groupby(rows, key=lambda kv: kv[0][0]):
-        ws = wb.create_sheet(str(town)[:31] or "未分镇")
-        for col, width in zip("ABCDEFGH", (11, 6, 20, 70, 10, 10, 16, 14), strict=True):
-            ws.column_dimensions[col].width = width
-        r = 1
-        for (_t, _code, name), v_rows in groupby(t_rows, key=lambda kv: kv[0]):
-            ws.cell(row=r, column=1, value=neutralise(f"{title} {town} {name} 防溺水巡查表（"
-                    f"{week[0]:%m月%d日}–{week[-1]:%m月%d日}）")).font = Font(bold=True, size=12)
-            r += 1
-            for c, head in enumerate(_HEAD, start=1):
-                cell = ws.cell(row=r, column=c, value=head)
-                stamp(cell, styles, "head", font=Font(bold=True), border=_BOX)
-            r += 1
-            for _key, vals in v_rows:
-                for c, v in enumerate((*vals, "☐正常 ☐异常", ""), start=1):
-                    cell = ws.cell(row=r, column=c, value=neutralise(v))
-                    stamp(cell, styles, "body", border=_BOX, alignment=_WRAP)
-                r += 1
-            ws.cell(row=r, column=1, value="发现险情或缺损器材，当即报告村（居）委会；"
-                    "本表每周交镇（街道）存档。  村（居）负责人签字：__________")
-            r += 2
-            blocks += 1
-    if not wb.sheetnames:
-        wb.create_sheet("无巡查")
-    wb.save(path)
+    with Book(path) as book:
+        title_fmt, head_fmt = book.fmt(bold=True, font_size=12), book.fmt(**boxed(bold=True))
+        body_fmt = book.fmt(**boxed(text_wrap=True, valign="top"))
+        for town, t_rows in groupby(rows, key=lambda kv: kv[0][0]):
+            ws = book.sheet(str(town) or "未分镇")
+            for col, width in enumerate((11, 6, 20, 70, 10, 10, 16, 14)):
+                ws.set_column(col, col, width)
+            r = 0
+            for (_t, _code, name), v_rows in groupby(t_rows, key=lambda kv: kv[0]):
+                ws.write_string(r, 0, str(neutralise(
+                    f"{title} {town} {name} 防溺水巡查表（{week[0]:%m月%d日}–"
+                    f"{week[-1]:%m月%d日}）")), title_fmt)
+                ws.write_row(r + 1, 0, _HEAD, head_fmt)
+                r += 2
+                for _key, vals in v_rows:
+                    date, weekday, slot, waters, km, hours = vals
+                    for c, text in enumerate((date, weekday, slot, waters)):
+                        ws.write_string(r, c, _text(text), body_fmt)
+                    for c, number in ((4, km), (5, hours)):
+                        if math.isfinite(number):
+                            ws.write_number(r, c, number, body_fmt)
+                        else:
+                            ws.write_blank(r, c, None, body_fmt)
+                    ws.write_string(r, 6, "☐正常 ☐异常", body_fmt)
+                    ws.write_blank(r, 7, None, body_fmt)
+                    r += 1
+                ws.write_string(r, 0, "发现险情或缺损器材，当即报告村（居）委会；"
+                                "本表每周交镇（街道）存档。  村（居）负责人签字：__________")
+                r += 2
+                blocks += 1
+        if not book.workbook.worksheets():
+            book.sheet("无巡查")
     return blocks

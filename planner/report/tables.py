@@ -13,11 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from planner.glossary import CHILD_FIELDS, KINDS, SHORT_LABELS
-from planner.report._xlsx import text_width, write_table
+from planner.report._xlsx import Book, text_width, write_table
 from planner.report.safe import safe_frame
 
 QUOTA_LABELS = {
@@ -110,27 +108,24 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
     """
     date = date or dt.date.today()
     filled = (f"填报单位：{unit}（盖章）", f"填报日期：{date.year}年{date.month}月{date.day}日")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "任务进度"
     annex1 = [k for k in kinds if k not in ANNEX2_KINDS]
     annex2 = [k for k in kinds if k in ANNEX2_KINDS]
-    if annex1 or not kinds:
-        _task_sheet(ws, progress, kinds=annex1, title=f"{title}儿童关爱服务阵地建设任务完成情况",
-                    filled=filled, notes=notes, villages=True)
-    if annex2:
-        sheet = wb.create_sheet("社会组织任务") if annex1 else ws
-        sheet.title = "社会组织任务"
-        _task_sheet(sheet, progress, kinds=annex2, filled=filled, notes=notes[:1],
-                    title=f"{title}儿童服务类社会组织任务完成情况", villages=False)
-    for name, frame in (sheets or {}).items():
-        write_table(wb.create_sheet(name), _capped(frame), title=name,
-                    percent_cols=[c for c in frame.columns if is_percent(str(c))])
-    if findings:
-        found = wb.create_sheet("发现的问题")
-        write_table(found, pd.DataFrame({"序号": range(1, len(findings) + 1),
-                                         "问题": findings}), title="数据与任务表问题")
-    wb.save(path)
+    with Book(path) as book:
+        if annex1 or not kinds:
+            _task_sheet(book, book.sheet("任务进度"), progress, kinds=annex1,
+                        title=f"{title}儿童关爱服务阵地建设任务完成情况", filled=filled,
+                        notes=notes, villages=True)
+        if annex2:
+            _task_sheet(book, book.sheet("社会组织任务"), progress, kinds=annex2,
+                        filled=filled, notes=notes[:1],
+                        title=f"{title}儿童服务类社会组织任务完成情况", villages=False)
+        for name, frame in (sheets or {}).items():
+            write_table(book, book.sheet(name), _capped(frame), title=name,
+                        percent_cols=[c for c in frame.columns if is_percent(str(c))])
+        if findings:
+            write_table(book, book.sheet("发现的问题"),
+                        pd.DataFrame({"序号": range(1, len(findings) + 1), "问题": findings}),
+                        title="数据与任务表问题")
 
 
 #: the most rows an extra sheet of progress.xlsx lists (the CSV/JSON outputs hold them all)
@@ -148,21 +143,20 @@ def _capped(frame: pd.DataFrame, *, limit: int = XLSX_ROWS) -> pd.DataFrame:
     return pd.concat([head, pd.DataFrame([note], dtype=object)], ignore_index=True)
 
 
-def _task_sheet(ws, progress: pd.DataFrame, *, kinds: list[str], title: str,
+def _task_sheet(book: Book, ws, progress: pd.DataFrame, *, kinds: list[str], title: str,
                 filled: tuple[str, str], notes: Sequence[str], villages: bool) -> None:
     """One task table: annex layout, 备注 column, filled-by line and notes."""
     if not kinds:
-        write_table(ws, progress, title=title, filled_by=filled)
+        write_table(book, ws, progress, title=title, filled_by=filled)
         return
     table, groups = progress_display(progress, kinds=kinds, villages=villages)
     remarks = [*_remarks(progress, kinds=kinds, villages=villages), ""]
     table["备注"] = remarks
     groups = [*groups, ("备注", 1)]
-    write_table(ws, table, title=title, groups=groups,
+    write_table(book, ws, table, title=title, groups=groups,
                 percent_cols=[c for c in table.columns if c.endswith(("完成率", "覆盖率"))],
                 total_label="合计", header=lambda c: c.split("|")[-1], filled_by=filled,
-                notes=notes)
-    ws.column_dimensions[get_column_letter(len(table.columns))].width = 24
+                notes=notes, widths={len(table.columns) - 1: 24})
 
 
 def _remarks(progress: pd.DataFrame, *, kinds: list[str], villages: bool) -> list[str]:
