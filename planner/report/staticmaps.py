@@ -244,10 +244,19 @@ def write_static_maps(layers: MapLayers, out_dir: str | Path, *, title: str,
     if layers.water is not None and len(layers.water):
         maps.append((water_map, FILES["water"]))
     paths = []
-    with mpl.rc_context(cjk_rc()):
-        for draw, name in maps:
-            paths.append(draw(layers, out / name, title=title, source=source))
-            # a figure is a web of references (figure, axes, canvas and its pixel buffer):
-            # free each before drawing the next rather than at some later collection
-            gc.collect()
+    # a figure is a web of references (figure, axes, canvas and its pixel buffer): each is
+    # collected before the next is drawn. The objects that existed before are frozen
+    # meanwhile, so that each collection walks only the new ones (unless a forked parent
+    # froze them already: then they stay as they are)
+    ours = gc.get_freeze_count() == 0
+    if ours:
+        gc.freeze()
+    try:
+        with mpl.rc_context(cjk_rc()):
+            for draw, name in maps:
+                paths.append(draw(layers, out / name, title=title, source=source))
+                gc.collect()
+    finally:
+        if ours:
+            gc.unfreeze()
     return paths
