@@ -10,6 +10,7 @@ byte-identical text files.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from pathlib import Path
@@ -63,8 +64,21 @@ DEFECTS = {
 }
 
 
+@functools.cache
+def _read_reference(name: str) -> pd.DataFrame:
+    """A reference file, read once per process (a province build reads it per county)."""
+    if name.endswith(".csv"):
+        return pd.read_csv(REFERENCE / name, dtype=str)
+    return gpd.read_file(REFERENCE / name)
+
+
+def reference(name: str) -> pd.DataFrame:
+    """A copy of the reference file ``name`` of ``data/reference`` (read once per process)."""
+    return _read_reference(name).copy()
+
+
 def _divisions(county_code: str) -> pd.DataFrame:
-    table = pd.read_csv(REFERENCE / "jiangsu_divisions.csv", dtype=str)
+    table = reference("jiangsu_divisions.csv")
     table = table[table["county_code"] == county_code]
     if table.empty:
         raise ValueError(f"county code {county_code} not in jiangsu_divisions.csv; "
@@ -87,7 +101,7 @@ class NoOutlineError(ValueError):
 
 def county_outline(county_code: str) -> tuple[shapely.Geometry, str]:
     """The county's outline in WGS-84 (converted from GCJ-02) and its name."""
-    frame = gpd.read_file(REFERENCE / "jiangsu_counties_gcj02.geojson")
+    frame = reference("jiangsu_counties_gcj02.geojson")
     row = frame[frame["county_code"] == county_code]
     if row.empty:
         raise NoOutlineError(f"county code {county_code} has no outline in the reference data")

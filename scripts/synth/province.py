@@ -29,7 +29,7 @@ import shapely
 
 from planner.validate.crs import WGS84
 from planner.validate.datum import transform_geometry
-from scripts.synth.demo import REFERENCE, build_workspace, polygonal
+from scripts.synth.demo import REFERENCE, build_workspace, polygonal, reference
 
 RUGAO = "320682"
 RUGAO_ALIASES = {"城北街道": "如皋市经济开发区", "城南街道": "如皋高新技术产业开发区"}
@@ -39,7 +39,7 @@ RULE_NOTE = ("Quota by the 2021 如皋 rule (synthetic): 1 provincial 关爱之�
 
 def divisions() -> pd.DataFrame:
     """The reference divisions (one row per village)."""
-    return pd.read_csv(REFERENCE / "jiangsu_divisions.csv", dtype=str)
+    return reference("jiangsu_divisions.csv")
 
 
 def county_codes() -> list[str]:
@@ -57,7 +57,7 @@ def approximate_outline(county_code: str) -> tuple[shapely.Geometry, str, str]:
     if mine.empty:
         raise ValueError(f"county code {county_code} not in jiangsu_divisions.csv")
     name = str(mine["county_name"].iloc[0])
-    frame = gpd.read_file(REFERENCE / "jiangsu_counties_gcj02.geojson")
+    frame = reference("jiangsu_counties_gcj02.geojson")
     city = frame[frame["county_code"].str[:4] == county_code[:4]].sort_values("county_code")
     if city.empty:
         raise ValueError(f"county code {county_code}: no outline for its city "
