@@ -1,10 +1,12 @@
-"""Run one stage in a forked child process beside the parent's next stage.
+"""Run a stage in a forked child process beside the parent's next stages.
 
 The report and the maps of a run read the same finished results and write different
 files; on a machine with two cores they can be written at the same time. The child is a
-``fork`` of the parent, so it sees the results without copying them, through the
-standard library's :class:`concurrent.futures.ProcessPoolExecutor`; its exceptions come
-back to the parent unchanged.
+``fork`` of the parent, so it sees the results without copying them: a
+:class:`multiprocessing.Process` of the standard library's ``fork`` context, whose value
+or exception comes back over a :func:`multiprocessing.Pipe` (pickled), the exception
+unchanged. No thread is started in the parent, so several stages may run beside it at
+once (the maps that do not need the water stage, and the patrols inside it).
 
 Forking is only safe from a single-threaded process (a lock held by another thread
 would stay locked in the child). Where that cannot be promised -- no ``fork`` on this
@@ -18,20 +20,29 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-
-_job: Callable[[], object] | None = None
+from multiprocessing.connection import Connection
 
 
-def _run_job() -> tuple[object, float]:
-    """In the child: run the inherited job; its value (pickled back) and seconds."""
+def _run_job(job: Callable[[], object], conn: Connection) -> None:
+    """In the child: run the inherited job and send back (ok, value or exception, seconds)."""
     t0 = time.perf_counter()
-    assert _job is not None
-    value = _job()
-    return value, time.perf_counter() - t0
+    try:
+        reply = (True, job(), time.perf_counter() - t0)
+    except BaseException as exc:  # every error goes back to the parent, which raises it
+        exc.add_note("(in the forked child:)\n" + "".join(traceback.format_exception(exc)))
+        reply = (False, exc, time.perf_counter() - t0)
+    try:
+        conn.send(reply)
+    except Exception as exc:  # a value or error that cannot be pickled
+        conn.send((False, RuntimeError(f"the forked stage's {'value' if reply[0] else 'error'}"
+                                       f" could not be sent back: {exc}"), reply[2]))
+    finally:
+        conn.close()
 
 
 def can_fork() -> bool:
@@ -51,45 +62,55 @@ class Beside:
     """
 
     def __init__(self, job: Callable[[], object]) -> None:
-        global _job
         self._job = job
-        self._future: Future | None = None
-        self._pool: ProcessPoolExecutor | None = None
+        self._proc: mp.process.BaseProcess | None = None
+        self._conn: Connection | None = None
         self.seconds: float | None = None
         if can_fork():
-            _job = job
-            self._pool = ProcessPoolExecutor(max_workers=1,
-                                             mp_context=mp.get_context("fork"))
+            ctx = mp.get_context("fork")
+            self._conn, send = ctx.Pipe(duplex=False)
+            for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+                stream.flush()
             # what the child inherits is frozen: its garbage collections leave those
             # objects alone (no time spent on them, no pages copied from the parent)
             gc.freeze()
             try:
-                self._future = self._pool.submit(_run_job)
+                self._proc = ctx.Process(target=_run_job, args=(job, send), daemon=True)
+                self._proc.start()
             finally:
                 gc.unfreeze()
-                _job = None
+                send.close()
 
     @property
     def forked(self) -> bool:
         """Whether the stage runs in a child process."""
-        return self._future is not None
+        return self._proc is not None
 
     def wait(self):
         """Wait for the stage (running it now if it was not forked) and return its value;
         :attr:`seconds` is then the stage's own time. An exception of the stage is
         raised here."""
-        if self._future is None:
+        if self._proc is None:
             t0 = time.perf_counter()
             value = self._job()
             self.seconds = time.perf_counter() - t0
             return value
         try:
-            value, self.seconds = self._future.result()
-            return value
+            ok, value, self.seconds = self._conn.recv()
+        except EOFError:
+            self._proc.join()
+            raise RuntimeError("the forked stage ended without a result (exit code "
+                               f"{self._proc.exitcode}); run again with PLANNER_SERIAL=1 "
+                               "to run it in this process") from None
         finally:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._conn.close()
+            self._proc.join()
+        if not ok:
+            raise value
+        return value
 
     def cancel(self) -> None:
-        """Stop waiting for the child (after the parent failed)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the child (after the parent failed)."""
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join()

@@ -23,7 +23,7 @@ from planner.propose.sites import cost_by_kind, propose_for_quota
 from planner.propose.water import water_stage
 from planner.report.summary import print_summary
 from planner.report.tables import villages_table, write_json
-from planner.report.write import write_maps, write_tables
+from planner.report.write import draw_early_maps, write_maps, write_tables
 from planner.results import RunResult
 from planner.settings import Settings, load_settings
 from planner.validate.workspace import Workspace, check_size, load_workspace
@@ -123,8 +123,21 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
                 crs=ws.crs, config=settings.place, candidates=ws.extra.get("candidates"),
                 cost_for=None if graph is None else cost_by_kind(graph, settings),
                 access=settings.access, demand_points=demand_points(ws), graph=graph)
+    out_dir = (Path(out) if out else Path("outputs") / settings.name) if write else None
     with stages("water"):
-        water = water_stage(ws, settings, graph) if "water" in ws.extra else None
+        early = None
+        if out_dir is not None:  # the maps that need no water, drawn beside it (2 cores)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            before = RunResult(workspace=ws, quota=quota, progress=after, villages=vtable,
+                               run={}, out=None, access=access, proposals=proposals,
+                               graph=graph)
+            early = Beside(lambda: draw_early_maps(before, out_dir))
+        try:
+            water = water_stage(ws, settings, graph) if "water" in ws.extra else None
+        except BaseException:
+            if early is not None:
+                early.cancel()
+            raise
     problems = ws.ledger.reconcile()
     if problems:  # a bug, not bad input: the books must balance
         raise RuntimeError("ledger does not balance: " + "; ".join(problems))
@@ -162,11 +175,15 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
                        run=result_run, out=None,
                        tables={"disagreements": conflicts}, access=access,
                        proposals=proposals, water=water, graph=graph)
-    if write:
-        out_dir = Path(out) if out else Path("outputs") / settings.name
-        out_dir.mkdir(parents=True, exist_ok=True)
-        # the maps are drawn in a forked child while the tables are written (2 cores)
-        maps = Beside(lambda: write_maps(result, out_dir, config=settings.map))
+    if out_dir is not None:
+        try:
+            drawn = early.wait()  # (forked: drawn during the water stage)
+            # the other maps are drawn in a forked child while the tables are written
+            maps = Beside(lambda: write_maps(result, out_dir, config=settings.map,
+                                             early=drawn))
+        except BaseException:
+            early.cancel()
+            raise
         try:
             with stages("report"):
                 write_tables(result, out_dir)
@@ -175,8 +192,10 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         except BaseException:
             maps.cancel()
             raise
-        if maps.forked:  # the stage's own time, not the wait for it
-            stages.seconds["maps"] = round(maps.seconds, 3)
+        if maps.forked:  # the maps' own time (both parts), not the wait for them
+            stages.seconds["maps"] = round(early.seconds + maps.seconds, 3)
+        else:
+            stages.seconds["maps"] = round(stages.seconds["maps"] + early.seconds, 3)
         result.out = out_dir
         result_run["timings_s"] = stages.seconds
         write_json(result_run, out_dir / "run.json")

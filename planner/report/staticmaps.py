@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -229,20 +230,26 @@ def water_map(layers: MapLayers, path: Path, *, title: str, source: str = "") ->
 
 
 def write_static_maps(layers: MapLayers, out_dir: str | Path, *, title: str,
-                      source: str = SOURCE) -> list[Path]:
+                      source: str = SOURCE,
+                      maps: Sequence[str] = ("quota", "coverage", "water")) -> list[Path]:
     """Write the report's PNG maps into ``out_dir`` and return their paths.
 
     ``map_quota.png`` (towns by quota completion) and ``map_coverage.png`` (villages by
     care-point coverage) always; ``map_water_risk.png`` when ``layers.water`` is given.
     ``title`` (the county name) heads each map; ``source`` is printed under it with the
-    date and the 示意图 note, beside a scale bar and a north arrow.
+    date and the 示意图 note, beside a scale bar and a north arrow. ``maps`` (keys of
+    :data:`FILES`) limits the maps drawn.
     """
+    unknown = set(maps) - set(FILES)
+    if unknown:
+        raise ValueError(f"write_static_maps: unknown maps {sorted(unknown)}; "
+                         f"choose from {sorted(FILES)}")
     layers = _metric(layers)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    maps = [(quota_map, FILES["quota"]), (coverage_map, FILES["coverage"])]
-    if layers.water is not None and len(layers.water):
-        maps.append((water_map, FILES["water"]))
+    draw = {"quota": quota_map, "coverage": coverage_map, "water": water_map}
+    maps = [(draw[key], FILES[key]) for key in FILES if key in maps
+            and (key != "water" or (layers.water is not None and len(layers.water)))]
     paths = []
     # a figure is a web of references (figure, axes, canvas and its pixel buffer): each is
     # collected before the next is drawn. The objects that existed before are frozen

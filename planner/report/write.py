@@ -4,7 +4,9 @@ maps and report (``map.html``, PNG maps, ``report.html``). File names: DESIGN.md
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
 import pandas as pd
@@ -108,18 +110,41 @@ def task_notes(run: dict) -> list[str]:
     return notes
 
 
-def write_maps(result: RunResult, out: Path, *, config: MapConfig) -> None:
-    """map.html (offline folium), the PNG maps and report.html."""
+class EarlyMaps(NamedTuple):
+    """What :func:`draw_early_maps` made: the PNG maps and the road lines of ``map.html``."""
+
+    pngs: list[Path]
+    roads: gpd.GeoDataFrame | None
+
+
+def draw_early_maps(result: RunResult, out: Path) -> EarlyMaps:
+    """The maps that need no water stage: ``map_quota.png``, ``map_coverage.png`` and the
+    road lines of ``map.html`` (so they can be drawn while the water stage runs)."""
+    from planner.report._roads import road_lines
+    from planner.report.staticmaps import write_static_maps
+    from planner.report.webmap import layers_from_result
+
+    layers = layers_from_result(result, roads=False)
+    pngs = write_static_maps(layers, out, title=result.workspace.config.name,
+                             maps=("quota", "coverage"))
+    return EarlyMaps(pngs=pngs, roads=road_lines(result.graph, crs=result.workspace.crs))
+
+
+def write_maps(result: RunResult, out: Path, *, config: MapConfig,
+               early: EarlyMaps | None = None) -> None:
+    """map.html (offline folium), the PNG maps and report.html; ``early``: what
+    :func:`draw_early_maps` drew already (drawn here if not given)."""
     kinds = result.kinds
     from planner.report.htmlreport import write_report
     from planner.report.staticmaps import write_static_maps
     from planner.report.tables import progress_display
     from planner.report.webmap import layers_from_result, write_map
 
+    early = early if early is not None else draw_early_maps(result, out)
     name = result.workspace.config.name
-    layers = layers_from_result(result)
+    layers = replace(layers_from_result(result, roads=False), roads=early.roads)
     write_map(layers, out / "map.html", config=config, title=f"{name}儿童关爱阵地与防溺水地图")
-    pngs = write_static_maps(layers, out, title=name)
+    pngs = [*early.pngs, *write_static_maps(layers, out, title=name, maps=("water",))]
     curve = (result.water.summary.get("budget_curve") if result.water is not None else None)
     if curve:
         from planner.report.budgetchart import FILE, budget_chart
