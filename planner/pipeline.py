@@ -23,7 +23,7 @@ from planner.propose.sites import cost_by_kind, propose_for_quota
 from planner.propose.water import water_stage
 from planner.report.summary import print_summary
 from planner.report.tables import villages_table, write_json
-from planner.report.write import draw_early_maps, write_maps, write_tables
+from planner.report.write import draw_early_maps, map_layers, write_maps, write_tables
 from planner.results import RunResult
 from planner.settings import Settings, load_settings
 from planner.validate.workspace import Workspace, check_size, load_workspace
@@ -178,15 +178,16 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     if out_dir is not None:
         try:
             drawn = early.wait()  # (forked: drawn during the water stage)
+            shown = map_layers(result)  # for the maps and planner.gpkg alike
             # the other maps are drawn in a forked child while the tables are written
             maps = Beside(lambda: write_maps(result, out_dir, config=settings.map,
-                                             early=drawn))
+                                             early=drawn, layers=shown))
         except BaseException:
             early.cancel()
             raise
         try:
             with stages("report"):
-                write_tables(result, out_dir)
+                write_tables(result, out_dir, layers=shown)
             with stages("maps"):
                 maps.wait()
         except BaseException:

@@ -14,6 +14,7 @@ import pandas as pd
 from planner.glossary import SHORT_LABELS, kind_label
 from planner.report._gpkg import add_aliases
 from planner.report._labels import for_people
+from planner.report._maplayers import MapLayers
 from planner.report._qgis import add_styles
 from planner.report.actions import write_actions_xlsx
 from planner.report.patrol_sheets import write_patrol_sheets
@@ -23,8 +24,9 @@ from planner.results import RunResult
 from planner.settings import MapConfig
 
 
-def write_tables(result: RunResult, out: Path) -> None:
-    """CSV, GeoJSON, ``planner.gpkg`` and ``progress.xlsx`` of a run into ``out``."""
+def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = None) -> None:
+    """CSV, GeoJSON, ``planner.gpkg`` and ``progress.xlsx`` of a run into ``out``;
+    ``layers``: the run's map layers (without roads) if already made."""
     kinds = result.kinds
     ws = result.workspace
     write_csv(result.progress, out / "progress.csv")
@@ -71,7 +73,7 @@ def write_tables(result: RunResult, out: Path) -> None:
                                curve=w.summary.get("budget_curve"), notes=w.risk_notes)
         sheets["物资需求"] = for_people(w.requisition)
         sheets["防溺水缺口"] = for_people(w.gaps_by_town)
-    _write_gpkg(result, out / "planner.gpkg")
+    _write_gpkg(result, out / "planner.gpkg", layers=layers)
     sheets["位置与申报不符"] = for_people(result.tables["disagreements"])
     sheets["被拒记录"] = for_people(ws.ledger.rejected_frame())
     write_progress_xlsx(out / "progress.xlsx", title=f"{ws.config.name}{today.year}年",
@@ -122,27 +124,34 @@ def draw_early_maps(result: RunResult, out: Path) -> EarlyMaps:
     road lines of ``map.html`` (so they can be drawn while the water stage runs)."""
     from planner.report._roads import road_lines
     from planner.report.staticmaps import write_static_maps
-    from planner.report.webmap import layers_from_result
-
-    layers = layers_from_result(result, roads=False)
+    layers = map_layers(result)
     pngs = write_static_maps(layers, out, title=result.workspace.config.name,
                              maps=("quota", "coverage"))
     return EarlyMaps(pngs=pngs, roads=road_lines(result.graph, crs=result.workspace.crs))
 
 
+def map_layers(result: RunResult) -> MapLayers:
+    """The layers of a run's maps and of ``planner.gpkg``, without the road lines (those
+    come with :func:`draw_early_maps`)."""
+    from planner.report.webmap import layers_from_result
+
+    return layers_from_result(result, roads=False)
+
+
 def write_maps(result: RunResult, out: Path, *, config: MapConfig,
-               early: EarlyMaps | None = None) -> None:
+               early: EarlyMaps | None = None, layers: MapLayers | None = None) -> None:
     """map.html (offline folium), the PNG maps and report.html; ``early``: what
-    :func:`draw_early_maps` drew already (drawn here if not given)."""
+    :func:`draw_early_maps` drew already (drawn here if not given); ``layers``: the
+    run's :func:`map_layers` if already made."""
     kinds = result.kinds
     from planner.report.htmlreport import write_report
     from planner.report.staticmaps import write_static_maps
     from planner.report.tables import progress_display
-    from planner.report.webmap import layers_from_result, write_map
+    from planner.report.webmap import write_map
 
     early = early if early is not None else draw_early_maps(result, out)
     name = result.workspace.config.name
-    layers = replace(layers_from_result(result, roads=False), roads=early.roads)
+    layers = replace(layers if layers is not None else map_layers(result), roads=early.roads)
     write_map(layers, out / "map.html", config=config, title=f"{name}儿童关爱阵地与防溺水地图")
     pngs = [*early.pngs, *write_static_maps(layers, out, title=name, maps=("water",))]
     curve = (result.water.summary.get("budget_curve") if result.water is not None else None)
@@ -161,7 +170,7 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
                  progress=result.progress, villages=result.villages)
 
 
-def _write_gpkg(result: RunResult, path: Path) -> None:
+def _write_gpkg(result: RunResult, path: Path, *, layers: MapLayers | None = None) -> None:
     """``planner.gpkg``: every map layer -- towns with progress, villages with access,
     sites, proposals, water risk, existing and proposed kits, patrol routes (when run)."""
     ws = result.workspace
@@ -171,23 +180,21 @@ def _write_gpkg(result: RunResult, path: Path) -> None:
         result.progress.drop(columns=["town_name"]), on="town_code", how="left")
     villages = ws.villages[["village_code", "geometry"]].merge(result.villages,
                                                                 on="village_code")
-    layers = {"towns": towns, "villages": villages,
+    frames = {"towns": towns, "villages": villages,
               "facilities": ws.facilities.drop(columns=["_row"])}
     if result.proposals is not None and len(result.proposals):
-        layers["proposed_sites"] = result.proposals
+        frames["proposed_sites"] = result.proposals
     if result.water is not None and len(result.water.proposed_kits):
-        layers["proposed_kits"] = result.water.proposed_kits
+        frames["proposed_kits"] = result.water.proposed_kits
     if result.water is not None and result.water.actions is not None \
             and len(result.water.actions):
-        layers["water_actions"] = result.water.actions
-    from planner.report.webmap import layers_from_result
-
-    shown = layers_from_result(result, roads=False)
+        frames["water_actions"] = result.water.actions
+    shown = layers if layers is not None else map_layers(result)
     for name in ("water", "kits", "patrol_routes"):
         frame = getattr(shown, name)
         if frame is not None and len(frame):
-            layers["water_risk" if name == "water" else name] = frame.to_crs(ws.villages.crs)
-    for name, frame in layers.items():
+            frames["water_risk" if name == "water" else name] = frame.to_crs(ws.villages.crs)
+    for name, frame in frames.items():
         frame = gpd.GeoDataFrame(safe_frame(frame, formulas=False), geometry="geometry",
                                  crs=ws.villages.crs)
         frame.columns = [str(c) for c in frame.columns]
