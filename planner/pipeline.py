@@ -1,6 +1,11 @@
-"""The stage order: load -> validate -> locate -> measure -> roads/access -> propose -> water
--> report. Each stage lives in its subpackage; this module only runs them in order, times
-them and assembles ``run.json``.
+"""The stage order: load -> validate -> locate -> measure -> roads -> access -> propose ->
+water -> report. Each stage lives in its subpackage; this module only runs them in order,
+times them and assembles ``run.json``.
+
+Access and propose need nothing of the water stage, nor it of them: where a stage may run
+in a forked child (:mod:`planner._beside`) they run beside the water stage, followed by the
+maps that need no water; the maps that do are drawn beside the tables. The results and
+files are the same either way.
 """
 
 from __future__ import annotations
@@ -9,13 +14,18 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
+
+import geopandas as gpd
+import pandas as pd
 
 from planner import datasets
 from planner._beside import Beside
+from planner.core.network import RoadGraph
 from planner.load.roads import load_roads
 from planner.locate.quota import QuotaTable, read_quota
 from planner.locate.sites import disagreements, locate_facilities
-from planner.measure.access import compute_access, demand_points
+from planner.measure.access import AccessResult, compute_access, demand_points
 from planner.measure.coverage import coverage_story
 from planner.measure.progress import quota_findings, quota_progress, totals
 from planner.measure.staff import with_staff
@@ -23,7 +33,13 @@ from planner.propose.sites import cost_by_kind, propose_for_quota
 from planner.propose.water import water_stage
 from planner.report.summary import print_summary
 from planner.report.tables import villages_table, write_json
-from planner.report.write import draw_early_maps, map_layers, write_maps, write_tables
+from planner.report.write import (
+    EarlyMaps,
+    draw_early_maps,
+    map_layers,
+    write_maps,
+    write_tables,
+)
 from planner.results import RunResult
 from planner.settings import Settings, load_settings
 from planner.validate.workspace import Workspace, check_size, load_workspace
@@ -37,6 +53,15 @@ class _Stages:
 
     def __init__(self, echo: Callable[[str], None]):
         self.echo, self.seconds = echo, {}
+
+    def ordered(self) -> dict[str, float]:
+        """The seconds of the stages run so far, in stage order."""
+        return {name: self.seconds[name] for name in STAGES if name in self.seconds}
+
+    def announce(self, *names: str) -> None:
+        """Print the lines of stages that start now and are timed elsewhere."""
+        for name in names:
+            self.echo(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name} ...")
 
     @contextmanager
     def __call__(self, name: str):
@@ -68,6 +93,51 @@ def validate(settings: Settings) -> tuple[Workspace, QuotaTable | None]:
     """Load, validate and locate: everything ``planner check`` does."""
     ws = load_workspace(settings)
     return ws, locate(ws, settings)
+
+
+class _Side(NamedTuple):
+    """What :func:`_access_and_propose` returns to the run."""
+
+    access: AccessResult
+    vtable: pd.DataFrame
+    proposals: gpd.GeoDataFrame | None
+    place_summary: dict
+    after: pd.DataFrame
+    early: EarlyMaps | None
+    seconds: dict[str, float]
+
+
+def _access_and_propose(ws: Workspace, settings: Settings, *, quota: QuotaTable | None,
+                        progress: pd.DataFrame, vtable: pd.DataFrame,
+                        graph: RoadGraph | None, out_dir: Path | None) -> _Side:
+    """The access and propose stages, then (with ``out_dir``) the maps that need no water;
+    each one's seconds."""
+    seconds = {}
+    t0 = time.perf_counter()
+    access = compute_access(ws.villages, ws.facilities, crs=ws.crs, config=settings.access,
+                            graph=graph, demand_points=demand_points(ws))
+    vtable = vtable.merge(access.villages.drop(columns=[
+        c for c in access.villages.columns if c in vtable.columns and c != "village_code"]),
+        on="village_code", how="left")
+    vtable["distance_method"] = access.method
+    seconds["access"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    proposals, place_summary, after = None, {}, progress
+    if quota is not None:
+        proposals, place_summary, after = propose_for_quota(
+            progress, villages=ws.villages, facilities=ws.facilities, quota=quota,
+            crs=ws.crs, config=settings.place, candidates=ws.extra.get("candidates"),
+            cost_for=None if graph is None else cost_by_kind(graph, settings),
+            access=settings.access, demand_points=demand_points(ws), graph=graph)
+    seconds["propose"] = round(time.perf_counter() - t0, 3)
+    early = None
+    if out_dir is not None:
+        t0 = time.perf_counter()
+        before = RunResult(workspace=ws, quota=quota, progress=after, villages=vtable, run={},
+                           out=None, access=access, proposals=proposals, graph=graph)
+        early = draw_early_maps(before, out_dir)
+        seconds["maps"] = time.perf_counter() - t0
+    return _Side(access, vtable, proposals, place_summary, after, early, seconds)
 
 
 def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
@@ -108,36 +178,23 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         conflicts = disagreements(ws.facilities)
     with stages("roads"):
         graph, roads_info = load_roads(settings, ws, online=online, progress=show_progress)
-    with stages("access"):
-        access = compute_access(ws.villages, ws.facilities, crs=ws.crs, config=settings.access,
-                                graph=graph, demand_points=demand_points(ws))
-        vtable = vtable.merge(access.villages.drop(columns=[
-            c for c in access.villages.columns if c in vtable.columns and c != "village_code"]),
-            on="village_code", how="left")
-        vtable["distance_method"] = access.method
-    with stages("propose"):
-        proposals, place_summary, after = None, {}, progress
-        if quota is not None:
-            proposals, place_summary, after = propose_for_quota(
-                progress, villages=ws.villages, facilities=ws.facilities, quota=quota,
-                crs=ws.crs, config=settings.place, candidates=ws.extra.get("candidates"),
-                cost_for=None if graph is None else cost_by_kind(graph, settings),
-                access=settings.access, demand_points=demand_points(ws), graph=graph)
     out_dir = (Path(out) if out else Path("outputs") / settings.name) if write else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    # access and propose need no water stage and it needs neither: on 2 cores they run
+    # beside it in a forked child, which then draws the maps that need no water
+    stages.announce("access", "propose")
+    side = Beside(lambda: _access_and_propose(
+        ws, settings, quota=quota, progress=progress, vtable=vtable, graph=graph,
+        out_dir=out_dir))
     with stages("water"):
-        early = None
-        if out_dir is not None:  # the maps that need no water, drawn beside it (2 cores)
-            out_dir.mkdir(parents=True, exist_ok=True)
-            before = RunResult(workspace=ws, quota=quota, progress=after, villages=vtable,
-                               run={}, out=None, access=access, proposals=proposals,
-                               graph=graph)
-            early = Beside(lambda: draw_early_maps(before, out_dir))
         try:
             water = water_stage(ws, settings, graph) if "water" in ws.extra else None
         except BaseException:
-            if early is not None:
-                early.cancel()
+            side.cancel()
             raise
+    access, vtable, proposals, place_summary, after, early, seconds = side.wait()
+    stages.seconds |= {k: v for k, v in seconds.items() if k != "maps"}
     problems = ws.ledger.reconcile()
     if problems:  # a bug, not bad input: the books must balance
         raise RuntimeError("ledger does not balance: " + "; ".join(problems))
@@ -169,22 +226,17 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
             "by_kind": place_summary,
         },
         "water": water.summary if water is not None else None,
-        "timings_s": stages.seconds,
+        "timings_s": stages.ordered(),
     }
     result = RunResult(workspace=ws, quota=quota, progress=after, villages=vtable,
                        run=result_run, out=None,
                        tables={"disagreements": conflicts}, access=access,
                        proposals=proposals, water=water, graph=graph)
     if out_dir is not None:
-        try:
-            drawn = early.wait()  # (forked: drawn during the water stage)
-            shown = map_layers(result)  # for the maps and planner.gpkg alike
-            # the other maps are drawn in a forked child while the tables are written
-            maps = Beside(lambda: write_maps(result, out_dir, config=settings.map,
-                                             early=drawn, layers=shown))
-        except BaseException:
-            early.cancel()
-            raise
+        shown = map_layers(result)  # for the maps and planner.gpkg alike
+        # the other maps are drawn in a forked child while the tables are written
+        maps = Beside(lambda: write_maps(result, out_dir, config=settings.map, early=early,
+                                         layers=shown))
         try:
             with stages("report"):
                 write_tables(result, out_dir, layers=shown)
@@ -194,11 +246,11 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
             maps.cancel()
             raise
         if maps.forked:  # the maps' own time (both parts), not the wait for them
-            stages.seconds["maps"] = round(early.seconds + maps.seconds, 3)
+            stages.seconds["maps"] = round(seconds["maps"] + maps.seconds, 3)
         else:
-            stages.seconds["maps"] = round(stages.seconds["maps"] + early.seconds, 3)
+            stages.seconds["maps"] = round(stages.seconds["maps"] + seconds["maps"], 3)
         result.out = out_dir
-        result_run["timings_s"] = stages.seconds
+        result_run["timings_s"] = stages.ordered()
         write_json(result_run, out_dir / "run.json")
         print_summary(result, echo=echo)
     return result
