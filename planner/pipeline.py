@@ -2,9 +2,10 @@
 water -> report. Each stage lives in its subpackage; this module only runs them in order,
 times them and assembles ``run.json``.
 
-Access and propose need nothing of the water stage, nor it of them: where a stage may run
-in a forked child (:mod:`planner._beside`) they run beside the water stage, followed by the
-maps that need no water; the maps that do are drawn beside the tables. The results and
+Where a stage may run in a forked child (:mod:`planner._beside`), what needs nothing of the
+stage before runs beside it: the pass over the OSM file beside load .. measure; access and
+propose (which the water stage does not need, nor they it) beside the water stage, followed
+by the maps that need no water; the other maps beside the tables. The results and
 files are the same either way.
 """
 
@@ -22,6 +23,7 @@ import pandas as pd
 from planner import datasets
 from planner._beside import Beside
 from planner.core.network import RoadGraph
+from planner.load.osm import scan_osm
 from planner.load.roads import load_roads
 from planner.locate.quota import QuotaTable, read_quota
 from planner.locate.sites import disagreements, locate_facilities
@@ -95,6 +97,25 @@ def validate(settings: Settings) -> tuple[Workspace, QuotaTable | None]:
     return ws, locate(ws, settings)
 
 
+def _read(settings: Settings, stages: _Stages) -> tuple:
+    """The load + validate, locate and measure stages."""
+    with stages("load + validate"):
+        ws = load_workspace(settings)
+        check_size(ws)
+    with stages("locate"):
+        quota = locate(ws, settings)
+    with stages("measure"):
+        progress = quota_progress(ws.towns, villages=ws.villages, facilities=ws.facilities,
+                                  quota=quota)
+        progress, staff = with_staff(progress, ws.villages, ws.extra.get("staff"),
+                                     children_per_director=settings.children_per_director)
+        kinds = list(quota.kinds) if quota else []
+        findings = ws.findings + ws.ledger.findings() + quota_findings(progress, quota=quota)
+        vtable = villages_table(ws.villages, ws.facilities)
+        conflicts = disagreements(ws.facilities)
+    return ws, quota, progress, staff, kinds, findings, vtable, conflicts
+
+
 class _Side(NamedTuple):
     """What :func:`_access_and_propose` returns to the run."""
 
@@ -162,22 +183,20 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     """
     settings = settings_for(workspace)
     stages = _Stages(echo)
-    with stages("load + validate"):
-        ws = load_workspace(settings)
-        check_size(ws)
-    with stages("locate"):
-        quota = locate(ws, settings)
-    with stages("measure"):
-        progress = quota_progress(ws.towns, villages=ws.villages, facilities=ws.facilities,
-                                  quota=quota)
-        progress, staff = with_staff(progress, ws.villages, ws.extra.get("staff"),
-                                     children_per_director=settings.children_per_director)
-        kinds = list(quota.kinds) if quota else []
-        findings = ws.findings + ws.ledger.findings() + quota_findings(progress, quota=quota)
-        vtable = villages_table(ws.villages, ws.facilities)
-        conflicts = disagreements(ws.facilities)
+    # the OSM file's pass needs no workspace: on 2 cores it runs beside load .. measure
+    scan = None
+    if settings.roads is not None and settings.roads.is_file() and not online:
+        scan = Beside(lambda: scan_osm(settings.roads, progress=show_progress))
+    try:
+        ws, quota, progress, staff, kinds, findings, vtable, conflicts = _read(
+            settings, stages)
+    except BaseException:
+        if scan is not None:
+            scan.cancel()
+        raise
     with stages("roads"):
-        graph, roads_info = load_roads(settings, ws, online=online, progress=show_progress)
+        graph, roads_info = load_roads(settings, ws, online=online, progress=show_progress,
+                                       scanned=None if scan is None else scan.wait())
     out_dir = (Path(out) if out else Path("outputs") / settings.name) if write else None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -89,9 +90,10 @@ def test_forked_and_serial_runs_write_the_same(tmp_path):
     for run in runs.values():
         assert set(run.pop("timings_s")) == set(pipeline.STAGES)
     assert _untimed(runs["forked"]) == _untimed(runs["serial"])
-    for name in ("report.html", "map_quota.png", "map_water_risk.png", "progress.csv",
-                 "villages.csv", "water_risk.csv", "patrol_plan.csv", "patrol_routes.csv",
-                 "proposed_kits.geojson"):
+    for name in ("report.html", "map_quota.png", "map_coverage.png", "map_water_risk.png",
+                 "budget_curve.png", "progress.csv", "villages.csv", "coverage.csv",
+                 "water_risk.csv", "patrol_plan.csv", "patrol_routes.csv",
+                 "proposed_kits.geojson", "proposed_sites.geojson"):
         assert (forked / name).read_bytes() == (serial / name).read_bytes(), name
 
 
@@ -102,3 +104,21 @@ def _untimed(value):
     if isinstance(value, list):
         return [_untimed(v) for v in value]
     return value
+
+
+def test_bad_osm_file_read_beside_is_one_line(tmp_path):
+    """The OSM file is scanned in a child while the workspace is read: a broken file still
+    gives the one-line input error naming it, at the roads stage, and exit code 2."""
+    ws = tmp_path / "ws"
+    shutil.copytree(ROOT / "tests" / "data" / "mini", ws)
+    (ws / "roads.osm").write_text("<osm><node id='1' lat='x'", encoding="utf-8")
+    toml = ws / "planner.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[roads]\npath = "roads.osm"\n',
+                    encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "planner", "run", str(ws), "--out",
+                           str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "roads.osm" in lines[0] and "Traceback" not in done.stderr
+    assert "[4/9] roads" in done.stdout and "[5/9]" not in done.stdout

@@ -32,6 +32,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -307,6 +308,15 @@ def _finish(roads: tuple[pd.DataFrame, pd.DataFrame, dict], water: gpd.GeoDataFr
                      stats={**road_stats, **(stats or {})})
 
 
+class OsmScan(NamedTuple):
+    """What one pass over an OSM file found, before clipping (see :func:`scan_osm`)."""
+
+    roads: tuple[pd.DataFrame, pd.DataFrame, dict]
+    water: gpd.GeoDataFrame
+    source: str
+    stats: dict
+
+
 def read_osm(path: str | Path, *, polygon=None, progress: bool = False) -> OsmLayers:
     """Read roads and water from a local OSM file with pyosmium, clipped extracts included.
 
@@ -331,6 +341,18 @@ def read_osm(path: str | Path, *, polygon=None, progress: bool = False) -> OsmLa
     InputFileError
         If the file is missing, has an unknown suffix or cannot be parsed.
     """
+    return clip_scan(scan_osm(path, progress=progress), polygon=polygon)
+
+
+def clip_scan(scan: OsmScan, *, polygon=None) -> OsmLayers:
+    """The layers of a :func:`scan_osm` clipped to the WGS-84 ``polygon`` (see
+    :func:`read_osm`)."""
+    return _finish(scan.roads, scan.water, polygon, scan.source, stats=scan.stats)
+
+
+def scan_osm(path: str | Path, *, progress: bool = False) -> OsmScan:
+    """The pass of :func:`read_osm` over the file, without clipping: it needs no
+    workspace, so it can run while the workspace is read (:func:`clip_scan` clips it)."""
     import osmium
     from tqdm import tqdm
 
@@ -366,7 +388,7 @@ def read_osm(path: str | Path, *, polygon=None, progress: bool = False) -> OsmLa
         raise InputFileError(
             f"cannot read OSM file {p}: {reason}; check it is OSM XML or PBF "
             "(.osm, .osm.pbf, .osm.bz2, .osm.gz) and not truncated") from exc
-    return _finish(acc.roads(), acc.water(), polygon, _source_kind(p), stats=acc.stats())
+    return OsmScan(acc.roads(), acc.water(), _source_kind(p), acc.stats())
 
 
 def read_osm_xml(path: str | Path, *, polygon=None, progress: bool = False) -> OsmLayers:

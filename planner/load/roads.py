@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from planner._errors import InputFileError
 from planner.core.network import RoadGraph
+from planner.load.osm import OsmScan
 from planner.settings import Settings
 from planner.validate.workspace import Workspace
 
 
 def load_roads(settings: Settings, ws: Workspace, *, online: bool = False,
-               progress: bool = False) -> tuple[RoadGraph | None, dict]:
-    """Read (or, with ``online``, download) the roads and build the road graph.
+               progress: bool = False, scanned: OsmScan | None = None
+               ) -> tuple[RoadGraph | None, dict]:
+    """Read (or, with ``online``, download) the roads and build the road graph;
+    ``scanned``: the ``[roads] path`` file's :func:`~planner.load.osm.scan_osm`, if made
+    already.
 
     The OSM file's water joins ``ws.extra["water"]`` (see :mod:`planner.validate.osm_water`).
 
@@ -22,7 +26,7 @@ def load_roads(settings: Settings, ws: Workspace, *, online: bool = False,
         ``run.json`` ``roads``: source, node and edge counts, clipped ways, OSM water
         (or a note).
     """
-    from planner.load.osm import fetch_osm, read_osm, road_graph
+    from planner.load.osm import clip_scan, fetch_osm, road_graph, scan_osm
     from planner.validate.osm_water import add_osm_water
 
     if online:
@@ -38,7 +42,9 @@ def load_roads(settings: Settings, ws: Workspace, *, online: bool = False,
         if not settings.roads.exists():
             raise InputFileError(f"{settings.roads}: file not found ([roads] path); fix the "
                                  "path in planner.toml or remove [roads]")
-        layers = read_osm(settings.roads, polygon=ws.county, progress=progress)
+        if scanned is None:
+            scanned = scan_osm(settings.roads, progress=progress)
+        layers = clip_scan(scanned, polygon=ws.county)
         source = settings.roads.name
     else:
         return None, {"source": None, "note": "no road network: straight-line distances"}
