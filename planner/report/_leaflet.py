@@ -1,6 +1,6 @@
 """Leaflet building blocks of the web map: compact layer data, inline-SVG symbols, GeoJSON
 layers drawn by a small script (``_assets/map.js``), legend blocks (see
-:mod:`planner.report._maplayers`).
+:mod:`planner.report._mapdraw`).
 
 A layer travels as one compact JSON object that the browser turns back into GeoJSON
 features: the vertices as integer steps written like Google's encoded polyline

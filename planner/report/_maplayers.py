@@ -1,36 +1,26 @@
-"""Drawing the web map's layers: escaped popups, inline-SVG symbols, GeoJSON and the legend.
+"""The layers of a run's maps (:class:`MapLayers`, :func:`layers_from_result`), their styles,
+colours and Chinese names, and the figures popups and legends show.
 
-Private to :mod:`planner.webmap` (which re-exports the shared styles and figures). Text
-from input files reaches the page only as JSON data (``<``, ``>`` and ``&`` escaped) that the
-browser puts into popups and tooltips with ``textContent``, never as markup; the legend,
-title and town labels are HTML-escaped here.
+No folium here: ``planner.gpkg`` and the PNG maps use these layers without the web map;
+:mod:`planner.report._mapdraw` draws them on ``map.html``.
 """
 
 from __future__ import annotations
 
-import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from planner._errors import ConfigError
-from planner.glossary import KINDS, STANDARDS, TIERS
-from planner.measure.coverage import within_reach_children
-from planner.report._leaflet import (  # noqa: F401  (re-exported for webmap)
-    JS,
-    _swatch,
-    add_layer,
-    dot,
-    legend_block,
-    no_template,
-    svg,
-)
+from planner.glossary import KINDS, TIERS
+from planner.report._roads import road_lines
+from planner.results import RunResult
 from planner.validate.crs import choose_metric_crs
-from planner.validate.datum import transform_geometry
 
 
 @dataclass
@@ -188,90 +178,10 @@ def _joined(frame: pd.DataFrame, names: dict[str, str], *, have: bool) -> list[s
     return ["、".join(labels[row == have]) for row in flags]
 
 
-def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
-    """Towns coloured by completion rate; popups with each quota kind's figures."""
-    towns = layers.towns
-    kinds = quota_kinds(towns)
-    comp = town_completion(towns)
-    main = next((k for k in kinds if KINDS[k][1] == "village"), kinds[0] if kinds else None)
-    labels = [f"{KINDS[k][0]}（已建/任务，缺口，完成率）" for k in kinds]
-    labels += ["本村有关爱站点的村（居）"]
-
-    def whole(name: str) -> np.ndarray:
-        return pd.to_numeric(_col(towns, name, 0), errors="coerce").fillna(0).to_numpy()
-
-    values = []
-    for k in kinds:
-        req = pd.to_numeric(towns[f"required_{k}"], errors="coerce").to_numpy()
-        built, missing, pct = whole(f"built_{k}"), whole(f"missing_{k}"), whole(f"pct_{k}")
-        values.append([None if not np.isfinite(r) else
-                       f"{int(b)}/{int(r)}，缺{int(g)}（{p}%）"
-                       for r, b, g, p in zip(req, built, missing, pct, strict=True)])
-    vil = pd.to_numeric(_col(towns, "villages", np.nan), errors="coerce").to_numpy()
-    with_site = whole("villages_with_care_point")
-    values.append([None if not np.isfinite(n) else f"{int(c)}/{int(n)}"
-                   for n, c in zip(vil, with_site, strict=True)])
-    colours = [completion_colour(pct) for pct in comp]
-    styles = {c: {"color": "#444444", "weight": 1.5, "fillOpacity": 0.55, "fillColor": c}
-              for c in dict.fromkeys(colours)}
-    tips = [f"{name} {pct}%" if np.isfinite(pct) else name
-            for name, pct in zip(towns["town_name"], comp, strict=True)]
-    group = folium.FeatureGroup(name=LAYER_NAMES["towns"]).add_to(m)
-    add_layer(group, towns, amap=amap, crs=layers.crs,
-              labels=labels, values=values, styles=styles,
-              heading=towns["town_name"], keys=colours, tips=tips)
-    label_pts = towns.geometry.representative_point().to_numpy()
-    if amap:
-        label_pts = transform_geometry(label_pts, datum="gcj02", inverse=True)
-    for pt, name in zip(label_pts, towns["town_name"], strict=True):
-        folium.Marker([pt.y, pt.x], icon=folium.DivIcon(
-            html=f"<span>{no_template(html.escape(str(name)))}</span>", class_name="town-label",
-            icon_size=(0, 0)), interactive=False).add_to(group)
-    items = [(_swatch(c), html.escape(lab)) for _low, c, lab in COMPLETION_BINS]
-    items.append((_swatch(NO_QUOTA[0]), NO_QUOTA[1]))
-    title = f"镇（街道）{KINDS[main][0]}完成率" if main else "镇（街道）任务完成率"
-    return [legend_block(title, items)]
-
-
 def _metres(values: object) -> list[object]:
     """Distances in whole metres; "不可达" (unreachable) for infinity, None if missing."""
     dist = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
     return [None if np.isnan(d) else "不可达" if np.isinf(d) else round(d) for d in dist]
-
-
-def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
-    """Villages with the two coverage measures in their popups (see
-    :mod:`planner.measure.coverage`), coloured by the share of children within reach."""
-    v = layers.villages
-    key, by_distance = village_covered(v)
-    reach = within_reach_children(v, kind="care_point")
-    dist_kinds = [k for k in KINDS if f"dist_m_{k}" in v.columns]
-    labels = ["所属镇（街道）", "儿童数", "留守儿童", "困境儿童", "本村有关爱站点"]
-    labels += ["服务半径内儿童（人）"] if reach is not None else []
-    labels += [f"距最近{KINDS[k][0]}（米）" for k in dist_kinds]
-    values = [_col(v, "town_name"), _col(v, "children"), _col(v, "left_behind"),
-              _col(v, "vulnerable"), np.where(_flag(v, "has_care_point"), "是", "否")]
-    if reach is not None:
-        kids = pd.to_numeric(_col(v, "children", 0), errors="coerce").fillna(0).to_numpy()
-        values.append([f"{r:.0f}/{n:.0f}（{f'{100 * r / n:.1f}%' if n else '—'}）"
-                       for r, n in zip(reach, kids, strict=True)])
-    values += [_metres(v[f"dist_m_{d}"]) for d in dist_kinds]
-    if by_distance:
-        palette = {k: c for k, (_lab, c) in REACH_STYLE.items()}
-        names = [(c, lab) for _k, (lab, c) in REACH_STYLE.items()]
-        title = "村（居）：关爱站点服务半径内儿童"
-    else:
-        palette = {str(flag): c for flag, c in COVER_COLOURS.items()}
-        names = [(COVER_COLOURS[True], "本村有关爱站点"), (COVER_COLOURS[False], "本村无关爱站点")]
-        title = "村（居）"
-    styles = {k: {"color": "#737373", "weight": 0.6, "fillOpacity": 0.5, "fillColor": c}
-              for k, c in palette.items()}
-    group = folium.FeatureGroup(name=LAYER_NAMES["villages"], show=False).add_to(m)
-    add_layer(group, v, amap=amap, crs=layers.crs,
-              labels=labels, values=values, styles=styles,
-              heading=v["village_name"], keys=key.astype(str).to_numpy())
-    return [legend_block(title, [(_swatch(c, opacity=0.6), html.escape(lab))
-                                 for c, lab in names])]
 
 
 def default_kinds(layers: MapLayers) -> list[str]:
@@ -282,150 +192,124 @@ def default_kinds(layers: MapLayers) -> list[str]:
     return kinds or list(pd.unique(layers.facilities["kind"]))
 
 
-def draw_roads(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
-    """The workspace's roads as thin grey lines (no popups), under the sites."""
-    group = folium.FeatureGroup(name=LAYER_NAMES["roads"]).add_to(m)
-    add_layer(group, layers.roads, amap=amap, crs=layers.crs,
-              interactive=False, simplify_m=None,
-              styles={"": {"color": "#8c8c8c", "weight": 1.2, "opacity": 0.8}})
-    return [legend_block("", [("<i class='sw' style='background:#8c8c8c;height:2px'></i>",
-                               "道路")])]
-
-
-def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
-    """Existing sites, one layer per kind (the quota's kinds shown at first)."""
-    fac = layers.facilities
-    labels = ["类型", "标准", "所属镇（街道）", "所属村（居）"]
-    items = []
-    on = set(default_kinds(layers))
-    for kind in [k for k in KINDS if (fac["kind"] == k).any()]:
-        part = fac[fac["kind"] == kind]
-        colour, shape = KIND_STYLE[kind]
-        standard = (part["standard"].astype(str).map(STANDARDS) if "standard" in part
-                    else None)
-        group = folium.FeatureGroup(name=FACILITY_PREFIX + KINDS[kind][0],
-                                    show=kind in on).add_to(m)
-        add_layer(group, part, amap=amap, crs=layers.crs,
-                  labels=labels, styles={}, keys=kind,
-                  heading=_col(part, "name", KINDS[kind][0]),
-                  values=[KINDS[kind][0], standard, _col(part, "town_name"),
-                          _col(part, "village_name")],
-                  icons={kind: (svg(shape, colour), 14)})
-        items.append((svg(shape, colour), html.escape(KINDS[kind][0])))
-    return [legend_block("现有阵地", items)] if items else []
-
-
-def draw_proposed(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
-    """Proposed sites, hollow symbols of their kind."""
-    sites = layers.proposed_sites
-    kinds = [k for k in KINDS if (sites["kind"] == k).any()]
-    sites = sites[sites["kind"].isin(kinds)]
-    labels = ["所属镇（街道）", "所属村（居）", "排序", "新覆盖儿童", "理由"]
-    icons = {k: (svg(KIND_STYLE[k][1], KIND_STYLE[k][0], size=18, hollow=True), 18) for k in kinds}
-    group = folium.FeatureGroup(name=LAYER_NAMES["proposed_sites"]).add_to(m)
-    add_layer(group, sites, amap=amap, crs=layers.crs,
-              labels=labels, styles={}, icons=icons,
-              heading=[f"拟新建{KINDS[k][0]}" for k in sites["kind"]],
-              values=[_col(sites, c) for c in ("town_name", "village_name", "rank",
-                                                "children_newly_covered", "reason")],
-              keys=sites["kind"].astype(str).to_numpy(),
-              tips=["拟新建：" + str(n) for n in _col(sites, "village_name", "")])
-    items = [(svg(KIND_STYLE[k][1], KIND_STYLE[k][0], hollow=True),
-              "拟新建" + html.escape(KINDS[k][0])) for k in kinds]
-    return [legend_block("拟新建阵地", items or [("", "（无）")])]
-
-
-def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
-    """Water bodies coloured by risk tier, tier A drawn on top."""
-    w = layers.water
-    tier = _by_value(tier_code, _col(w, "tier", "N"), missing="N")
-    order = np.argsort(pd.Series(tier).map("NCBA".index).to_numpy(), kind="stable")
-    w, tier = w.iloc[order], tier[order]
-    labels = ["编号", "类型", "风险等级", "风险分（0–100）", "风险排序", "所属镇（街道）"]
-    name = _col(w, "name")
-    kind = _col(w, "type_label")
-    if "type" in w.columns:
-        kind = w["type"] if kind is None else kind.where(kind.notna(), w["type"])
-    styles = {t: {"color": c, "weight": 3 if t != "N" else 1.5, "fillColor": c,
-                  "fillOpacity": 0.6} for t, (_l, c) in TIER_STYLE.items()}
-    group = folium.FeatureGroup(name=LAYER_NAMES["water"]).add_to(m)
-    # the heading is the name, else the id (value 0); the tooltip adds the tier (value 2)
-    add_layer(group, w, amap=amap, crs=layers.crs,
-              labels=labels, styles=styles, keys=tier,
-              heading=None if name is None else name.where(name != "", None),
-              heading_value=0, tip_value=2,
-              values=[_col(w, "water_id"), kind, [TIER_STYLE[t][0] for t in tier],
-                      _col(w, "score"), _col(w, "rank"), _col(w, "town_name")])
-    return [legend_block("溺水风险等级", [(_swatch(c), lab) for lab, c in TIER_STYLE.values()])]
-
-
 def _date(value: object) -> str | None:
     """A date as YYYY-MM-DD (None when unknown)."""
     stamp = pd.to_datetime(value, errors="coerce") if value is not None else pd.NaT
     return None if pd.isna(stamp) else stamp.date().isoformat()
 
 
-def draw_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
-    """Existing "four ones" kits: green complete, orange not."""
-    kits = layers.kits
-    complete = _flag(kits, "complete") if "complete" in kits else np.ones(len(kits), bool)
-    has = _joined(kits, KIT_ITEMS_ZH, have=True)
-    rope = (None if "rope_m" not in kits else
-            _by_value(lambda r: f"{float(r):g} 米", kits["rope_m"]))
-    colours = {"True": "#1a9850", "False": "#fdae61"}
-    styles = {k: {"radius": 4, "color": "#ffffff", "weight": 1, "fillColor": c,
-                  "fillOpacity": 1} for k, c in colours.items()}
-    group = folium.FeatureGroup(name=LAYER_NAMES["kits"], show=len(kits) <= 2000).add_to(m)
-    add_layer(group, kits, amap=amap, crs=layers.crs,
-              styles=styles, tip="“四个一” ",
-              labels=["是否齐全", "现有", "缺少", "救生绳长", "最近检查日期"],
-              heading=_col(kits, "kit_id", "“四个一”"), keys=complete.astype(str),
-              values=[np.where(complete, "是", "否"),
-                      None if has is None else [h or "无" for h in has],
-                      _col(kits, "missing"), rope,
-                      None if "last_inspected" not in kits else
-                      _by_value(_date, kits["last_inspected"])])
-    return [legend_block("“四个一”设施", [(dot(colours["True"]), "现有（齐全）"),
-                                         (dot(colours["False"]), "现有（不齐全）")])]
+# ---------------------------------------------------------------- a run's layers
 
 
-def draw_proposed_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
-    """Proposed "four ones" kits: white rings."""
-    kits = layers.proposed_kits
-    status = {"new": "新设", "complete_existing": "补齐现有"}
-    needs = {c: KIT_ITEMS_ZH["has_" + c[5:]]
-             for c in ("need_sign", "need_lifebuoy", "need_rope", "need_pole")}
-    styles = {"": {"radius": 3.5, "color": "#d7191c", "weight": 1.5, "fillColor": "#ffffff",
-                   "fillOpacity": 1}}
-    group = folium.FeatureGroup(name=LAYER_NAMES["proposed_kits"],
-                                show=len(kits) <= 2000).add_to(m)
-    add_layer(group, kits, amap=amap, crs=layers.crs,
-              styles=styles, tip="拟新增 ",
-              labels=["状态", "水域", "所属镇（街道）", "需配", "理由"],
-              heading=_col(kits, "kit_id", "拟新增"),
-              values=[_by_value(lambda s: status.get(str(s), s), _col(kits, "status")),
-                      _col(kits, "water_id"), _col(kits, "town_name"),
-                      _joined(kits, needs, have=True), _col(kits, "reason")])
-    return [legend_block("", [(dot("#d7191c", ring=True), "拟新增“四个一”")])]
+def layers_from_result(result: RunResult, *, roads: bool = True) -> MapLayers:
+    """The map layers of a run: towns with progress, villages with their own care point and
+    (after the access stage) coverage and distances, sites, proposals, water and kits, and
+    (with ``roads``) the lines of the road network.
+
+    Parts a run did not compute (``access``, ``proposals``, ``water`` of ``None``) are left
+    out of the map.
+    """
+    ws = result.workspace
+    prog = pd.DataFrame(result.progress).drop(columns=["town_name", "geometry"], errors="ignore")
+    towns = ws.towns[["town_code", "town_name", "geometry"]].merge(
+        prog.drop_duplicates("town_code"), on="town_code", how="left")
+    vcols = ["village_code", "village_name", "town_name", "children", "left_behind",
+             "vulnerable", "geometry"]
+    villages = ws.villages[[c for c in vcols if c in ws.villages.columns]].copy()
+    villages["has_care_point"] = villages["village_code"].isin(
+        result.villages.loc[result.villages["has_care_point"], "village_code"])
+    if result.access is not None:
+        keep = ("covered_", "covshare_", "dist_m_")
+        extra = [c for c in result.access.villages.columns
+                 if c.startswith(keep) and c not in villages.columns]
+        villages = villages.merge(result.access.villages[["village_code", *extra]],
+                                  on="village_code", how="left")
+    fac = ws.facilities
+    facilities = fac[[c for c in ("facility_id", "name", "kind", "standard", "town_name",
+                                  "village_name", "geometry") if c in fac.columns]].copy()
+    water = result.water
+    water_layer = _water(water, ws.extra.get("water"))
+    return MapLayers(
+        towns=gpd.GeoDataFrame(towns, geometry="geometry", crs=ws.towns.crs),
+        villages=gpd.GeoDataFrame(villages, geometry="geometry", crs=ws.villages.crs),
+        facilities=facilities, proposed_sites=_proposals(result.proposals),
+        water=water_layer, kits=_kits(ws.extra.get("kits")),
+        proposed_kits=None if water is None else water.proposed_kits,
+        roads=road_lines(result.graph, crs=ws.crs) if roads else None,
+        patrol_routes=_patrol_lines(getattr(water, "route_table", None), water_layer,
+                                    ws.villages),
+        crs=ws.crs,
+    )
 
 
-def draw_patrols(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
-    """Patrol routes as dashed purple lines (a sketch of the patrol order)."""
-    routes = layers.patrol_routes
-    heading = [f"{v} 巡查路线 {r}" for v, r in zip(_col(routes, "village_name", ""),
-                                                  _col(routes, "route_id", ""), strict=True)]
+def _patrol_lines(routes: pd.DataFrame | None, water: gpd.GeoDataFrame | None,
+                  villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """Each patrol route as a line: village seat -> its waters in patrol order -> seat.
 
-    def scaled(name: str, factor: float) -> object:  # shown with one decimal
-        if name not in routes.columns:
-            return None
-        return pd.to_numeric(routes[name], errors="coerce").astype(float) / factor
+    A sketch of the order (straight legs between a representative point of each water);
+    the route's length and hours are the road-network figures of ``patrol_routes.csv``.
+    """
+    if routes is None or len(routes) == 0 or water is None or len(water) == 0:
+        return None
+    pts = water.geometry.representative_point()
+    wxy = dict(zip(water["water_id"].astype(str), zip(pts.x, pts.y, strict=True),
+                   strict=True))
+    vp = villages.to_crs("EPSG:4326")
+    seat_pt = vp.geometry.representative_point()
+    seats = dict(zip(vp["village_code"].astype(str), zip(seat_pt.x, seat_pt.y, strict=True),
+                     strict=True))
+    lines, keep = [], []
+    for i, (code, ids) in enumerate(zip(routes["village_code"].astype(str),
+                                        routes["water_ids"].astype(str), strict=True)):
+        stops = [wxy[w] for w in ids.split(";") if w in wxy]
+        seat = seats.get(code)
+        coords = ([seat] if seat else []) + stops + ([seat] if seat else [])
+        if len(coords) >= 2:
+            lines.append(shapely.LineString(coords))
+            keep.append(i)
+    if not keep:
+        return None
+    cols = [c for c in ("route_id", "town_name", "village_name", "stops", "length_m", "hours",
+                        "method") if c in routes.columns]
+    return gpd.GeoDataFrame(routes.iloc[keep][cols].reset_index(drop=True),
+                            geometry=lines, crs="EPSG:4326")
 
-    styles = {"": {"color": PATROL_COLOUR, "weight": 3, "dashArray": "6 4"}}
-    group = folium.FeatureGroup(name=LAYER_NAMES["patrol_routes"], show=False).add_to(m)
-    add_layer(group, routes, amap=amap, crs=layers.crs,
-              styles=styles, heading=heading,
-              labels=["镇（街道）", "水域数", "路程（公里，按路网）", "用时（小时）"],
-              values=[_col(routes, "town_name"), _col(routes, "stops"),
-                      scaled("length_m", 1000), scaled("hours", 1)])
-    return [legend_block("", [(f"<i class='ln' style='border-color:{PATROL_COLOUR}'></i>",
-                               "巡查路线（示意：按巡查顺序连接各水域）")])]
+
+def _proposals(value: Any) -> gpd.GeoDataFrame | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if not isinstance(value, list | tuple):
+        value = [value]
+    parts = [getattr(v, "sites", v) for v in value]
+    parts = [p.to_crs("EPSG:4326") for p in parts if isinstance(p, gpd.GeoDataFrame)]
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
+
+
+def _water(water: Any, raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    risk = getattr(water, "water_risk", None)
+    if risk is None:
+        return None
+    if isinstance(risk, gpd.GeoDataFrame):
+        return risk.to_crs("EPSG:4326")
+    if raw is None:
+        return None
+    from planner.validate.water import normalise_water
+
+    geoms = normalise_water(raw)[["water_id", "geometry"]].to_crs("EPSG:4326")
+    return gpd.GeoDataFrame(risk.merge(geoms, on="water_id", how="inner"), crs="EPSG:4326")
+
+
+def _kits(raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    if raw is None:
+        return None
+    from planner.validate.water import normalise_kits
+
+    kits = normalise_kits(raw).to_crs("EPSG:4326")
+    items = kits[list(KIT_ITEMS_ZH)].to_numpy(dtype=bool)
+    names = np.array(list(KIT_ITEMS_ZH.values()))
+    kits["missing"] = ["、".join(names[~row]) for row in items]
+    return kits

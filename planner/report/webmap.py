@@ -19,19 +19,14 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import folium
-import geopandas as gpd
-import numpy as np
-import pandas as pd
 import shapely
 
 from planner.glossary import KINDS
-from planner.report import _maplayers as draw
-from planner.report._leaflet import _Raw
+from planner.report import _mapdraw as draw
+from planner.report._leaflet import JS, _Raw
 from planner.report._maplayers import (  # noqa: F401  (re-exported: the styles and figures of the maps)
     COMPLETION_BINS,
     COVER_COLOURS,
@@ -44,13 +39,12 @@ from planner.report._maplayers import (  # noqa: F401  (re-exported: the styles 
     TIER_STYLE,
     MapLayers,
     completion_colour,
+    layers_from_result,
     quota_kinds,
     tier_code,
     town_completion,
     village_covered,
 )
-from planner.report._roads import road_lines
-from planner.results import RunResult
 from planner.settings import BASEMAPS, MapConfig  # noqa: F401 (re-exported)
 from planner.validate.datum import transform_geometry
 
@@ -62,120 +56,6 @@ _TIANDITU = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=G
 _AMAP = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
          "&x={x}&y={y}&z={z}")
 
-
-
-def layers_from_result(result: RunResult, *, roads: bool = True) -> MapLayers:
-    """The map layers of a run: towns with progress, villages with their own care point and
-    (after the access stage) coverage and distances, sites, proposals, water and kits, and
-    (with ``roads``) the lines of the road network.
-
-    Parts a run did not compute (``access``, ``proposals``, ``water`` of ``None``) are left
-    out of the map.
-    """
-    ws = result.workspace
-    prog = pd.DataFrame(result.progress).drop(columns=["town_name", "geometry"], errors="ignore")
-    towns = ws.towns[["town_code", "town_name", "geometry"]].merge(
-        prog.drop_duplicates("town_code"), on="town_code", how="left")
-    vcols = ["village_code", "village_name", "town_name", "children", "left_behind",
-             "vulnerable", "geometry"]
-    villages = ws.villages[[c for c in vcols if c in ws.villages.columns]].copy()
-    villages["has_care_point"] = villages["village_code"].isin(
-        result.villages.loc[result.villages["has_care_point"], "village_code"])
-    if result.access is not None:
-        keep = ("covered_", "covshare_", "dist_m_")
-        extra = [c for c in result.access.villages.columns
-                 if c.startswith(keep) and c not in villages.columns]
-        villages = villages.merge(result.access.villages[["village_code", *extra]],
-                                  on="village_code", how="left")
-    fac = ws.facilities
-    facilities = fac[[c for c in ("facility_id", "name", "kind", "standard", "town_name",
-                                  "village_name", "geometry") if c in fac.columns]].copy()
-    water = result.water
-    water_layer = _water(water, ws.extra.get("water"))
-    return MapLayers(
-        towns=gpd.GeoDataFrame(towns, geometry="geometry", crs=ws.towns.crs),
-        villages=gpd.GeoDataFrame(villages, geometry="geometry", crs=ws.villages.crs),
-        facilities=facilities, proposed_sites=_proposals(result.proposals),
-        water=water_layer, kits=_kits(ws.extra.get("kits")),
-        proposed_kits=None if water is None else water.proposed_kits,
-        roads=road_lines(result.graph, crs=ws.crs) if roads else None,
-        patrol_routes=_patrol_lines(getattr(water, "route_table", None), water_layer,
-                                    ws.villages),
-        crs=ws.crs,
-    )
-
-
-def _patrol_lines(routes: pd.DataFrame | None, water: gpd.GeoDataFrame | None,
-                  villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
-    """Each patrol route as a line: village seat -> its waters in patrol order -> seat.
-
-    A sketch of the order (straight legs between a representative point of each water);
-    the route's length and hours are the road-network figures of ``patrol_routes.csv``.
-    """
-    if routes is None or len(routes) == 0 or water is None or len(water) == 0:
-        return None
-    pts = water.geometry.representative_point()
-    wxy = dict(zip(water["water_id"].astype(str), zip(pts.x, pts.y, strict=True),
-                   strict=True))
-    vp = villages.to_crs("EPSG:4326")
-    seat_pt = vp.geometry.representative_point()
-    seats = dict(zip(vp["village_code"].astype(str), zip(seat_pt.x, seat_pt.y, strict=True),
-                     strict=True))
-    lines, keep = [], []
-    for i, (code, ids) in enumerate(zip(routes["village_code"].astype(str),
-                                        routes["water_ids"].astype(str), strict=True)):
-        stops = [wxy[w] for w in ids.split(";") if w in wxy]
-        seat = seats.get(code)
-        coords = ([seat] if seat else []) + stops + ([seat] if seat else [])
-        if len(coords) >= 2:
-            lines.append(shapely.LineString(coords))
-            keep.append(i)
-    if not keep:
-        return None
-    cols = [c for c in ("route_id", "town_name", "village_name", "stops", "length_m", "hours",
-                        "method") if c in routes.columns]
-    return gpd.GeoDataFrame(routes.iloc[keep][cols].reset_index(drop=True),
-                            geometry=lines, crs="EPSG:4326")
-
-
-def _proposals(value: Any) -> gpd.GeoDataFrame | None:
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        value = list(value.values())
-    if not isinstance(value, list | tuple):
-        value = [value]
-    parts = [getattr(v, "sites", v) for v in value]
-    parts = [p.to_crs("EPSG:4326") for p in parts if isinstance(p, gpd.GeoDataFrame)]
-    if not parts:
-        return None
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
-
-
-def _water(water: Any, raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    risk = getattr(water, "water_risk", None)
-    if risk is None:
-        return None
-    if isinstance(risk, gpd.GeoDataFrame):
-        return risk.to_crs("EPSG:4326")
-    if raw is None:
-        return None
-    from planner.validate.water import normalise_water
-
-    geoms = normalise_water(raw)[["water_id", "geometry"]].to_crs("EPSG:4326")
-    return gpd.GeoDataFrame(risk.merge(geoms, on="water_id", how="inner"), crs="EPSG:4326")
-
-
-def _kits(raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    if raw is None:
-        return None
-    from planner.validate.water import normalise_kits
-
-    kits = normalise_kits(raw).to_crs("EPSG:4326")
-    items = kits[list(KIT_ITEMS_ZH)].to_numpy(dtype=bool)
-    names = np.array(list(KIT_ITEMS_ZH.values()))
-    kits["missing"] = ["、".join(names[~row]) for row in items]
-    return kits
 
 
 def layer_names(layers: MapLayers) -> list[str]:
@@ -231,7 +111,7 @@ def _inline_assets(m: folium.Map) -> None:
     head.add_child(_Raw(f"<script>{js}</script>"), name="leaflet")
     css = _CSS.replace("%FONTS%", _FONTS)
     head.add_child(_Raw(f"<style>{css}</style>"), name="planner_css")
-    head.add_child(_Raw(f"<script>{draw.JS}</script>"), name="planner_js")
+    head.add_child(_Raw(f"<script>{JS}</script>"), name="planner_js")
 
 
 

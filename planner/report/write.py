@@ -14,7 +14,7 @@ import pandas as pd
 from planner.glossary import SHORT_LABELS, kind_label
 from planner.report._gpkg import add_aliases
 from planner.report._labels import for_people
-from planner.report._maplayers import MapLayers
+from planner.report._maplayers import MapLayers, layers_from_result
 from planner.report._qgis import add_styles
 from planner.report.actions import write_actions_xlsx
 from planner.report.patrol_sheets import write_patrol_sheets
@@ -133,8 +133,6 @@ def draw_early_maps(result: RunResult, out: Path) -> EarlyMaps:
 def map_layers(result: RunResult) -> MapLayers:
     """The layers of a run's maps and of ``planner.gpkg``, without the road lines (those
     come with :func:`draw_early_maps`)."""
-    from planner.report.webmap import layers_from_result
-
     return layers_from_result(result, roads=False)
 
 
