@@ -3,9 +3,11 @@
     python benchmarks/bench_run.py [WORKSPACE] [--repeat 3] [--serial]
 
 Runs the real command in a child process each time (a cold start, as a user sees it) and
-prints the wall time of each run and the median. Memory is sampled every 0.1 s over the
-run's whole process tree (``planner run`` forks a child to draw the maps beside the
-tables, and one to plan the patrols beside the budget, see ``planner/_beside.py``):
+prints the wall time of each run and the median. Memory is measured in separate runs
+(``--memory-runs``), not timed: reading every process's page map every 0.1 s takes CPU
+that the run would otherwise have (on 2 cores it slowed the timed run by about 0.4 s). It
+is sampled over the run's whole process tree (``planner run`` forks children to run
+stages beside each other, see ``planner/_beside.py``):
 
 * peak PSS of the tree -- each shared page counted once, split between the processes
   sharing it: the memory the run really takes;
@@ -32,11 +34,14 @@ ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 
 
-def _run_once(workspace: str, out: str, env: dict[str, str]) -> tuple[float, dict[str, float]]:
+def _run_once(workspace: str, out: str, env: dict[str, str], *, sample: bool
+              ) -> tuple[float, dict[str, float]]:
     start = time.perf_counter()
     proc = psutil.Popen([sys.executable, "-m", "planner", "run", workspace, "--out", out,
                          "-q"], env=env)
     peak = {"pss": 0, "rss": 0, "single": 0}
+    if not sample:
+        proc.wait()
     while proc.poll() is None:
         pss = rss = single = 0
         try:
@@ -62,6 +67,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("workspace", nargs="?", default=str(ROOT / "data"))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory-runs", type=int, default=2,
+                        help="further runs, not timed, that sample the memory")
     parser.add_argument("--serial", action="store_true",
                         help="PLANNER_SERIAL=1: no forked stages")
     args = parser.parse_args()
@@ -69,11 +76,13 @@ def main() -> None:
     if args.serial:
         env["PLANNER_SERIAL"] = "1"
     times, peaks = [], []
-    for _ in range(args.repeat):
+    for i in range(args.repeat + args.memory_runs):
         with tempfile.TemporaryDirectory() as out:
-            wall, peak = _run_once(args.workspace, out, env)
-        times.append(wall)
-        peaks.append(peak)
+            wall, peak = _run_once(args.workspace, out, env, sample=i >= args.repeat)
+        if i < args.repeat:
+            times.append(wall)
+        else:
+            peaks.append(peak)
     print(f"planner run {args.workspace}" + ("  (serial)" if args.serial else ""))
     print(f"load average: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print("wall time per run (s): " + ", ".join(f"{t:.2f}" for t in times))
@@ -81,7 +90,8 @@ def main() -> None:
     for key, label in (("pss", "peak PSS of the process tree"),
                        ("rss", "peak RSS of the process tree (shared pages twice)"),
                        ("single", "peak RSS of the largest process")):
-        print(f"{label}: {max(p[key] for p in peaks):.0f} MiB")
+        print(f"{label}: {max((p[key] for p in peaks), default=0):.0f} MiB "
+              f"(of {len(peaks)} sampled runs)")
 
 
 if __name__ == "__main__":
