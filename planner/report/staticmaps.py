@@ -24,9 +24,7 @@ from matplotlib.patches import Patch, Rectangle
 from planner.glossary import KINDS
 from planner.measure.coverage import MEASURES, coverage_story
 from planner.report._fonts import cjk_rc
-from planner.report._mpl import add_geometries, add_outlines, pixel_tolerance
-from planner.report._png import save_png
-from planner.report.webmap import (
+from planner.report._maplayers import (
     COMPLETION_BINS,
     COVER_COLOURS,
     KIND_STYLE,
@@ -40,6 +38,8 @@ from planner.report.webmap import (
     town_completion,
     village_covered,
 )
+from planner.report._mpl import add_geometries, add_outlines, pixel_tolerance
+from planner.report._png import save_png
 
 #: output file names
 FILES = {"quota": "map_quota.png", "coverage": "map_coverage.png", "water": "map_water_risk.png"}

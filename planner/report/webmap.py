@@ -27,23 +27,11 @@ import shapely
 from planner.glossary import KINDS
 from planner.report import _mapdraw as draw
 from planner.report._leaflet import JS, _Raw
-from planner.report._maplayers import (  # noqa: F401  (re-exported: the styles and figures of the maps)
-    COMPLETION_BINS,
-    COVER_COLOURS,
+from planner.report._maplayers import (  # noqa: F401  (layers_from_result re-exported)
     FACILITY_PREFIX,
-    KIND_STYLE,
-    KIT_ITEMS_ZH,
     LAYER_NAMES,
-    NO_QUOTA,
-    REACH_STYLE,
-    TIER_STYLE,
     MapLayers,
-    completion_colour,
     layers_from_result,
-    quota_kinds,
-    tier_code,
-    town_completion,
-    village_covered,
 )
 from planner.settings import BASEMAPS, MapConfig  # noqa: F401 (re-exported)
 from planner.validate.datum import transform_geometry
