@@ -1,7 +1,7 @@
 """Province-size budgeted kit placement: the whole water-safety stage with a budget.
 
 Synthesises the Jiangsu-like province of :mod:`benchmarks.bench_water` (about 340,000
-water bodies), runs :func:`planner.propose.water.water_safety` without patrols in budget
+water bodies), runs :func:`planner.propose.water_safety.water_safety` without patrols in budget
 mode (``--budget`` yuan, default ¥10 million, about 9,600 new kits at the default prices)
 and prints, per run, the stage timings, the budgeted choice (method, status, gap against
 its bound, seconds), the budget curve and the peak memory. Several runs (``--runs``): the
@@ -22,7 +22,7 @@ import time
 
 from benchmarks.bench_water import _CRS, _province, _rss_gb
 from planner.measure.risk import WaterConfig
-from planner.propose.water import water_safety
+from planner.propose.water_safety import water_safety
 from scripts.synth.water import synth_water
 
 

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from planner import datasets
-from planner.load import _osmnx, osm
+from planner.load import online, osm
 from planner.settings import load_settings
-from planner.validate.workspace import load_workspace
+from planner.validate.intake import load_workspace
 
 
 def _before(path: Path, polygon):
@@ -32,7 +32,7 @@ def _before(path: Path, polygon):
         feats = ox.features_from_xml(path, tags=osm.WATER_TAGS)
     except ox._errors.InsufficientResponseError:
         feats = None
-    return osm._finish(_osmnx._graph_rows(G), _osmnx._features_to_water(feats), polygon, "xml")
+    return osm._finish(online._graph_rows(G), online._features_to_water(feats), polygon, "xml")
 
 
 def _now(path: Path, polygon):

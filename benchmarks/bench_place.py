@@ -51,7 +51,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from planner.core.optimise import coverage_from_cost, max_cover, p_median, set_cover
-from planner.validate.datum import gcj02_to_wgs84
+from planner.geo.datum import gcj02_to_wgs84
 
 REF = Path(__file__).resolve().parents[1] / "data" / "reference"
 CRS = pyproj.CRS("+proj=aea +lat_1=31 +lat_2=34 +lat_0=32 +lon_0=119.5 +datum=WGS84 +units=m")

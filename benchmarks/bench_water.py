@@ -2,8 +2,8 @@
 
 Builds a synthetic Jiangsu-like province (about 330 x 300 km, ~1,500 towns, villages and
 hamlets) with :func:`scripts.synth.water.synth_water` - at least 300,000 water bodies - then
-times :func:`planner.propose.water.water_safety` without the patrol plan and reports each stage
-and the process peak memory (``ru_maxrss``). Target: under 2 minutes and under 8 GB.
+times :func:`planner.propose.water_safety.water_safety` without the patrol plan and reports
+each stage and the process peak memory (``ru_maxrss``). Target: under 2 minutes and under 8 GB.
 
 Run: ``python benchmarks/bench_water.py [--homes 75000] [--seed 0]``
 """
@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from planner.propose.water import water_safety
+from planner.propose.water_safety import water_safety
 from planner.settings import WaterConfig
 from scripts.synth.water import synth_water
 

@@ -170,7 +170,7 @@ def batch(paths: Sequence[str | Path], *, out: str | Path, workers: int | None =
         Write the province roll-up after the counties.
     place : {"city", "province"}, optional
         Also place the missing sites of ``place_kind`` with one quota model per city or
-        one for the province (:mod:`planner.propose.province`): ``province_sites.geojson``
+        one for the province (:mod:`planner.propose.cross_county`): ``province_sites.geojson``
         and ``placement`` in ``summary.json``.
     """
     out = Path(out).resolve()
@@ -215,7 +215,7 @@ def batch(paths: Sequence[str | Path], *, out: str | Path, workers: int | None =
 def _place(result: BatchResult, *, out: Path, level: str, kind: str,
            echo: Callable[[str], None]) -> dict | None:
     """Place ``kind`` across the finished counties and record it in ``summary.json``."""
-    from planner.propose.province import place_across
+    from planner.propose.cross_county import place_across
     from planner.report.tables import write_json
 
     folders = [Path(c["out"]) for c in result.counties if c["status"] != "failed"]

@@ -17,7 +17,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from planner import __version__
+from planner._version import __version__
 from planner._errors import PlannerError, one_line
 
 

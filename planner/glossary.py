@@ -77,6 +77,20 @@ ROAD_CLASSES: Final[dict[str, str]] = {
 }
 
 #: travel modes
+#: The official column-group label of each quota kind in the annex (如皋 2021 附件1).
+QUOTA_LABELS: Final[dict[str, str]] = {
+    "care_home": '省标儿童"关爱之家"（个）',
+    "care_point": "村（居）儿童关爱站点（个）",
+    "social_org": "儿童服务类社会组织（个）",
+    "protection_station": "未成年人保护工作站（个）",
+}
+
+
+#: Staff roles the plans ask for (one 儿童主任 per village, one 儿童督导员 per town).
+STAFF_ROLES: Final[dict[str, str]] = {
+    "child_director": "儿童主任", "child_supervisor": "儿童督导员",
+}
+
 MODES: Final[dict[str, str]] = {"walk": "步行", "drive": "车行"}
 
 #: water-risk tier code -> Chinese label
@@ -173,3 +187,8 @@ def town_stem(name: object) -> str:
 def kind_label(kind: str) -> str:
     """Chinese label of a kind code."""
     return KINDS[kind][0]
+
+
+def quota_label(kind: str) -> str:
+    """The official column-group label of a quota kind."""
+    return QUOTA_LABELS.get(kind, KINDS[kind][0])

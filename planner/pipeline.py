@@ -24,15 +24,15 @@ from planner import datasets
 from planner._beside import Beside
 from planner.core.network import RoadGraph
 from planner.load.osm import scan_osm
-from planner.load.roads import load_roads
 from planner.locate.quota import QuotaTable, read_quota
 from planner.locate.sites import disagreements, locate_facilities
 from planner.measure.access import AccessResult, compute_access, demand_points
 from planner.measure.coverage import coverage_story
 from planner.measure.progress import quota_findings, quota_progress, totals
 from planner.measure.staff import with_staff
-from planner.propose.sites import cost_by_kind, propose_for_quota
-from planner.propose.water import water_stage
+from planner.propose.new_sites import cost_by_kind, propose_for_quota
+from planner.propose.water_safety import water_stage
+from planner.records.workspace import Workspace
 from planner.report.summary import print_summary
 from planner.report.tables import villages_table, write_json
 from planner.report.write import (
@@ -44,7 +44,8 @@ from planner.report.write import (
 )
 from planner.results import RunResult
 from planner.settings import Settings, load_settings
-from planner.validate.workspace import Workspace, check_size, load_workspace
+from planner.validate.intake import check_size, load_workspace
+from planner.validate.roads import load_roads
 
 STAGES = ("load + validate", "locate", "measure", "roads", "access", "propose", "water",
           "report", "maps")

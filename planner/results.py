@@ -11,8 +11,8 @@ import pandas as pd
 from planner.core.network import RoadGraph
 from planner.locate.quota import QuotaTable
 from planner.measure.access import AccessResult
-from planner.propose.water import WaterResult
-from planner.validate.workspace import Workspace
+from planner.propose.water_safety import WaterResult
+from planner.records.workspace import Workspace
 
 
 @dataclass

@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from planner import datasets
 from planner._errors import ConfigError
 from planner.cli import main
+from planner.geo.datum import gcj02_to_wgs84, wgs84_to_gcj02
 from planner.init import CHILD_HEADERS, FACILITY_HEADERS, find_county, init_workspace
-from planner.validate.datum import gcj02_to_wgs84, wgs84_to_gcj02
 
 GK = "EPSG:4528"  # CGCS2000 3-degree Gauss-Krüger zone 40 (eastings 40xxxxxx), 扬中 ~119.8°E
 

@@ -131,13 +131,13 @@ def test_straight_line_fallback_is_stated(mini_result):
 
 
 def test_online_failure_is_one_line(mini, monkeypatch, capsys):
-    import planner.load.osm
+    import planner.load.online
     from planner.cli import main
 
     def offline(_polygon):
         raise ConnectionError("no route to host")
 
-    monkeypatch.setattr(planner.load.osm, "fetch_osm", offline)
+    monkeypatch.setattr(planner.load.online, "fetch_osm", offline)
     assert main(["run", str(mini), "--online", "--out", str(mini / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "without --online" in err

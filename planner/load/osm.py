@@ -15,7 +15,8 @@ Every reader returns the same :class:`OsmLayers`:
 
 Local files are read in one streaming pass by pyosmium (libosmium parses XML, PBF and
 their bzip2/gzip forms); the one-way and polygon rules are osmnx's own, so a local file
-gives the same tables as the online path (:func:`fetch_osm`, osmnx + Overpass). Extracts
+gives the same tables as the online path (:func:`planner.load.online.fetch_osm`, osmnx +
+Overpass). Extracts
 cut from a larger map (regional downloads, ``osmium extract``) refer to nodes that are not
 in the file: such a way is cut at every missing node (its segments that touch one are
 dropped, the rest kept) and the cuts are counted in ``stats``.
@@ -403,13 +404,6 @@ def read_osm_pbf(path: str | Path, *, polygon, progress: bool = False) -> OsmLay
 
 def _source_kind(p: Path) -> str:
     return "pbf" if p.name.lower().endswith(".pbf") else "xml"
-
-
-def fetch_osm(polygon) -> OsmLayers:
-    """Download roads and water for ``polygon`` with osmnx (network; only on request)."""
-    from planner.load._osmnx import fetch_osm as _fetch
-
-    return _fetch(polygon)
 
 
 def road_graph(layers: OsmLayers, *, crs) -> tuple[RoadGraph, np.ndarray]:

@@ -15,10 +15,10 @@ import pandas as pd
 
 from planner.glossary import clean_text, town_stem
 from planner.load.files import read_table, require_columns
+from planner.records.ledger import Ledger
+from planner.records.privacy import withhold_personal
 from planner.settings import LayerSpec, QuotaSpec
-from planner.validate.ledger import Ledger
-from planner.validate.privacy import withhold_personal
-from planner.validate.tables import nonnegative_ints
+from planner.validate.frames import nonnegative_ints
 from planner.validate.topology import same_name_towns
 
 MATCH_LABELS = {"code": "代码", "name": "名称", "alias": "别名表", "stem": "简称"}

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from planner.geo.crs import check_metric
 from planner.glossary import clean_text, town_stem
-from planner.validate.crs import check_metric
-from planner.validate.ledger import Ledger
-from planner.validate.tables import map_unique
+from planner.records.ledger import Ledger
+from planner.validate.frames import map_unique
 
 
 def locate_points(points: gpd.GeoDataFrame, *, villages: gpd.GeoDataFrame, crs: CRS,

@@ -42,8 +42,8 @@ from planner.core.network import (
     snap_report,
 )
 from planner.glossary import KINDS as _KIND_LABELS
+from planner.records.workspace import Workspace
 from planner.settings import AccessConfig
-from planner.validate.workspace import Workspace
 
 GROUPS = ("children", "left_behind", "vulnerable")
 VILLAGE_COLUMNS = (

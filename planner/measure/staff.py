@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from planner._errors import InputFileError
+from planner.glossary import STAFF_ROLES as ROLES
 
-ROLES = {"child_director": "儿童主任", "child_supervisor": "儿童督导员"}
 _ALIASES = {v: k for k, v in ROLES.items()}
 
 

@@ -14,7 +14,7 @@ from scipy.spatial import cKDTree
 from planner.glossary import ROAD_CLASSES
 from planner.measure.risk import band
 from planner.settings import WaterConfig
-from planner.validate.water import Segments
+from planner.validate.water_layer import Segments
 
 
 def layer_xy(gdf: gpd.GeoDataFrame | None, crs: Any) -> np.ndarray:

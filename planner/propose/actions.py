@@ -1,4 +1,4 @@
-"""What each village is to do about its waters (written by :mod:`planner.report.actions`).
+"""What each village is to do about its waters (written by :mod:`planner.report.water_actions`).
 
 One row per action - a new "四个一" kit, completing a kit (which items), a new rope for a
 short one, inspecting a kit that is overdue (since when) - with the village, the water's

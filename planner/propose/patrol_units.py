@@ -1,5 +1,5 @@
 """Patrol units: the village that patrols each water, the villages' seats, and the
-run.json summary of the plan (see :func:`planner.propose.water.water_safety`)."""
+run.json summary of the plan (see :func:`planner.propose.water_safety.water_safety`)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def plan_patrols_for(pw: pd.DataFrame | None, *, villages: gpd.GeoDataFrame | No
         ``water_id, name, type_label, town_code, town_name, tier, score, x, y`` (metric
         access point) per water body.
     villages, towns, crs, year, config, graph
-        As in :func:`planner.propose.water.water_safety`.
+        As in :func:`planner.propose.water_safety.water_safety`.
 
     Returns
     -------

@@ -48,7 +48,8 @@ from scipy.spatial import cKDTree
 
 from planner._errors import InputFileError, ModelError
 from planner.core import optimise
-from planner.settings._place import (  # noqa: F401 (re-exported)
+from planner.geo.crs import check_metric
+from planner.settings._placement import (  # noqa: F401 (re-exported)
     DEFAULT_THRESHOLDS,
     DEFAULT_WEIGHTS,
     MODELS,
@@ -56,7 +57,6 @@ from planner.settings._place import (  # noqa: F401 (re-exported)
     PlaceConfig,
     _counts,
 )
-from planner.validate.crs import check_metric
 
 _VILLAGE_COLUMNS = ("village_code", "village_name", "town_code", "town_name", "children")
 _DENSE_LIMIT = 25_000_000  # above this many pairs, p-median uses the k nearest candidates

@@ -26,8 +26,8 @@ import pyproj
 import shapely
 from branca.element import Element, MacroElement, Template
 
-from planner.validate.crs import check_metric
-from planner.validate.datum import transform_geometry
+from planner.geo.crs import check_metric
+from planner.geo.datum import transform_geometry
 
 JS = (Path(__file__).resolve().parent / "_assets" / "map.js").read_text(encoding="utf-8")
 
@@ -155,7 +155,7 @@ def _metric(crs: pyproj.CRS) -> tuple[pyproj.Transformer, pyproj.Transformer]:
 def simplify_metric(geoms: np.ndarray, tolerance_m: float, *, crs: pyproj.CRS
                     ) -> np.ndarray:
     """Lines and areas (lon/lat) simplified by ``tolerance_m`` metres in the workspace's
-    metric ``crs`` (:func:`planner.validate.crs.check_metric`).
+    metric ``crs`` (:func:`planner.geo.crs.check_metric`).
 
     Plain Douglas-Peucker: at about a metre nothing visible changes, and a shape it would
     collapse keeps its own outline. Points are left as they are.

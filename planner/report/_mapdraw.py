@@ -15,6 +15,7 @@ import folium
 import numpy as np
 import pandas as pd
 
+from planner.geo.datum import transform_geometry
 from planner.glossary import KINDS, STANDARDS
 from planner.measure.coverage import within_reach_children
 from planner.report._leaflet import _swatch, add_layer, dot, legend_block, no_template, svg
@@ -43,7 +44,6 @@ from planner.report._maplayers import (
     town_completion,
     village_covered,
 )
-from planner.validate.datum import transform_geometry
 
 
 def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:

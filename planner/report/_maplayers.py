@@ -17,10 +17,10 @@ import pandas as pd
 import shapely
 
 from planner._errors import ConfigError
+from planner.geo.crs import choose_metric_crs
 from planner.glossary import KINDS, TIERS
-from planner.report._roads import road_lines
+from planner.report._road_lines import road_lines
 from planner.results import RunResult
-from planner.validate.crs import choose_metric_crs
 
 
 @dataclass
@@ -297,7 +297,7 @@ def _water(water: Any, raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
         return risk.to_crs("EPSG:4326")
     if raw is None:
         return None
-    from planner.validate.water import normalise_water
+    from planner.validate.water_layer import normalise_water
 
     geoms = normalise_water(raw)[["water_id", "geometry"]].to_crs("EPSG:4326")
     return gpd.GeoDataFrame(risk.merge(geoms, on="water_id", how="inner"), crs="EPSG:4326")
@@ -306,7 +306,7 @@ def _water(water: Any, raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
 def _kits(raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     if raw is None:
         return None
-    from planner.validate.water import normalise_kits
+    from planner.validate.water_layer import normalise_kits
 
     kits = normalise_kits(raw).to_crs("EPSG:4326")
     items = kits[list(KIT_ITEMS_ZH)].to_numpy(dtype=bool)

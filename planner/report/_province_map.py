@@ -43,7 +43,7 @@ def county_outlines(folders: Sequence[Path]) -> gpd.GeoSeries:
 def _background(ax) -> None:
     """The reference county outlines (all of Jiangsu) in light grey, for orientation."""
     from planner import datasets
-    from planner.validate.datum import transform_geometry
+    from planner.geo.datum import transform_geometry
 
     try:
         ref = gpd.read_file(datasets.reference("outlines"))

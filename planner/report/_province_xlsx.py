@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from planner.glossary import quota_label
 from planner.report._xlsx import Book, write_table
-from planner.report.province import quota_label
 
 _SUB = (("required", "任务数"), ("built", "已建"), ("missing", "缺口"), ("pct", "完成率"))
 

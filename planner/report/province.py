@@ -19,7 +19,7 @@ import pandas as pd
 
 from planner._errors import InputFileError
 from planner.glossary import KINDS
-from planner.report.tables import QUOTA_LABELS, write_json
+from planner.report.tables import write_json
 
 #: output file names
 FILES = {"xlsx": "province_progress.xlsx", "summary": "summary.json",
@@ -180,8 +180,3 @@ def write_rollup(folders: Sequence[Path], *, out: Path, failed: Sequence[dict] =
 
         write_province_map(out / FILES["map"], counties=counties)
     return data
-
-
-def quota_label(kind: str) -> str:
-    """The official column-group label of a quota kind."""
-    return QUOTA_LABELS.get(kind, KINDS[kind][0])

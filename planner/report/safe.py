@@ -5,7 +5,7 @@ Formula injection follows OWASP's CSV-injection guidance: a text cell beginning 
 ``'`` so that Excel, WPS and LibreOffice show it as text instead of evaluating it. Real
 numbers (numeric columns, or text that is just a number such as ``-3.5``) are left alone.
 
-As a last line of defence behind :mod:`planner.validate.privacy`, every written table
+As a last line of defence behind :mod:`planner.records.privacy`, every written table
 drops columns whose header names a person's particulars and masks resident ID and phone
 numbers in text cells.
 """
@@ -17,7 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from planner.validate.privacy import is_text, mask_text, personal_header
+from planner.records.privacy import is_text, mask_text, personal_header
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")

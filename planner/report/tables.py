@@ -14,16 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.glossary import CHILD_FIELDS, KINDS, SHORT_LABELS
+from planner.glossary import CHILD_FIELDS, KINDS, SHORT_LABELS, quota_label
 from planner.report._xlsx import Book, text_width, write_table
 from planner.report.safe import safe_frame
 
-QUOTA_LABELS = {
-    "care_home": '省标儿童"关爱之家"（个）',
-    "care_point": "村（居）儿童关爱站点（个）",
-    "social_org": "儿童服务类社会组织（个）",
-    "protection_station": "未成年人保护工作站（个）",
-}
 _SUB = ("任务数", "已建", "缺口", "超额", "完成率")
 _SUB_KEYS = ("required", "built", "missing", "extra", "pct")
 
@@ -55,7 +49,7 @@ def progress_display(progress: pd.DataFrame, *, kinds: list[str],
     }
     groups: list[tuple[str, int]] = [("序号", 1), ("镇（区、街道）", 1)]
     for kind in kinds:
-        label = QUOTA_LABELS.get(kind, KINDS[kind][0])
+        label = quota_label(kind)
         for sub, key in zip(_SUB, _SUB_KEYS, strict=True):
             cols[f"{label}|{sub}"] = progress[f"{key}_{kind}"]
         groups.append((label, len(_SUB)))
@@ -70,7 +64,7 @@ def progress_display(progress: pd.DataFrame, *, kinds: list[str],
     total = {c: table[c].sum() for c in table.columns[2:]}
     total["序号"], total["镇（区、街道）"] = "合计", ""
     for kind in kinds:
-        label = QUOTA_LABELS.get(kind, KINDS[kind][0])
+        label = quota_label(kind)
         req = progress[f"required_{kind}"].sum()
         done = progress[f"built_{kind}"].sum()  # already capped at the quota
         total[f"{label}|完成率"] = round(100.0 * done / req, 1) if req else 100.0

@@ -24,6 +24,7 @@ from pathlib import Path
 import folium
 import shapely
 
+from planner.geo.datum import transform_geometry
 from planner.glossary import KINDS
 from planner.report import _mapdraw as draw
 from planner.report._leaflet import JS, _Raw
@@ -34,7 +35,6 @@ from planner.report._maplayers import (  # noqa: F401  (layers_from_result re-ex
     layers_from_result,
 )
 from planner.settings import BASEMAPS, MapConfig  # noqa: F401 (re-exported)
-from planner.validate.datum import transform_geometry
 
 ASSETS = Path(__file__).resolve().parent / "_assets"
 

@@ -16,10 +16,10 @@ from planner.report._gpkg import add_aliases
 from planner.report._labels import for_people
 from planner.report._maplayers import MapLayers, layers_from_result
 from planner.report._qgis import add_styles
-from planner.report.actions import write_actions_xlsx
 from planner.report.patrol_sheets import write_patrol_sheets
 from planner.report.safe import safe_frame
 from planner.report.tables import write_csv, write_progress_xlsx
+from planner.report.water_actions import write_actions_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
 
@@ -62,23 +62,23 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
             write_csv(w.route_table, out / "patrol_routes.csv")
             write_csv(w.patrol_calendar, out / "patrol_plan.csv")
             write_patrol_sheets(w.route_table, w.patrol_calendar, out / "patrol_sheets.xlsx",
-                                title=ws.config.name)
+                                title=ws.settings.name)
         else:
             write_csv(w.patrol_plan, out / "patrol_plan.csv")
         path = out / "proposed_kits.geojson"
         path.write_text(w.proposed_kits.to_json(drop_id=True, ensure_ascii=False),
                         encoding="utf-8")
         if w.actions is not None:
-            write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=ws.config.name,
+            write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=ws.settings.name,
                                curve=w.summary.get("budget_curve"), notes=w.risk_notes)
         sheets["物资需求"] = for_people(w.requisition)
         sheets["防溺水缺口"] = for_people(w.gaps_by_town)
     _write_gpkg(result, out / "planner.gpkg", layers=layers)
     sheets["位置与申报不符"] = for_people(result.tables["disagreements"])
     sheets["被拒记录"] = for_people(ws.ledger.rejected_frame())
-    write_progress_xlsx(out / "progress.xlsx", title=f"{ws.config.name}{today.year}年",
+    write_progress_xlsx(out / "progress.xlsx", title=f"{ws.settings.name}{today.year}年",
                         progress=result.progress, kinds=kinds, sheets=sheets,
-                        findings=result.run["findings"], unit=f"{ws.config.name}民政局",
+                        findings=result.run["findings"], unit=f"{ws.settings.name}民政局",
                         date=today, notes=task_notes(result.run))
 
 
@@ -122,10 +122,10 @@ class EarlyMaps(NamedTuple):
 def draw_early_maps(result: RunResult, out: Path) -> EarlyMaps:
     """The maps that need no water stage: ``map_quota.png``, ``map_coverage.png`` and the
     road lines of ``map.html`` (so they can be drawn while the water stage runs)."""
-    from planner.report._roads import road_lines
+    from planner.report._road_lines import road_lines
     from planner.report.staticmaps import write_static_maps
     layers = map_layers(result)
-    pngs = write_static_maps(layers, out, title=result.workspace.config.name,
+    pngs = write_static_maps(layers, out, title=result.workspace.settings.name,
                              maps=("quota", "coverage"))
     return EarlyMaps(pngs=pngs, roads=road_lines(result.graph, crs=result.workspace.crs))
 
@@ -148,7 +148,7 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
     from planner.report.webmap import write_map
 
     early = early if early is not None else draw_early_maps(result, out)
-    name = result.workspace.config.name
+    name = result.workspace.settings.name
     layers = replace(layers if layers is not None else map_layers(result), roads=early.roads)
     write_map(layers, out / "map.html", config=config, title=f"{name}儿童关爱阵地与防溺水地图")
     pngs = [*early.pngs, *write_static_maps(layers, out, title=name, maps=("water",))]

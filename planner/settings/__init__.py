@@ -13,11 +13,10 @@ model, weights, solver limits · ``[water]`` risk, kits, patrols · ``[staff]`` 
 children · ``[map]`` basemap.
 """
 
-from planner.settings._access import AccessConfig, KindRule
+from planner.settings._access_rules import AccessConfig, KindRule
 from planner.settings._map import BASEMAPS, MapConfig
-from planner.settings._place import PlaceConfig
-from planner.settings._water import DEFAULT_PATROL, PatrolFrequency, WaterConfig
-from planner.settings._workspace import (
+from planner.settings._placement import PlaceConfig
+from planner.settings._toml import (
     KNOWN_LAYERS,
     SECTIONS,
     LayerSpec,
@@ -25,6 +24,7 @@ from planner.settings._workspace import (
     Settings,
     load_settings,
 )
+from planner.settings._water_rules import DEFAULT_PATROL, PatrolFrequency, WaterConfig
 
 __all__ = [
     "AccessConfig", "BASEMAPS", "DEFAULT_PATROL", "KNOWN_LAYERS", "KindRule", "LayerSpec",

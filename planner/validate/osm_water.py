@@ -7,7 +7,7 @@ OSM feature is a *duplicate* when at least ``overlap`` (half) of its bank (a pol
 outline or a line) lies within ``buffer_m`` (20 m) of the layer's water. Duplicates are
 rejected in the ledger with that reason, so read = accepted + rejected still holds.
 
-Types come from the tags (:func:`planner.validate.water.classify_osm`, areas measured in
+Types come from the tags (:func:`planner.validate.water_layer.classify_osm`, areas measured in
 the workspace's metric CRS); ids are ``osm:way/<id>`` or ``osm:relation/<id>``.
 """
 
@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planner.geo.crs import WGS84, check_metric
 from planner.glossary import WATER_TYPES
-from planner.validate.crs import WGS84, check_metric
-from planner.validate.ledger import Ledger
-from planner.validate.water import classify_osm, normalise_water
+from planner.records.ledger import Ledger
+from planner.validate.water_layer import classify_osm, normalise_water
 
 #: Ledger layer name of the water taken from OpenStreetMap.
 LAYER = "water_osm"

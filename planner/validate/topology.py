@@ -15,8 +15,8 @@ from pyproj import CRS
 
 from planner._errors import ConfigError
 from planner.glossary import clean_text
+from planner.records.ledger import Ledger
 from planner.settings import LayerSpec
-from planner.validate.ledger import Ledger
 
 #: a unit smaller than this (m²) has no area to speak of
 MIN_AREA_M2 = 1.0

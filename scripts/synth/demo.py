@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.validate.crs import WGS84
-from planner.validate.datum import transform_geometry, wgs84_to_bd09, wgs84_to_gcj02
+from planner.geo.crs import WGS84
+from planner.geo.datum import transform_geometry, wgs84_to_bd09, wgs84_to_gcj02
 from scripts.synth.admin import polygonal, tile
 
 REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference"
@@ -450,7 +450,7 @@ def _write_extras(out: Path, *, county, towns, villages, settlements, crs,
                   seed: int) -> tuple[str, dict]:
     """Water bodies, "四个一" kits and schools (synthetic), written as a bureau would keep
     them: water as a GeoPackage with Chinese type labels, kits as a CSV inspection list."""
-    from planner.validate.water import WATER_TYPES
+    from planner.validate.water_layer import WATER_TYPES
     from scripts.synth.roads import write_synthetic_osm
     from scripts.synth.water import synth_water
 

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.validate.crs import WGS84
-from planner.validate.datum import transform_geometry
+from planner.geo.crs import WGS84
+from planner.geo.datum import transform_geometry
 from scripts.synth.demo import REFERENCE, build_workspace, polygonal, reference
 
 RUGAO = "320682"

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from planner.validate.crs import check_metric
+from planner.geo.crs import check_metric
 
 _WGS84 = "EPSG:4326"
 _CANALS = ("如泰运河", "通扬运河", "焦港河", "如海河", "碾砣港", "龙游河", "新通扬运河",

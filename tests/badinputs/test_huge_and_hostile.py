@@ -60,7 +60,7 @@ def test_every_output_is_free_of_live_formulas_on_the_mini(mini_result):
 
 
 def test_a_list_beyond_any_county_stops_the_run_in_one_line(mini, cli, monkeypatch):
-    import planner.validate.workspace as workspace
+    import planner.validate.intake as workspace
 
     monkeypatch.setattr(workspace, "MAX_FACILITIES", 5)
     res = cli(mini)

@@ -101,7 +101,7 @@ def test_check_prints_the_withheld_columns(mini, cli):
     ("地址", "甲山村委会", False),
 ])
 def test_personal_by_header_or_value(header, value, withheld):
-    from planner.validate.privacy import withhold_personal
+    from planner.records.privacy import withhold_personal
 
     frame = pd.DataFrame({"_row": [2], "村代码": ["320999001001"], header: [value],
                           "经度": ["120.13912345678"]})

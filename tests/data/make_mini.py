@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely import box
 
-from planner.validate.datum import wgs84_to_bd09, wgs84_to_gcj02
+from planner.geo.datum import wgs84_to_bd09, wgs84_to_gcj02
 
 HERE = Path(__file__).resolve().parent / "mini"
 X0, Y0, D = 120.50, 32.30, 0.05

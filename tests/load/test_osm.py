@@ -17,7 +17,7 @@ from scipy.spatial import cKDTree
 
 from planner._errors import CRSError, InputFileError
 from planner.core.network import component_mask, nearest_source_distance
-from planner.load import osm
+from planner.load import online, osm
 from scripts.synth import roads as rs
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -160,7 +160,7 @@ def test_fetch_osm_uses_osmnx_polygon_calls(monkeypatch, xml_layers):
     monkeypatch.setattr(ox, "graph_from_polygon", fake_graph)
     monkeypatch.setattr(ox, "features_from_polygon", fake_features)
     poly = shapely.box(120.5, 32.3, 120.7, 32.5)
-    got = osm.fetch_osm(poly)
+    got = online.fetch_osm(poly)
     assert calls[0] == ("graph", "all", False) and calls[1][0] == "features"
     assert got.source == "online"
     pd.testing.assert_frame_equal(_roads_frame(got), _roads_frame(xml_layers))
@@ -170,7 +170,7 @@ def test_fetch_osm_uses_osmnx_polygon_calls(monkeypatch, xml_layers):
 
     monkeypatch.setattr(ox, "graph_from_polygon", failing)
     with pytest.raises(InputFileError, match="download failed"):
-        osm.fetch_osm(poly)
+        online.fetch_osm(poly)
 
 
 @pytest.fixture(scope="module")

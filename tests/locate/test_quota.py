@@ -3,8 +3,8 @@
 import pandas as pd
 
 from planner.locate.quota import match_towns, read_quota
+from planner.records.ledger import Ledger
 from planner.settings import load_settings
-from planner.validate.ledger import Ledger
 from tests.conftest import MINI
 
 TOWNS = pd.DataFrame({"town_code": ["320682400", "320682105", "320682001"],

@@ -26,7 +26,7 @@ from planner.propose.patrol import (
     stop_distances,
     tour,
 )
-from planner.propose.water import water_safety
+from planner.propose.water_safety import water_safety
 
 CFG = WaterConfig()
 

@@ -22,6 +22,7 @@ import pytest
 import shapely
 
 from planner._errors import ConfigError
+from planner.geo.datum import wgs84_to_gcj02
 from planner.report._maplayers import default_kinds
 from planner.report.webmap import (
     LAYER_NAMES,
@@ -31,7 +32,6 @@ from planner.report.webmap import (
     layers_from_result,
     write_map,
 )
-from planner.validate.datum import wgs84_to_gcj02
 from tests.report.test_mapdata import decode_geometries, page_layers
 
 CHROMIUM = Path("/usr/bin/chromium")

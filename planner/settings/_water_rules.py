@@ -1,7 +1,7 @@
 """The ``[water]`` table: risk factors, tiers, kit spacing, budget and prices, patrols.
 
 See :mod:`planner.measure.risk` for what each factor means and where its default comes from,
-and :mod:`planner.propose.budget` for the budgeted placement.
+and :mod:`planner.propose.kit_budget` for the budgeted placement.
 
 Default prices (``[water.prices]``, yuan, ASSUMPTIONS to be replaced by the county's own
 procurement prices): warning sign with post ¥300, lifebuoy (国标 2.5 kg) ¥150, throwing rope

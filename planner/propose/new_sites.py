@@ -17,12 +17,12 @@ import pandas as pd
 from pyproj import CRS
 
 from planner.core.network import RoadGraph, distances_within, reachable_masks, snap
+from planner.geo.crs import WGS84
 from planner.glossary import PLACEABLE
 from planner.locate.quota import QuotaTable
 from planner.propose.place import PlaceConfig, propose_sites
 from planner.propose.reach import newly_covered
 from planner.settings import AccessConfig, Settings
-from planner.validate.crs import WGS84
 
 
 def network_cost(graph: RoadGraph, *, mode: str, limit: float

@@ -18,8 +18,8 @@ import pandas as pd
 import shapely
 
 from planner._errors import InputFileError
+from planner.geo.crs import check_metric
 from planner.glossary import WATER_TYPES
-from planner.validate.crs import check_metric
 
 #: ``natural=water`` without a ``water=*`` subtype is a pond (坑塘) below this area and a
 #: lake (湖泊) from it up: 5 ha, larger than the fish ponds of the Jiangsu plain, smaller

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from planner.glossary import STAFF_ROLES as ROLES
 from planner.glossary import clean_text
 from planner.load.files import read_layer, require_columns
-from planner.measure.staff import ROLES
+from planner.records.ledger import Ledger
 from planner.settings import Settings
-from planner.validate.ledger import Ledger
-from planner.validate.tables import nonnegative_ints
+from planner.validate.frames import nonnegative_ints
 
 _ALIASES = {v: k for k, v in ROLES.items()}
 

@@ -22,7 +22,7 @@ def describe(record: pd.Series, *, limit: int = 160,
     Only the columns in ``allowed`` (the fields the planner knows for the layer) are shown,
     never whole records: other columns may hold personal data.
     """
-    from planner.validate.privacy import MASK, PERSONAL_VALUE
+    from planner.records.privacy import MASK, PERSONAL_VALUE
 
     parts = [
         f"{k}={PERSONAL_VALUE.sub(MASK, str(v))}"
@@ -37,7 +37,7 @@ def describe(record: pd.Series, *, limit: int = 160,
 def describe_rows(rows: pd.DataFrame, *, allowed: Collection[str], limit: int = 160
                   ) -> list[str]:
     """:func:`describe` for every record of ``rows`` at once (vectorised over columns)."""
-    from planner.validate.privacy import MASK, PERSONAL_VALUE
+    from planner.records.privacy import MASK, PERSONAL_VALUE
 
     if rows.empty:
         return []

@@ -14,8 +14,8 @@ from scipy.spatial import cKDTree
 
 from planner._errors import CRSError, InputFileError
 from planner.measure.risk import WaterConfig
-from planner.propose.water import water_safety
-from planner.validate.water import (
+from planner.propose.water_safety import water_safety
+from planner.validate.water_layer import (
     banks,
     classify_osm,
     normalise_kits,

@@ -7,22 +7,20 @@ is empty when the books balance.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
 
+from planner.geo.crs import WGS84, choose_metric_crs
 from planner.glossary import CHILD_FIELDS, clean_text, kind_code, standard_code
 from planner.load.files import read_layer, require_columns
+from planner.records.ledger import Ledger
+from planner.records.privacy import withhold_personal
+from planner.records.workspace import Workspace
 from planner.settings import LayerSpec, Settings
-from planner.validate.crs import WGS84, choose_metric_crs
-from planner.validate.ledger import Ledger
-from planner.validate.privacy import withhold_personal
-from planner.validate.staff import load_staff
-from planner.validate.tables import (
+from planner.validate.frames import (
     clean_geometries,
     map_unique,
     nonnegative_ints,
@@ -31,6 +29,7 @@ from planner.validate.tables import (
     reject_outside,
     vector_to_wgs84,
 )
+from planner.validate.staff_table import load_staff
 from planner.validate.topology import (
     check_aliases,
     orphan_findings,
@@ -41,21 +40,6 @@ from planner.validate.topology import (
 
 _GEOM_KIND = {"settlements": "point", "schools": "point", "kits": "point",
               "candidates": "point", "water": "line_or_polygon", "incidents": "point"}
-
-
-@dataclass
-class Workspace:
-    """A validated workspace: all layers in WGS-84, the metric CRS and the ledger."""
-
-    config: Settings
-    crs: CRS
-    county: shapely.Geometry
-    towns: gpd.GeoDataFrame
-    villages: gpd.GeoDataFrame
-    facilities: gpd.GeoDataFrame
-    extra: dict[str, gpd.GeoDataFrame]
-    ledger: Ledger
-    findings: list[str] = field(default_factory=list)
 
 
 def _rename(frame: pd.DataFrame, spec: LayerSpec, canonical: list[str]) -> pd.DataFrame:
@@ -244,7 +228,7 @@ def check_size(ws: Workspace) -> None:
     from planner._errors import InputFileError
 
     if len(ws.facilities) > MAX_FACILITIES:
-        files = ", ".join(sorted({s.path.name for s in ws.config.facilities}))
+        files = ", ".join(sorted({s.path.name for s in ws.settings.facilities}))
         raise InputFileError(
             f"{files}: {len(ws.facilities):,} facility records remain after removing "
             f"duplicates, more than the {MAX_FACILITIES:,} one county can have; check that "
@@ -321,7 +305,7 @@ def _extra(config: Settings, ledger: Ledger, *, county_m, crs: CRS,
 def _water_types(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger) -> gpd.GeoDataFrame:
     """Reject water rows whose type is not a known water type (code or Chinese label)."""
     from planner._errors import InputFileError
-    from planner.validate.water import WATER_TYPES, water_type_codes
+    from planner.validate.water_layer import WATER_TYPES, water_type_codes
 
     def known(value: str) -> bool:
         try:
@@ -366,6 +350,6 @@ def load_workspace(config: Settings) -> Workspace:
     if staff is not None:
         extra["staff"] = staff
     towns = towns[["_row", "town_code", "town_name", "geometry"]].reset_index(drop=True)
-    return Workspace(config=config, crs=crs, county=county, towns=towns,
+    return Workspace(settings=config, crs=crs, county=county, towns=towns,
                      villages=villages.reset_index(drop=True), facilities=facilities,
                      extra=extra, ledger=ledger, findings=findings)

@@ -6,9 +6,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from planner.records.ledger import Ledger
 from planner.settings import load_settings
-from planner.validate.ledger import Ledger
-from planner.validate.workspace import _dedupe, load_workspace
+from planner.validate.intake import _dedupe, load_workspace
 
 UTM = CRS.from_epsg(32651)
 
@@ -55,7 +55,7 @@ def test_projected_layer_is_moved_to_wgs84(mini):
 
 
 def test_gcj02_polygon_layer_is_converted(mini):
-    from planner.validate.datum import transform_geometry
+    from planner.geo.datum import transform_geometry
 
     villages = gpd.read_file(mini / "villages.gpkg")
     shifted = transform_geometry(villages.geometry.to_numpy(), datum="gcj02", inverse=True)

@@ -14,11 +14,11 @@ from types import MappingProxyType
 from typing import Any
 
 from planner._errors import ConfigError
-from planner.settings._access import AccessConfig
+from planner.geo.datum import normalise_datum
+from planner.settings._access_rules import AccessConfig
 from planner.settings._map import MapConfig
-from planner.settings._place import PlaceConfig
-from planner.settings._water import WaterConfig
-from planner.validate.datum import normalise_datum
+from planner.settings._placement import PlaceConfig
+from planner.settings._water_rules import WaterConfig
 
 #: Layers with geometry or a table the planner knows, and whether a workspace must have them.
 KNOWN_LAYERS: dict[str, bool] = {

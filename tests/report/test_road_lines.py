@@ -7,7 +7,7 @@ import shapely
 from pyproj import CRS
 
 from planner.core.network import RoadGraph
-from planner.report._roads import road_lines, trails
+from planner.report._road_lines import road_lines, trails
 
 UTM = CRS("EPSG:32651")
 

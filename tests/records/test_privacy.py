@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from planner.records.privacy import personal_columns, withhold_personal
 from planner.report.safe import safe_frame
-from planner.validate.privacy import personal_columns, withhold_personal
 
 
 def test_count_of_people_is_kept_and_people_are_dropped() -> None:

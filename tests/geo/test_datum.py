@@ -5,7 +5,7 @@ import pytest
 import shapely
 
 from planner._errors import DatumError
-from planner.validate.datum import (
+from planner.geo.datum import (
     bd09_to_gcj02,
     bd09_to_wgs84,
     gcj02_to_bd09,

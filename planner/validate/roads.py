@@ -5,8 +5,8 @@ from __future__ import annotations
 from planner._errors import InputFileError
 from planner.core.network import RoadGraph
 from planner.load.osm import OsmScan
+from planner.records.workspace import Workspace
 from planner.settings import Settings
-from planner.validate.workspace import Workspace
 
 
 def load_roads(settings: Settings, ws: Workspace, *, online: bool = False,
@@ -26,7 +26,8 @@ def load_roads(settings: Settings, ws: Workspace, *, online: bool = False,
         ``run.json`` ``roads``: source, node and edge counts, clipped ways, OSM water
         (or a note).
     """
-    from planner.load.osm import clip_scan, fetch_osm, road_graph, scan_osm
+    from planner.load.online import fetch_osm
+    from planner.load.osm import clip_scan, road_graph, scan_osm
     from planner.validate.osm_water import add_osm_water
 
     if online:

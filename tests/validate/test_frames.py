@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planner.geo.datum import wgs84_to_bd09, wgs84_to_gcj02
+from planner.records.ledger import Ledger
 from planner.settings import LayerSpec
-from planner.validate.datum import wgs84_to_bd09, wgs84_to_gcj02
-from planner.validate.ledger import Ledger
-from planner.validate.tables import clean_geometries, nonnegative_ints, points_from_table
+from planner.validate.frames import clean_geometries, nonnegative_ints, points_from_table
 
 
 def _table(rows):

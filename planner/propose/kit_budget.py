@@ -1,6 +1,6 @@
 """Budgeted water-safety actions: candidates, costs, the budgeted choice and the budget curve.
 
-Adapter between the water-safety stage (:mod:`planner.propose.water`) and the numeric core
+Adapter between the water-safety stage (:mod:`planner.propose.water_safety`) and the numeric core
 (:mod:`planner.core.budget`). Three kinds of action compete on value per yuan:
 
 ``new``
@@ -32,7 +32,7 @@ from scipy.spatial import cKDTree
 from planner.core.budget import BudgetSolution, budget_cover, covered_value, elements
 from planner.core.kits import kit_pairs, residual
 from planner.settings import WaterConfig
-from planner.validate.water import Banks, Segments
+from planner.validate.water_layer import Banks, Segments
 
 #: why a candidate exists (``reason`` of a proposed kit)
 SOURCES = {"home": "近住户/学校的岸边", "road": "道路到达岸边处", "plan": "全覆盖方案点位"}

@@ -14,10 +14,10 @@ import shapely
 from pyproj import CRS
 
 from planner._errors import InputFileError
+from planner.geo.crs import WGS84
+from planner.geo.datum import DATUM_ALIASES, in_china, to_wgs84, transform_geometry
+from planner.records.ledger import Ledger
 from planner.settings import LayerSpec
-from planner.validate.crs import WGS84
-from planner.validate.datum import DATUM_ALIASES, in_china, to_wgs84, transform_geometry
-from planner.validate.ledger import Ledger
 
 _SWAP_NOTE = "经纬度颠倒，已交换 / longitude and latitude were swapped: swapped back"
 
@@ -103,7 +103,7 @@ def vector_to_wgs84(frame: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFram
         bounds = frame.total_bounds
         if len(frame) and not (-180 <= bounds[0] <= bounds[2] <= 180
                                and -90 <= bounds[1] <= bounds[3] <= 90):
-            from planner.validate.crs import guess_gauss_kruger
+            from planner.geo.crs import guess_gauss_kruger
 
             raise InputFileError(
                 f"{spec.path}: no coordinate system (.prj missing) and the coordinates are "

@@ -10,10 +10,10 @@ import pytest
 import shapely
 
 from planner.measure.risk import WaterConfig
-from planner.propose.budget import fix_costs
-from planner.propose.water import water_safety
+from planner.propose.kit_budget import fix_costs
+from planner.propose.water_safety import water_safety
 from scripts.synth.water import synth_water
-from tests.propose.test_water import UTM, _county, _gdf
+from tests.propose.test_water_safety import UTM, _county, _gdf
 
 BUDGET = WaterConfig(budget_yuan=30_000.0, curve_kits=(5, 10, 20))
 
@@ -122,7 +122,7 @@ def test_large_river_near_homes_ranks_above_a_lonely_pond() -> None:
 def test_actions_list_every_kit_and_reconcile_with_the_budget(budgeted, tmp_path) -> None:
     from openpyxl import load_workbook
 
-    from planner.report.actions import write_actions_xlsx
+    from planner.report.water_actions import write_actions_xlsx
 
     a = budgeted.actions
     s = budgeted.summary

@@ -3,7 +3,7 @@ village actions, patrols.
 
 Kits: the minimum-kits full-coverage plan (:func:`planner.core.kits.place`) is computed
 first; within ``[water] budget_yuan`` new kits (at access points and the plan's positions),
-completions and rope repairs then compete on value per yuan (:mod:`planner.propose.budget`),
+completions and rope repairs then compete on value per yuan (:mod:`planner.propose.kit_budget`),
 unless ``placement = "full"``. ``water_actions.xlsx`` lists what each village is to do
 (:mod:`planner.propose.actions`).
 
@@ -32,6 +32,7 @@ from planner._beside import Beside
 from planner._errors import InputFileError
 from planner.core.kits import Pieces, place, requisition, residual, uncovered_length
 from planner.core.network import RoadGraph
+from planner.geo.crs import check_metric
 from planner.glossary import TIERS
 from planner.measure.risk import (
     risk_explanation,
@@ -45,11 +46,11 @@ from planner.propose._geo import layer_xy as _xy
 from planner.propose._geo import segment_context as _segment_context
 from planner.propose._geo import water_context as _water_context
 from planner.propose.actions import water_actions
-from planner.propose.budget import SOURCES, fix_costs, plan_budget
+from planner.propose.kit_budget import SOURCES, fix_costs, plan_budget
 from planner.propose.patrol_units import patrol_summary, plan_patrols_for
+from planner.records.workspace import Workspace
 from planner.settings import Settings, WaterConfig
-from planner.validate.crs import check_metric
-from planner.validate.water import (
+from planner.validate.water_layer import (
     KIT_ITEMS,
     Banks,
     Segments,
@@ -59,7 +60,6 @@ from planner.validate.water import (
     normalise_water,
     split_banks,
 )
-from planner.validate.workspace import Workspace
 
 _FACTORS = ("type_factor", "home_band", "school_band", "proximity", "exposure", "protection",
             "hazard", "score")

@@ -1,0 +1,1 @@
+"""Geographic foundations below every stage: the metric-CRS policy and datum transforms."""

@@ -1,0 +1,2 @@
+"""Record-keeping foundations below every stage: the ledger, privacy masking and the
+validated workspace."""
