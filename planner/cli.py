@@ -209,9 +209,9 @@ def _compare(earlier: Path, current: Path, *, target_year: int | None, quiet: bo
 
 
 def _check(workspace: Path | None) -> int:
-    from planner.pipeline import settings_for, validate
+    from planner.pipeline import check, settings_for
 
-    ws, _quota = validate(settings_for(workspace))
+    ws, _quota = check(settings_for(workspace))
     for item in ws.ledger.summary():
         print(f"{item['layer']:<12} {item['file']:<28} read {item['read']:>6}  accepted "
               f"{item['accepted']:>6}  rejected {item['rejected']:>4}  repaired "

@@ -92,7 +92,7 @@ def locate(ws: Workspace, settings: Settings) -> QuotaTable | None:
     return read_quota(settings.quota, ws.towns, aliases=settings.aliases, ledger=ws.ledger)
 
 
-def validate(settings: Settings) -> tuple[Workspace, QuotaTable | None]:
+def check(settings: Settings) -> tuple[Workspace, QuotaTable | None]:
     """Load, validate and locate: everything ``planner check`` does."""
     ws = load_workspace(settings)
     return ws, locate(ws, settings)
