@@ -17,8 +17,8 @@ import traceback
 import warnings
 from pathlib import Path
 
-from planner._version import __version__
 from planner._errors import PlannerError, one_line
+from planner._version import __version__
 
 
 def _parser() -> argparse.ArgumentParser:
