@@ -34,7 +34,10 @@ _API = {
     "demo": "planner.datasets",
 }
 
-__all__ = ["__version__", *_API]
+__all__ = [
+    "Ledger", "RunResult", "Settings", "Workspace", "__version__", "check", "demo",
+    "load_settings", "load_workspace", "run",
+]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from planner.datasets import demo
