@@ -83,15 +83,15 @@ def _read_geo(spec: LayerSpec, ledger: Ledger, *, kind: str,
     return clean_geometries(frame, spec, ledger, kind=kind)
 
 
-def _county(config: Settings, ledger: Ledger) -> tuple[shapely.Geometry, CRS]:
-    spec = config.layers["county"]
+def _county(settings: Settings, ledger: Ledger) -> tuple[shapely.Geometry, CRS]:
+    spec = settings.layers["county"]
     frame = _read_geo(spec, ledger, kind="polygon")
     ledger.accept(spec.name, spec.path.name, len(frame))
     if frame.empty:
         from planner._errors import InputFileError
 
         raise InputFileError(f"{spec.path}: no usable county outline; fix the file")
-    crs = choose_metric_crs(frame.geometry, override=config.crs)
+    crs = choose_metric_crs(frame.geometry, override=settings.crs)
     return shapely.union_all(frame.geometry.to_numpy()), crs
 
 
@@ -116,12 +116,12 @@ def _units(spec: LayerSpec, ledger: Ledger, *, county_m, crs: CRS, tol: float,
                           spec=spec, ledger=ledger)
 
 
-def _villages(config: Settings, towns: gpd.GeoDataFrame, ledger: Ledger, *, county_m,
+def _villages(settings: Settings, towns: gpd.GeoDataFrame, ledger: Ledger, *, county_m,
               crs: CRS) -> gpd.GeoDataFrame:
-    spec = config.layers["villages"]
+    spec = settings.layers["villages"]
     canonical = ["village_code", "village_name", "town_code"]
     frame = _units(spec, ledger, county_m=county_m, crs=crs,
-                   tol=config.locate_tolerance_m, canonical=canonical)
+                   tol=settings.locate_tolerance_m, canonical=canonical)
     if "town_code" not in frame.columns or (frame["town_code"] == "").all():
         frame["town_code"] = frame["village_code"].str[:9]
         ledger.repair(spec.name, spec.path.name, frame["_row"],
@@ -134,15 +134,15 @@ def _villages(config: Settings, towns: gpd.GeoDataFrame, ledger: Ledger, *, coun
     return frame
 
 
-def _children(config: Settings, villages: gpd.GeoDataFrame, ledger: Ledger,
+def _children(settings: Settings, villages: gpd.GeoDataFrame, ledger: Ledger,
               findings: list[str]) -> gpd.GeoDataFrame:
     counts = list(CHILD_FIELDS)
-    if "children" not in config.layers:
+    if "children" not in settings.layers:
         for c in counts:
             villages[c] = 0
         findings.append("没有儿童人数表 / no children layer: coverage shares cannot be weighted")
         return villages
-    spec = config.layers["children"]
+    spec = settings.layers["children"]
     frame = _read_private(spec, ledger, ["village_code", *counts])
     frame = _rename(frame, spec, ["village_code", *counts])
     require_columns(frame, ["village_code", "children"], path=spec.path, role=spec.name,
@@ -175,10 +175,10 @@ def _children(config: Settings, villages: gpd.GeoDataFrame, ledger: Ledger,
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=WGS84)
 
 
-def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.GeoDataFrame:
+def _facilities(settings: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.GeoDataFrame:
     frames = []
     canonical = ["facility_id", "name", "kind", "standard", "declared_town"]
-    for spec in config.facilities:
+    for spec in settings.facilities:
         frame = _read_geo(spec, ledger, kind="point", canonical=canonical)
         frame = _rename(frame, spec, canonical)
         # only the fields the planner knows travel on (facilities.csv, planner.gpkg, xlsx)
@@ -203,7 +203,7 @@ def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.
             frame["declared_town"] = ""
         frame["declared_town"] = map_unique(frame["declared_town"], clean_text)
         frame = reject_outside(frame, county_metric=county_m, crs=crs,
-                               tolerance_m=config.locate_tolerance_m, spec=spec, ledger=ledger)
+                               tolerance_m=settings.locate_tolerance_m, spec=spec, ledger=ledger)
         frame["_file"] = spec.path.name
         frames.append(frame)
     if not frames:
@@ -211,7 +211,7 @@ def _facilities(config: Settings, ledger: Ledger, *, county_m, crs: CRS) -> gpd.
         return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=WGS84)
     allf = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
                             crs=WGS84)
-    allf = _dedupe(allf, ledger, crs=crs, within=config.duplicate_distance_m)
+    allf = _dedupe(allf, ledger, crs=crs, within=settings.duplicate_distance_m)
     ids = allf.get("facility_id", pd.Series("", index=allf.index)).fillna("").astype(str)
     fallback = allf["_file"] + ":" + allf["_row"].astype(str)
     allf["facility_id"] = ids.where(ids.str.strip() != "", fallback)
@@ -280,11 +280,11 @@ def _dedupe(frame: gpd.GeoDataFrame, ledger: Ledger, *, crs: CRS,
     return frame[keep]
 
 
-def _extra(config: Settings, ledger: Ledger, *, county_m, crs: CRS,
+def _extra(settings: Settings, ledger: Ledger, *, county_m, crs: CRS,
            findings: list[str]) -> dict:
     out = {}
     for name, kind in _GEOM_KIND.items():
-        spec = config.layers.get(name)
+        spec = settings.layers.get(name)
         if spec is None:
             continue
         frame = _read_geo(spec, ledger, kind=kind)
@@ -292,7 +292,7 @@ def _extra(config: Settings, ledger: Ledger, *, county_m, crs: CRS,
         if name == "water" and "type" in frame.columns:
             frame = _water_types(frame, spec, ledger)
         frame = reject_outside(frame, county_metric=county_m, crs=crs,
-                               tolerance_m=config.locate_tolerance_m, spec=spec, ledger=ledger)
+                               tolerance_m=settings.locate_tolerance_m, spec=spec, ledger=ledger)
         ledger.accept(spec.name, spec.path.name, len(frame))
         if frame.empty:  # nothing usable: the stages that need the layer are skipped
             findings.append(f"{spec.path.name}（{name}）没有可用记录，未使用 / no usable "
@@ -322,34 +322,34 @@ def _water_types(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger) -> gp
     return frame[ok]
 
 
-def load_workspace(config: Settings) -> Workspace:
-    """Read and validate every layer named in ``config``.
+def load_workspace(settings: Settings) -> Workspace:
+    """Read and validate every layer named in ``settings``.
 
     Facilities are not yet located; see :func:`planner.locate.locate_facilities`.
     """
     ledger = Ledger()
     findings: list[str] = []
-    county, crs = _county(config, ledger)
+    county, crs = _county(settings, ledger)
     county_m = gpd.GeoSeries([county], crs=WGS84).to_crs(crs).iloc[0]
-    tspec = config.layers["towns"]
-    towns = _units(tspec, ledger, county_m=county_m, crs=crs, tol=config.locate_tolerance_m,
+    tspec = settings.layers["towns"]
+    towns = _units(tspec, ledger, county_m=county_m, crs=crs, tol=settings.locate_tolerance_m,
                    canonical=["town_code", "town_name"])
     ledger.accept(tspec.name, tspec.path.name, len(towns))
     _require_some(towns, tspec, ledger)
-    check_aliases(config.aliases, towns, source=str(config.source))
+    check_aliases(settings.aliases, towns, source=str(settings.source))
     findings += same_name_findings(towns)
-    villages = _villages(config, towns, ledger, county_m=county_m, crs=crs)
-    vspec = config.layers["villages"]
+    villages = _villages(settings, towns, ledger, county_m=county_m, crs=crs)
+    vspec = settings.layers["villages"]
     ledger.accept(vspec.name, vspec.path.name, len(villages))
     _require_some(villages, vspec, ledger)
     findings += overlap_findings(villages, crs=crs) + orphan_findings(villages, towns)
-    villages = _children(config, villages, ledger, findings)
-    facilities = _facilities(config, ledger, county_m=county_m, crs=crs)
-    extra = _extra(config, ledger, county_m=county_m, crs=crs, findings=findings)
-    staff = load_staff(config, ledger, villages=villages, towns=towns)
+    villages = _children(settings, villages, ledger, findings)
+    facilities = _facilities(settings, ledger, county_m=county_m, crs=crs)
+    extra = _extra(settings, ledger, county_m=county_m, crs=crs, findings=findings)
+    staff = load_staff(settings, ledger, villages=villages, towns=towns)
     if staff is not None:
         extra["staff"] = staff
     towns = towns[["_row", "town_code", "town_name", "geometry"]].reset_index(drop=True)
-    return Workspace(settings=config, crs=crs, county=county, towns=towns,
+    return Workspace(settings=settings, crs=crs, county=county, towns=towns,
                      villages=villages.reset_index(drop=True), facilities=facilities,
                      extra=extra, ledger=ledger, findings=findings)

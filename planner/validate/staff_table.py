@@ -20,10 +20,10 @@ from planner.validate.frames import nonnegative_ints
 _ALIASES = {v: k for k, v in ROLES.items()}
 
 
-def load_staff(config: Settings, ledger: Ledger, *, villages: pd.DataFrame,
+def load_staff(settings: Settings, ledger: Ledger, *, villages: pd.DataFrame,
                towns: pd.DataFrame) -> pd.DataFrame | None:
     """The accepted staff rows (``code, role, count, trained``), ``None`` without a layer."""
-    spec = config.layers.get("staff")
+    spec = settings.layers.get("staff")
     if spec is None:
         return None
     frame, encoding = read_layer(spec)
