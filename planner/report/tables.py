@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from planner.glossary import SHORT_LABELS, quota_label
+from planner.report._fields import typed
 from planner.report._xlsx import Book, text_width, write_table
 from planner.report.safe import safe_frame
 
@@ -31,9 +32,10 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """CSV in UTF-8 with BOM (readable by Excel on Chinese Windows).
 
     Cells are made safe first (:func:`planner.report.safe.safe_frame`): no formula, no
-    personal column, no ID or phone number.
+    personal column, no ID or phone number; codes are text and whole counts integers
+    (:func:`planner.report._fields.typed`: no ``320682001.0``).
     """
-    safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    typed(safe_frame(frame)).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def progress_display(progress: pd.DataFrame, *, kinds: list[str],

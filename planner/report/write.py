@@ -12,21 +12,22 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.glossary import SHORT_LABELS, kind_label
-from planner.report._gpkg import add_aliases
+from planner.report._gpkg import write_gpkg
 from planner.report._labels import for_people
 from planner.report._maplayers import MapLayers, layers_from_result
-from planner.report._qgis import add_styles
 from planner.report.patrol_sheets import write_patrol_sheets
-from planner.report.safe import safe_frame
 from planner.report.tables import write_csv, write_progress_xlsx
 from planner.report.water_actions import write_actions_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
 
 
-def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = None) -> None:
+def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = None,
+                 early: EarlyMaps | None = None) -> None:
     """CSV, GeoJSON, ``planner.gpkg`` and ``progress.xlsx`` of a run into ``out``;
-    ``layers``: the run's map layers (without roads) if already made."""
+    ``layers``: the run's map layers (without roads) if already made; ``early``: what
+    :func:`draw_early_maps` drew (its road lines go into ``planner.gpkg``; drawn here
+    if not given)."""
     kinds = result.kinds
     ws = result.workspace
     write_csv(result.progress, out / "progress.csv")
@@ -73,7 +74,7 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
                                curve=w.summary.get("budget_curve"), notes=w.risk_notes)
         sheets["物资需求"] = for_people(w.requisition)
         sheets["防溺水缺口"] = for_people(w.gaps_by_town)
-    _write_gpkg(result, out / "planner.gpkg", layers=layers)
+    _write_gpkg(result, out, layers=layers, early=early)
     sheets["位置与申报不符"] = for_people(result.tables["disagreements"])
     sheets["被拒记录"] = for_people(ws.ledger.rejected_frame())
     write_progress_xlsx(out / "progress.xlsx", title=f"{ws.settings.name}{today.year}年",
@@ -168,39 +169,15 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
                  progress=result.progress, villages=result.villages)
 
 
-def _write_gpkg(result: RunResult, path: Path, *, layers: MapLayers | None = None) -> None:
-    """``planner.gpkg``: every map layer -- towns with progress, villages with access,
-    sites, proposals, water risk, existing and proposed kits, patrol routes (when run)."""
-    ws = result.workspace
-    if path.exists():
-        path.unlink()
-    towns = ws.towns.drop(columns=["_row"]).merge(
-        result.progress.drop(columns=["town_name"]), on="town_code", how="left")
-    villages = ws.villages[["village_code", "geometry"]].merge(result.villages,
-                                                                on="village_code")
-    frames = {"towns": towns, "villages": villages,
-              "facilities": ws.facilities.drop(columns=["_row"])}
-    if result.proposals is not None and len(result.proposals):
-        frames["proposed_sites"] = result.proposals
-    if result.water is not None and len(result.water.proposed_kits):
-        frames["proposed_kits"] = result.water.proposed_kits
-    if result.water is not None and result.water.actions is not None \
-            and len(result.water.actions):
-        frames["water_actions"] = result.water.actions
-    shown = layers if layers is not None else map_layers(result)
-    for name in ("water", "kits", "patrol_routes"):
-        frame = getattr(shown, name)
-        if frame is not None and len(frame):
-            frames["water_risk" if name == "water" else name] = frame.to_crs(ws.villages.crs)
-    for name, frame in frames.items():
-        frame = gpd.GeoDataFrame(safe_frame(frame, formulas=False), geometry="geometry",
-                                 crs=ws.villages.crs)
-        frame.columns = [str(c) for c in frame.columns]
-        bools = frame.select_dtypes(include=["boolean"]).columns
-        frame[bools] = frame[bools].astype(object)
-        frame.to_file(path, layer=name, driver="GPKG")
-    add_aliases(path)
-    add_styles(path)
+def _write_gpkg(result: RunResult, out: Path, *, layers: MapLayers | None,
+                early: EarlyMaps | None) -> None:
+    """``planner.gpkg`` with the run's map layers and road lines."""
+    from planner.report._road_lines import road_lines
+
+    roads = (early.roads if early is not None
+             else road_lines(result.graph, crs=result.workspace.crs))
+    layers = replace(layers if layers is not None else map_layers(result), roads=roads)
+    write_gpkg(result, out / "planner.gpkg", layers=layers)
 
 
 def coverage_sheet(story: dict) -> pd.DataFrame:
