@@ -20,9 +20,9 @@ from planner.core.network import RoadGraph, distances_within, reachable_masks, s
 from planner.geo.crs import WGS84
 from planner.glossary import PLACEABLE
 from planner.locate.quota import QuotaTable
-from planner.propose.place import PlaceConfig, propose_sites
+from planner.propose.place import propose_sites
 from planner.propose.reach import newly_covered
-from planner.settings import AccessConfig, Settings
+from planner.settings import AccessConfig, PlaceConfig, Settings
 
 
 def network_cost(graph: RoadGraph, *, mode: str, limit: float
