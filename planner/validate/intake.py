@@ -15,11 +15,12 @@ from pyproj import CRS
 
 from planner.geo.crs import WGS84, choose_metric_crs
 from planner.glossary import CHILD_FIELDS, WATER_TYPES, clean_text, kind_code, standard_code
-from planner.load.files import read_layer, require_columns
+from planner.load.files import read_layer
 from planner.records.ledger import Ledger
 from planner.records.privacy import withhold_personal
 from planner.records.workspace import Workspace
 from planner.settings import LayerSpec, Settings
+from planner.validate.columns import require_columns
 from planner.validate.frames import (
     clean_geometries,
     map_unique,

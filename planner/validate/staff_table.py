@@ -11,9 +11,10 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.glossary import STAFF_ROLES, clean_text
-from planner.load.files import read_layer, require_columns
+from planner.load.files import read_layer
 from planner.records.ledger import Ledger
 from planner.settings import Settings
+from planner.validate.columns import require_columns
 from planner.validate.frames import nonnegative_ints
 
 _ALIASES = {v: k for k, v in STAFF_ROLES.items()}
