@@ -37,21 +37,27 @@ def _private(part: str) -> bool:
     return part.startswith("_") and not part.startswith("__")
 
 
+def _base(node: ast.ImportFrom, name: str, *, package: bool) -> str:
+    """The absolute module of ``from <base> import ...`` in module ``name``."""
+    base = node.module or ""
+    if node.level:
+        here = name if package else name.rpartition(".")[0]
+        anchor = here.rsplit(".", node.level - 1)[0] if node.level > 1 else here
+        base = f"{anchor}.{base}".rstrip(".")
+    return base
+
+
 def _imports(name: str, source: str, *, package: bool) -> list[tuple[int, str, str | None]]:
     """``(line, module, imported name or None)`` of every planner import of module ``name``
     (``package``: an ``__init__.py``); ``from a.b import c`` with ``a.b.c`` a module is
     ``(line, "a.b.c", None)``."""
-    package = name if package else name.rpartition(".")[0]
     out = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             out += [(node.lineno, a.name, None) for a in node.names
                     if a.name.split(".")[0] == "planner"]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                base = f"{anchor}.{base}".rstrip(".")
+            base = _base(node, name, package=package)
             if base.split(".")[0] != "planner":
                 continue
             for alias in node.names:
@@ -61,8 +67,51 @@ def _imports(name: str, source: str, *, package: bool) -> list[tuple[int, str, s
     return out
 
 
+def _dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` of a chain of names, else ``None``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = _dotted(node.value)
+        return None if head is None else f"{head}.{node.attr}"
+    return None
+
+
+def _module_attributes(name: str, source: str, *, package: bool) -> list[tuple[int, str, str]]:
+    """``(line, module, attribute)`` of every private ``module._attribute`` read in the
+    source, where ``module`` is a planner module it imported (``from planner.load import
+    osm`` ... ``osm._finish``, or ``import planner.load.osm`` ... ``planner.load.osm._finish``).
+    """
+    tree = ast.parse(source)
+    bound: dict[str, str] = {}  # local name -> planner module
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == "planner":
+                    bound[a.asname or "planner"] = a.name if a.asname else "planner"
+        elif isinstance(node, ast.ImportFrom):
+            base = _base(node, name, package=package)
+            for a in node.names:
+                if f"{base}.{a.name}" in MODULES:
+                    bound[a.asname or a.name] = f"{base}.{a.name}"
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _private(node.attr):
+            chain = _dotted(node.value)
+            head, _, rest = (chain or "").partition(".")
+            if head not in bound:
+                continue
+            module = ".".join(p for p in (bound[head], rest) if p)
+            if module in MODULES:
+                out.append((node.lineno, module, node.attr))
+    return out
+
+
 def _violations(name: str, source: str, *, where: str, package: bool = False) -> list[str]:
     found = []
+    for line, module, attr in _module_attributes(name, source, package=package):
+        if module != name:
+            found.append(f"{where}:{line}: reads the private name {attr} of {module}")
     for line, module, attr in _imports(name, source, package=package):
         parts = module.split(".")
         for i, part in enumerate(parts):
@@ -93,6 +142,9 @@ def test_the_rule_catches_private_imports():
         "from planner import _errors": False,  # private to planner: everyone's
         "from ._geo import _helper": True,
         "import planner.settings._placement": True,
+        "from planner.load import osm\nosm._finish()": True,
+        "import planner.load.osm\nplanner.load.osm._finish()": True,
+        "from planner.load import osm\nosm.assemble_layers()": False,
     }
     for source, bad in cases.items():
         found = _violations("planner.propose.example", source, where="example.py")
