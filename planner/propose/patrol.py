@@ -47,7 +47,7 @@ import pandas as pd
 from planner._errors import ModelError
 from planner.core.network import RoadGraph
 from planner.glossary import TIERS
-from planner.propose._patrol_net import _distances, _Network, stop_distances
+from planner.propose._patrol_net import PatrolNetwork, point_distances, stop_distances
 from planner.settings import WaterConfig
 
 __all__ = ["PLAN_COLUMNS", "patrol_calendar", "patrol_plan", "patrols_per_day", "split_tour",
@@ -339,7 +339,7 @@ def patrol_plan(waters: pd.DataFrame, seats: pd.DataFrame, *, year: int,
 
     season = np.where(cal["summer"], "暑假", np.where(cal["flood"], "汛期", "平时"))
     weekday = np.array(_WEEKDAYS, dtype=object)[cal["weekday"].to_numpy()]
-    net = _Network(graph) if graph is not None else None
+    net = PatrolNetwork(graph) if graph is not None else None
     ids_all = w["water_id"].astype(str).to_numpy()
     xy_all = w[["x", "y"]].to_numpy(dtype=float)
     vcodes = w["village_code"].to_numpy()
@@ -352,7 +352,7 @@ def patrol_plan(waters: pd.DataFrame, seats: pd.DataFrame, *, year: int,
             index=False)):
         cols = np.flatnonzero(vcodes == code)
         stops = np.r_[[[float(sx), float(sy)]], xy_all[cols]]
-        dist_all, road_all, seat_node = _distances(stops, net, choose_seat=True)
+        dist_all, road_all, seat_node = point_distances(stops, net, choose_seat=True)
         ids = ids_all[cols]
         cache: dict[frozenset[int], list[tuple[int, int, str, float, str]]] = {}
         patterns, which = np.unique(per_day[:, cols], axis=0, return_inverse=True)
@@ -366,8 +366,8 @@ def patrol_plan(waters: pd.DataFrame, seats: pd.DataFrame, *, year: int,
                 if key not in cache or not reuse:
                     sub = np.concatenate(([0], sel + 1))
                     dist, road = ((dist_all[np.ix_(sub, sub)], road_all[np.ix_(sub, sub)])
-                                  if reuse else _distances(stops[sub], net,
-                                                           seat_node=seat_node)[:2])
+                                  if reuse else point_distances(stops[sub], net,
+                                                                seat_node=seat_node)[:2])
                     found = _routes(dist, road, config=config, network=net is not None)
                     cache[key] = [(no, len(p), ";".join(ids[sel[p - 1]]), round(length, 1), m)
                                   for no, (p, length, m) in enumerate(found, start=1)]

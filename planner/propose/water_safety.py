@@ -33,7 +33,7 @@ from planner._errors import InputFileError
 from planner.core.kits import Pieces, place, requisition, residual, uncovered_length
 from planner.core.network import RoadGraph
 from planner.geo.crs import check_metric
-from planner.glossary import TIERS
+from planner.glossary import KIT_ITEMS, TIERS
 from planner.measure.risk import (
     risk_explanation,
     score_components,
@@ -51,7 +51,6 @@ from planner.propose.patrol_units import patrol_summary, plan_patrols_for
 from planner.records.workspace import Workspace
 from planner.settings import Settings, WaterConfig
 from planner.validate.water_layer import (
-    KIT_ITEMS,
     Banks,
     Segments,
     bank_points,
