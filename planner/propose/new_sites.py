@@ -1,7 +1,7 @@
 """Propose: turn each town's quota shortfall into chosen sites.
 
 For every quota kind that has a location (care points, care homes, workstations) the
-missing number of each town is filled by :func:`planner.place.propose_sites`. A care-home
+missing number of each town is filled by :func:`planner.propose.place.propose_sites`. A care-home
 quota that asks for the provincial standard is first met by upgrading the town's existing
 non-standard care home, which needs no new site. Organisations (``social_org``) have no
 site to choose and are reported as missing only.
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 def network_cost(graph: RoadGraph, *, mode: str, limit: float
                  ) -> Callable[[np.ndarray, np.ndarray], object]:
-    """A cost function for :func:`planner.place.propose_sites` over the road network.
+    """A cost function for :func:`planner.propose.place.propose_sites` over the road network.
 
     Origins (demand) and destinations (sites) in metric x/y are snapped to nodes from which /
     to which the network can be travelled in ``mode`` (see

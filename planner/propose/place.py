@@ -1,4 +1,4 @@
-"""Propose new sites: the GeoDataFrame adapter around :mod:`planner.optimise`.
+"""Propose new sites: the GeoDataFrame adapter around :mod:`planner.core.optimise`.
 
 Demand is one point per village (its polygon's representative point, computed in the metric
 CRS) weighted by its children (see :meth:`PlaceConfig.demand_weights`). Candidates are, by
@@ -26,10 +26,12 @@ Config (``[place]`` in ``planner.toml``)::
     left_behind = 1.0
     vulnerable = 2.0
     under5 = 1.0
-    [place.threshold_m]
-    care_point = 1000
-    care_home = 5000
-    protection_station = 5000
+
+The coverage distance of a kind is not a ``[place]`` key (``place.threshold_m`` is refused):
+it is set once, as ``[access.<kind>] threshold_m``, and used by coverage and placement alike::
+
+    [access.care_point]
+    threshold_m = 1000
 """
 
 from __future__ import annotations
@@ -431,7 +433,7 @@ def propose_budget(
     cost: Callable | np.ndarray | sp.sparray | None = None,
 ) -> Proposal:
     """County budget: ``budget`` new sites, each town at least its missing number where the
-    budget allows (see :func:`planner.optimise.county_budget`), maximising coverage.
+    budget allows (see :func:`planner.core.optimise.county_budget`), maximising coverage.
 
     Parameters are those of :func:`propose_sites` plus ``budget``.
     """

@@ -1,5 +1,6 @@
 """Write a run's outputs: the tables (CSV, GeoJSON, GeoPackage, ``progress.xlsx``) and the
-maps and report (``map.html``, PNG maps, ``report.html``). File names: DESIGN.md."""
+maps and report (``map.html``, PNG maps, ``report.html``). Every file name and what it
+holds: docs/outputs.md."""
 
 from __future__ import annotations
 
