@@ -54,7 +54,7 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
     if result.proposals is not None:
         sheets["建成后进度"] = _after_sheet(result.progress, kinds=kinds)
         path = out / "proposed_sites.geojson"
-        path.write_text(result.proposals.to_json(drop_id=True, ensure_ascii=False),
+        path.write_text(_geojson(result.proposals, ws.settings.map.output_crs),
                         encoding="utf-8")
         sheets["建议选址"] = _proposal_sheet(result.proposals)
     if result.water is not None:
@@ -68,7 +68,7 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
         else:
             write_csv(w.patrol_plan, out / "patrol_plan.csv")
         path = out / "proposed_kits.geojson"
-        path.write_text(w.proposed_kits.to_json(drop_id=True, ensure_ascii=False),
+        path.write_text(_geojson(w.proposed_kits, ws.settings.map.output_crs),
                         encoding="utf-8")
         if w.actions is not None:
             write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=ws.settings.name,
@@ -178,7 +178,16 @@ def _write_gpkg(result: RunResult, out: Path, *, layers: MapLayers | None,
     roads = (early.roads if early is not None
              else road_lines(result.graph, crs=result.workspace.crs))
     layers = replace(layers if layers is not None else map_layers(result), roads=roads)
-    write_gpkg(result, out / "planner.gpkg", layers=layers)
+    write_gpkg(result, out / "planner.gpkg", layers=layers,
+               crs=result.workspace.settings.map.output_crs)
+
+
+def _geojson(frame: gpd.GeoDataFrame, crs: str) -> str:
+    """``frame`` as GeoJSON in ``crs`` (``[map] output_crs``): WGS-84 as RFC 7946 has it,
+    else with a ``crs`` member naming the CRS (``urn:ogc:def:crs:EPSG::4490``)."""
+    if frame.crs is not None and not frame.crs.equals(crs):
+        frame = frame.to_crs(crs)
+    return frame.to_json(drop_id=True, ensure_ascii=False)
 
 
 def coverage_sheet(story: dict) -> pd.DataFrame:

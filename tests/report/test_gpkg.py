@@ -147,3 +147,54 @@ def test_demo_geopackage_as_gdal_and_qgis_read_it(demo_result) -> None:
     towns = ET.fromstring(styles["towns"].split("'SYSTEM'>", 1)[1])
     assert towns.find(".//text-style").get("fieldName") == "town_name"
     assert len(list(towns.iter("rule"))) == 5  # four completion bins and 无任务
+
+
+# ---------------------------------------------------------------- CGCS2000 output
+
+def test_output_crs_setting() -> None:
+    from planner._errors import ConfigError
+    from planner.settings import MapConfig
+
+    def crs(value):
+        return MapConfig.from_mapping({"output_crs": value}, source="t.toml").output_crs
+
+    assert MapConfig.from_mapping(None, source="t.toml").output_crs == "EPSG:4326"
+    assert crs("epsg:4490") == "EPSG:4490" and crs("EPSG:4549") == "EPSG:4549"
+    assert crs(4326) == "EPSG:4326"
+    for bad in ("EPSG:3857", "EPSG:4214", "EPSG:32651", "不是坐标系"):
+        with pytest.raises(ConfigError, match="output_crs") as err:
+            crs(bad)
+        assert "t.toml" in str(err.value) and "EPSG:4490" in str(err.value)
+
+
+def test_cgcs2000_output(mini, mini_result, tmp_path) -> None:
+    """``[map] output_crs = "EPSG:4490"``: planner.gpkg and the GeoJSON say CGCS2000, with
+    the same coordinates as the default WGS-84 run (the two agree within centimetres)."""
+    import json
+
+    from planner.pipeline import run
+
+    toml = mini / "planner.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[map]\noutput_crs = "EPSG:4490"\n',
+                    encoding="utf-8")
+    result = run(mini, out=tmp_path / "out", echo=lambda _line: None)
+    path, base = result.out / "planner.gpkg", mini_result.out / "planner.gpkg"
+    with sqlite3.connect(path) as con:
+        srs = {r[0] for r in con.execute("SELECT srs_id FROM gpkg_geometry_columns")}
+        org = con.execute("SELECT organization, organization_coordsys_id FROM "
+                          "gpkg_spatial_ref_sys WHERE srs_id = 4490").fetchone()
+    assert srs == {4490} and org == ("EPSG", 4490)
+    names = [n for n, _g in pyogrio.list_layers(path) if n != "layer_styles"]
+    assert names == [n for n, _g in pyogrio.list_layers(base) if n != "layer_styles"]
+    for name in names:
+        ours, theirs = (pyogrio.read_dataframe(p, layer=name) for p in (path, base))
+        assert ours.crs.to_epsg() == 4490 and theirs.crs.to_epsg() == 4326
+        assert shapely.equals_exact(ours.geometry.values, theirs.geometry.values,
+                                    tolerance=1e-9).all(), name
+    ours, theirs = (json.loads((d / "proposed_sites.geojson").read_text(encoding="utf-8"))
+                    for d in (result.out, mini_result.out))
+    assert ours["crs"] == {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}}
+    assert "crs" not in theirs  # RFC 7946: WGS-84, no crs member
+    assert [f["geometry"] for f in ours["features"]] == \
+        [f["geometry"] for f in theirs["features"]]
+    assert ours["features"]
