@@ -13,13 +13,21 @@ would stay locked in the child). Where that cannot be promised -- no ``fork`` on
 system, more than one thread (a dask worker, a notebook kernel), or
 ``PLANNER_SERIAL=1`` in the environment -- the stage runs in the parent, after the
 other, with the same result.
+
+A child never outlives its parent and never writes after it: it asks the kernel (Linux
+``PR_SET_PDEATHSIG``) to be killed when the parent ends, however it ends (``kill -9``
+included); it ignores Ctrl-C, which reaches the whole process group, and leaves the
+stopping to the parent, which terminates every live child (:func:`stop_all`) when it is
+interrupted or fails -- so no traceback is printed by a child on Ctrl-C.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing as mp
 import os
+import signal
 import sys
 import threading
 import time
@@ -27,9 +35,27 @@ import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
+#: the children started and not yet waited for (stopped together by :func:`stop_all`)
+_LIVE: list[Beside] = []
 
-def _run_job(job: Callable[[], object], conn: Connection) -> None:
+
+def _die_with_parent(parent: int) -> None:
+    """In the child: be killed with the parent; Ctrl-C is the parent's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _run_job(job: Callable[[], object], conn: Connection, parent: int) -> None:
     """In the child: run the inherited job and send back (ok, value or exception, seconds)."""
+    _die_with_parent(parent)
+    _LIVE.clear()  # the parent's other children are not this one's to stop
     t0 = time.perf_counter()
     try:
         reply = (True, job(), time.perf_counter() - t0)
@@ -75,8 +101,10 @@ class Beside:
             # objects alone (no time spent on them, no pages copied from the parent)
             gc.freeze()
             try:
-                self._proc = ctx.Process(target=_run_job, args=(job, send), daemon=True)
+                self._proc = ctx.Process(target=_run_job, args=(job, send, os.getpid()),
+                                         daemon=True)
                 self._proc.start()
+                _LIVE.append(self)
             finally:
                 gc.unfreeze()
                 send.close()
@@ -102,9 +130,13 @@ class Beside:
             raise RuntimeError("the forked stage ended without a result (exit code "
                                f"{self._proc.exitcode}); run again with PLANNER_SERIAL=1 "
                                "to run it in this process") from None
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM) while waiting: stop it
+            self.cancel()
+            raise
         finally:
             self._conn.close()
             self._proc.join()
+            self._forget()
         if not ok:
             raise value
         return value
@@ -114,3 +146,14 @@ class Beside:
         if self._proc is not None and self._proc.is_alive():
             self._proc.terminate()
             self._proc.join()
+        self._forget()
+
+    def _forget(self) -> None:
+        with contextlib.suppress(ValueError):
+            _LIVE.remove(self)
+
+
+def stop_all() -> None:
+    """Terminate every child still running (the parent is interrupted or failed)."""
+    for job in list(_LIVE):
+        job.cancel()

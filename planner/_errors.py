@@ -50,6 +50,13 @@ class ModelError(PlannerError):
     zh = "模型无法求解"
 
 
+class OutputFolderError(PlannerError):
+    """The output folder cannot be used: it holds files the planner did not write, another
+    run is writing it, it is a file, or it cannot be written (read-only, disk full)."""
+
+    zh = "成果文件夹不可用"
+
+
 def one_line(exc: BaseException | str) -> str:
     """The message of ``exc`` on one line (library messages may span several)."""
     return " ".join(str(exc).split())
