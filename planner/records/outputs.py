@@ -211,8 +211,8 @@ def _fs_error(path: Path, exc: OSError, doing: str) -> OutputFolderError:
         why = exc.strerror or type(exc).__name__
     return OutputFolderError(
         f"{exc.filename or path}: 无法{doing}成果文件夹（{why}）；上次的成果保持不变，"
-        "请腾出空间或用 --out 选择可写的文件夹 / cannot use the output folder; the earlier outputs are "
-        "unchanged")
+        "请腾出空间或用 --out 选择可写的文件夹 / cannot use the output folder; the earlier "
+        "outputs are unchanged")
 
 
 class OutputFolder:
