@@ -57,6 +57,13 @@ class OutputFolderError(PlannerError):
     zh = "成果文件夹不可用"
 
 
+class WorkspaceFolderError(PlannerError):
+    """``planner init`` cannot write the folder: it is a file, it holds files ``init`` did
+    not write (or that were filled in since), or it cannot be written."""
+
+    zh = "工作区文件夹不可用"
+
+
 def one_line(exc: BaseException | str) -> str:
     """The message of ``exc`` on one line (library messages may span several)."""
     return " ".join(str(exc).split())
