@@ -27,8 +27,8 @@ import pandas as pd
 
 from planner import datasets
 from planner._errors import ConfigError, WorkspaceFolderError
-from planner.records.outputs import files_under
 from planner.glossary import KINDS, STANDARDS
+from planner.records.outputs import files_under
 
 FACILITY_HEADERS = ["名称", "类型", "经度", "纬度", "坐标系", "所属镇", "达标情况"]
 CHILD_HEADERS = ["村代码", "村名称", "所属镇", "儿童数", "留守儿童数", "困境儿童数", "红色", "橙色",
@@ -143,7 +143,8 @@ def check_init_folder(root: Path) -> None:
             continue
         if rel not in ours:
             raise WorkspaceFolderError(
-                f"{root / rel}: 文件夹里已有不是 planner init 写入的文件，不会覆盖，请换一个空文件夹 / "
+                f"{root / rel}: 文件夹里已有不是 planner init 写入的文件，不会覆盖，"
+                "请换一个空文件夹 / "
                 "the folder holds a file planner init did not write; give an empty folder")
         if _sha256(root / rel) != ours[rel]:
             raise WorkspaceFolderError(
