@@ -34,6 +34,10 @@ class QuotaTable:
     towns_without_quota: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
 
+    def matching(self) -> list[dict]:
+        """How each quota row matched a boundary town (``run.json`` ``quota_matching``)."""
+        return self.table[["quota_town", "town_code", "match"]].to_dict("records")
+
 
 def match_towns(labels: pd.Series, towns: pd.DataFrame, *,
                 aliases: dict[str, str]) -> tuple[pd.Series, pd.Series]:

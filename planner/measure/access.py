@@ -366,3 +366,20 @@ def demand_children(villages: gpd.GeoDataFrame, demand_points: gpd.GeoDataFrame 
     xy, row, weight = _demand(villages, demand_points, _metric_crs(crs), [])
     children = pd.to_numeric(villages["children"], errors="coerce").fillna(0).to_numpy(float)
     return xy, row, children[row] * weight
+
+
+def measure_access(ws: Workspace, *, access: AccessConfig, villages: pd.DataFrame,
+                   graph: RoadGraph | None, demand: gpd.GeoDataFrame | None
+                   ) -> tuple[AccessResult, pd.DataFrame]:
+    """The access stage: :func:`compute_access` on the workspace, and ``villages`` (the
+    measure stage's villages table) joined with each village's distances.
+
+    ``demand`` is :func:`demand_points` of ``ws``, computed once per run and shared with
+    the propose stage.
+    """
+    result = compute_access(ws.villages, ws.facilities, crs=ws.crs, config=access,
+                            graph=graph, demand_points=demand)
+    shared = [c for c in result.villages.columns if c in villages.columns and c != "village_code"]
+    table = villages.merge(result.villages.drop(columns=shared), on="village_code", how="left")
+    table["distance_method"] = result.method
+    return result, table
