@@ -39,8 +39,59 @@ from multiprocessing.connection import Connection
 _LIVE: list[Beside] = []
 
 
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+#: the stop signals received (by :func:`on_stop_signal`)
+_STOPS: list[int] = []
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised where the process is, so that it cleans up as on Ctrl-C."""
+
+
+def _stop_exception(signum: int) -> BaseException:
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def on_stop_signal(signum: int, _frame: object) -> None:
+    """A handler for SIGINT and SIGTERM: note the signal and raise where the process is
+    (:class:`KeyboardInterrupt` or :class:`Terminated`)."""
+    _STOPS.append(signum)
+    raise _stop_exception(signum)
+
+
+def check_stop() -> None:
+    """Raise again a stop signal that code in between swallowed (a library's ``__del__``,
+    a C extension that turned it into another error)."""
+    if _STOPS:
+        raise _stop_exception(_STOPS[0])
+
+
+def clear_stops() -> None:
+    """Forget the stop signals received (a new command starts)."""
+    _STOPS.clear()
+
+
+def stop_requested() -> int | None:
+    """The first stop signal received, if any."""
+    return _STOPS[0] if _STOPS else None
+
+
+def hold_signals() -> set | None:
+    """Block SIGINT and SIGTERM in this thread; the mask before (``None`` where unknown)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+
+
+def release_signals(held: set | None) -> None:
+    """Restore the signal mask :func:`hold_signals` returned."""
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _die_with_parent(parent: int) -> None:
-    """In the child: be killed with the parent; Ctrl-C is the parent's to handle."""
+    """In the child: be killed with the parent; Ctrl-C is the parent's to handle. Runs
+    with SIGINT and SIGTERM blocked (see :meth:`Beside.__init__`) and unblocks them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with contextlib.suppress(OSError, AttributeError):
@@ -50,12 +101,15 @@ def _die_with_parent(parent: int) -> None:
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
 
 
 def _run_job(job: Callable[[], object], conn: Connection, parent: int) -> None:
     """In the child: run the inherited job and send back (ok, value or exception, seconds)."""
     _die_with_parent(parent)
     _LIVE.clear()  # the parent's other children are not this one's to stop
+    _STOPS.clear()
     t0 = time.perf_counter()
     try:
         reply = (True, job(), time.perf_counter() - t0)
@@ -103,7 +157,13 @@ class Beside:
             try:
                 self._proc = ctx.Process(target=_run_job, args=(job, send, os.getpid()),
                                          daemon=True)
-                self._proc.start()
+                # the child starts with SIGINT and SIGTERM held back until it has set its
+                # own handlers (the parent's would raise in the child's start-up code)
+                held = hold_signals()
+                try:
+                    self._proc.start()
+                finally:
+                    release_signals(held)
                 _LIVE.append(self)
             finally:
                 gc.unfreeze()

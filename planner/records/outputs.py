@@ -39,7 +39,7 @@ import shutil
 import time
 from pathlib import Path
 
-from planner._beside import stop_all
+from planner._beside import check_stop, hold_signals, release_signals, stop_all
 from planner._errors import OutputFolderError, PlannerError
 from planner._version import __version__
 from planner.records.lock import FolderLock
@@ -68,6 +68,12 @@ def safe_name(text: object, *, fallback: str = "workspace") -> str:
     name = _UNSAFE.sub("_", str(text if text is not None else "")).strip().strip(".")
     name = re.sub(r"\.{2,}", "_", name)[:80].strip()
     return name if name and name not in {".", ".."} else fallback
+
+
+def default_folder(name: object) -> Path:
+    """The default output folder of a workspace: ``outputs/<name>`` with the name made one
+    harmless folder name (a ``[workspace] name`` holding ``../`` stays inside outputs/)."""
+    return Path("outputs") / safe_name(name)
 
 
 def confine(folder: str | Path, name: str | Path) -> Path:
@@ -311,7 +317,9 @@ class OutputFolder:
         if self.staging is None:
             raise RuntimeError("the output folder is not open")
         staging, t = self.staging, self.target
+        held = hold_signals()  # Ctrl-C and SIGTERM wait until the folders are in place
         try:
+            check_stop()  # a stop signal swallowed on the way: the run does not count
             files = files_under(staging)
             write_manifest(staging, files, **self.info)
             if not (self._swap and self._swap_in(staging)):
@@ -319,6 +327,11 @@ class OutputFolder:
         except OSError as exc:
             self.abort()
             raise _fs_error(t, exc, "写入") from exc
+        except BaseException:
+            self.abort()
+            raise
+        finally:
+            release_signals(held)
         self.staging = None
         self._lock.release()
         return t
