@@ -1,7 +1,7 @@
 """Validate and normalise layers: datum to WGS-84, swapped coordinates, invalid geometry.
 
 Each function takes a raw frame (from :mod:`planner.load`), records rejected and repaired
-rows in the :class:`~planner._ledger.Ledger`, and returns only the accepted records, as a
+rows in the :class:`~planner.records.ledger.Ledger`, and returns only the accepted records, as a
 GeoDataFrame in WGS-84 (EPSG:4326).
 """
 
@@ -51,7 +51,7 @@ def points_from_table(frame: pd.DataFrame, spec: LayerSpec, ledger: Ledger) -> g
     Rows without usable coordinates or with an unknown per-row datum are rejected;
     swapped longitude/latitude pairs are swapped back with a note.
     """
-    from planner.load.files import require_columns
+    from planner.validate.columns import require_columns
 
     file = spec.path.name
     cols = [spec.x, spec.y] + ([spec.datum_column] if spec.datum_column else [])
