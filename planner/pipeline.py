@@ -196,9 +196,9 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     try:
         return _run(settings, outputs=outputs, echo=echo, online=online,
                     show_progress=show_progress)
-    except BaseException:
+    except BaseException as exc:
         if outputs is not None:
-            outputs.abort()
+            outputs.abort(exc)  # a full disk is one line
         raise
 
 

@@ -129,6 +129,20 @@ def record_written(folder: str | Path, name: str) -> None:
                        **extra)
 
 
+def owned_or_absent(folder: str | Path, name: str) -> None:
+    """Refuse (one line) to write ``name`` into an output folder where a file of that name
+    exists that the planner did not write."""
+    folder = Path(folder)
+    if not (folder / name).exists():
+        return
+    data = read_manifest(folder)
+    ours = set(data["files"]) if data is not None else _legacy(folder, files_under(folder))
+    if name not in ours:
+        raise OutputFolderError(
+            f"{folder / name}: 这个文件不是本程序写入的，不会覆盖；请移走或改名后重试 / not "
+            "written by the planner: it is never overwritten; move or rename it and try again")
+
+
 def files_under(folder: Path) -> list[str]:
     """Every file under ``folder`` as a POSIX path relative to it (the manifest left out)."""
     out = []
@@ -195,7 +209,7 @@ def disk_full(exc: BaseException, where: Path) -> bool:
         st = os.statvfs(where)
     except (OSError, AttributeError):
         return False
-    return st.f_bavail * st.f_frsize < 64 * 1024
+    return st.f_bavail * st.f_frsize < 1024 * 1024  # under 1 MiB left: effectively full
 
 
 def _cwd_inside(path: Path) -> bool:
@@ -373,15 +387,24 @@ class OutputFolder:
         write_manifest(t, files, **self.info)
         shutil.rmtree(staging, ignore_errors=True)
 
-    def abort(self) -> None:
+    def abort(self, exc: BaseException | None = None) -> None:
         """Stop the stages still writing beside the run, drop the staged outputs and the
-        lock; the earlier outputs stay as they were."""
+        lock; the earlier outputs stay as they were. With ``exc`` (what stopped the run):
+        a full disk is raised as one :class:`OutputFolderError` line."""
+        staging = self.staging
+        full = (exc is not None and staging is not None and not isinstance(exc, PlannerError)
+                and isinstance(exc, Exception) and disk_full(exc, staging))
         stop_all()
-        if self.staging is not None:
-            shutil.rmtree(self.staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
             self.staging = None
         if self._lock is not None:
             self._lock.release()
+        if full:
+            raise OutputFolderError(
+                f"{self.target}: 磁盘空间不足，成果没有写完，上次的成果保持不变；"
+                "请腾出空间后重新运行 / the disk is full: the outputs were not written and "
+                "the earlier ones are unchanged; free some space and run again") from exc
 
     def __enter__(self) -> Path:
         return self.open()
@@ -389,16 +412,5 @@ class OutputFolder:
     def __exit__(self, kind, exc, tb) -> None:
         if exc is None:
             self.commit()
-            return
-        staging = self.staging
-        try:
-            full = (staging is not None and not isinstance(exc, PlannerError)
-                    and disk_full(exc, staging))
-        finally:
-            self.abort()
-        if full:
-            raise OutputFolderError(
-                f"{self.target}: 磁盘空间不足，成果没有写完，上次的成果保持不变；"
-                "请腾出空间后重新运行 / "
-                "the disk is full: the outputs were not written and the earlier ones are "
-                "unchanged; free some space and run again") from exc
+        else:
+            self.abort(exc)

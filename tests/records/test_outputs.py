@@ -27,6 +27,7 @@ from planner.records.outputs import (
     is_complete,
     safe_name,
 )
+from tests.fsfaults import in_namespace, needs_tmpfs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -215,29 +216,9 @@ def test_moved_file_by_file_where_the_folder_cannot_be_renamed(tmp_path, monkeyp
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [MANIFEST]
 
 
-def _namespace(script: str, *, mount: str) -> subprocess.CompletedProcess:
-    """Run ``script`` (Python) with a small tmpfs mounted at /mnt/planner-test."""
-    shell = (f"mkdir -p /mnt/planner-test && mount -t tmpfs -o {mount} none "
-             f"/mnt/planner-test && exec {sys.executable} -c \"$0\"")
-    return subprocess.run(["unshare", "-rm", "sh", "-c", shell, textwrap.dedent(script)],
-                          cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, timeout=120)
-
-
-def _can_mount() -> bool:
-    try:
-        done = _namespace("print('ok')", mount="size=64k")
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0 and done.stdout.strip() == "ok"
-
-
-needs_tmpfs = pytest.mark.skipif(not _can_mount(), reason="no user+mount namespace here")
-
-
 @needs_tmpfs
 def test_a_full_disk_is_one_line_and_keeps_the_earlier_set():
-    done = _namespace("""
+    done = in_namespace("""
         import json
         from pathlib import Path
         from planner._errors import OutputFolderError
@@ -263,7 +244,7 @@ def test_a_full_disk_is_one_line_and_keeps_the_earlier_set():
 
 @needs_tmpfs
 def test_a_read_only_folder_is_one_line_before_anything_is_written():
-    done = _namespace("""
+    done = in_namespace("""
         from pathlib import Path
         from planner._errors import OutputFolderError
         from planner.records.outputs import OutputFolder
