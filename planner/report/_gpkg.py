@@ -21,6 +21,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pyogrio
+import pyproj
 import shapely
 
 from planner.report._fields import public, typed
@@ -30,6 +31,7 @@ from planner.report.safe import safe_frame
 from planner.results import RunResult
 
 GPKG_VERSION = "1.2"
+PROJECT = "planner.qgs"
 #: geometry family -> the water layer of that family
 WATER_LAYERS = {"polygon": "water_areas", "line": "water_lines", "point": "water_points"}
 #: layer -> its title (``gpkg_contents.identifier``), in drawing order (bottom first)
@@ -145,8 +147,10 @@ def _fit(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def write_gpkg(result: RunResult, path: Path, *, layers: MapLayers,
                crs: Any = "EPSG:4326") -> Path:
     """Write ``planner.gpkg`` at ``path`` (in ``crs``): the layers of :func:`gpkg_layers`,
-    each with Chinese field aliases and a default QGIS style."""
+    each with Chinese field aliases and a default QGIS style; and beside it the QGIS
+    project ``planner.qgs`` (:mod:`planner.report._qgs`)."""
     from planner.report._qgis import add_styles
+    from planner.report._qgs import write_project
 
     if path.exists():
         path.unlink()
@@ -160,6 +164,11 @@ def write_gpkg(result: RunResult, path: Path, *, layers: MapLayers,
         aliases[name] = field_aliases(["fid", *frame.columns.drop("geometry")])
     add_aliases(path, aliases)
     add_styles(path, aliases)
+    view = pyproj.CRS.from_user_input(crs)
+    view = view if view.is_projected else pyproj.CRS.from_user_input(layers.crs)
+    extent = layers.towns.to_crs(view).total_bounds
+    write_project(path, path.with_name(PROJECT), titles=TITLES, aliases=aliases, crs=view,
+                  extent=extent, title=f"{result.workspace.settings.name}儿童关爱阵地与防溺水")
     return path
 
 

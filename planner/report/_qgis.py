@@ -250,22 +250,33 @@ def _labeling(field: str, geometry: str) -> str:
             "</settings></labeling>")
 
 
-def qml(table: str, geometry: str, aliases: dict[str, str], *,
-        values: dict[str, set] | None = None) -> str | None:
-    """The QML style of ``table`` (``geometry``: point, line or polygon) with the Chinese
-    ``aliases`` of its fields (field -> alias, in field order); ``values``: the values of
-    its class fields. ``None`` if the table has no style of its own."""
+def style_xml(table: str, geometry: str, aliases: dict[str, str], *,
+              values: dict[str, set] | None = None) -> tuple[str, bool] | None:
+    """The style elements of ``table`` (renderer, labels, aliases) as QGIS writes them
+    inside a QML document or a project's ``<maplayer>``, and whether labels are on;
+    ``None`` if the table has no style of its own (see :func:`qml`)."""
     style = style_for(table, list(aliases), values or {})
     if style is None:
         return None
     label = style.label if style.label in aliases else None
     alias_xml = "".join(f'<alias field={quoteattr(f)} index="{i}" name={quoteattr(a)}/>'
                         for i, (f, a) in enumerate(aliases.items()))
+    return (_renderer(style, geometry) + (_labeling(label, geometry) if label else "")
+            + f"<aliases>{alias_xml}</aliases>"), label is not None
+
+
+def qml(table: str, geometry: str, aliases: dict[str, str], *,
+        values: dict[str, set] | None = None) -> str | None:
+    """The QML style of ``table`` (``geometry``: point, line or polygon) with the Chinese
+    ``aliases`` of its fields (field -> alias, in field order); ``values``: the values of
+    its class fields. ``None`` if the table has no style of its own."""
+    made = style_xml(table, geometry, aliases, values=values)
+    if made is None:
+        return None
+    body, labels = made
     return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
             f'<qgis version="{QGIS_VERSION}" styleCategories="Symbology|Labeling|Fields" '
-            f'labelsEnabled="{1 if label else 0}">{_renderer(style, geometry)}'
-            + (_labeling(label, geometry) if label else "")
-            + f"<aliases>{alias_xml}</aliases>"
+            f'labelsEnabled="{int(labels)}">{body}'
             f"<layerGeometryType>{GEOMETRY_TYPES[geometry]}</layerGeometryType></qgis>")
 
 
@@ -275,7 +286,7 @@ def geometry_family(type_name: str) -> str:
     return "point" if "POINT" in t else "line" if "LINE" in t else "polygon"
 
 
-def _class_values(con: sqlite3.Connection, table: str, fields: list[str]) -> dict[str, set]:
+def class_values(con: sqlite3.Connection, table: str, fields: list[str]) -> dict[str, set]:
     """The distinct values of the fields styles classify by (kind, tier, status, action)."""
     out = {}
     for field in ("kind", "tier", "status", "action"):
@@ -308,7 +319,7 @@ def add_styles(path: str | Path, aliases: dict[str, dict[str, str]]) -> int:
             fields = aliases.get(table) or {r[1]: r[1] for r in con.execute(
                 f'PRAGMA table_info("{table}")') if r[1] != column}
             doc = qml(table, geometry_family(type_name), fields,
-                      values=_class_values(con, table, list(fields)))
+                      values=class_values(con, table, list(fields)))
             if doc is None:
                 continue
             con.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (table,))

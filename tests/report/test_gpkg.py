@@ -198,3 +198,30 @@ def test_cgcs2000_output(mini, mini_result, tmp_path) -> None:
     assert [f["geometry"] for f in ours["features"]] == \
         [f["geometry"] for f in theirs["features"]]
     assert ours["features"]
+
+
+def test_demo_qgis_project(demo_result) -> None:
+    """planner.qgs: every layer of planner.gpkg by a relative path, with the same style and
+    aliases, the layers map.html opens with switched on, a metric project CRS."""
+    path = demo_result.out / "planner.qgs"
+    doc = ET.parse(path).getroot()
+    tables = [n for n, _g in pyogrio.list_layers(demo_result.out / "planner.gpkg")
+              if n != "layer_styles"]
+    layers = {m.findtext("datasource").split("layername=")[1]: m
+              for m in doc.iter("maplayer")}
+    assert set(layers) == set(tables)
+    assert all(m.findtext("datasource").startswith("./planner.gpkg|") for m in layers.values())
+    with sqlite3.connect(demo_result.out / "planner.gpkg") as con:
+        styles = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles"))
+    for table, layer in layers.items():
+        style = ET.fromstring(styles[table].split("'SYSTEM'>", 1)[1])
+        assert ET.tostring(layer.find("renderer-v2")) == ET.tostring(style.find("renderer-v2"))
+        assert ET.tostring(layer.find("aliases")) == ET.tostring(style.find("aliases"))
+    checked = {n.get("source").split("layername=")[1]: n.get("checked")
+               for n in doc.iter("layer-tree-layer")}
+    assert checked["towns"] == "Qt::Checked" and checked["kits"] == "Qt::Unchecked"
+    assert doc.findtext("projectCrs/spatialrefsys/authid") == demo_result.run["metric_crs"]
+    assert doc.findtext("properties/SpatialRefSys/ProjectionsEnabled") == "1"
+    # the layer panel lists the top layer first: the county outline is at the bottom
+    assert [n.get("source").split("layername=")[1] for n in doc.iter("layer-tree-layer")
+            ][-1] == "county"
