@@ -130,7 +130,7 @@ def _county(result: RunResult, towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "villages": [len(result.workspace.villages)]}, geometry=[outline], crs=towns.crs)
 
 
-def _fit(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def fit_layer(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A layer fit to write: internal fields dropped, personal columns and ID or phone
     numbers removed, codes as text, counts as integers, flags as 0/1, one geometry type."""
     frame = gpd.GeoDataFrame(typed(public(safe_frame(frame, formulas=False))),
@@ -138,10 +138,10 @@ def _fit(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     frame.columns = [str(c) for c in frame.columns]
     bools = frame.select_dtypes(include=["boolean"]).columns
     frame[bools] = frame[bools].astype(object)
+    # one geometry type: the layer's own (the family most features have); stray parts of
+    # another family (a line left of a repaired polygon) are not part of the map layer
     parts = by_geometry_type(frame)
-    if len(parts) != 1:
-        raise ValueError(f"a GeoPackage layer needs one geometry type, got {sorted(parts)}")
-    return next(iter(parts.values()))
+    return max(parts.values(), key=len)
 
 
 def write_gpkg(result: RunResult, path: Path, *, layers: MapLayers,
@@ -156,7 +156,7 @@ def write_gpkg(result: RunResult, path: Path, *, layers: MapLayers,
         path.unlink()
     aliases: dict[str, dict[str, str]] = {}
     for i, (name, frame) in enumerate(gpkg_layers(result, layers).items()):
-        frame = _fit(frame).to_crs(crs)
+        frame = fit_layer(frame).to_crs(crs)
         pyogrio.write_dataframe(
             frame, path, layer=name, driver="GPKG",
             dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None,

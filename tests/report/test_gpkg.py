@@ -42,6 +42,17 @@ def test_mixed_geometries_split_by_type_and_promoted_to_multi() -> None:
     assert set(WATER_LAYERS) == set(parts)
 
 
+def test_a_layer_keeps_its_own_geometry_type() -> None:
+    from planner.report._gpkg import fit_layer
+
+    square, line = shapely.box(0, 0, 1, 1), shapely.LineString([(0, 0), (1, 1)])
+    towns = gpd.GeoDataFrame({"town_code": ["1", "2"]}, geometry=[
+        square, shapely.GeometryCollection([shapely.box(2, 2, 3, 3), line])], crs=4326)
+    fitted = fit_layer(towns)  # a repaired town with a stray line: the polygon stays
+    assert list(fitted.geom_type) == ["MultiPolygon", "MultiPolygon"]
+    assert list(fitted["town_code"]) == ["1", "2"]
+
+
 def test_codes_as_text_counts_as_integers_and_no_internal_fields() -> None:
     frame = pd.DataFrame({"town_code": [320682001.0, np.nan], "water_id": [1, 2],
                           "children": [12.0, np.nan], "built_care_point": [3.0, 4.0],
