@@ -111,6 +111,22 @@ WATER_TYPES: Final[dict[str, str]] = {
 }
 
 
+#: where a village's area comes from -> Chinese label (``geometry_source`` of villages)
+GEOMETRY_SOURCES: Final[dict[str, str]] = {
+    "polygon": "村界（读入）",
+    "voronoi": "推算村界：村委会点的泰森多边形，裁切到所属镇",
+    "none": "无村界（只有名单）",
+}
+
+#: how a site was placed -> Chinese label (``location_method`` of sites)
+LOCATION_METHODS: Final[dict[str, str]] = {
+    "coordinates": "坐标",
+    "village_point": "位置为村代表点",
+    "town_point": "位置为镇代表点",
+    "none": "无位置（村无边界）",
+}
+
+
 #: standard code -> Chinese label. ``provincial`` meets the provincial standard (达省标).
 STANDARDS: Final[dict[str, str]] = {"provincial": "达省标", "basic": "未达省标"}
 

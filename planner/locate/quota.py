@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from planner.glossary import clean_text, town_stem
+from planner.core.names import match_towns
+from planner.glossary import clean_text
 from planner.load.files import read_table, require_columns
 from planner.records.ledger import Ledger
 from planner.records.privacy import withhold_personal
@@ -33,45 +34,6 @@ class QuotaTable:
     standards: dict[str, str]
     towns_without_quota: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
-
-
-def match_towns(labels: pd.Series, towns: pd.DataFrame, *,
-                aliases: dict[str, str]) -> tuple[pd.Series, pd.Series]:
-    """Match town labels (names or codes) to town codes.
-
-    Returns
-    -------
-    (codes, methods) : Series
-        The matched town code ('' if none) and how it matched
-        ('code', 'name', 'alias', 'stem' or '').
-    """
-    label = labels.map(clean_text)
-    names = towns["town_name"].map(clean_text)
-    unique = ~names.duplicated(keep=False)  # a name two towns share identifies neither
-    code_of_name = dict(zip(names[unique], towns["town_code"][unique], strict=True))
-    codes = set(towns["town_code"])
-    stems = towns.assign(stem=towns["town_name"].map(town_stem))
-    unique_stem = stems.drop_duplicates("stem", keep=False).set_index("stem")["town_code"]
-    alias = {clean_text(k): clean_text(v) for k, v in aliases.items()}
-
-    def one(text: str) -> tuple[str, str]:
-        if text in codes:
-            return text, "code"
-        if text in code_of_name:
-            return code_of_name[text], "name"
-        target = alias.get(text)
-        if target is not None:
-            if target in codes:
-                return target, "alias"
-            if target in code_of_name:
-                return code_of_name[target], "alias"
-        stem = town_stem(text)
-        if stem in unique_stem.index:
-            return unique_stem[stem], "stem"
-        return "", ""
-
-    pairs = label.map(one)
-    return pairs.str[0], pairs.str[1]
 
 
 def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, str],

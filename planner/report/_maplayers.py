@@ -226,7 +226,9 @@ def layers_from_result(result: RunResult, *, roads: bool = True) -> MapLayers:
                                   on="village_code", how="left")
     fac = ws.facilities
     facilities = fac[[c for c in ("facility_id", "name", "kind", "standard", "town_name",
-                                  "village_name", "geometry") if c in fac.columns]].copy()
+                                  "village_name", "location_method", "geometry")
+                      if c in fac.columns]]
+    facilities = facilities[facilities.geometry.notna()].copy()  # no place, not drawn
     water = result.water
     water_layer = _water(water, ws.extra.get("water"))
     return MapLayers(
