@@ -176,3 +176,8 @@ def disagreements(facilities: gpd.GeoDataFrame) -> pd.DataFrame:
     if "declared_village" in facilities.columns:
         cols.insert(4, "declared_village")
     return facilities.loc[bad, cols].reset_index(drop=True)
+
+
+def disagreement_records(table: pd.DataFrame) -> list[dict]:
+    """:func:`disagreements` as JSON-ready records, the source row as ``row``."""
+    return table.drop(columns=["_row"]).assign(row=table["_row"]).to_dict("records")

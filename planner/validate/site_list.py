@@ -67,7 +67,7 @@ def _one_list(spec: LayerSpec, ledger: Ledger, *, county_m, crs: CRS,
     # only the fields the planner knows travel on (facilities.csv, planner.gpkg, xlsx)
     frame = frame[[c for c in frame.columns
                    if c in SITE_FIELDS or c in ("_row", "_datum", "geometry")]]
-    from planner.load.files import require_columns
+    from planner.validate.columns import require_columns
 
     require_columns(frame, ["name", "kind"], path=spec.path, role=spec.name,
                     fields=spec.fields, sheet=spec.sheet)

@@ -27,9 +27,9 @@ from planner._errors import InputFileError
 from planner.core.names import match_towns
 from planner.geo.crs import WGS84, choose_metric_crs
 from planner.glossary import GEOMETRY_SOURCES, clean_text
-from planner.load.files import require_columns
 from planner.records.ledger import Ledger
 from planner.settings import LayerSpec, Settings
+from planner.validate.columns import require_columns
 from planner.validate.frames import (
     map_unique,
     reject_duplicate_keys,
