@@ -186,7 +186,24 @@ def propose_stage(ws: Workspace, *, settings: Settings, quota: QuotaTable | None
     (``(None, {}, progress)``)."""
     if quota is None:
         return None, {}, progress
-    return propose_for_quota(progress, villages=ws.villages, facilities=ws.facilities,
-                             quota=quota, crs=ws.crs, place=settings.place,
-                             access=settings.access, candidates=ws.extra.get("candidates"),
-                             demand_points=demand, graph=graph)
+    placed = ws.villages[ws.villages.geometry.notna()]
+    if placed.empty:  # a bare village list: where to build cannot be said
+        return None, {kind: {"proposed": 0, "notes": [NO_PLACE]} for kind in quota.kinds}, \
+            progress
+    if demand is not None:
+        demand = demand[demand["village_code"].isin(placed["village_code"])]
+    sites, summary, after = propose_for_quota(
+        progress, villages=placed, facilities=ws.facilities[ws.facilities.geometry.notna()],
+        quota=quota, crs=ws.crs, place=settings.place, access=settings.access,
+        candidates=ws.extra.get("candidates"), demand_points=demand, graph=graph)
+    if len(placed) < len(ws.villages):
+        note = (f"{len(ws.villages) - len(placed)} 个村（居）没有村界或位置，不作候选也不计需求 / "
+                "villages without geometry are neither candidates nor demand")
+        for kind_summary in summary.values():
+            kind_summary.setdefault("notes", []).append(note)
+    return sites, summary, after
+
+
+#: why no site is proposed in a workspace whose villages have no geometry
+NO_PLACE = ("村（居）没有村界或位置，无法选址；各镇缺口见任务进度表 / the villages have no "
+            "geometry: no sites can be placed; the missing numbers are in the annex")

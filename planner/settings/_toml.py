@@ -24,7 +24,7 @@ from planner.settings._water_rules import WaterConfig
 
 #: Layers with geometry or a table the planner knows, and whether a workspace must have them.
 KNOWN_LAYERS: dict[str, bool] = {
-    "county": True,
+    "county": False,
     "towns": True,
     "villages": True,
     "children": False,
