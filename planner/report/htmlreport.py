@@ -57,7 +57,9 @@ td.t{text-align:left}tr.total td{font-weight:bold;background:#f6f6f6}
 ul.f{margin:2px 0;padding-left:18px;font-size:11.5px}.kpi{display:flex;gap:10px;margin:4px 0}
 .kpi div{flex:1;border:1px solid #ccc;border-radius:4px;padding:4px 8px}
 .kpi b{display:block;font-size:17px;color:#1a9850}
-ul.s{margin:2px 0;padding-left:18px}.break{break-before:page;page-break-before:always}
+ul.s{margin:2px 0;padding-left:18px}
+.warn{border:2px solid #d73027;background:#fde0dd;color:#a50026;padding:4px 8px;margin:4px 0}
+.break{break-before:page;page-break-before:always}
 @page{size:A4 portrait;margin:10mm}
 @media print{body{margin:0;max-width:none;font-size:10px}h1{font-size:16px}
  h2{font-size:12px;margin:6px 0 3px}table{font-size:8px}th,td{padding:1px 2px}
@@ -303,7 +305,7 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
                  water_top: pd.DataFrame | None = None,
                  requisition: pd.DataFrame | None = None,
                  progress: pd.DataFrame | None = None,
-                 villages: pd.DataFrame | None = None) -> Path:
+                 villages: pd.DataFrame | None = None, notice: Sequence[str] = ()) -> Path:
     """Write ``report.html`` (page 1 the summary, details after a page break).
 
     Parameters
@@ -324,6 +326,8 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         ``None`` prints "未计算".
     progress, villages : DataFrame, optional
         The progress and villages tables, for the "需要关注" lines.
+    notice : sequence of str
+        The 数据不全 lines of an accepted incomplete run, shown boxed at the top of page 1.
     """
     first = progress_table.columns[0] if len(progress_table.columns) else None
     total = "合计" if first is not None and (progress_table[first].astype(str) == "合计").any() \
@@ -332,7 +336,7 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "_assets"),
                       autoescape=True, keep_trailing_newline=True)
     page = env.get_template("report.html.j2").render(
-        title=title, css=Markup(_CSS), workspace=str(run.get("workspace", "")),
+        title=title, css=Markup(_CSS), notice=list(notice), workspace=str(run.get("workspace", "")),
         county_code=str(run.get("county_code") or ""), today=dt.date.today().isoformat(),
         inputs=_inputs(run), kpis=Markup(_kpis(run)),
         story=story_lines(run.get("coverage") or {}),

@@ -18,7 +18,7 @@ from planner.report._maplayers import MapLayers, layers_from_result
 from planner.report._qgis import add_styles
 from planner.report.patrol_sheets import write_patrol_sheets
 from planner.report.safe import safe_frame
-from planner.report.tables import write_csv, write_progress_xlsx
+from planner.report.tables import incomplete_notice, write_csv, write_progress_xlsx
 from planner.report.water_actions import write_actions_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
@@ -79,7 +79,8 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
     write_progress_xlsx(out / "progress.xlsx", title=f"{ws.settings.name}{today.year}年",
                         progress=result.progress, kinds=kinds, sheets=sheets,
                         findings=result.run["findings"], unit=f"{ws.settings.name}民政局",
-                        date=today, notes=task_notes(result.run))
+                        date=today, notes=task_notes(result.run),
+                        notice=incomplete_notice(ws.ledger.incomplete()))
 
 
 #: the staff columns of the progress table (planner.measure.staff)
@@ -165,7 +166,8 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
                  proposals=result.proposals,
                  water_top=None if water is None else water.water_risk,
                  requisition=None if water is None else water.requisition,
-                 progress=result.progress, villages=result.villages)
+                 progress=result.progress, villages=result.villages,
+                 notice=incomplete_notice(result.workspace.ledger.incomplete()))
 
 
 def _write_gpkg(result: RunResult, path: Path, *, layers: MapLayers | None = None) -> None:
