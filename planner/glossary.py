@@ -201,6 +201,20 @@ _WIDTH_TABLE = str.maketrans({"（": "(", "）": ")", "“": '"', "”": '"', "�
 _TOWN_SUFFIXES = ("街道办事处", "办事处", "街道", "镇", "乡", "开发区", "区")
 
 
+#: town-level units of the statistical codes where nobody is expected to live as in a town:
+#: farms, forest and fish farms, breeding stations, institutes, hospitals, prisons (如皋:
+#: 南通市粮棉原种场, 如皋市江滨医院 ...); ``planner init`` gives them no quota by default
+NON_RESIDENTIAL = re.compile(
+    r"(农场|林场|渔场|盐场|茶场|苗圃|良种场|原种场|蚕种场|种猪场|种羊场|畜禽良种场|养殖场|繁育场|"
+    r"实验场|试验场|农科所|医院|监狱|碱厂|公司|集团|管理所|林业站|渔业社)$")
+
+
+def is_non_residential(name: object) -> bool:
+    """Whether a town-level unit's name says it is a farm, hospital, prison ... (no quota by
+    default)."""
+    return bool(NON_RESIDENTIAL.search(clean_text(name)))
+
+
 def clean_text(value: object) -> str:
     """NFKC-normalise, unify brackets/quotes and strip whitespace from a cell value."""
     if value is None:

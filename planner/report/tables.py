@@ -174,6 +174,9 @@ def _remarks(progress: pd.DataFrame, *, kinds: list[str], villages: bool) -> lis
     towns above their quota."""
     out = []
     for row in progress.to_dict("records"):
+        if "town_code" in row and not row["town_code"]:
+            out.append("未匹配到镇界，已建按 0 计：请在 [aliases] 中对应（见“镇名对照”表）")
+            continue
         parts = []
         if villages and "care_point" in kinds and row["required_care_point"] != row["villages"]:
             parts.append(f"镇界内村（居）{row['villages']} 个")

@@ -75,6 +75,9 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
         sheets["防溺水缺口"] = for_people(w.gaps_by_town)
     _write_gpkg(result, out / "planner.gpkg", layers=layers)
     sheets["位置与申报不符"] = for_people(result.tables["disagreements"])
+    if result.quota is not None and result.quota.vintages is not None:
+        sheets["镇名对照"] = result.quota.vintages
+        write_csv(result.quota.vintages, out / "town_matching.csv")
     sheets["被拒记录"] = for_people(ws.ledger.rejected_frame())
     write_progress_xlsx(out / "progress.xlsx", title=f"{ws.settings.name}{today.year}年",
                         progress=result.progress, kinds=kinds, sheets=sheets,

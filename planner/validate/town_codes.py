@@ -34,7 +34,7 @@ def generated_code(name: str, county_code: str | None) -> str:
     return f"{county_code or '000000'}T{digest}"
 
 
-def _reference_towns(county_code: str | None, names: pd.Series) -> tuple[pd.DataFrame, str]:
+def reference_towns(county_code: str | None, names: pd.Series) -> tuple[pd.DataFrame, str]:
     """The reference towns of ``county_code`` or, without one, of the Jiangsu county whose
     towns hold most of ``names`` (at least half)."""
     try:
@@ -83,7 +83,7 @@ def derive_town_codes(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger, 
         (for ``run.json`` ``derived``).
     """
     frame = _merge_parts(frame, spec, ledger)
-    ref, county = _reference_towns(county_code, frame["town_name"])
+    ref, county = reference_towns(county_code, frame["town_name"])
     codes, _how = match_towns(frame["town_name"], ref, aliases={}) if len(ref) else (
         pd.Series("", index=frame.index), None)
     codes = pd.Series(codes.to_numpy(), index=frame.index)
