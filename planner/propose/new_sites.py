@@ -22,7 +22,7 @@ from planner.geo.crs import WGS84
 from planner.glossary import PLACEABLE
 from planner.locate.quota import QuotaTable
 from planner.propose.place import propose_sites
-from planner.propose.reach import newly_covered
+from planner.propose.reach import newly_covered, whole_children
 from planner.settings import AccessConfig, PlaceConfig
 
 if TYPE_CHECKING:
@@ -154,15 +154,16 @@ def _remeasure(sites: gpd.GeoDataFrame, *, kind: str, villages, crs, facilities,
                          demand_points=demand_points, threshold=rule.threshold_m,
                          graph=graph, mode=rule.mode)
     sites = sites.copy()
-    sites["children_newly_covered"] = np.round(kids).astype(np.int64)
+    sites["children_newly_covered"] = whole_children(kids)
     saved = sites["distance_saved_km"] if "distance_saved_km" in sites else None
     sites["reason"] = [
         f"新增服务半径内儿童 {k} 人" + (f"；儿童加权距离减少 {d:.1f} 公里"
                                   if saved is not None and np.isfinite(d) else "")
         for k, d in zip(sites["children_newly_covered"],
                         saved if saved is not None else np.zeros(len(sites)), strict=True)]
-    return sites, {"children_newly_covered": int(round(float(kids.sum()))),
-                   "children_newly_covered_model": "coverage.csv demand model"}
+    return sites, {"children_newly_covered": int(sites["children_newly_covered"].sum()),
+                   "children_newly_covered_model": "coverage.csv demand model",
+                   "mode": rule.mode}
 
 
 def _network_cost(graph: RoadGraph | None, *, kind: str, place: PlaceConfig,

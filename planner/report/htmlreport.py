@@ -22,7 +22,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
-from planner.glossary import CHILD_GROUPS, KINDS, KIT_ITEM_COUNTS, KIT_ITEMS, TIERS
+from planner.glossary import CHILD_GROUPS, KINDS, KIT_ITEM_COUNTS, KIT_ITEMS, MODES, TIERS
 from planner.measure.coverage import story_lines
 
 NOT_COMPUTED = "未计算"
@@ -172,9 +172,36 @@ def _coverage(run: dict) -> str:
     return note + _table(pd.DataFrame(rows), text_cols=["类型"])
 
 
+def newly_within_reach(run: dict, proposals: pd.DataFrame | None = None) -> str:
+    """Children newly within reach of the proposals, per kind with the kind's own distance:
+    kinds with different distances are never added up (one child may count for several
+    kinds). The figures of ``run.json`` ``proposals.by_kind``; per kind from ``proposals``
+    where the run has none."""
+    by_kind = (run.get("proposals") or {}).get("by_kind") or {}
+    parts = []
+    kinds = [k for k in KINDS if k in by_kind or (
+        proposals is not None and len(proposals) and (proposals["kind"] == k).any())]
+    for kind in kinds:
+        info = by_kind.get(kind) or {}
+        n = info.get("children_newly_covered")
+        mine = None if proposals is None or "children_newly_covered" not in proposals else \
+            proposals.loc[proposals["kind"] == kind, "children_newly_covered"]
+        if n is None and mine is not None and len(mine):
+            n = int(mine.sum())
+        if n is None:
+            continue
+        dist = info.get("threshold_m")
+        how = (f"{MODES.get(info.get('mode'), '')}{dist:,.0f} 米内" if dist else "服务半径内")
+        parts.append(f"{KINDS[kind][0]}（{how}）{int(n):,} 人")
+    return "；".join(parts)
+
+
 def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:
     if proposals is None:
-        return _not_computed()
+        notes = {n for v in ((run.get("proposals") or {}).get("by_kind") or {}).values()
+                 if isinstance(v, dict) for n in v.get("notes") or [] if "无法选址" in n}
+        return "".join(f"<p class='nc'>{html.escape(_chinese(n))}</p>" for n in notes) \
+            or _not_computed()
     if len(proposals) == 0:
         return "<p>无需新建（任务已完成）</p>"
     frame = pd.DataFrame(proposals).drop(columns="geometry", errors="ignore")
@@ -185,10 +212,10 @@ def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:
     show["kind"] = show["kind"].map(lambda k: KINDS.get(k, (k,))[0])
     show = _drop_empty(show[[c for c in _PROPOSAL_COLS if c in show.columns]].head(_TOP))
     more = f"（前 {_TOP} 处，全部见 proposed_sites.geojson）" if len(frame) > _TOP else ""
-    kids = int(frame["children_newly_covered"].sum()) if "children_newly_covered" in frame \
-        else 0
-    return (f"<p>拟新建（含升级）{len(frame)} 处：{html.escape(head)}；新增服务半径内儿童 "
-            f"{kids:,} 人{more}</p>"
+    kids = newly_within_reach(run, frame)
+    kids = f"；新增服务半径内儿童：{kids}（各类服务半径不同，不相加）" if kids else ""
+    return (f"<p>拟新建（含升级）{len(frame)} 处：{html.escape(head)}{html.escape(kids)}"
+            f"{more}</p>"
             + _table(show, labels=_COLUMNS, text_cols=["reason", "village_name", "town_name"]))
 
 
@@ -280,18 +307,18 @@ def attention(run: dict, *, progress: pd.DataFrame | None = None,
     story = (run.get("coverage") or {}).get("care_point") or {}
     reach = story.get("within_reach")
     if reach and villages is not None and "covshare_care_point" in villages.columns:
-        out = (villages["children"].fillna(0) * (1 - villages["covshare_care_point"].fillna(0)))
+        villages = villages[villages["covshare_care_point"].notna()]  # measured ones only
+        out = (villages["children"].fillna(0) * (1 - villages["covshare_care_point"]))
         worst = villages.assign(_out=out).sort_values("_out", ascending=False).head(top)
         names = "、".join(f"{r['village_name']}（{r['town_name']}，{r['_out']:,.0f} 人）"
                          for _, r in worst.iterrows() if r["_out"] >= 0.5)
         beyond = reach["children_total"] - reach["children"]
         lines.append(f"关爱站点服务半径外儿童 {beyond:,} 人，最多的村（居）：{names}")
     props = run.get("proposals") or {}
-    kids = sum(int(v.get("children_newly_covered") or 0)
-               for v in (props.get("by_kind") or {}).values() if isinstance(v, dict))
     if props.get("sites"):
-        lines.append(f"建议新建（含升级）阵地 {props['sites']} 处，新增服务半径内儿童 {kids:,} 人"
-                     "（明细见下页）")
+        kids = newly_within_reach(run)
+        kids = f"，新增服务半径内儿童：{kids}（各类服务半径不同，不相加）" if kids else ""
+        lines.append(f"建议新建（含升级）阵地 {props['sites']} 处{kids}（明细见下页）")
     water = run.get("water") or {}
     if water:
         tiers = water.get("risky_waters_by_tier") or {}
