@@ -19,6 +19,7 @@ from pathlib import Path
 
 from planner._errors import PlannerError, one_line
 from planner._version import __version__
+from planner.datasets import EXAMPLES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                           "（workspace folder; default: the demo）")
     run.add_argument("--out", type=Path,
                      help="成果文件夹，默认 outputs/<名称>/（output folder）")
+    run.add_argument("--example", choices=sorted(EXAMPLES),
+                     help="运行自带的另一个示例：bureau = 民政局手里的数据（村名单无村界、镇界只有"
+                          "镇名、台账多数无坐标）（run a bundled example instead of the demo）")
     run.add_argument("--online", action="store_true",
                      help="从 OpenStreetMap 下载道路，需联网，默认不下载"
                           "（download roads; needs internet）")
@@ -56,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="只检查输入数据，不写成果（validate only）")
     check.add_argument("workspace", nargs="?", type=Path,
                        help="工作区文件夹，不写则用自带示例（workspace folder）")
+    check.add_argument("--example", choices=sorted(EXAMPLES),
+                       help="检查自带的另一个示例（check a bundled example）")
     check.add_argument("--accept-incomplete", action="store_true",
                        help="阵地清单丢失的记录过多时也列出检查结果（list the check even when a "
                             "site list lost too many records）")
@@ -87,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from planner.settings import overriding
 
+    if getattr(args, "example", None):
+        if args.workspace is not None:
+            print("planner: 错误（error）：planner.toml 设置有误：give a workspace folder or "
+                  "--example, not both", file=sys.stderr)
+            return 2
+        from planner import datasets
+
+        args.workspace = datasets.example(args.example)
     flags = {"accept_incomplete": True} if getattr(args, "accept_incomplete", False) else {}
     try:
         with warnings.catch_warnings(), overriding(**flags):
