@@ -332,7 +332,8 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
                  water_top: pd.DataFrame | None = None,
                  requisition: pd.DataFrame | None = None,
                  progress: pd.DataFrame | None = None,
-                 villages: pd.DataFrame | None = None, notice: Sequence[str] = ()) -> Path:
+                 villages: pd.DataFrame | None = None, notice: Sequence[str] = (),
+                 derived: Sequence[str] = ()) -> Path:
     """Write ``report.html`` (page 1 the summary, details after a page break).
 
     Parameters
@@ -355,6 +356,9 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         The progress and villages tables, for the "需要关注" lines.
     notice : sequence of str
         The 数据不全 lines of an accepted incomplete run, shown boxed at the top of page 1.
+    derived : sequence of str
+        What the planner derived instead of reading (labels of ``Workspace.derived``),
+        listed under the title.
     """
     first = progress_table.columns[0] if len(progress_table.columns) else None
     total = "合计" if first is not None and (progress_table[first].astype(str) == "合计").any() \
@@ -363,7 +367,8 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "_assets"),
                       autoescape=True, keep_trailing_newline=True)
     page = env.get_template("report.html.j2").render(
-        title=title, css=Markup(_CSS), notice=list(notice), workspace=str(run.get("workspace", "")),
+        title=title, css=Markup(_CSS), notice=list(notice), derived=list(derived),
+        workspace=str(run.get("workspace", "")),
         county_code=str(run.get("county_code") or ""), today=dt.date.today().isoformat(),
         inputs=_inputs(run), kpis=Markup(_kpis(run)),
         story=story_lines(run.get("coverage") or {}),

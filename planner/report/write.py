@@ -171,7 +171,9 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
                  water_top=None if water is None else water.water_risk,
                  requisition=None if water is None else water.requisition,
                  progress=result.progress, villages=result.villages,
-                 notice=incomplete_notice(result.workspace.ledger.incomplete()))
+                 notice=incomplete_notice(result.workspace.ledger.incomplete()),
+                 derived=[d["label"] for d in result.workspace.derived.values()
+                          if d.get("label")])
 
 
 def _write_gpkg(result: RunResult, path: Path, *, layers: MapLayers | None = None) -> None:

@@ -225,6 +225,14 @@ def _villages(settings: Settings, towns: gpd.GeoDataFrame, ledger: Ledger, *, co
         frame, notes = cells_from_points(frame, towns, crs=crs)
         findings.extend(notes)
     frame["geometry_source"] = {"polygon": "polygon", "point": "voronoi", "list": "none"}[shape]
+    if shape == "point":
+        findings.append(f"村界为推算：{len(frame)} 个村（居）的村委会点在所属镇内的泰森多边形（不是"
+                        "测绘的村界） / village areas derived from village-committee points: "
+                        "approximate")
+    if shape == "list":
+        findings.append(f"村（居）只有名单，没有村界或位置（{len(frame)} 个）：任务进度照常计算，"
+                        "距离、服务半径内儿童和选址不计算 / a village list without geometry: no "
+                        "distances, coverage within reach or proposals")
     if shape != "polygon":
         derived["villages"] = {"how": frame["geometry_source"].iat[0] if len(frame) else shape,
                                "label": GEOMETRY_SOURCES[frame["geometry_source"].iat[0]]
