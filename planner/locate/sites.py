@@ -142,8 +142,9 @@ def locate_facilities(facilities: gpd.GeoDataFrame, *, villages: gpd.GeoDataFram
         ledger.reject("facilities", file, rows,
                       "不在任何村界内 / not inside any village polygon: check the position")
     out = out[~lost].copy()
-    village_level = out["kind"].map(lambda k: KINDS.get(k, ("", ""))[1] == "village")
-    nowhere = village_level & out["village_code"].isna()
+    village_level = np.array([KINDS.get(k, ("", ""))[1] == "village" for k in out["kind"]],
+                             dtype=bool)
+    nowhere = village_level & out["village_code"].isna().to_numpy(dtype=bool)
     for file, rows in out[nowhere].groupby("_file"):
         ledger.reject("facilities", file, rows,
                       "无法确定所属村（居）：村（居）没有边界时请填写所属村 / no village: the "

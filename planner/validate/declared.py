@@ -168,12 +168,14 @@ def resolve_declarations(frame: gpd.GeoDataFrame, *, towns: pd.DataFrame,
 def place_problems(frame: gpd.GeoDataFrame, resolved: pd.DataFrame) -> pd.Series:
     """Why each site cannot be counted ('' where it can): held out for a rejected declared
     unit, or without coordinates and without a usable declaration for its kind's level."""
-    loose = frame.geometry.isna()
-    village_level = frame["kind"].map(lambda k: KINDS.get(k, ("", ""))[1] == "village")
-    no_village = resolved["declared_village_code"] == ""
-    no_town = resolved["declared_town_code"] == ""
-    why = resolved["problem"].where(resolved["held_out"], "")
-    need = loose & ~resolved["held_out"] & ((village_level & no_village) | no_town)
+    loose = frame.geometry.isna().to_numpy(dtype=bool)
+    village_level = np.array([KINDS.get(k, ("", ""))[1] == "village" for k in frame["kind"]],
+                             dtype=bool)
+    no_village = (resolved["declared_village_code"] == "").to_numpy(dtype=bool)
+    no_town = (resolved["declared_town_code"] == "").to_numpy(dtype=bool)
+    held = resolved["held_out"].to_numpy(dtype=bool)
+    why = resolved["problem"].where(resolved["held_out"].astype(bool), "")
+    need = loose & ~held & ((village_level & no_village) | no_town)
     default = ("没有坐标，也没有可用的所属村（居） / no coordinates and no usable declared "
                "village: fill in the coordinates or the village (name with its town, or code)")
     why[need] = resolved.loc[need, "problem"].where(resolved.loc[need, "problem"] != "",
