@@ -22,6 +22,7 @@ from pathlib import Path
 from planner._beside import Terminated, clear_stops, on_stop_signal, stop_all, stop_requested
 from planner._errors import PlannerError, one_line
 from planner._version import __version__
+from planner.datasets import EXAMPLES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,11 +43,18 @@ def _parser() -> argparse.ArgumentParser:
                           "（workspace folder; default: the demo）")
     run.add_argument("--out", type=Path,
                      help="成果文件夹，默认 outputs/<名称>/（output folder）")
+    run.add_argument("--example", choices=sorted(EXAMPLES),
+                     help="运行自带的另一个示例：bureau = 民政局手里的数据（村名单无村界、镇界只有"
+                          "镇名、台账多数无坐标）（run a bundled example instead of the demo）")
     run.add_argument("--online", action="store_true",
                      help="从 OpenStreetMap 下载道路，需联网，默认不下载"
                           "（download roads; needs internet）")
     run.add_argument("-q", "--quiet", action="store_true", dest="run_quiet",
                      help="只输出错误（print errors only）")
+    run.add_argument("--accept-incomplete", action="store_true",
+                     help="阵地清单丢失的记录超过 [validate] max_unusable_share 时仍然运行，成果"
+                          "标明“数据不全”（run although a site list lost more records than "
+                          "allowed; the outputs say the result is incomplete）")
     comp = sub.add_parser("compare", help="比较两次运行的进度（compare with an earlier run）")
     comp.add_argument("earlier", type=Path, help="上次运行的输出文件夹 (earlier output folder)")
     comp.add_argument("current", type=Path, help="本次运行的输出文件夹 (current output folder)")
@@ -55,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="只检查输入数据，不写成果（validate only）")
     check.add_argument("workspace", nargs="?", type=Path,
                        help="工作区文件夹，不写则用自带示例（workspace folder）")
+    check.add_argument("--example", choices=sorted(EXAMPLES),
+                       help="检查自带的另一个示例（check a bundled example）")
+    check.add_argument("--accept-incomplete", action="store_true",
+                       help="阵地清单丢失的记录过多时也列出检查结果（list the check even when a "
+                            "site list lost too many records）")
     init = sub.add_parser("init", help="为参考数据中的县新建工作区（start a county workspace）")
     init.add_argument("county", help="县名或 6 位代码，如 启东市 或 320681（county name or code）")
     init.add_argument("folder", type=Path, help="要新建的文件夹（folder to create）")
@@ -141,8 +154,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    """Run the command of ``args`` (stop signals are handled by :func:`main`)."""
+    from planner.settings import overriding
+
+    if getattr(args, "example", None):
+        if args.workspace is not None:
+            print("planner: 错误（error）：planner.toml 设置有误：give a workspace folder or "
+                  "--example, not both", file=sys.stderr)
+            return 2
+        from planner import datasets
+
+        args.workspace = datasets.example(args.example)
+    flags = {"accept_incomplete": True} if getattr(args, "accept_incomplete", False) else {}
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), overriding(**flags):
             warnings.showwarning = _warning_line
             if args.command == "run":
                 from planner.pipeline import run
@@ -289,6 +314,9 @@ def _check(workspace: Path | None) -> int:
         print(f"  ... and {len(ws.ledger.rejected) - 20} more")
     for finding in ws.findings + ws.ledger.findings():
         print(f"  finding: {finding}")
+    for loss in ws.ledger.incomplete():
+        print(f"  数据不全 / incomplete: {loss['file']} {loss['unusable']}/{loss['read']} records "
+              f"not usable ({100 * loss['share']:.1f}%), main reason: {loss['main_reason']}")
     print(f"metric CRS: {ws.crs.to_string()}")
     return 0
 
