@@ -66,7 +66,8 @@ class BudgetSolution:
         ``optimal`` (gap 0), ``within_gap`` (gap at most the requested ``mip_rel_gap``),
         ``time_limit``, ``node_limit`` or ``heuristic``.
     method : str
-        ``milp`` or ``greedy``.
+        ``milp``, ``greedy`` or ``trivial`` (nothing to gain - no uncovered risk, or no
+        affordable action that covers any - so no solver was called).
     cost : float
         Total cost of ``selected``.
     seconds : float
@@ -110,6 +111,8 @@ def elements(seg_value: np.ndarray, seg_start: np.ndarray, piece_seg: np.ndarray
     """
     piece_seg = np.asarray(piece_seg, dtype=np.int64)
     pair_seg = np.asarray(pair_seg, dtype=np.int64)
+    if len(piece_seg) == 0:  # nothing uncovered: no element, whatever the actions
+        return np.zeros(0), sp.csr_array((0, n_actions), dtype=np.int8), 0.0
     seg_start = np.asarray(seg_start, dtype=float)
     span = 1.0 + max(np.max(np.asarray(piece_hi) - seg_start[piece_seg], initial=0.0),
                      np.max(np.asarray(pair_hi) - seg_start[pair_seg], initial=0.0))
@@ -262,6 +265,10 @@ def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
     counted = np.ones(m, bool) if counted is None else np.asarray(counted, dtype=bool)
     kmax = np.inf if max_count is None else float(max_count)
     single = np.asarray(cover.T @ values).ravel()
+    if not ((single > 0) & (cost <= budget) & (~counted | (kmax >= 1))).any():
+        # nothing to gain (no need, or nothing affordable): no kit, no solver call
+        return _finish(np.zeros(0, np.int64), values, cover, cost, 0.0, "optimal", "trivial",
+                       t0)
     bound = min(float(values.sum()), _knapsack_bound(single, cost, budget, counted, kmax))
     if cover.nnz > exact_max:
         sel = _greedy(values, cover, cost, budget, counted, kmax)

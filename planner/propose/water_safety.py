@@ -92,8 +92,17 @@ def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool, source: str) -> n
     return pd.to_numeric(gdf[col], errors="coerce").fillna(0).clip(lower=0).to_numpy(float)
 
 
+def _run_starts(keys: np.ndarray) -> np.ndarray:
+    """Indices where a run of equal ``keys`` starts (empty for no keys)."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+
+
 def _ring_reach(bank: Banks, seg: Segments, reach: np.ndarray) -> np.ndarray:
     """Closed banks take their smallest segment reach (see planner.kits)."""
+    if len(reach) == 0:
+        return reach
     starts = np.flatnonzero(np.r_[True, seg.bank[1:] != seg.bank[:-1]])
     ring_min = np.minimum.reduceat(reach, starts)
     per_seg = np.repeat(ring_min, np.diff(np.r_[starts, len(reach)]))
@@ -237,7 +246,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     pw = None
     if plan_patrols:
         best_seg = np.lexsort((seg_home, seg_water))
-        best_seg = best_seg[np.r_[True, seg_water[best_seg][1:] != seg_water[best_seg][:-1]]]
+        best_seg = best_seg[_run_starts(seg_water[best_seg])]
         ax, ay = np.full(nw, np.nan), np.full(nw, np.nan)
         ax[seg_water[best_seg]], ay[seg_water[best_seg]] = seg.x[best_seg], seg.y[best_seg]
         pw = pd.DataFrame({"water_id": wn["water_id"].to_numpy(), "name": wn["name"].to_numpy(),
@@ -273,7 +282,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     need = np.flatnonzero((wsc["hazard"] >= tcfg.risky_min) & ~has_kit & (w_len > 0))
     if len(need):
         o = np.lexsort((-sc["hazard"], seg_water))
-        first = o[np.r_[True, seg_water[o][1:] != seg_water[o][:-1]]]
+        first = o[_run_starts(seg_water[o])]
         best = first[np.isin(seg_water[first], need)]
         nb = np.r_[nb, seg.bank[best]]
         npos = np.r_[npos, 0.5 * (seg.s0[best] + seg.s1[best])]

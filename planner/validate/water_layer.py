@@ -167,8 +167,9 @@ def normalise_water(water: gpd.GeoDataFrame, *, source: str = "water layer") -> 
            else np.array([f"W{i + 1:06d}" for i in range(n)], dtype=object))
     names = water["name"].fillna("").astype(str).to_numpy() if "name" in water else [""] * n
     return gpd.GeoDataFrame(
-        {"water_id": ids, "name": names, "type": codes,
-         "type_label": [WATER_TYPES[c] for c in codes]},
+        {"water_id": np.asarray(ids, dtype=object), "name": np.asarray(names, dtype=object),
+         "type": np.asarray(codes, dtype=object),
+         "type_label": np.array([WATER_TYPES[c] for c in codes], dtype=object)},
         geometry=geom, crs=water.crs, index=pd.RangeIndex(n),
     )
 

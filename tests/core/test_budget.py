@@ -40,7 +40,7 @@ def test_milp_matches_enumeration(seed):
     cap = None if seed % 3 else int(rng.integers(1, 4))
     sol = budget_cover(values, cover, cost, budget=budget, max_count=cap, mip_rel_gap=0.0)
     want = _brute(values, cover, cost, budget, cap)
-    assert sol.method == "milp" and sol.status == "optimal"
+    assert sol.method in ("milp", "trivial") and sol.status == "optimal"
     assert sol.objective == pytest.approx(want)
     assert sol.cost <= budget + 1e-9
     assert sol.bound >= want - 1e-6
@@ -152,3 +152,31 @@ def test_greedy_under_a_count_cap(seed):
     assert len(sol.selected) <= 3 and sol.method == "greedy"
     # greedy for maximum coverage with k sets: at least (1 - 1/e) of the optimum
     assert (1 - 1 / np.e) * want - 1e-9 <= sol.objective <= want + 1e-9 <= sol.bound + 1e-6
+
+
+def test_trivial_instances_call_no_solver(monkeypatch):
+    import planner.core.budget as budget
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the solver must not be called")
+
+    monkeypatch.setattr(budget, "milp", boom)
+    cases = [
+        (np.zeros(0), sp.csr_array((0, 3)), np.full(3, 100.0), 1000.0),   # no need
+        (np.zeros(2), sp.csr_array(np.ones((2, 2))), np.ones(2), 10.0),    # need of value 0
+        (np.ones(2), sp.csr_array(np.ones((2, 2))), np.full(2, 50.0), 10.0),  # unaffordable
+        (np.ones(2), sp.csr_array((2, 0)), np.zeros(0), 10.0),             # no action
+    ]
+    for values, cover, cost, b in cases:
+        sol = budget_cover(values, cover, cost, budget=b)
+        assert len(sol.selected) == 0 and sol.cost == 0 and sol.method == "trivial"
+        assert sol.status == "optimal" and sol.gap == 0
+
+
+def test_elements_without_uncovered_pieces_are_empty():
+    z = np.zeros(0)
+    values, cover, unreach = elements(np.ones(2), np.array([0.0, 50.0]), z.astype(int), z, z,
+                                      np.array([0, 1]), np.array([0, 1]),
+                                      np.array([0.0, 50.0]), np.array([40.0, 90.0]),
+                                      n_actions=2)
+    assert len(values) == 0 and cover.shape == (0, 2) and unreach == 0

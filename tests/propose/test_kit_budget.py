@@ -167,3 +167,31 @@ def test_past_incidents_raise_the_hazard_of_their_water() -> None:
         100 - (100 - none.loc["P1", "hazard"]) * 0.5 ** 2, abs=1e-3)
     assert two.loc["P2", "hazard"] == pytest.approx(none.loc["P2", "hazard"])
     assert "age_band" not in two.columns
+
+
+@pytest.mark.parametrize("placement", ["budget", "full"])
+def test_nothing_needed_gives_no_kit_and_no_crash(placement, monkeypatch) -> None:
+    """A pond wholly within reach of a complete kit, an empty water layer, water with a kit
+    and nothing else: 0 kits, nothing spent, no solver call."""
+    import planner.core.budget as budget
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the solver must not be called")
+
+    monkeypatch.setattr(budget, "milp", boom)
+    c = _county(n_towns=1, villages_per_town=1, homes_per_village=4, seed=3)
+    home = c["settlements"].to_crs(UTM).geometry.iloc[0]
+    pond = shapely.box(home.x + 20, home.y, home.x + 40, home.y + 20)  # 80 m of bank
+    kit = _gdf([shapely.Point(home.x + 20, home.y + 10)])
+    kw = dict(settlements=c["settlements"], schools=None, towns=c["towns"],
+              villages=c["villages"], crs=UTM,
+              config=WaterConfig(placement=placement, curve_kits=(1, 5)), year=2025,
+              today=dt.date(2025, 6, 1))
+    for water, kits in ((_gdf([pond], type=["pond"]), kit), (_gdf([], type=[]), None),
+                        (_gdf([], type=[]), kit)):
+        res = water_safety(water, kits=kits, **kw)
+        b = res.summary["budget"]
+        assert res.summary["proposed_kits"] == res.summary["completed_kits"] == 0
+        assert b["spend_yuan"] == 0 and len(res.proposed_kits) == 0
+        assert res.summary["uncovered_risky_bank_m_after"] == 0
+        assert res.requisition["cost_yuan"].sum() == 0
