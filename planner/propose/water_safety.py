@@ -237,6 +237,17 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         tcfg = dataclasses.replace(config, tier_a=cuts[0], tier_b=cuts[1], tier_c=cuts[2])
         sc["tier"] = tiers(sc["score"], config=tcfg)
     risky = sc["hazard"] >= tcfg.risky_min
+    # minimum one kit per risky water body (鞍山 2023): a risky water without any kit and
+    # without a risky segment gets its most hazardous segment counted as risky bank, so the
+    # minimum-kits plan and the budget see it
+    on_water = np.zeros(nw, dtype=bool)
+    on_water[bk.water[kit_bank[attached]]] = True
+    on_water[seg_water[risky]] = True
+    rule = np.flatnonzero((wsc["hazard"] >= tcfg.risky_min) & ~on_water & (w_len > 0))
+    if len(rule):
+        o = np.lexsort((-sc["hazard"], seg_water))
+        first = o[_run_starts(seg_water[o])]
+        risky[first[np.isin(seg_water[first], rule)]] = True
     tm["risk"] = time.perf_counter() - t0 - gap_t
     gap_risk = gap_t
 
@@ -274,19 +285,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         return atree.query(shapely.get_coordinates(bank_points(bk, b, pos)))[0]
 
     nb, npos = place(pieces, bank_len=bk.length, bank_closed=bk.closed, cost=cost)
-    reason = np.full(len(nb), "risky bank out of reach", dtype=object)
-    # minimum one complete kit per risky water body (鞍山 2023): add one where none is
-    has_kit = np.zeros(nw, dtype=bool)
-    has_kit[bk.water[kit_bank[attached]]] = True
-    has_kit[bk.water[nb]] = True
-    need = np.flatnonzero((wsc["hazard"] >= tcfg.risky_min) & ~has_kit & (w_len > 0))
-    if len(need):
-        o = np.lexsort((-sc["hazard"], seg_water))
-        first = o[_run_starts(seg_water[o])]
-        best = first[np.isin(seg_water[first], need)]
-        nb = np.r_[nb, seg.bank[best]]
-        npos = np.r_[npos, 0.5 * (seg.s0[best] + seg.s1[best])]
-        reason = np.r_[reason, np.full(len(best), "minimum one kit per risky water", object)]
+    reason = np.where(np.isin(bk.water[nb], rule), "minimum one kit per risky water",
+                      "risky bank out of reach").astype(object)
     items = kn[list(KIT_ITEMS)].to_numpy(dtype=bool)
     fcost = fix_costs(items, short, config=config)
     road_xy = graph.node_xy if graph is not None else np.zeros((0, 2))
@@ -431,6 +431,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                           "not_on_a_bank": int((~attached).sum()),
                           "inspection_overdue": int(overdue.sum())},
         "proposed_kits": int(nn), "completed_kits": int(npart),
+        "one_kit_rule_waters": int(len(rule)),
         "tier_mode": config.tier_mode,
         "tier_cutoffs": {t: round(float(v), 4) if np.isfinite(v) else None for t, v in
                          zip("ABC", (tcfg.tier_a, tcfg.tier_b, tcfg.tier_c), strict=True)},

@@ -227,6 +227,14 @@ def _budget(run: dict) -> str:
              f"危险岸线（按危险度加权）覆盖 {b['risk_covered_share']:.1%}"
              f"（求解 {_esc(b['method'])}，{_esc(b['status'])}，最优性差距 "
              f"{b.get('gap', 0.0):.2%}）。</p>")
+    full = b.get("full_coverage")
+    if full:
+        line += (f"<p>全覆盖（每一米危险岸线都在救援点可及范围内）最省方案：新建 "
+                 f"{full['new_kits']} 处（精确最少 {full['min_new_kits']} 处，区间覆盖算法）、"
+                 f"补齐/更换救生绳 {full['fixed_kits']} 处，共 ¥{full['yuan']:,.0f}"
+                 f"（{_esc(full['status'])}，费用差距 {full['gap']:.2%}）"
+                 + ("；本年预算已够全覆盖，余款不再安排。" if b.get("method") == "full_coverage"
+                    else "。") + "</p>")
     curve = pd.DataFrame(w.get("budget_curve") or [])
     if len(curve):
         curve = curve.assign(risk_covered_share=(100 * curve["risk_covered_share"]).round(1))
