@@ -32,7 +32,8 @@ def _before(path: Path, polygon):
         feats = ox.features_from_xml(path, tags=osm.WATER_TAGS)
     except ox._errors.InsufficientResponseError:
         feats = None
-    return osm._finish(online._graph_rows(G), online._features_to_water(feats), polygon, "xml")
+    return osm.assemble_layers(online._graph_rows(G), online._features_to_water(feats), polygon,
+                               "xml")
 
 
 def _now(path: Path, polygon):

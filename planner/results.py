@@ -1,4 +1,5 @@
-"""What a run produces: :class:`RunResult`, handed from the stages to the writers."""
+"""What a run produces: :class:`RunResult`, handed from the stages to the writers, and
+:func:`run_record`, the one builder of ``run.json``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import pandas as pd
 
 from planner.core.network import RoadGraph
 from planner.locate.quota import QuotaTable
+from planner.locate.sites import disagreement_records
 from planner.measure.access import AccessResult
+from planner.measure.coverage import coverage_story
+from planner.measure.progress import totals
 from planner.propose.water_safety import WaterResult
 from planner.records.workspace import Workspace
 
@@ -30,7 +34,7 @@ class RunResult:
     villages : pandas.DataFrame
         Per village: counts, own sites by kind, access columns.
     run : dict
-        The content of ``run.json``.
+        The content of ``run.json`` (:func:`run_record`), once the run is complete.
     out : Path or None
         The output folder once written.
     tables : dict
@@ -41,21 +45,68 @@ class RunResult:
         The water-safety stage's result.
     graph : RoadGraph or None
         The road network the distances were measured on (its lines are drawn on the map).
+    staff : dict or None
+        County staff totals (``None`` without a staff table).
+    findings : list of str
+        Findings of validation, the ledger and the quota table.
+    roads : dict
+        How the road network was obtained (source, counts, clipped ways, OSM water).
+    place_summary : dict
+        Per kind: what the placement proposed and how (model, status, gap).
     """
 
     workspace: Workspace
     quota: QuotaTable | None
     progress: pd.DataFrame
     villages: pd.DataFrame
-    run: dict
-    out: Path | None
+    run: dict = field(default_factory=dict)
+    out: Path | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     access: AccessResult | None = None
     proposals: gpd.GeoDataFrame | None = None
     water: WaterResult | None = None
     graph: RoadGraph | None = None
+    staff: dict | None = None
+    findings: list[str] = field(default_factory=list)
+    roads: dict = field(default_factory=dict)
+    place_summary: dict = field(default_factory=dict)
 
     @property
     def kinds(self) -> list[str]:
         """The kinds of the quota table (empty without one)."""
         return list(self.quota.kinds) if self.quota is not None else []
+
+
+def run_record(result: RunResult, *, timings: dict[str, float]) -> dict:
+    """``run.json``: inputs read / accepted / rejected per layer, quota totals, coverage,
+    proposals, water and the stages' seconds (``timings``), built from ``result`` alone."""
+    ws, quota, settings = result.workspace, result.quota, result.workspace.settings
+    conflicts = result.tables.get("disagreements")
+    return {
+        "workspace": settings.name,
+        "county_code": settings.county_code,
+        "metric_crs": ws.crs.to_string(),
+        "inputs": ws.ledger.summary(),
+        "rejected": len(ws.ledger.rejected),
+        "repaired": len(ws.ledger.repairs),
+        "towns": len(ws.towns),
+        "villages": len(ws.villages),
+        "facilities": {k: int(v) for k, v in ws.facilities["kind"].value_counts().items()},
+        "quota": totals(result.progress, kinds=result.kinds) if quota else None,
+        "staff": result.staff,
+        "quota_matching": quota.matching() if quota else [],
+        "towns_without_quota": quota.towns_without_quota if quota else [],
+        "located_disagreements": [] if conflicts is None else disagreement_records(conflicts),
+        "findings": result.findings,
+        "roads": result.roads,
+        "access": result.access.summary() if result.access is not None else None,
+        "coverage": coverage_story(
+            result.villages, method=result.access.method if result.access else None,
+            thresholds={k: r.threshold_m for k, r in settings.access.rules.items()}),
+        "proposals": {
+            "sites": 0 if result.proposals is None else len(result.proposals),
+            "by_kind": result.place_summary,
+        },
+        "water": result.water.summary if result.water is not None else None,
+        "timings_s": dict(timings),
+    }

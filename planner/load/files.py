@@ -100,7 +100,7 @@ def _read_csv_raw(path: Path, *, role: str, encoding: str | None, skip: int = 0
             "table again with its header row"
         ) from exc
     except pd.errors.ParserError as exc:
-        rows = _csv_head(path, skip=skip)
+        rows = csv_head(path, skip=skip)
         if len(rows) > 2 and len(rows[0]) < len(rows[1]) == len(rows[2]):
             fix = (f"row {skip + 1} looks like a title above the header: set header = "
                    f"{skip + 2} for layer {role!r} in planner.toml (or delete the title row)")
@@ -237,72 +237,9 @@ def read_vector(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
     return frame, encoding
 
 
-def require_columns(frame: pd.DataFrame, columns: list[str], *, path: Path, role: str,
-                    fields: dict[str, str] | None = None, sheet: str | None = None,
-                    fix: str | None = None) -> None:
-    """Stop with a clear message if any required column is missing.
-
-    The message says why when it can: a shapefile without its ``.dbf``, a file read as one
-    column (delimiter), the column names on a lower row (``header``) or on another sheet
-    (``sheet``). ``fields`` maps canonical names to the file's own column names; ``fix``
-    replaces the default advice (map the columns under ``[layers.<role>.fields]``).
-    """
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        present = [c for c in frame.columns if c not in ("_row", "geometry")]
-        wanted = [(fields or {}).get(c, c) for c in missing]
-        hint = _missing_hint(path, present=present, wanted=wanted, sheet=sheet)
-        raise InputFileError(
-            f"{path}: column(s) {missing} missing for layer {role!r} (present: {present}); "
-            + (hint or fix or f"map them under [layers.{role}.fields] in planner.toml or "
-               "rename the columns")
-        )
-
-
-def _missing_hint(path: Path, *, present: list[str], wanted: list[str],
-                  sheet: str | None) -> str | None:
-    """Why the columns are missing, when the file shows it (``None`` otherwise)."""
-    suffix = path.suffix.lower()
-    if suffix == ".shp" and not any(path.with_suffix(s).exists() for s in (".dbf", ".DBF")):
-        return (f"the shapefile's attribute table {path.with_suffix('.dbf').name} is missing "
-                f"beside it: copy it (and the .shx, .prj, .cpg) next to {path.name}")
-    if suffix in {".csv", ".txt", ".tsv"}:
-        rows = _csv_head(path)
-        found = _row_with(rows, wanted)
-        if found and found > 1:
-            return (f"the column names are on row {found}: set header = {found} for this "
-                    "layer in planner.toml (or delete the rows above them)")
-        if len(present) == 1:
-            return ("the file was read as a single column: check its delimiter (save it as "
-                    "CSV with commas, or as Unicode text with tabs)")
-        return None
-    if suffix in {".xlsx", ".xlsm"}:
-        sheets = _excel_heads(path)
-        current = sheet or (next(iter(sheets)) if sheets else None)
-        found = _row_with(sheets.get(current, []), wanted)
-        if found and found > 1:
-            return (f"row 1 of sheet {current!r} is not the header (a title?); the column "
-                    f"names are on row {found}: set header = {found} for this layer in "
-                    "planner.toml")
-        for name, rows in sheets.items():
-            row = _row_with(rows, wanted)
-            if name != current and row:
-                extra = f" and header = {row}" if row > 1 else ""
-                return (f"the columns are on sheet {name!r}, not {current!r}: set sheet = "
-                        f"\"{name}\"{extra} for this layer in planner.toml")
-    return None
-
-
-def _row_with(rows: list[list[str]], wanted: list[str]) -> int | None:
-    """The 1-based number of the first row holding every ``wanted`` name."""
-    for i, row in enumerate(rows, start=1):
-        cells = {str(c).strip() for c in row}
-        if all(w in cells for w in wanted):
-            return i
-    return None
-
-
-def _csv_head(path: Path, n: int = 10, *, skip: int = 0) -> list[list[str]]:
+def csv_head(path: Path, n: int = 10, *, skip: int = 0) -> list[list[str]]:
+    """The first ``n`` rows of a CSV after ``skip`` rows, split by its sniffed delimiter
+    (empty when the file cannot be read)."""
     import csv
 
     try:
@@ -313,19 +250,6 @@ def _csv_head(path: Path, n: int = 10, *, skip: int = 0) -> list[list[str]]:
         return [next(csv.reader([line], delimiter=sep), []) for line in lines if line]
     except (UnicodeError, OSError, csv.Error):
         return []
-
-
-def _excel_heads(path: Path, n: int = 10) -> dict[str, list[list[str]]]:
-    """The first ``n`` rows of every sheet of a workbook, as text."""
-    try:
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True)
-        return {ws.title: [["" if v is None else str(v) for v in row]
-                           for row in ws.iter_rows(max_row=n, values_only=True)]
-                for ws in wb.worksheets}
-    except Exception:  # a workbook openpyxl cannot open offers no hint
-        return {}
 
 
 def read_layer(spec: LayerSpec) -> tuple[pd.DataFrame, str]:

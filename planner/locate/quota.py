@@ -14,10 +14,11 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.glossary import clean_text, town_stem
-from planner.load.files import read_table, require_columns
+from planner.load.files import read_table
 from planner.records.ledger import Ledger
 from planner.records.privacy import withhold_personal
 from planner.settings import LayerSpec, QuotaSpec
+from planner.validate.columns import require_columns
 from planner.validate.frames import nonnegative_ints
 from planner.validate.topology import same_name_towns
 
@@ -33,6 +34,10 @@ class QuotaTable:
     standards: dict[str, str]
     towns_without_quota: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
+
+    def matching(self) -> list[dict]:
+        """How each quota row matched a boundary town (``run.json`` ``quota_matching``)."""
+        return self.table[["quota_town", "town_code", "match"]].to_dict("records")
 
 
 def match_towns(labels: pd.Series, towns: pd.DataFrame, *,

@@ -109,3 +109,8 @@ def disagreements(facilities: gpd.GeoDataFrame) -> pd.DataFrame:
     cols = ["facility_id", "name", "kind", "declared_town", "town_name", "village_name",
             "_file", "_row"]
     return facilities.loc[bad, cols].reset_index(drop=True)
+
+
+def disagreement_records(table: pd.DataFrame) -> list[dict]:
+    """:func:`disagreements` as JSON-ready records, the source row as ``row``."""
+    return table.drop(columns=["_row"]).assign(row=table["_row"]).to_dict("records")

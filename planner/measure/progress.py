@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.glossary import KINDS
+from planner.glossary import CHILD_FIELDS, KINDS
 from planner.locate.quota import QuotaTable
 
 
@@ -135,4 +135,17 @@ def quota_findings(progress: pd.DataFrame, *, quota: QuotaTable | None) -> list[
             f"{len(quota.towns_without_quota)} 个镇级单位不在任务表中 / town-level units "
             f"without a quota row: {', '.join(quota.towns_without_quota)}"
         )
+    return out
+
+
+def villages_table(villages: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:
+    """``villages.csv``: per village, child counts and its own sites by kind."""
+    counts = (facilities.groupby(["village_code", "kind"]).size().unstack(fill_value=0)
+              .reindex(columns=list(KINDS), fill_value=0).add_prefix("sites_"))
+    base = villages[["village_code", "village_name", "town_code", "town_name",
+                     *CHILD_FIELDS]].copy()
+    out = base.join(counts, on="village_code")
+    site_cols = [c for c in out.columns if c.startswith("sites_")]
+    out[site_cols] = out[site_cols].fillna(0).astype(np.int64)
+    out["has_care_point"] = out["sites_care_point"] > 0
     return out

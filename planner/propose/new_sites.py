@@ -10,6 +10,7 @@ site to choose and are reported as missing only.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +23,11 @@ from planner.glossary import PLACEABLE
 from planner.locate.quota import QuotaTable
 from planner.propose.place import PlaceConfig, propose_sites
 from planner.propose.reach import newly_covered
-from planner.settings import AccessConfig, Settings
+from planner.settings import AccessConfig
+
+if TYPE_CHECKING:
+    from planner.records.workspace import Workspace
+    from planner.settings import Settings
 
 
 def network_cost(graph: RoadGraph, *, mode: str, limit: float
@@ -66,9 +71,8 @@ def _upgrades(progress: pd.DataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDa
 
 def propose_for_quota(progress: pd.DataFrame, *, villages: gpd.GeoDataFrame,
                       facilities: gpd.GeoDataFrame, quota: QuotaTable, crs: CRS,
-                      config: PlaceConfig, candidates: gpd.GeoDataFrame | None = None,
-                      cost_for: Callable[[str], object] | None = None,
-                      access: AccessConfig | None = None,
+                      place: PlaceConfig, access: AccessConfig | None = None,
+                      candidates: gpd.GeoDataFrame | None = None,
                       demand_points: gpd.GeoDataFrame | None = None,
                       graph: RoadGraph | None = None,
                       ) -> tuple[gpd.GeoDataFrame, dict, pd.DataFrame]:
@@ -78,14 +82,18 @@ def propose_for_quota(progress: pd.DataFrame, *, villages: gpd.GeoDataFrame,
     ----------
     progress : DataFrame
         The progress table (``missing_<kind>`` per town_code).
-    cost_for : callable, optional
-        ``kind -> cost`` (callable or matrix) for :func:`propose_sites`, e.g. network
-        distances; straight-line metres when ``None``.
-    access, demand_points, graph : optional
-        The access stage's settings, demand points and road network: with ``access``
-        given, each site's ``children_newly_covered`` is re-measured with the demand model
-        of ``coverage.csv`` (:func:`planner.propose.reach.newly_covered`), so the
-        proposals' figures add up to the change in ``coverage.csv``.
+    place : PlaceConfig
+        ``[place]``: model, weights, solver limits.
+    access : AccessConfig, optional
+        ``[access]``: with it each site's ``children_newly_covered`` is re-measured with the
+        demand model of ``coverage.csv`` (:func:`planner.propose.reach.newly_covered`), so the
+        proposals' figures add up to the change in ``coverage.csv``; it also gives each
+        kind's travel mode on the road network.
+    demand_points : GeoDataFrame, optional
+        The access stage's demand points (:func:`planner.measure.access.demand_points`).
+    graph : RoadGraph, optional
+        The road network: distances for placement and re-measuring are network distances
+        in each kind's travel mode (straight-line metres when ``None``).
 
     Returns
     -------
@@ -107,9 +115,10 @@ def propose_for_quota(progress: pd.DataFrame, *, villages: gpd.GeoDataFrame,
             missing = missing.sub(upgrades["town_code"].value_counts(), fill_value=0)
             missing = missing.clip(lower=0).astype(int)
         proposal = propose_sites(villages, kind=kind, existing=facilities, crs=crs,
-                                 missing_per_town=missing.to_dict(), config=config,
+                                 missing_per_town=missing.to_dict(), config=place,
                                  candidates=candidates,
-                                 cost=cost_for(kind) if cost_for else None)
+                                 cost=_network_cost(graph, kind=kind, place=place,
+                                                    access=access))
         sites = proposal.sites
         extra = {}
         if access is not None and len(sites):
@@ -156,13 +165,28 @@ def _remeasure(sites: gpd.GeoDataFrame, *, kind: str, villages, crs, facilities,
                    "children_newly_covered_model": "coverage.csv demand model"}
 
 
-def cost_by_kind(graph: RoadGraph, settings: Settings):
-    """kind -> network cost function in the kind's travel mode, bounded by its coverage
-    distance for max cover (both from ``[access.<kind>]``)."""
+def _network_cost(graph: RoadGraph | None, *, kind: str, place: PlaceConfig,
+                  access: AccessConfig | None):
+    """The network cost of ``kind`` for :func:`propose_sites` (``None``: straight-line):
+    the kind's travel mode from ``[access.<kind>]``, bounded by its coverage distance for
+    max cover."""
+    if graph is None:
+        return None
+    mode = access.rules[kind].mode if access is not None else "drive"
+    limit = place.threshold(kind) if place.model == "max_cover" else np.inf
+    return network_cost(graph, mode=mode, limit=limit)
 
-    def for_kind(kind: str):
-        rule = settings.access.rules[kind]
-        limit = settings.place.threshold(kind) if settings.place.model == "max_cover" else np.inf
-        return network_cost(graph, mode=rule.mode, limit=limit)
 
-    return for_kind
+def propose_stage(ws: Workspace, *, settings: Settings, quota: QuotaTable | None,
+                  progress: pd.DataFrame, graph: RoadGraph | None,
+                  demand: gpd.GeoDataFrame | None
+                  ) -> tuple[gpd.GeoDataFrame | None, dict, pd.DataFrame]:
+    """The propose stage on a workspace: :func:`propose_for_quota` with the run's settings,
+    road network and demand points; without a quota table nothing is proposed
+    (``(None, {}, progress)``)."""
+    if quota is None:
+        return None, {}, progress
+    return propose_for_quota(progress, villages=ws.villages, facilities=ws.facilities,
+                             quota=quota, crs=ws.crs, place=settings.place,
+                             access=settings.access, candidates=ws.extra.get("candidates"),
+                             demand_points=demand, graph=graph)

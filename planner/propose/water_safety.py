@@ -33,7 +33,7 @@ from planner._errors import InputFileError
 from planner.core.kits import Pieces, place, requisition, residual, uncovered_length
 from planner.core.network import RoadGraph
 from planner.geo.crs import check_metric
-from planner.glossary import TIERS
+from planner.glossary import KIT_ITEMS, TIERS
 from planner.measure.risk import (
     risk_explanation,
     score_components,
@@ -47,11 +47,11 @@ from planner.propose._geo import segment_context as _segment_context
 from planner.propose._geo import water_context as _water_context
 from planner.propose.actions import water_actions
 from planner.propose.kit_budget import SOURCES, fix_costs, plan_budget
+from planner.propose.patrol import coming_season_year
 from planner.propose.patrol_units import patrol_summary, plan_patrols_for
 from planner.records.workspace import Workspace
 from planner.settings import Settings, WaterConfig
 from planner.validate.water_layer import (
-    KIT_ITEMS,
     Banks,
     Segments,
     bank_points,
@@ -158,7 +158,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     """
     crs = check_metric(crs, where="the water-safety CRS")
     today = today or dt.date.today()
-    year = year or today.year
+    year = year or coming_season_year(today, season=config.season)
     tm: dict[str, float] = {}
     t0 = time.perf_counter()
     wn = normalise_water(water, source="water layer")

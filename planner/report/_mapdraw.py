@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from planner.geo.datum import transform_geometry
-from planner.glossary import KINDS, STANDARDS
+from planner.glossary import CHILD_FIELDS, KINDS, KIT_ITEMS, STANDARDS
 from planner.measure.coverage import within_reach_children
 from planner.report._leaflet import _swatch, add_layer, dot, legend_block, no_template, svg
 from planner.report._maplayers import (
@@ -24,7 +24,6 @@ from planner.report._maplayers import (
     COVER_COLOURS,
     FACILITY_PREFIX,
     KIND_STYLE,
-    KIT_ITEMS_ZH,
     LAYER_NAMES,
     NO_QUOTA,
     PATROL_COLOUR,
@@ -98,7 +97,8 @@ def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     key, by_distance = village_covered(v)
     reach = within_reach_children(v, kind="care_point")
     dist_kinds = [k for k in KINDS if f"dist_m_{k}" in v.columns]
-    labels = ["所属镇（街道）", "儿童数", "留守儿童", "困境儿童", "本村有关爱站点"]
+    groups = ("children", "left_behind", "vulnerable")
+    labels = ["所属镇（街道）", *(CHILD_FIELDS[g] for g in groups), "本村有关爱站点"]
     labels += ["服务半径内儿童（人）"] if reach is not None else []
     labels += [f"距最近{KINDS[k][0]}（米）" for k in dist_kinds]
     values = [_col(v, "town_name"), _col(v, "children"), _col(v, "left_behind"),
@@ -207,7 +207,7 @@ def draw_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     """Existing "four ones" kits: green complete, orange not."""
     kits = layers.kits
     complete = _flag(kits, "complete") if "complete" in kits else np.ones(len(kits), bool)
-    has = _joined(kits, KIT_ITEMS_ZH, have=True)
+    has = _joined(kits, KIT_ITEMS, have=True)
     rope = (None if "rope_m" not in kits else
             _by_value(lambda r: f"{float(r):g} 米", kits["rope_m"]))
     colours = {"True": "#1a9850", "False": "#fdae61"}
@@ -231,7 +231,7 @@ def draw_proposed_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[
     """Proposed "four ones" kits: white rings."""
     kits = layers.proposed_kits
     status = {"new": "新设", "complete_existing": "补齐现有"}
-    needs = {c: KIT_ITEMS_ZH["has_" + c[5:]]
+    needs = {c: KIT_ITEMS["has_" + c[5:]]
              for c in ("need_sign", "need_lifebuoy", "need_rope", "need_pole")}
     styles = {"": {"radius": 3.5, "color": "#d7191c", "weight": 1.5, "fillColor": "#ffffff",
                    "fillOpacity": 1}}

@@ -18,7 +18,7 @@ import shapely
 
 from planner._errors import ConfigError
 from planner.geo.crs import choose_metric_crs
-from planner.glossary import KINDS, TIERS
+from planner.glossary import KINDS, KIT_ITEMS, TIERS
 from planner.report._road_lines import road_lines
 from planner.results import RunResult
 
@@ -85,8 +85,6 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
 TIER_COLOURS: dict[str, str] = {"A": "#67001f", "B": "#d6604d", "C": "#4393c3", "N": "#969696"}
 TIER_STYLE: dict[str, tuple[str, str]] = {t: (TIERS[t], TIER_COLOURS[t]) for t in TIERS}
 _TIER_CODES = {label: code for code, (label, _c) in TIER_STYLE.items()}
-KIT_ITEMS_ZH = {"has_sign": "警示牌", "has_lifebuoy": "救生圈", "has_rope": "救生绳",
-                "has_pole": "救生杆"}
 PATROL_COLOUR = "#6a3d9a"
 
 
@@ -309,7 +307,7 @@ def _kits(raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     from planner.validate.water_layer import normalise_kits
 
     kits = normalise_kits(raw).to_crs("EPSG:4326")
-    items = kits[list(KIT_ITEMS_ZH)].to_numpy(dtype=bool)
-    names = np.array(list(KIT_ITEMS_ZH.values()))
+    items = kits[list(KIT_ITEMS)].to_numpy(dtype=bool)
+    names = np.array(list(KIT_ITEMS.values()))
     kits["missing"] = ["、".join(names[~row]) for row in items]
     return kits

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.glossary import CHILD_FIELDS, KINDS, SHORT_LABELS, quota_label
+from planner.glossary import SHORT_LABELS, quota_label
 from planner.report._xlsx import Book, text_width, write_table
 from planner.report.safe import safe_frame
 
@@ -165,19 +165,6 @@ def _remarks(progress: pd.DataFrame, *, kinds: list[str], villages: bool) -> lis
             if row.get(f"extra_{kind}", 0):
                 parts.append(f"{SHORT_LABELS.get(kind, kind)}超额 {row[f'extra_{kind}']} 个")
         out.append("；".join(parts))
-    return out
-
-
-def villages_table(villages: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:
-    """``villages.csv``: per village, child counts and its own sites by kind."""
-    counts = (facilities.groupby(["village_code", "kind"]).size().unstack(fill_value=0)
-              .reindex(columns=list(KINDS), fill_value=0).add_prefix("sites_"))
-    base = villages[["village_code", "village_name", "town_code", "town_name",
-                     *CHILD_FIELDS]].copy()
-    out = base.join(counts, on="village_code")
-    site_cols = [c for c in out.columns if c.startswith("sites_")]
-    out[site_cols] = out[site_cols].fillna(0).astype(np.int64)
-    out["has_care_point"] = out["sites_care_point"] > 0
     return out
 
 

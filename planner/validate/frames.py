@@ -51,7 +51,7 @@ def points_from_table(frame: pd.DataFrame, spec: LayerSpec, ledger: Ledger) -> g
     Rows without usable coordinates or with an unknown per-row datum are rejected;
     swapped longitude/latitude pairs are swapped back with a note.
     """
-    from planner.load.files import require_columns
+    from planner.validate.columns import require_columns
 
     file = spec.path.name
     cols = [spec.x, spec.y] + ([spec.datum_column] if spec.datum_column else [])

@@ -6,8 +6,9 @@ import pytest
 import shapely
 
 from planner._errors import InputFileError
-from planner.load.files import detect_encoding, read_layer, read_table, require_columns
+from planner.load.files import detect_encoding, read_layer, read_table
 from planner.settings import LayerSpec
+from planner.validate.columns import require_columns
 from tests.conftest import MINI
 
 
