@@ -54,10 +54,10 @@ from planner.settings import Settings, WaterConfig
 from planner.validate.water_layer import (
     Banks,
     Segments,
+    as_kits,
+    as_water,
     bank_points,
     banks,
-    normalise_kits,
-    normalise_water,
     split_banks,
 )
 
@@ -82,6 +82,7 @@ class WaterResult:
     route_table: pd.DataFrame | None = None       #: patrol_routes.csv (each route once)
     patrol_calendar: pd.DataFrame | None = None   #: patrol_plan.csv (date -> route_id)
     risk_notes: list[tuple[str, str, str]] = field(default_factory=list)  #: 评分说明
+    water_geometry: gpd.GeoDataFrame | None = None  #: water_id + the part in the county
 
 
 def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool, source: str) -> np.ndarray:
@@ -90,6 +91,23 @@ def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool, source: str) -> n
             raise InputFileError(f"{source} lacks the column {col!r}; add the count per row")
         return np.zeros(len(gdf))
     return pd.to_numeric(gdf[col], errors="coerce").fillna(0).clip(lower=0).to_numpy(float)
+
+
+def _clip_info(wn: gpd.GeoDataFrame, bk: Banks, clip: shapely.Geometry | None, *,
+               crs: Any) -> dict[str, Any]:
+    """How much of the water lies outside the county (``run.json`` ``water.clipped``)."""
+    if clip is None:
+        return {"clipped_to_county": False}
+    whole = banks(wn, crs=crs)
+    n = len(wn)
+    out_bank = (np.bincount(whole.water, weights=whole.length, minlength=n)
+                - np.bincount(bk.water, weights=bk.length, minlength=n))
+    geom = wn.geometry.to_numpy()
+    out_area = shapely.area(geom) - shapely.area(shapely.intersection(geom, clip))
+    return {"clipped_to_county": True,
+            "waters_cut": int(((out_bank > 1.0) | (out_area > 1.0)).sum()),
+            "bank_km_outside": round(float(out_bank.sum()) / 1000, 2),
+            "area_km2_outside": round(float(out_area.sum()) / 1e6, 3)}
 
 
 def _run_starts(keys: np.ndarray) -> np.ndarray:
@@ -117,7 +135,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                  year: int | None = None, today: dt.date | None = None,
                  plan_patrols: bool = True,
                  incidents: gpd.GeoDataFrame | None = None,
-                 roads: gpd.GeoDataFrame | None = None) -> WaterResult:
+                 roads: gpd.GeoDataFrame | None = None,
+                 clip: shapely.Geometry | None = None) -> WaterResult:
     """Risk ranking, gaps, exact kit placement, requisition and patrol plan.
 
     Parameters
@@ -155,16 +174,20 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         within ``incident_m`` and of the bank segments within ``incident_m`` (counts only).
     roads : GeoDataFrame or None
         Road segments (``highway``, ``name``), WGS-84: each action's landmark.
+    clip : shapely geometry or None
+        The county (metric ``crs``): banks, areas, distances and the high-consequence flag
+        are measured on the part of each water inside it (see
+        :func:`planner.validate.water_layer.banks`).
     """
     crs = check_metric(crs, where="the water-safety CRS")
     today = today or dt.date.today()
     year = year or coming_season_year(today, season=config.season)
     tm: dict[str, float] = {}
     t0 = time.perf_counter()
-    wn = normalise_water(water, source="water layer")
-    kn = normalise_kits(kits, source="kits layer")
+    wn = as_water(water, source="water layer")
+    kn = as_kits(kits, source="kits layer")
     wn = wn.to_crs(crs)
-    bk = banks(wn, crs=crs)
+    bk = banks(wn, crs=crs, clip=clip)
     seg = split_banks(bk, segment_m=config.segment_m)
     seg_water = bk.water[seg.bank]
     wtype = wn["type"].to_numpy()
@@ -180,6 +203,10 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     t0 = time.perf_counter()
     seg_home, seg_school, seg_near = _segment_context(seg, homes, wc, school_xy, config)
     wgeom = wn.geometry.to_numpy()
+    clip_info = _clip_info(wn, bk, clip, crs=crs)
+    if clip is not None:
+        inside = shapely.intersection(wgeom, clip)
+        wgeom = np.where(shapely.is_empty(inside), wgeom, inside)
     wctx = _water_context(wgeom, homes, counts, wc, school_xy, config)
     inc_xy = _xy(incidents, crs)
     w_inc = np.zeros(len(wgeom), dtype=np.int64)
@@ -432,6 +459,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                           "inspection_overdue": int(overdue.sum())},
         "proposed_kits": int(nn), "completed_kits": int(npart),
         "one_kit_rule_waters": int(len(rule)),
+        "clipped": clip_info,
         "tier_mode": config.tier_mode,
         "tier_cutoffs": {t: round(float(v), 4) if np.isfinite(v) else None for t, v in
                          zip("ABC", (tcfg.tier_a, tcfg.tier_b, tcfg.tier_c), strict=True)},
@@ -444,7 +472,10 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                        proposed_kits=proposed, requisition=req, patrol_waters=ranking,
                        patrol_plan=plan, summary=summary, timings=tm, actions=actions,
                        route_table=routes, patrol_calendar=calendar,
-                       risk_notes=risk_explanation(config))
+                       risk_notes=risk_explanation(config),
+                       water_geometry=gpd.GeoDataFrame(
+                           {"water_id": wn["water_id"].to_numpy()},
+                           geometry=gpd.GeoSeries(wgeom, crs=crs).to_crs("EPSG:4326")))
 
 
 def _codes(towns: gpd.GeoDataFrame, column: str, i: np.ndarray) -> np.ndarray:
@@ -482,10 +513,16 @@ def homes(ws: Workspace) -> gpd.GeoDataFrame:
 
 
 def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> WaterResult:
-    """The water-safety stage on a validated workspace (its ``water`` layer must exist)."""
+    """The water-safety stage on a validated workspace (its ``water`` layer must exist).
+
+    Waters are measured on their part inside the county, with the tolerance that decided
+    which records lie in it (``[validate] locate_tolerance_m``)."""
+    county = gpd.GeoSeries([ws.county], crs="EPSG:4326").to_crs(ws.crs).iloc[0]
+    clip = shapely.buffer(county, settings.locate_tolerance_m)
     return water_safety(ws.extra["water"], kits=ws.extra.get("kits"),
                         settlements=homes(ws), schools=ws.extra.get("schools"),
                         towns=ws.towns, villages=ws.villages, crs=ws.crs,
                         config=settings.water, graph=graph,
                         year=settings.water_year, today=settings.water_as_of,
-                        incidents=ws.extra.get("incidents"), roads=ws.extra.get("roads"))
+                        incidents=ws.extra.get("incidents"), roads=ws.extra.get("roads"),
+                        clip=clip)
