@@ -242,20 +242,23 @@ def _water(water: Any, raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
         return None
     if isinstance(risk, gpd.GeoDataFrame):
         return risk.to_crs("EPSG:4326")
-    if raw is None:
-        return None
-    from planner.validate.water_layer import normalise_water
+    geoms = getattr(water, "water_geometry", None)  # the part inside the county
+    if geoms is None:
+        if raw is None:
+            return None
+        from planner.validate.water_layer import as_water
 
-    geoms = normalise_water(raw)[["water_id", "geometry"]].to_crs("EPSG:4326")
+        geoms = as_water(raw)[["water_id", "geometry"]]
+    geoms = geoms[["water_id", "geometry"]].to_crs("EPSG:4326")
     return gpd.GeoDataFrame(risk.merge(geoms, on="water_id", how="inner"), crs="EPSG:4326")
 
 
 def _kits(raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     if raw is None:
         return None
-    from planner.validate.water_layer import normalise_kits
+    from planner.validate.water_layer import as_kits
 
-    kits = normalise_kits(raw).to_crs("EPSG:4326")
+    kits = as_kits(raw).to_crs("EPSG:4326")
     items = kits[list(KIT_ITEMS)].to_numpy(dtype=bool)
     names = np.array(list(KIT_ITEMS.values()))
     kits["missing"] = ["、".join(names[~row]) for row in items]
