@@ -57,6 +57,20 @@ class ModelError(PlannerError):
     zh = "模型无法求解"
 
 
+class OutputFolderError(PlannerError):
+    """The output folder cannot be used: it holds files the planner did not write, another
+    run is writing it, it is a file, or it cannot be written (read-only, disk full)."""
+
+    zh = "成果文件夹不可用"
+
+
+class WorkspaceFolderError(PlannerError):
+    """``planner init`` cannot write the folder: it is a file, it holds files ``init`` did
+    not write (or that were filled in since), or it cannot be written."""
+
+    zh = "工作区文件夹不可用"
+
+
 def one_line(exc: BaseException | str) -> str:
     """The message of ``exc`` on one line (library messages may span several)."""
     return " ".join(str(exc).split())

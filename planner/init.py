@@ -17,12 +17,16 @@ The folder gets what a county bureau needs to start, all in Chinese where people
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from planner import datasets
-from planner._errors import ConfigError
+from planner._errors import ConfigError, WorkspaceFolderError
 from planner.glossary import (
     KINDS,
     KIT_ITEMS,
@@ -31,6 +35,7 @@ from planner.glossary import (
     is_non_residential,
     kind_label,
 )
+from planner.records.outputs import files_under
 
 FACILITY_HEADERS = ["名称", "类型", "经度", "纬度", "坐标系", "所属镇", "达标情况"]
 CHILD_HEADERS = ["村代码", "村名称", "所属镇", "儿童数", "留守儿童数", "困境儿童数", "红色", "橙色",
@@ -72,28 +77,92 @@ def find_county(county: str, *, divisions: pd.DataFrame) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
-def init_workspace(county: str, folder: str | Path, *, overwrite: bool = False) -> Path:
+#: what ``init`` wrote, with each file's SHA-256 when written (a changed file was filled in)
+INIT_MANIFEST = ".planner-init.json"
+
+
+def init_workspace(county: str, folder: str | Path) -> Path:
     """Create a workspace folder for ``county`` and return its ``planner.toml``.
+
+    The folder may be missing, empty, or hold only the files an earlier ``init`` wrote,
+    unchanged since (a sheet filled in since is never replaced). The files are written in
+    a staging folder first and moved in place after the manifest naming them.
 
     Parameters
     ----------
     county : str
         County name or code in the bundled Jiangsu reference data.
     folder : str or pathlib.Path
-        Folder to create (it may exist but must not already hold a ``planner.toml``).
-    overwrite : bool
-        Replace an existing workspace's files.
+        Folder to create.
 
     Raises
     ------
     ConfigError
-        On an unknown or ambiguous county, or when the folder already holds a workspace.
+        On an unknown or ambiguous county.
+    WorkspaceFolderError
+        When the folder is a file, holds other files, or cannot be written.
     """
     divisions = pd.read_csv(datasets.reference("divisions"), dtype=str)
     rows = find_county(county, divisions=divisions)
     root = Path(folder)
-    if (root / "planner.toml").exists() and not overwrite:
-        raise ConfigError(f"{root / 'planner.toml'} already exists; choose an empty folder")
+    check_init_folder(root)
+    staging = root / f".planner-init-{os.getpid()}"
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        _write_all(rows, staging)
+        hashes = {rel: _sha256(staging / rel) for rel in files_under(staging)}
+        (root / INIT_MANIFEST).write_text(json.dumps(hashes, ensure_ascii=False, indent=1),
+                                          encoding="utf-8")
+        for rel in hashes:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / rel, root / rel)
+    except OSError as exc:
+        raise WorkspaceFolderError(
+            f"{exc.filename or root}: 无法写入（{exc.strerror}），请换一个可写的文件夹 / cannot "
+            "write the workspace folder (read-only, no permission or disk full); choose "
+            "another folder") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return root / "planner.toml"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_init_folder(root: Path) -> None:
+    """Refuse (one line) a folder ``init`` must not write: a file, a folder holding files
+    an earlier ``init`` did not write, or one of its sheets filled in since."""
+    if root.exists() and not root.is_dir():
+        raise WorkspaceFolderError(f"{root}: 这是一个文件而不是文件夹 / it is a file, not a "
+                                   "folder; give a new or empty folder")
+    if not root.is_dir():
+        for parent in root.parents:
+            if parent.exists() and not parent.is_dir():
+                raise WorkspaceFolderError(f"{parent}: 这是一个文件而不是文件夹 / it is a file, "
+                                           "not a folder; give a new or empty folder")
+        return
+    try:
+        ours = json.loads((root / INIT_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        ours = {}
+    for rel in files_under(root):
+        if rel == INIT_MANIFEST or rel.startswith(".planner-init-"):
+            continue
+        if rel not in ours:
+            raise WorkspaceFolderError(
+                f"{root / rel}: 文件夹里已有不是 planner init 写入的文件，不会覆盖，"
+                "请换一个空文件夹 / "
+                "the folder holds a file planner init did not write; give an empty folder")
+        if _sha256(root / rel) != ours[rel]:
+            raise WorkspaceFolderError(
+                f"{root / rel}: 已经填写或修改过，不会被空白模板替换；请换一个空文件夹 / it was "
+                "filled in since planner init wrote it and is never replaced by a blank "
+                "template; give an empty folder")
+
+
+def _write_all(rows: pd.DataFrame, root: Path) -> None:
+    """Every file of a new workspace for the county of ``rows``, into ``root``."""
     for sub in ("boundaries", "facilities", "children", "staff", "water", "quota"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     name, code = rows["county_name"].iloc[0], rows["county_code"].iloc[0]
@@ -114,7 +183,6 @@ def init_workspace(county: str, folder: str | Path, *, overwrite: bool = False) 
     (root / "填报说明.txt").write_text(_guide(name, len(towns), len(villages), has_outline,
                                               idle=idle),
                                        encoding="utf-8")
-    return toml
 
 
 def _outline(code: str, path: Path) -> bool:
