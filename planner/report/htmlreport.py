@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from planner.glossary import CHILD_GROUPS, KINDS, KIT_ITEM_COUNTS, KIT_ITEMS, MODES, TIERS
 from planner.measure.coverage import story_lines
+from planner.report.safe import write_document
 
 NOT_COMPUTED = "未计算"
 _TOP = 10  # rows of the proposal and water tables
@@ -405,5 +406,5 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         findings=[_chinese(f) for f in run.get("findings") or []])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    write_document(path, page)
     return path

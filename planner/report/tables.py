@@ -16,7 +16,7 @@ import pandas as pd
 
 from planner.glossary import SHORT_LABELS, quota_label
 from planner.report._xlsx import Book, text_width, write_table
-from planner.report.safe import safe_frame
+from planner.report.safe import safe_frame, write_document
 
 _SUB = ("任务数", "已建", "缺口", "超额", "完成率")
 _SUB_KEYS = ("required", "built", "missing", "extra", "pct")
@@ -224,8 +224,7 @@ def summary_lines(progress: pd.DataFrame, *, kinds: list[str], width: int = 100)
 
 def write_json(data: dict, path: Path) -> None:
     """``run.json`` (UTF-8, Chinese kept readable)."""
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=_jsonable),
-                    encoding="utf-8")
+    write_document(path, json.dumps(data, ensure_ascii=False, indent=1, default=_jsonable))
 
 
 def _jsonable(value):

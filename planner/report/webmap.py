@@ -34,6 +34,7 @@ from planner.report._maplayers import (  # noqa: F401  (layers_from_result re-ex
     MapLayers,
     layers_from_result,
 )
+from planner.report.safe import write_document
 from planner.settings import BASEMAPS, MapConfig  # noqa: F401 (re-exported)
 
 ASSETS = Path(__file__).resolve().parent / "_assets"
@@ -159,5 +160,5 @@ def write_map(layers: MapLayers, path: str | Path, *, config: MapConfig | None =
     page.add_child(RawText(f"<div id='pl-legend'>{''.join(legend)}</div>"))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    m.save(str(path))
+    write_document(path, m.get_root().render())
     return path

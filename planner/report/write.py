@@ -19,7 +19,7 @@ from planner.report._labels import for_people
 from planner.report._maplayers import MapLayers, layers_from_result
 from planner.report._qgis import add_styles
 from planner.report.patrol_sheets import write_patrol_sheets
-from planner.report.safe import safe_frame
+from planner.report.safe import safe_frame, write_geojson
 from planner.report.tables import incomplete_notice, write_csv, write_progress_xlsx
 from planner.report.water_actions import write_actions_xlsx
 from planner.results import RunResult
@@ -53,8 +53,7 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
     if result.proposals is not None:
         sheets["建成后进度"] = _after_sheet(result.progress, kinds=kinds)
         path = out / "proposed_sites.geojson"
-        path.write_text(result.proposals.to_json(drop_id=True, ensure_ascii=False),
-                        encoding="utf-8")
+        write_geojson(result.proposals, path)
         sheets["建议选址"] = _proposal_sheet(result.proposals)
     if result.water is not None:
         w = result.water
@@ -67,8 +66,7 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
         else:
             write_csv(w.patrol_plan, out / "patrol_plan.csv")
         path = out / "proposed_kits.geojson"
-        path.write_text(w.proposed_kits.to_json(drop_id=True, ensure_ascii=False),
-                        encoding="utf-8")
+        write_geojson(w.proposed_kits, path)
         if w.actions is not None:
             write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=ws.settings.name,
                                curve=w.summary.get("budget_curve"), notes=w.risk_notes)
