@@ -86,6 +86,16 @@ QUOTA_LABELS: Final[dict[str, str]] = {
 }
 
 
+#: Quotas the law sets per town when the quota table has no column for the kind:
+#: kind -> (sites per town, the source cited in the annex notes). The Minor Protection Law
+#: (2020 revision) art. 81: every township and sub-district sets up a minor-protection
+#: workstation (or designates dedicated staff).
+STATUTORY_QUOTAS: Final[dict[str, tuple[int, str]]] = {
+    "protection_station": (1, "《中华人民共和国未成年人保护法》第八十一条：乡镇人民政府和街道"
+                              "办事处应当设立未成年人保护工作站或者指定专门人员"),
+}
+
+
 #: Staff roles the plans ask for (one 儿童主任 per village, one 儿童督导员 per town).
 STAFF_ROLES: Final[dict[str, str]] = {
     "child_director": "儿童主任", "child_supervisor": "儿童督导员",

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.core.network import RoadGraph
+from planner.glossary import STATUTORY_QUOTAS
 from planner.locate.quota import QuotaTable
 from planner.locate.sites import disagreement_records
 from planner.measure.access import AccessResult
@@ -94,6 +95,9 @@ def run_record(result: RunResult, *, timings: dict[str, float]) -> dict:
         "facilities": {k: int(v) for k, v in ws.facilities["kind"].value_counts().items()},
         "quota": totals(result.progress, kinds=result.kinds) if quota else None,
         "staff": result.staff,
+        "quota_defaults": {} if quota is None else {
+            kind: {"per_town": STATUTORY_QUOTAS[kind][0], "source": source}
+            for kind, source in quota.defaults.items()},
         "quota_matching": quota.matching() if quota else [],
         "towns_without_quota": quota.towns_without_quota if quota else [],
         "located_disagreements": [] if conflicts is None else disagreement_records(conflicts),

@@ -18,7 +18,7 @@ from planner.report._maplayers import MapLayers, layers_from_result
 from planner.report._qgis import add_styles
 from planner.report.patrol_sheets import write_patrol_sheets
 from planner.report.safe import safe_frame
-from planner.report.tables import write_csv, write_progress_xlsx
+from planner.report.tables import outside_quota, write_csv, write_progress_xlsx
 from planner.report.water_actions import write_actions_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
@@ -79,7 +79,9 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
     write_progress_xlsx(out / "progress.xlsx", title=f"{ws.settings.name}{today.year}年",
                         progress=result.progress, kinds=kinds, sheets=sheets,
                         findings=result.run["findings"], unit=f"{ws.settings.name}民政局",
-                        date=today, notes=task_notes(result.run))
+                        date=today, notes=task_notes(result.run),
+                        outside=outside_quota(result.run, result.progress),
+                        remarks=town_remarks(result))
 
 
 #: the staff columns of the progress table (planner.measure.staff)
@@ -95,21 +97,51 @@ _VILLAGE_SHEET = ("village_code", "village_name", "town_name", "children", "left
 
 
 def task_notes(run: dict) -> list[str]:
-    """The notes under the task sheets: how built is counted; the county's coverage."""
+    """The notes under the task sheets: how built is counted; the quotas the law sets; the
+    county's coverage."""
     notes = ["注：1. 已建：村（居）儿童关爱站点按有站点的村（居）计（同一村（居）多个站点"
              "计 1 个），其他阵地按达到任务标准的个数计；超过任务数的部分列入“超额”，不计入完成率；"
-             "完成率 = 已建 ÷ 任务数。"]
+             "缺口 = 任务数 − 已建，完成率 = 已建 ÷ 任务数（表中缺口、完成率、合计为公式，"
+             "手工更正已建后自动重算）。"]
+    for kind, rule in (run.get("quota_defaults") or {}).items():
+        notes.append(f"{len(notes) + 1}. 任务表未列{kind_label(kind)}，任务数按法定标准每镇（街道）"
+                     f"{rule['per_town']} 个计：{rule['source']}。")
     story = (run.get("coverage") or {}).get("care_point")
     if story:
         own, reach = story["own_site"], story.get("within_reach")
-        text = (f"2. 全县（市、区）本村有关爱站点的村（居）{own['villages']}/"
-                f"{own['villages_total']} 个（{own['share_villages']}%，含不在任务表中的"
-                "镇级单位）")
+        text = (f"{len(notes) + 1}. 村（居）覆盖率 = 本村（居）建有关爱站点的村（居）÷ "
+                f"全部村（居）：全县（市、区）{own['villages']}/{own['villages_total']} 个，"
+                f"{own['share_villages']}%（含不在任务表中的镇级单位）；与村（居）儿童关爱站点"
+                "完成率（已建 ÷ 任务数）口径不同")
         if reach:
-            text += (f"；关爱站点服务半径内儿童 {reach['children']:,}/"
-                     f"{reach['children_total']:,} 人（{reach['share_children']}%）")
+            text += (f"。另：关爱站点服务半径内儿童占比 {reach['share_children']}%"
+                     f"（{reach['children']:,}/{reach['children_total']:,} 人）")
         notes.append(text + "。")
     return notes
+
+
+def town_remarks(result: RunResult) -> dict[str, list[str]]:
+    """备注 per town_code: sites whose declared town is another town (where they were counted
+    and where they were declared)."""
+    table = result.tables.get("disagreements")
+    progress = result.progress
+    if table is None or not len(table) or "town_code" not in progress.columns:
+        return {}
+    code_of = dict(zip(progress["town_name"].astype(str), progress["town_code"].astype(str),
+                       strict=False))
+    if "quota_town" in progress.columns:
+        code_of |= dict(zip(progress["quota_town"].astype(str),
+                            progress["town_code"].astype(str), strict=False))
+    out: dict[str, list[str]] = {}
+    for row in table.itertuples():
+        located, declared = str(row.town_name), str(row.declared_town)
+        if located in code_of:
+            out.setdefault(code_of[located], []).append(
+                f"{row.name}申报属{declared}，按位置计入本镇")
+        if declared in code_of:
+            out.setdefault(code_of[declared], []).append(
+                f"{row.name}申报属本镇，位于{located}，未计入")
+    return out
 
 
 class EarlyMaps(NamedTuple):
@@ -158,7 +190,9 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
 
         pngs.append(budget_chart(curve, out / FILE, title=name,
                                  chosen=result.water.summary.get("budget")))
-    table = progress_display(result.progress, kinds=kinds)[0] if kinds else result.progress
+    table = (progress_display(result.progress, kinds=kinds,
+                              outside=outside_quota(result.run, result.progress))[0]
+             if kinds else result.progress)
     water = result.water
     write_report(out / "report.html", title=f"{name}儿童关爱服务阵地与防溺水工作进展",
                  progress_table=table, run=result.run, images=pngs,

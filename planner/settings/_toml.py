@@ -99,6 +99,8 @@ class QuotaSpec:
     encoding: str | None = None
     sheet: str | None = None
     header: int = 1
+    #: add the law's quota (``glossary.STATUTORY_QUOTAS``) for kinds the table has no column for
+    statutory_defaults: bool = True
 
 
 def _header(raw: dict, where: str, what: str) -> int:
@@ -114,7 +116,8 @@ def _header(raw: dict, where: str, what: str) -> int:
 SECTIONS: dict[str, frozenset[str] | None] = {
     "workspace": frozenset({"name", "county_code", "crs"}),
     "layers": None, "facilities": None,
-    "quota": frozenset({"path", "town", "kinds", "encoding", "sheet", "header"}),
+    "quota": frozenset({"path", "town", "kinds", "encoding", "sheet", "header",
+                        "statutory_defaults"}),
     "aliases": None,
     "roads": frozenset({"path"}),
     "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m"}),
@@ -296,6 +299,11 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
                 f"{where}: [quota.kinds.{kind}] standard must be 'any' or 'provincial'"
             )
         standards[kind] = standard
+    statutory = raw.get("statutory_defaults", True)
+    if not isinstance(statutory, bool):
+        raise ConfigError(f"{where}: [quota] statutory_defaults = {statutory!r} must be true or "
+                          "false (add the law's quota, e.g. one 未成年人保护工作站 per town, for "
+                          "kinds the table has no column for)")
     return QuotaSpec(
         path=_inside(root, raw["path"], where, "[quota]"),
         town=raw["town"],
@@ -304,6 +312,7 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
         encoding=raw.get("encoding"),
         sheet=raw.get("sheet"),
         header=_header(raw, where, "[quota]"),
+        statutory_defaults=statutory,
     )
 
 
