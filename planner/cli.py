@@ -185,8 +185,11 @@ def _silent(_line: str) -> None:
 
 def _details(run: dict) -> None:
     """``-v``: seconds per stage and every finding."""
-    print("各阶段用时（秒） / stage seconds: " + ", ".join(
-        f"{name} {sec}" for name, sec in (run.get("timings_s") or {}).items()))
+    from planner.glossary import STAGE_LABELS
+
+    print("各阶段用时（秒）：" + "，".join(
+        f"{STAGE_LABELS.get(name, name)} {sec}" for name, sec in
+        (run.get("timings_s") or {}).items()))
     for i, finding in enumerate(run.get("findings") or [], start=1):
         print(f"  {i}. {finding}")
 

@@ -103,6 +103,29 @@ STAFF_ROLES: Final[dict[str, str]] = {
 
 MODES: Final[dict[str, str]] = {"walk": "步行", "drive": "车行"}
 
+#: distance methods of the access stage
+DISTANCE_METHODS: Final[dict[str, str]] = {"network": "路网距离", "straight_line": "直线距离"}
+
+#: pipeline stage (the keys of run.json ``timings_s``) -> what the terminal says
+STAGE_LABELS: Final[dict[str, str]] = {
+    "load + validate": "读入与校验", "locate": "定位", "measure": "统计任务进度",
+    "roads": "道路", "access": "可达性", "propose": "选址", "water": "防溺水",
+    "report": "成果表", "maps": "地图与报告",
+}
+
+#: how a solver or a placement finished / what it used -> Chinese
+SOLVER_LABELS: Final[dict[str, str]] = {
+    "optimal": "最优解", "within_gap": "达到允许差距", "time_limit": "达到时间上限",
+    "node_limit": "达到节点上限", "full_coverage": "全覆盖", "infeasible": "无可行解",
+    "heuristic": "启发式", "milp": "整数规划", "greedy": "贪心算法", "upgrade": "升级现有",
+    "minimum_kits": "最少点位",
+}
+
+#: child groups of the coverage shares
+CHILD_GROUPS: Final[dict[str, str]] = {
+    "children": "儿童", "left_behind": "留守儿童", "vulnerable": "困境儿童",
+}
+
 #: water-risk tier code -> Chinese label
 TIERS: Final[dict[str, str]] = {"A": "一级", "B": "二级", "C": "三级", "N": "未分级"}
 
@@ -123,6 +146,9 @@ WATER_TYPES: Final[dict[str, str]] = {
 
 #: standard code -> Chinese label. ``provincial`` meets the provincial standard (达省标).
 STANDARDS: Final[dict[str, str]] = {"provincial": "达省标", "basic": "未达省标"}
+
+#: the kinds a standard applies to: the provincial standard is that of a care home only
+STANDARD_KINDS: Final[tuple[str, ...]] = ("care_home",)
 
 _STANDARD_ALIASES: Final[dict[str, str]] = {
     "provincial": "provincial",

@@ -23,6 +23,7 @@ import pandas as pd
 from planner import datasets
 from planner._beside import Beside
 from planner.core.network import RoadGraph
+from planner.glossary import STAGE_LABELS
 from planner.load.osm import scan_osm
 from planner.locate import locate
 from planner.locate.quota import QuotaTable
@@ -43,6 +44,11 @@ STAGES = ("load + validate", "locate", "measure", "roads", "access", "propose", 
           "report", "maps")
 
 
+def stage_line(name: str) -> str:
+    """The terminal line of a stage starting, Chinese first: ``[1/9] 读入与校验 ...``."""
+    return f"[{STAGES.index(name) + 1}/{len(STAGES)}] {STAGE_LABELS[name]} ..."
+
+
 class _Stages:
     """Prints ``[i/n] stage ...`` lines and records each stage's seconds."""
 
@@ -56,12 +62,12 @@ class _Stages:
     def announce(self, *names: str) -> None:
         """Print the lines of stages that start now and are timed elsewhere."""
         for name in names:
-            self.echo(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name} ...")
+            self.echo(stage_line(name))
 
     @contextmanager
     def __call__(self, name: str):
         t0 = time.perf_counter()
-        self.echo(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name} ...")
+        self.echo(stage_line(name))
         try:
             yield
         finally:

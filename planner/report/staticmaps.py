@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from planner.glossary import KINDS
-from planner.measure.coverage import MEASURES, coverage_story
+from planner.measure.coverage import children_within_reach, coverage_story, village_coverage
 from planner.report._fonts import cjk_rc
 from planner.report._maplayers import (
     COMPLETION_BINS,
@@ -169,11 +169,9 @@ def coverage_map(layers: MapLayers, path: Path, *, title: str, source: str = "")
     key, by_distance = village_covered(v)
     story = coverage_story(v, kinds=("care_point",))["care_point"]
     own, reach = story["own_site"], story["within_reach"]
-    subtitle = (f"{MEASURES['own_site']}的村（居）{own['villages']}/{own['villages_total']} 个"
-                f"（{_pct(own['share_villages'])}）")
+    subtitle = village_coverage(own)
     if reach is not None:
-        subtitle += (f"；{MEASURES['within_reach']}儿童 {reach['children']:,}/"
-                     f"{reach['children_total']:,} 人（{_pct(reach['share_children'])}）")
+        subtitle += f"；{children_within_reach(reach)}"
     fig, (ax,) = _figure(f"{title}：村（居）儿童关爱站点覆盖", subtitle)
     if by_distance:
         colours = [REACH_STYLE[k][1] for k in key]
@@ -196,10 +194,6 @@ def coverage_map(layers: MapLayers, path: Path, *, title: str, source: str = "")
     handles.append(Line2D([], [], marker="o", linestyle="", color=colour, markersize=5,
                           label=KINDS["care_point"][0] + "（本村有站点）"))
     return _save(fig, ax, path, handles, legend_title="村（居）", source=source)
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
 
 
 def water_map(layers: MapLayers, path: Path, *, title: str, source: str = "") -> Path:

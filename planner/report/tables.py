@@ -253,23 +253,62 @@ def _remarks(progress: pd.DataFrame, *, kinds: list[str], villages: bool,
     return out
 
 
-def summary_lines(progress: pd.DataFrame, *, kinds: list[str], width: int = 100) -> list[str]:
-    """A short fixed-width terminal table of progress per town (CJK-aware)."""
-    header = ["镇（区、街道）", *[SHORT_LABELS.get(k, k) for k in kinds], "村居覆盖"]
-    rows = []
-    for r in progress.itertuples():
-        cells = [str(r.town_name)]
-        for k in kinds:
-            cells.append(f"{getattr(r, 'built_' + k)}/{getattr(r, 'required_' + k)}")
-        cells.append(f"{r.villages_with_care_point}/{r.villages}")
+def summary_lines(progress: pd.DataFrame, *, kinds: list[str],
+                  outside: dict | None = None) -> list[str]:
+    """The terminal's town table (CJK-aware columns): per kind 已建/任务, 缺口 and 完成率,
+    then 村（居）覆盖 (villages with a care point of their own / villages); the row of the
+    units outside the quota (``outside``, :func:`outside_quota`) and a 合计 row."""
+    table, _groups = progress_display(progress.assign(quota_town=progress["town_name"]),
+                                      kinds=kinds, outside=outside)
+    head1, head2 = ["镇（区、街道）"], [""]
+    for kind in kinds:
+        head1 += [SHORT_LABELS.get(kind, kind), "", ""]
+        head2 += ["已建/任务", "缺口", "完成率"]
+    head1.append(COVERAGE_GROUP)
+    head2.append("有站点/村（居）")
+    rows = [head1, head2]
+    for rec in table.to_dict("records"):
+        name = ("合计" if rec["序号"] == "合计" else "其他（无任务）" if rec["序号"] == ""
+                else str(rec["镇（区、街道）"]))
+        cells = [name]
+        for kind in kinds:
+            label = quota_label(kind)
+            req = rec[f"{label}|任务数"]
+            if req is None or pd.isna(req):
+                cells += ["", "", ""]
+                continue
+            cells += [f"{int(rec[f'{label}|已建'])}/{int(req)}",
+                      str(int(rec[f"{label}|缺口"])), f"{rec[f'{label}|完成率']:.1f}%"]
+        cells.append(f"{int(rec[f'{COVERAGE_GROUP}|有站点'])}/"
+                     f"{int(rec[f'{COVERAGE_GROUP}|村（居）数'])}")
         rows.append(cells)
-    table = [header, *rows]
-    widths = [max(text_width(row[i]) for row in table) for i in range(len(header))]
-    lines = []
-    for row in table:
-        lines.append("  ".join(c + " " * (w - text_width(c)) for c, w in zip(row, widths,
-                                                                              strict=True)))
-    return [line[:width * 2] for line in lines]
+    widths = [max(text_width(row[i]) for row in rows[1:]) for i in range(len(head1))]
+    widths[0] = max(widths[0], text_width(head1[0]))
+    for k in range(len(kinds)):  # a kind's label spans its three columns
+        span = slice(1 + 3 * k, 4 + 3 * k)
+        short = text_width(head1[1 + 3 * k]) - (sum(widths[span]) + 2)
+        if short > 0:
+            widths[3 + 3 * k] += short
+    return [_line(row, widths, spans=len(kinds) if row is head1 else 0) for row in rows]
+
+
+def _line(cells: list[str], widths: list[int], *, spans: int = 0) -> str:
+    """One terminal row: two spaces between kinds, one inside a kind's three columns; with
+    ``spans`` the kinds' labels run over their three columns."""
+    out = _pad(cells[0], widths[0])
+    for k in range((len(cells) - 2) // 3):
+        group = slice(1 + 3 * k, 4 + 3 * k)
+        if spans:
+            text = _pad(cells[1 + 3 * k], sum(widths[group]) + 2)
+        else:
+            text = " ".join(_pad(c, w) for c, w in zip(cells[group], widths[group],
+                                                          strict=True))
+        out += "  " + text
+    return (out + "  " + cells[-1]).rstrip()
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - text_width(text))
 
 
 def write_json(data: dict, path: Path) -> None:
