@@ -27,11 +27,13 @@ import pyproj
 from scipy.sparse import csgraph
 
 from planner.core.network import component_mask, nearest_source_distance, snap
+from planner.glossary import COVERAGE_DEFAULTS, PLACEABLE
 from planner.load import osm
 from scripts.synth import roads as rs
 
 CRS = pyproj.CRS("EPSG:32651")
-KINDS = {"care_point": "walk", "care_home": "drive", "protection_station": "drive"}
+#: the kinds placement proposes sites for, with their travel mode
+KINDS = {kind: COVERAGE_DEFAULTS[kind][1] for kind in PLACEABLE}
 
 
 def _county_graph(spacing: float, seed: int):

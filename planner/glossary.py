@@ -1,4 +1,8 @@
-"""The planner's vocabulary: facility kinds and standards, with Chinese labels and aliases.
+"""The planner's vocabulary: facility kinds and standards, travel modes, water types and
+risk tiers, "四个一" kit items, staff roles and child groups, with Chinese labels and aliases.
+
+This module is the one home of these tables: every other module imports them from here
+(``tests/test_glossary.py`` checks that no other module spells one of the labels).
 
 Code uses the English code names; tables, maps and the terminal show the Chinese labels.
 Input files may name a kind or standard by any alias listed here.
@@ -76,7 +80,6 @@ ROAD_CLASSES: Final[dict[str, str]] = {
     "bridleway": "小路",
 }
 
-#: travel modes
 #: The official column-group label of each quota kind in the annex (如皋 2021 附件1).
 QUOTA_LABELS: Final[dict[str, str]] = {
     "care_home": '省标儿童"关爱之家"（个）',
@@ -101,6 +104,7 @@ STAFF_ROLES: Final[dict[str, str]] = {
     "child_director": "儿童主任", "child_supervisor": "儿童督导员",
 }
 
+#: travel mode code -> Chinese label
 MODES: Final[dict[str, str]] = {"walk": "步行", "drive": "车行"}
 
 #: distance methods of the access stage
@@ -143,6 +147,34 @@ WATER_TYPES: Final[dict[str, str]] = {
     "other": "其他水域",
 }
 
+#: water type code, Chinese label or alias (lower case) -> water type code
+WATER_TYPE_ALIASES: Final[dict[str, str]] = {
+    **{code: code for code in WATER_TYPES},
+    **{label: code for code, label in WATER_TYPES.items()},
+    "坑塘": "pond", "池塘": "pond", "水塘": "pond", "鱼塘": "pond", "塘": "pond",
+    "沟渠": "ditch", "沟": "ditch", "渠": "ditch", "排水沟": "ditch",
+    "明渠": "canal", "运河": "canal", "河道": "river", "河": "river", "江": "river",
+    "河流": "river", "湖": "lake", "湖泊": "lake", "水库": "reservoir",
+    "基坑": "construction_pit", "建筑基坑": "construction_pit", "水坑": "construction_pit",
+    "井": "well", "水井": "well", "其他": "other", "": "other",
+    "construction pit": "construction_pit", "pit": "construction_pit",
+    "stream": "ditch", "drain": "ditch",
+    "海": "coast", "海岸": "coast", "海域": "coast", "海岸线": "coast", "近岸海域": "coast",
+    "滩涂": "coast", "sea": "coast", "coastline": "coast",
+}
+
+#: "四个一" kit item: the kit layer's flag column -> Chinese label (one warning sign, one
+#: lifebuoy, one rescue rope, one rescue pole, in this order everywhere).
+KIT_ITEMS: Final[dict[str, str]] = {
+    "has_sign": "警示牌", "has_lifebuoy": "救生圈", "has_rope": "救生绳", "has_pole": "救生杆",
+}
+
+#: kit item flag column -> (count column of the requisition, counting unit)
+KIT_ITEM_COUNTS: Final[dict[str, tuple[str, str]]] = {
+    "has_sign": ("signs", "块"), "has_lifebuoy": ("lifebuoys", "个"),
+    "has_rope": ("ropes", "根"), "has_pole": ("poles", "根"),
+}
+
 
 #: standard code -> Chinese label. ``provincial`` meets the provincial standard (达省标).
 STANDARDS: Final[dict[str, str]] = {"provincial": "达省标", "basic": "未达省标"}
@@ -176,6 +208,13 @@ CHILD_FIELDS: Final[dict[str, str]] = {
     "vulnerable_yellow": "困境儿童（黄）",
     "vulnerable_blue": "困境儿童（蓝）",
     "under5": "5岁以下",
+}
+
+#: The child groups coverage is measured for -> Chinese label (服务半径内儿童 / 留守儿童 /
+#: 困境儿童).
+CHILD_GROUPS: Final[dict[str, str]] = {
+    "children": "儿童", "left_behind": CHILD_FIELDS["left_behind"],
+    "vulnerable": CHILD_FIELDS["vulnerable"],
 }
 
 _WIDTH_TABLE = str.maketrans({"（": "(", "）": ")", "“": '"', "”": '"', "　": " "})
@@ -218,6 +257,11 @@ def town_stem(name: object) -> str:
         if text.endswith(suffix) and len(text) > len(suffix) + 1:
             return text[: -len(suffix)]
     return text
+
+
+def tier_word(tier: str) -> str:
+    """The Chinese label of a graded tier code (一级 / 二级 / 三级), empty for ``N`` or unknown."""
+    return "" if tier == "N" else TIERS.get(tier, "")
 
 
 def kind_label(kind: str) -> str:

@@ -23,19 +23,20 @@ import pandas as pd
 
 from planner import datasets
 from planner._errors import ConfigError
-from planner.glossary import KINDS, STANDARDS
+from planner.glossary import KINDS, KIT_ITEMS, STAFF_ROLES, STANDARDS, kind_label
 
 FACILITY_HEADERS = ["名称", "类型", "经度", "纬度", "坐标系", "所属镇", "达标情况"]
 CHILD_HEADERS = ["村代码", "村名称", "所属镇", "儿童数", "留守儿童数", "困境儿童数", "红色", "橙色",
                  "黄色", "蓝色", "5岁以下"]
-KIT_HEADERS = ["编号", "警示牌", "救生圈", "救生绳", "救生杆", "绳长米", "最近检查", "经度", "纬度",
-               "坐标系", "所属镇"]
+KIT_HEADERS = ["编号", *KIT_ITEMS.values(), "绳长米", "最近检查", "经度", "纬度", "坐标系",
+               "所属镇"]
 #: quota column -> (kind, default per town, how the default is derived)
 QUOTA_COLUMNS = {
     "儿童关爱之家（达省标）": ("care_home", "每镇 1 个达省标（如皋 2021 方案）"),
-    "村（居）儿童关爱站点": ("care_point", "每村（居）1 个，全覆盖"),
-    "未成年人保护工作站": ("protection_station", "每镇 1 个（未成年人保护法第八十一条）"),
-    "儿童服务类社会组织": ("social_org", "每镇 1 个（如皋 2021 方案）"),
+    kind_label("care_point"): ("care_point", "每村（居）1 个，全覆盖"),
+    kind_label("protection_station"): ("protection_station",
+                                       "每镇 1 个（未成年人保护法第八十一条）"),
+    kind_label("social_org"): ("social_org", "每镇 1 个（如皋 2021 方案）"),
 }
 DATUMS = ["WGS-84", "CGCS2000", "GCJ-02", "BD-09"]
 
@@ -149,9 +150,9 @@ def _templates(root: Path, *, towns: pd.DataFrame, villages: pd.DataFrame) -> No
     _excel(root / "children" / "children.xlsx", {"儿童人数": child})
     staff = pd.concat([
         pd.DataFrame({"村居或镇代码": villages["village_code"], "名称": villages["village_name"],
-                      "所属镇": villages["town_name"], "岗位": "儿童主任"}),
+                      "所属镇": villages["town_name"], "岗位": STAFF_ROLES["child_director"]}),
         pd.DataFrame({"村居或镇代码": towns["town_code"], "名称": towns["town_name"],
-                      "所属镇": towns["town_name"], "岗位": "儿童督导员"}),
+                      "所属镇": towns["town_name"], "岗位": STAFF_ROLES["child_supervisor"]}),
     ], ignore_index=True)
     staff["人数"] = None
     staff["已培训"] = None
@@ -173,6 +174,7 @@ def _toml(name: str, code: str, *, has_outline: bool) -> str:
     kinds = "\n".join(f'{kind} = {{ column = "{col}"'
                       + (', standard = "provincial" }' if kind == "care_home" else " }")
                       for col, (kind, _) in QUOTA_COLUMNS.items())
+    kit_fields = "\n".join(f'{item} = "{label}"' for item, label in KIT_ITEMS.items())
     return f'''# {name}工作区，由 planner init 生成。
 # 填好后运行: planner check 本文件夹 ; planner run 本文件夹
 # 每个图层: path 路径（相对本文件）;
@@ -244,10 +246,7 @@ datum = "gcj02"
 datum_column = "坐标系"
 [layers.kits.fields]
 kit_id = "编号"
-has_sign = "警示牌"
-has_lifebuoy = "救生圈"
-has_rope = "救生绳"
-has_pole = "救生杆"
+{kit_fields}
 rope_m = "绳长米"
 last_inspected = "最近检查"
 

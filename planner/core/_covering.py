@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint
 
 from planner.core import _reduce
-from planner.core._milp import _Limits, _solve
+from planner.core._milp import Limits, solve_milp
 
 _INT_TOL = 1e-6
 _LP_FIRST_MAX = 200_000  # entries of the reduced model above which the MILP runs directly
@@ -39,8 +39,8 @@ def _entries(mat: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
 def _lp(c: np.ndarray, bounds: Bounds, cons, *, time_limit: float, entries: int):
     """The LP relaxation, or ``None`` if HiGHS does not solve it to optimality in time
     (HiGHS's presolve only for models with more than ``_PRESOLVE_MIN`` entries)."""
-    res, status, _ = _solve(c, np.zeros(c.size), bounds, cons, time_limit=time_limit,
-                            mip_rel_gap=0.0, presolve=entries > _PRESOLVE_MIN)
+    res, status, _ = solve_milp(c, np.zeros(c.size), bounds, cons, time_limit=time_limit,
+                                mip_rel_gap=0.0, presolve=entries > _PRESOLVE_MIN)
     return res if status == "optimal" else None
 
 
@@ -48,9 +48,9 @@ def _greedy(r: np.ndarray, c: np.ndarray, n: int, m: int,
             score: np.ndarray | None = None) -> np.ndarray:
     """Greedy cover of every row (most new rows per pick, times ``score``), then redundant
     picks removed; boolean mask of the chosen columns."""
-    r_ptr = _reduce._ptr(r, n)
-    tc, tr = _reduce._transpose(r, c, m)
-    c_ptr = _reduce._ptr(tc, m)
+    r_ptr = _reduce.row_pointers(r, n)
+    tc, tr = _reduce.transpose_entries(r, c, m)
+    c_ptr = _reduce.row_pointers(tc, m)
     gain = np.diff(c_ptr).astype(float)
     factor = np.ones(m) if score is None else score + 1e-3
     unc = np.ones(n, dtype=bool)
@@ -63,7 +63,7 @@ def _greedy(r: np.ndarray, c: np.ndarray, n: int, m: int,
         newly = rows[unc[rows]]
         unc[newly] = False
         left -= newly.size
-        cols = c[_reduce._ragged(r_ptr[newly], r_ptr[newly + 1] - r_ptr[newly])]
+        cols = c[_reduce.ragged_range(r_ptr[newly], r_ptr[newly + 1] - r_ptr[newly])]
         gain -= np.bincount(cols, minlength=m)
     times = np.bincount(r[chosen[c]], minlength=n)
     size = np.diff(c_ptr)
@@ -93,7 +93,8 @@ def set_cover(sub: sp.csr_array, *, time_limit: float, mip_rel_gap: float):
     n_c, m_c = core.rows.size, core.cols.size
     if n_c == 0:
         return core.forced, float(core.forced.size), "optimal"
-    a = sp.csr_array((np.ones(core.r.size), core.c, _reduce._ptr(core.r, n_c)), shape=(n_c, m_c))
+    a = sp.csr_array((np.ones(core.r.size), core.c, _reduce.row_pointers(core.r, n_c)),
+                     shape=(n_c, m_c))
     bounds, cons = Bounds(0.0, 1.0), [LinearConstraint(a, 1.0, np.inf)]
     best = None
     if core.r.size <= _LP_FIRST_MAX:
@@ -108,8 +109,8 @@ def set_cover(sub: sp.csr_array, *, time_limit: float, mip_rel_gap: float):
                     sel = np.concatenate([core.forced, core.cols[best]])
                     return np.sort(sel), float(core.forced.size + low), "optimal"
     left = max(time_limit - (time.perf_counter() - t0), 1e-3)
-    res, status, _ = _solve(np.ones(m_c), np.ones(m_c), bounds, cons, time_limit=left,
-                            mip_rel_gap=mip_rel_gap)
+    res, status, _ = solve_milp(np.ones(m_c), np.ones(m_c), bounds, cons, time_limit=left,
+                                mip_rel_gap=mip_rel_gap)
     pick = res.x > 0.5
     if best is not None and best.sum() < pick.sum():
         pick = best
@@ -117,7 +118,7 @@ def set_cover(sub: sp.csr_array, *, time_limit: float, mip_rel_gap: float):
     return np.sort(np.concatenate([core.forced, core.cols[pick]])), bound, status
 
 
-def _count_rows(var_groups: np.ndarray, lim: _Limits):
+def _count_rows(var_groups: np.ndarray, lim: Limits):
     """Group and total counts over the site variables (the first ``var_groups.size``) as
     ``(row, col, lower, upper)``; counts every candidate could meet anyway are left out."""
     k = var_groups.size
@@ -137,7 +138,7 @@ def _count_rows(var_groups: np.ndarray, lim: _Limits):
             np.concatenate(upper))
 
 
-def max_cover(w: np.ndarray, sub: sp.csr_array, lim: _Limits, *, time_limit: float,
+def max_cover(w: np.ndarray, sub: sp.csr_array, lim: Limits, *, time_limit: float,
               mip_rel_gap: float):
     """Sites obeying the counts of ``lim`` that maximise the weight of the rows they cover.
 
@@ -175,8 +176,8 @@ def max_cover(w: np.ndarray, sub: sp.csr_array, lim: _Limits, *, time_limit: flo
     if x is None:
         left = max(time_limit - (time.perf_counter() - t0), 1e-3)
         integrality = np.concatenate([np.ones(k + f), np.zeros(n)])
-        res, status, _ = _solve(cost, integrality, bounds, cons, time_limit=left,
-                                mip_rel_gap=mip_rel_gap)
+        res, status, _ = solve_milp(cost, integrality, bounds, cons, time_limit=left,
+                                    mip_rel_gap=mip_rel_gap)
         x = np.round(res.x[: k + f])
         bound = None if res.mip_dual_bound is None else 0.0 - float(res.mip_dual_bound)
     fill = [core.fillers[i][: int(x[k + i])] for i in range(f)]  # one step per group

@@ -12,7 +12,8 @@ from scipy.optimize import LinearConstraint, milp
 
 from planner._errors import ModelError
 
-_STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded"}
+#: HiGHS status code of :func:`scipy.optimize.milp` -> the status a :class:`Solution` reports
+HIGHS_STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Solution:
 
 
 @dataclass(frozen=True)
-class _Limits:
+class Limits:
     """Per-group lower/upper counts and total bounds on the number of chosen candidates."""
 
     groups: np.ndarray
@@ -88,14 +89,14 @@ class _Limits:
         return out
 
 
-def _limits(
+def group_limits(
     m: int,
     groups: np.ndarray | None,
     lo: np.ndarray | None,
     hi: np.ndarray | None,
     total_lo: int,
     total_hi: int,
-) -> _Limits:
+) -> Limits:
     """Validate group arrays and check the quotas can be met by the candidates available."""
     if groups is None:
         groups = np.zeros(m, dtype=np.int64)
@@ -133,10 +134,17 @@ def _limits(
             f"total of {total_lo}..{total_hi} new sites cannot meet per-group counts "
             f"(minimum {int(lo.sum())}, at most {cap}); change the budget or the quotas"
         )
-    return _Limits(groups, lo, hi, int(total_lo), int(min(total_hi, cap)))
+    return Limits(groups, lo, hi, int(total_lo), int(min(total_hi, cap)))
 
 
-def _weights(weights: np.ndarray, n: int) -> np.ndarray:
+def check_weights(weights: np.ndarray, n: int) -> np.ndarray:
+    """``weights`` as a flat float array of ``n`` finite, non-negative demand weights.
+
+    Raises
+    ------
+    ModelError
+        If the size is wrong or a weight is negative or not finite.
+    """
     w = np.asarray(weights, dtype=float).ravel()
     if w.size != n:
         raise ModelError(f"weights has {w.size} entries but there are {n} demand points")
@@ -145,7 +153,14 @@ def _weights(weights: np.ndarray, n: int) -> np.ndarray:
     return w
 
 
-def _mask(mask: np.ndarray | None, n: int, name: str) -> np.ndarray:
+def check_mask(mask: np.ndarray | None, n: int, name: str) -> np.ndarray:
+    """``mask`` as a flat boolean array of ``n`` entries (all ``False`` when ``None``).
+
+    Raises
+    ------
+    ModelError
+        If the size is wrong (``name`` names the argument in the message).
+    """
     if mask is None:
         return np.zeros(n, dtype=bool)
     out = np.asarray(mask, dtype=bool).ravel()
@@ -182,7 +197,14 @@ def coverage_from_cost(cost, threshold: float) -> sp.csr_array:
     return sp.csr_array(arr <= threshold)
 
 
-def _coverage(coverage, n: int | None = None) -> sp.csr_array:
+def check_coverage(coverage, n: int | None = None) -> sp.csr_array:
+    """``coverage`` as a boolean CSR array without stored zeros.
+
+    Raises
+    ------
+    ModelError
+        If ``n`` is given and the matrix does not have ``n`` rows (demand points).
+    """
     cov = sp.csr_array(coverage, dtype=bool)
     cov.eliminate_zeros()
     if n is not None and cov.shape[0] != n:
@@ -192,13 +214,13 @@ def _coverage(coverage, n: int | None = None) -> sp.csr_array:
 
 def cover_value(weights, coverage, selected, *, covered=None) -> float:
     """Weight of demand newly covered by ``selected`` (demand in ``covered`` excluded)."""
-    cov = _coverage(coverage)
+    cov = check_coverage(coverage)
     w = np.asarray(weights, dtype=float)
     hit = np.asarray(cov[:, np.asarray(selected, dtype=np.int64)].sum(axis=1)).ravel() > 0
-    return float(w[hit & ~_mask(covered, w.size, "covered")].sum())
+    return float(w[hit & ~check_mask(covered, w.size, "covered")].sum())
 
 
-def _pairs(cost, existing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def closer_pairs(cost, existing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, col, distance) of the pairs strictly closer than the existing sites."""
     if sp.issparse(cost):
         coo = sp.coo_array(cost)
@@ -213,7 +235,7 @@ def _pairs(cost, existing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def median_value(weights, cost, selected, *, existing_cost=None) -> float:
     """Weighted distance of every demand to its nearest existing or selected site."""
     w = np.asarray(weights, dtype=float)
-    best = _existing(existing_cost, w.size)
+    best = existing_costs(existing_cost, w.size)
     sel = np.asarray(selected, dtype=np.int64)
     if sel.size:
         sub = sp.csc_array(cost)[:, sel] if sp.issparse(cost) else np.asarray(cost)[:, sel]
@@ -226,7 +248,14 @@ def median_value(weights, cost, selected, *, existing_cost=None) -> float:
     return float((w[pos] * best[pos]).sum())
 
 
-def _existing(existing_cost, n: int) -> np.ndarray:
+def existing_costs(existing_cost, n: int) -> np.ndarray:
+    """Distance of each of ``n`` demands to its nearest existing site (``inf`` for none or NaN).
+
+    Raises
+    ------
+    ModelError
+        If ``existing_cost`` does not have ``n`` entries.
+    """
     if existing_cost is None:
         return np.full(n, np.inf)
     e = np.asarray(existing_cost, dtype=float).ravel().copy()
@@ -236,13 +265,26 @@ def _existing(existing_cost, n: int) -> np.ndarray:
     return e
 
 
-def _solve(c, integrality, bounds, constraints, *, time_limit, mip_rel_gap, presolve=True):
+def solve_milp(c, integrality, bounds, constraints, *, time_limit, mip_rel_gap, presolve=True):
+    """Solve one model with :func:`scipy.optimize.milp` (HiGHS).
+
+    Returns
+    -------
+    tuple
+        ``(result, status, seconds)``: the scipy result, the status word of
+        :data:`HIGHS_STATUS` (``"error"`` for any other code) and the solve time.
+
+    Raises
+    ------
+    ModelError
+        If the solver returns no solution at all.
+    """
     options = {"time_limit": float(time_limit), "mip_rel_gap": float(mip_rel_gap), "disp": False,
                "presolve": bool(presolve)}
     t0 = time.perf_counter()
     res = milp(c, integrality=integrality, bounds=bounds, constraints=constraints, options=options)
     seconds = time.perf_counter() - t0
-    status = _STATUS.get(res.status, "error")
+    status = HIGHS_STATUS.get(res.status, "error")
     if res.x is None:
         raise ModelError(
             f"MILP solver returned no solution ({status}: {res.message}); "
@@ -251,28 +293,38 @@ def _solve(c, integrality, bounds, constraints, *, time_limit, mip_rel_gap, pres
     return res, status, seconds
 
 
-def _result(sel, obj, bound, maximise, *, status, method, times, model, notes=()) -> Solution:
+def make_solution(sel, obj, bound, maximise, *, status, method, times, model, notes=()) -> Solution:
     """A :class:`Solution` with its relative gap; heuristic results are labelled as such."""
     if method == "heuristic":
         notes = (*notes, "greedy + swap heuristic: not proven optimal, see bound and gap")
-    gap = _gap(obj, bound, maximise)
+    gap = relative_gap(obj, bound, maximise)
     return Solution(np.sort(sel), float(obj), status, gap, method, bound, *times, model, notes)
 
 
-def _big(pairs: int, limit: int) -> str:
+def too_big_note(pairs: int, limit: int) -> str:
+    """The note of a model solved by the heuristic because it has more than ``limit`` pairs."""
     return f"{pairs} demand-candidate pairs > heuristic_above = {limit}"
 
 
-def _count_limits(m, groups, counts, p, model) -> _Limits:
+def count_limits(m, groups, counts, p, model) -> Limits:
+    """:class:`Limits` of a model with exact per-group ``counts`` and/or a total ``p``.
+
+    Raises
+    ------
+    ModelError
+        If neither is given (``model`` names the model), or as :func:`group_limits`.
+    """
     if counts is None and p is None:
         raise ModelError(f"{model} needs per-group counts or a total p; give one of them")
     if counts is None:
-        return _limits(m, groups, None, None, int(p), int(p))
+        return group_limits(m, groups, None, None, int(p), int(p))
     cnt = np.asarray(counts, dtype=np.int64)
-    return _limits(m, groups, cnt, cnt, 0 if p is None else p, m if p is None else p)
+    return group_limits(m, groups, cnt, cnt, 0 if p is None else p, m if p is None else p)
 
 
-def _gap(objective: float, bound: float | None, maximise: bool) -> float | None:
+def relative_gap(objective: float, bound: float | None, maximise: bool) -> float | None:
+    """Relative distance between ``objective`` and the solver's ``bound`` (``None`` without
+    a finite bound)."""
     if bound is None or not np.isfinite(bound):
         return None
     diff = bound - objective if maximise else objective - bound

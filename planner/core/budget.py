@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from planner._errors import ModelError
-from planner.core.kits import _ranges
+from planner.core.kits import expand_ranges
 
 __all__ = ["BudgetSolution", "budget_cover", "covered_value", "elements"]
 
@@ -131,7 +131,7 @@ def elements(seg_value: np.ndarray, seg_start: np.ndarray, piece_seg: np.ndarray
     value = (b - a) * np.asarray(seg_value, dtype=float)[pseg[k]]
     lo_i = np.searchsorted(mid, key(pair_seg, pair_lo), side="left")
     hi_i = np.searchsorted(mid, key(pair_seg, pair_hi), side="right")
-    pair, el = _ranges(lo_i, hi_i)
+    pair, el = expand_ranges(lo_i, hi_i)
     act = np.asarray(pair_action, dtype=np.int64)[pair]
     cover = sp.csr_array((np.ones(len(el), dtype=np.int8), (el, act)),
                          shape=(len(mid), n_actions))

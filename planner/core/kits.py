@@ -51,7 +51,7 @@ class Pieces:
     r: np.ndarray
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def expand_ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Expand ``[lo_i, hi_i)`` into (owner i, index) pairs, vectorised."""
     n = np.maximum(hi - lo, 0)
     owner = np.repeat(np.arange(len(lo)), n)
@@ -92,7 +92,7 @@ def kit_pairs(seg_bank: np.ndarray, s0: np.ndarray, s1: np.ndarray, seg_reach: n
     g0, g1 = off[seg_bank] + s0, off[seg_bank] + s1
     first = np.searchsorted(g1, off[cb] + lo, side="left")
     last = np.searchsorted(g0, off[cb] + hi, side="right")
-    kit, seg = _ranges(first, last)
+    kit, seg = expand_ranges(first, last)
     seg = seg.astype(np.int64)
     r = seg_reach[seg]
     ilo = np.maximum(s0[seg], ck[kit] - r)
@@ -244,7 +244,7 @@ def _ring_lines(p: Pieces, bank_len: np.ndarray) -> tuple[np.ndarray, ...]:
     t = np.arange(n_cuts.sum()) - np.repeat(vstart, n_cuts)
     cut_piece = np.where(single[v_ring], widest[v_ring], first[v_ring] + t)
     # each virtual line holds all m pieces of its ring, rotated to start at the cut
-    pv, j = _ranges(np.zeros(len(v_ring), np.int64), m[v_ring])
+    pv, j = expand_ranges(np.zeros(len(v_ring), np.int64), m[v_ring])
     g = v_ring[pv]
     piece = first[g] + (cut_piece[pv] - first[g] + j) % m[g]
     shift = a[piece] - a[cut_piece[pv]]

@@ -37,8 +37,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from planner._errors import ModelError
-
-MODES = ("walk", "drive")
+from planner.glossary import MODES
 
 _SOURCE_BATCH = 32  # sources per Dijkstra call: ~9 MB of distances per 35,000 nodes
 

@@ -38,23 +38,21 @@ from scipy.optimize import Bounds, LinearConstraint
 from planner._errors import ModelError
 from planner.core import _covering, _heuristic
 from planner.core._milp import (  # noqa: F401 (Solution and the evaluators are public here)
-    _STATUS,
+    Limits,
     Solution,
-    _big,
-    _count_limits,
-    _coverage,
-    _existing,
-    _gap,
-    _Limits,
-    _limits,
-    _mask,
-    _pairs,
-    _result,
-    _solve,
-    _weights,
+    check_coverage,
+    check_mask,
+    check_weights,
+    closer_pairs,
+    count_limits,
     cover_value,
     coverage_from_cost,
+    existing_costs,
+    group_limits,
+    make_solution,
     median_value,
+    solve_milp,
+    too_big_note,
 )
 
 __all__ = [
@@ -74,7 +72,7 @@ def _cover_model(
     w: np.ndarray,
     cov: sp.csr_array,
     covered: np.ndarray,
-    lim: _Limits,
+    lim: Limits,
     *,
     time_limit: float,
     mip_rel_gap: float,
@@ -96,16 +94,17 @@ def _cover_model(
             wl, sub, lim.groups, lim.lo, lim.hi, lim.total_lo, lim.total_hi, time_limit=time_limit
         )
         times = (build, time.perf_counter() - t1)
-        return _result(sel, obj, bound, True, status="heuristic", method="heuristic",
-                       times=times, model=model, notes=(_big(sub.nnz, heuristic_above),))
+        return make_solution(sel, obj, bound, True, status="heuristic", method="heuristic",
+                             times=times, model=model,
+                             notes=(too_big_note(sub.nnz, heuristic_above),))
     build = time.perf_counter() - t0
     t1 = time.perf_counter()
     sel, bound, status = _covering.max_cover(wl, sub, lim, time_limit=time_limit,
                                              mip_rel_gap=mip_rel_gap)
     seconds = time.perf_counter() - t1
     obj = float(wl[np.asarray(sub[:, sel].sum(axis=1)).ravel() > 0].sum())
-    return _result(sel, obj, bound, True, status=status, method="milp", times=(build, seconds),
-                   model=model)
+    return make_solution(sel, obj, bound, True, status=status, method="milp",
+                         times=(build, seconds), model=model)
 
 
 def max_cover(
@@ -148,11 +147,11 @@ def max_cover(
     Solution
         ``objective`` is the weight newly covered.
     """
-    cov = _coverage(coverage)
+    cov = check_coverage(coverage)
     n, m = cov.shape
-    w = _weights(weights, n)
-    lim = _count_limits(m, groups, counts, p, "max_cover")
-    return _cover_model(w, cov, _mask(covered, n, "covered"), lim, time_limit=time_limit,
+    w = check_weights(weights, n)
+    lim = count_limits(m, groups, counts, p, "max_cover")
+    return _cover_model(w, cov, check_mask(covered, n, "covered"), lim, time_limit=time_limit,
                         mip_rel_gap=mip_rel_gap, heuristic_above=heuristic_above,
                         model="max_cover")
 
@@ -177,17 +176,17 @@ def county_budget(
     where it covers most. Parameters are those of :func:`max_cover`, with ``minimum`` the
     per-group minimum and ``budget`` the exact total (capped at the candidates available).
     """
-    cov = _coverage(coverage)
+    cov = check_coverage(coverage)
     n, m = cov.shape
-    w = _weights(weights, n)
+    w = check_weights(weights, n)
     mins = np.asarray(minimum, dtype=np.int64)
     selectable = np.asarray(groups) >= 0
     budget = int(min(budget, int(selectable.sum())))
     if budget >= int(mins.sum()):
-        lim = _limits(m, groups, mins, None, budget, budget)
+        lim = group_limits(m, groups, mins, None, budget, budget)
     else:
-        lim = _limits(m, groups, np.zeros_like(mins), mins, budget, budget)
-    return _cover_model(w, cov, _mask(covered, n, "covered"), lim, time_limit=time_limit,
+        lim = group_limits(m, groups, np.zeros_like(mins), mins, budget, budget)
+    return _cover_model(w, cov, check_mask(covered, n, "covered"), lim, time_limit=time_limit,
                         mip_rel_gap=mip_rel_gap, heuristic_above=heuristic_above,
                         model="county_budget")
 
@@ -208,14 +207,14 @@ def set_cover(
     Demand that no selectable candidate covers cannot be covered: it is left out and counted
     in ``Solution.notes``. ``groups`` only serves to exclude candidates (``-1``).
     """
-    cov = _coverage(coverage)
+    cov = check_coverage(coverage)
     n, m = cov.shape
-    w = np.ones(n) if weights is None else _weights(weights, n)
-    lim = _limits(m, groups, None, None, 0, m)
+    w = np.ones(n) if weights is None else check_weights(weights, n)
+    lim = group_limits(m, groups, None, None, 0, m)
     t0 = time.perf_counter()
     cov = sp.csr_array(cov @ sp.diags_array(lim.selectable.astype(float)), dtype=bool)
     cov.eliminate_zeros()
-    need = ~_mask(covered, n, "covered") & (w > 0)
+    need = ~check_mask(covered, n, "covered") & (w > 0)
     reach = np.diff(cov.indptr) > 0
     notes = []
     if (need & ~reach).any():
@@ -228,17 +227,17 @@ def set_cover(
         t1 = time.perf_counter()
         sel, bound = _heuristic.greedy_set_cover(sub, time_limit=time_limit)
         obj = float(sel.size)
-        notes.append(_big(sub.nnz, heuristic_above))
+        notes.append(too_big_note(sub.nnz, heuristic_above))
         times = (build, time.perf_counter() - t1)
-        return _result(sel, obj, bound, False, status="heuristic", method="heuristic",
-                       times=times, model="set_cover", notes=tuple(notes))
+        return make_solution(sel, obj, bound, False, status="heuristic", method="heuristic",
+                             times=times, model="set_cover", notes=tuple(notes))
     build = time.perf_counter() - t0
     t1 = time.perf_counter()
     sel, bound, status = _covering.set_cover(sub, time_limit=time_limit,
                                              mip_rel_gap=mip_rel_gap)
     seconds = time.perf_counter() - t1
-    return _result(sel, float(sel.size), bound, False, status=status, method="milp",
-                   times=(build, seconds), model="set_cover", notes=tuple(notes))
+    return make_solution(sel, float(sel.size), bound, False, status=status, method="milp",
+                         times=(build, seconds), model="set_cover", notes=tuple(notes))
 
 
 def p_median(
@@ -277,11 +276,11 @@ def p_median(
     if len(shape) != 2:
         raise ModelError(f"cost matrix must be 2-D, got shape {shape}")
     n, m = shape
-    w = _weights(weights, n)
-    e = _existing(existing_cost, n)
-    lim = _count_limits(m, groups, counts, p, "p_median")
+    w = check_weights(weights, n)
+    e = existing_costs(existing_cost, n)
+    lim = count_limits(m, groups, counts, p, "p_median")
     t0 = time.perf_counter()
-    rows, cols, dist = _pairs(cost, e)
+    rows, cols, dist = closer_pairs(cost, e)
     keep = (w[rows] > 0) & lim.selectable[cols]
     rows, cols, dist = rows[keep], cols[keep], dist[keep]
     served = np.bincount(rows, minlength=n) > 0
@@ -301,8 +300,9 @@ def p_median(
         )
         obj = median_value(w, cost, sel, existing_cost=e)
         times = (build, time.perf_counter() - t1)
-        return _result(sel, obj, bound, False, status="heuristic", method="heuristic",
-                       times=times, model="p_median", notes=(_big(rows.size, heuristic_above),))
+        return make_solution(sel, obj, bound, False, status="heuristic", method="heuristic",
+                             times=times, model="p_median",
+                             notes=(too_big_note(rows.size, heuristic_above),))
     n_pairs = rows.size
     fixed = np.flatnonzero((w > 0) & np.isfinite(e))  # u_i: stay with the existing site
     n_u = fixed.size
@@ -336,11 +336,11 @@ def p_median(
     integrality = np.concatenate([np.ones(m), np.zeros(n_pairs + n_u)])
     upper = np.concatenate([lim.selectable.astype(float), np.ones(n_pairs + n_u)])
     build = time.perf_counter() - t0
-    res, status, seconds = _solve(
+    res, status, seconds = solve_milp(
         c, integrality, Bounds(0.0, upper), cons, time_limit=time_limit, mip_rel_gap=mip_rel_gap
     )
     sel = np.flatnonzero(res.x[:m] > 0.5)
     obj = median_value(w, cost, sel, existing_cost=e)
     bound = None if res.mip_dual_bound is None else float(res.mip_dual_bound)
-    return _result(sel, obj, bound, False, status=status, method="milp", times=(build, seconds),
-                   model="p_median")
+    return make_solution(sel, obj, bound, False, status=status, method="milp",
+                         times=(build, seconds), model="p_median")

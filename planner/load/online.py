@@ -12,16 +12,16 @@ import pandas as pd
 
 from planner._errors import InputFileError
 from planner.load.osm import (
-    _ATTRS,
     ACCESS_TAGS,
     NOT_ROADS,
     ROAD_COLUMNS,
     WATER_COLUMNS,
     WATER_TAGS,
+    WAY_ATTRS,
     OsmLayers,
-    _empty_water,
-    _finish,
-    _water_frame,
+    assemble_layers,
+    empty_water,
+    water_frame,
 )
 
 
@@ -52,7 +52,7 @@ def fetch_osm(polygon) -> OsmLayers:
         ) from exc
     finally:
         ox.settings.useful_tags_way = tags
-    return _finish(_graph_rows(G), _features_to_water(feats), polygon, "online")
+    return assemble_layers(_graph_rows(G), _features_to_water(feats), polygon, "online")
 
 
 def _graph_rows(G) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -69,8 +69,8 @@ def _graph_rows(G) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         if d["highway"] in NOT_ROADS or u == v:
             continue
         rows.append((u, v, way, d["highway"], bool(d.get("oneway", False)),
-                     *(d.get(k) for k in _ATTRS)))
-    df = pd.DataFrame(rows, columns=["u", "v", "osm_way_id", "highway", "oneway", *_ATTRS])
+                     *(d.get(k) for k in WAY_ATTRS)))
+    df = pd.DataFrame(rows, columns=["u", "v", "osm_way_id", "highway", "oneway", *WAY_ATTRS])
     used = np.unique(np.r_[df["u"].to_numpy(dtype=np.int64), df["v"].to_numpy(dtype=np.int64)])
     coords = {n: (float(d["x"]), float(d["y"])) for n, d in G.nodes(data=True)}
     ll = np.array([coords[i] for i in used], dtype=float).reshape(-1, 2)
@@ -80,7 +80,7 @@ def _graph_rows(G) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
 def _features_to_water(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if gdf is None or len(gdf) == 0:
-        return _empty_water()
+        return empty_water()
     gdf = gdf.reset_index()
     gdf = gdf[gdf["element"].isin(["way", "relation"])]
     recs = [
@@ -88,4 +88,4 @@ def _features_to_water(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                                        for k in WATER_COLUMNS[2:] if k in gdf}}
         for j, (e, i) in enumerate(zip(gdf["element"], gdf["id"], strict=True))
     ]
-    return _water_frame(recs, list(gdf.geometry))
+    return water_frame(recs, list(gdf.geometry))

@@ -88,7 +88,8 @@ ACCESS_RULES: dict[str, tuple[str, ...]] = {
 # osmnx's rules (osmnx.graph._add_paths), applied verbatim.
 _ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
 _REVERSED_VALUES = frozenset({"-1", "reverse", "T"})
-_ATTRS = ("bridge", *ACCESS_TAGS, "name")
+#: The tags of a way kept as road columns besides ``highway`` and ``oneway``.
+WAY_ATTRS = ("bridge", *ACCESS_TAGS, "name")
 _UNDEFINED = 2147483647  # libosmium's undefined fixed-point coordinate
 
 
@@ -150,15 +151,25 @@ def _check_path(path: str | Path, suffixes: tuple[str, ...]) -> Path:
     return p
 
 
-def _empty_water() -> gpd.GeoDataFrame:
+def empty_water() -> gpd.GeoDataFrame:
+    """A water frame with no rows: the :data:`WATER_COLUMNS`, WGS-84."""
     return gpd.GeoDataFrame(
         {c: pd.Series(dtype=object) for c in WATER_COLUMNS}, geometry=[], crs=WGS84
     )
 
 
-def _water_frame(records: list[dict], geoms: list) -> gpd.GeoDataFrame:
+def water_frame(records: list[dict], geoms: list) -> gpd.GeoDataFrame:
+    """Water features as a WGS-84 frame of :data:`WATER_COLUMNS` (missing tags as ``None``).
+
+    Parameters
+    ----------
+    records : list of dict
+        One dict of ``osm_type``, ``osm_id`` and water tags per feature.
+    geoms : list of shapely geometries
+        The features' WGS-84 geometries, in the order of ``records``.
+    """
     if not records:
-        return _empty_water()
+        return empty_water()
     df = pd.DataFrame(records)
     for c in WATER_COLUMNS:
         if c not in df:
@@ -205,7 +216,7 @@ class _Collector:
             oneway = tags.get("oneway")
             self.ways.append((obj.id, hw, oneway in _ONEWAY_VALUES
                               or tags.get("junction") == "roundabout",
-                              oneway in _REVERSED_VALUES, *(tags.get(k) for k in _ATTRS)))
+                              oneway in _REVERSED_VALUES, *(tags.get(k) for k in WAY_ATTRS)))
         if water:
             self._water_way(obj.id, {t.k: t.v for t in tags}, refs, xs, ys)
 
@@ -254,7 +265,7 @@ class _Collector:
         way = np.repeat(np.arange(counts.size), counts)
         ok = (xy[:, 0] != _UNDEFINED) & (xy[:, 1] != _UNDEFINED)
         attrs = pd.DataFrame(self.ways, columns=["osm_way_id", "highway", "oneway", "reverse",
-                                                 *_ATTRS])
+                                                 *WAY_ATTRS])
         # osmnx drops repeated consecutive nodes of a way before pairing them
         dup = np.zeros(refs.size, dtype=bool)
         dup[1:] = (refs[1:] == refs[:-1]) & (way[1:] == way[:-1])
@@ -277,7 +288,7 @@ class _Collector:
         return df[ROAD_COLUMNS], nodes, stats
 
     def water(self) -> gpd.GeoDataFrame:
-        return _water_frame(self.recs, self.geoms)
+        return water_frame(self.recs, self.geoms)
 
     def stats(self) -> dict:
         built = sum(r["osm_type"] == "relation" for r in self.recs)
@@ -285,9 +296,24 @@ class _Collector:
                 "water_relations_incomplete": max(self.relations - built, 0)}
 
 
-def _finish(roads: tuple[pd.DataFrame, pd.DataFrame, dict], water: gpd.GeoDataFrame,
-            polygon, source: str, *, stats: dict | None = None) -> OsmLayers:
-    """Clip, sort and put geometry on the segments, nodes and water of one source."""
+def assemble_layers(roads: tuple[pd.DataFrame, pd.DataFrame, dict], water: gpd.GeoDataFrame,
+                     polygon, source: str, *, stats: dict | None = None) -> OsmLayers:
+    """Clip, sort and put geometry on the segments, nodes and water of one source.
+
+    Parameters
+    ----------
+    roads : tuple
+        ``(segments, nodes, stats)``: forward segments with :data:`ROAD_COLUMNS`, node
+        ``lon``/``lat`` indexed by OSM id, and the reader's counts.
+    water : GeoDataFrame
+        Water features (:func:`water_frame`).
+    polygon : shapely geometry or None
+        WGS-84 county polygon to clip to (``None``: no clipping).
+    source : str
+        What was read (a file name or ``"online"``).
+    stats : dict, optional
+        Further counts of the reader, added to :attr:`OsmLayers.stats`.
+    """
     df, nodes, road_stats = roads
     df = df.astype({"u": np.int64, "v": np.int64, "osm_way_id": np.int64, "oneway": bool})
     if polygon is not None:
@@ -348,7 +374,7 @@ def read_osm(path: str | Path, *, polygon=None, progress: bool = False) -> OsmLa
 def clip_scan(scan: OsmScan, *, polygon=None) -> OsmLayers:
     """The layers of a :func:`scan_osm` clipped to the WGS-84 ``polygon`` (see
     :func:`read_osm`)."""
-    return _finish(scan.roads, scan.water, polygon, scan.source, stats=scan.stats)
+    return assemble_layers(scan.roads, scan.water, polygon, scan.source, stats=scan.stats)
 
 
 def scan_osm(path: str | Path, *, progress: bool = False) -> OsmScan:
@@ -407,7 +433,7 @@ def _source_kind(p: Path) -> str:
 
 
 def road_graph(layers: OsmLayers, *, crs) -> tuple[RoadGraph, np.ndarray]:
-    """Measure the roads in a metric CRS and build a :class:`~planner.network.RoadGraph`.
+    """Measure the roads in a metric CRS and build a :class:`~planner.core.network.RoadGraph`.
 
     Parameters
     ----------

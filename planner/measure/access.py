@@ -1,6 +1,6 @@
 """Access: travel distance from every village to the nearest site of each kind, and coverage.
 
-Geo adapter around :mod:`planner.network`. Demand locations (one per village, or
+Geo adapter around :mod:`planner.core.network`. Demand locations (one per village, or
 population-weighted points) and sites are projected into the caller's metric CRS,
 snapped onto nodes of the road network from which (demand) or to which (sites) the
 network can be travelled in the kind's mode (:func:`planner.core.network.reachable_masks`;
@@ -41,18 +41,15 @@ from planner.core.network import (
     snap,
     snap_report,
 )
-from planner.glossary import KINDS as _KIND_LABELS
+from planner.glossary import CHILD_GROUPS, KINDS
 from planner.records.workspace import Workspace
 from planner.settings import AccessConfig
 
-GROUPS = ("children", "left_behind", "vulnerable")
 VILLAGE_COLUMNS = (
     "village_code", "village_name", "town_code", "town_name",
     "children", "left_behind", "vulnerable", "under5",
 )
 SITE_COLUMNS = ("facility_id", "kind", "standard")
-#: the kinds whose access is measured (all kinds of the glossary)
-KINDS = tuple(_KIND_LABELS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,7 +92,7 @@ class AccessResult:
         """JSON-ready figures for ``run.json``: method, notes, county shares per kind."""
         county = self.coverage[self.coverage["level"] == "county"]
         shares = {
-            row.kind: {g: _json_float(getattr(row, f"share_{g}")) for g in GROUPS}
+            row.kind: {g: _json_float(getattr(row, f"share_{g}")) for g in CHILD_GROUPS}
             for row in county.itertuples()
         }
         return {
@@ -175,7 +172,8 @@ def compute_access(
     villages : geopandas.GeoDataFrame
         WGS-84 village polygons with :data:`VILLAGE_COLUMNS`.
     sites : geopandas.GeoDataFrame
-        WGS-84 site points with ``facility_id``, ``kind`` (one of :data:`KINDS`), ``standard``.
+        WGS-84 site points with ``facility_id``, ``kind`` (one of
+        :data:`planner.glossary.KINDS`), ``standard``.
     crs : pyproj.CRS
         Projected metric CRS (the graph's node coordinates are in it).
     config : AccessConfig
@@ -192,7 +190,7 @@ def compute_access(
     crs = _metric_crs(crs)
     _check_layer(villages, VILLAGE_COLUMNS, "villages")
     _check_layer(sites, SITE_COLUMNS, "sites")
-    bad = ~sites["kind"].isin(KINDS)
+    bad = ~sites["kind"].isin(list(KINDS))
     if bad.any():
         raise InputFileError(
             f"sites row {int(np.flatnonzero(bad.to_numpy())[0])}: kind "
@@ -318,8 +316,8 @@ def _coverage(v: pd.DataFrame, config: AccessConfig) -> pd.DataFrame:
     frames = []
     for kind in KINDS:
         share = v[f"covshare_{kind}"].to_numpy()
-        cols = {g: v[g].to_numpy(dtype=float) for g in GROUPS}
-        cols.update({f"{g}_covered": v[g].to_numpy(dtype=float) * share for g in GROUPS})
+        cols = {g: v[g].to_numpy(dtype=float) for g in CHILD_GROUPS}
+        cols.update({f"{g}_covered": v[g].to_numpy(dtype=float) * share for g in CHILD_GROUPS})
         df = pd.DataFrame(cols)
         df["town_code"] = v["town_code"].astype(str).to_numpy()
         df["town_name"] = v["town_name"].astype(str).to_numpy()
@@ -335,7 +333,7 @@ def _coverage(v: pd.DataFrame, config: AccessConfig) -> pd.DataFrame:
         both.insert(5, "threshold_m", config.rules[kind].threshold_m)
         frames.append(both)
     cov = pd.concat(frames, ignore_index=True)
-    for g in GROUPS:
+    for g in CHILD_GROUPS:
         tot = cov[g].to_numpy(dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             safe = np.where(tot > 0, tot, 1.0)

@@ -60,7 +60,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.glossary import TIERS, WATER_TYPES  # noqa: F401 (re-exported)
+from planner.glossary import WATER_TYPES, tier_word
 from planner.settings import WaterConfig
 
 
@@ -198,7 +198,7 @@ def risk_explanation(config: WaterConfig) -> list[tuple[str, str, str]]:
          "0–100"),
         ("大型水域", f"{large}中面积不小于 {config.large_area_m2 / 1e6:g} 平方公里或岸线不短于 "
          f"{config.large_bank_m / 1000:g} 公里、且 {config.far_m:g} 米内有住户或学校的，"
-         f"类型系数取 {config.large_factor:g}，等级至少为{_TIER_ZH.get(config.large_min_tier, '')}",
+         f"类型系数取 {config.large_factor:g}，等级至少为{tier_word(config.large_min_tier)}",
          "长江、主要河道、湖泊、水库"),
         ("风险等级", "按评分从高到低排序（同分按暴露、儿童数），前若干比例分别为一级、二级、"
          "三级；评分为 0 的水域不分级" if config.tier_mode == "share" else
@@ -209,12 +209,10 @@ def risk_explanation(config: WaterConfig) -> list[tuple[str, str, str]]:
         ("既往溺水事件", f"{config.incident_m:g} 米内每发生过一起溺水事件，危险度与 100 的差距"
          f"缩小 {config.incident_weight:.0%}（只计起数，不涉及当事人信息）",
          f"危险度 = 100 − (100 − 100×T×P×E) × {1 - config.incident_weight:g}^起数"),
-        ("需设“四个一”的岸线", f"危险度达到{_TIER_ZH[max(config.kit_tiers, default='N')]}"
+        ("需设“四个一”的岸线", f"危险度达到{tier_word(max(config.kit_tiers, default='N'))}"
          "分界的岸段，救援点可及距离：常去岸段 "
          f"{config.reach_busy_m:g} 米，少有人去的渠道 {config.reach_quiet_m:g} 米",
          f"岸段长 {config.segment_m:g} 米"),
     ]
 
-
-_TIER_ZH = {"A": "一级", "B": "二级", "C": "三级", "N": ""}
 

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from planner._errors import InputFileError
-from planner.glossary import STAFF_ROLES as ROLES
+from planner.glossary import STAFF_ROLES
 
-_ALIASES = {v: k for k, v in ROLES.items()}
+_ALIASES = {v: k for k, v in STAFF_ROLES.items()}
 
 
 def directors_required(children: pd.Series, *, children_per_director: int | None) -> pd.Series:
@@ -37,7 +37,7 @@ def _clean(staff: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise InputFileError(f"staff table lacks column(s) {', '.join(missing)}; add them")
     role = staff["role"].astype(str).str.strip().map(lambda r: _ALIASES.get(r, r))
-    bad = ~role.isin(list(ROLES))
+    bad = ~role.isin(list(STAFF_ROLES))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputFileError(f"staff table row {row + 1}: role {staff['role'].iloc[row]!r} is "

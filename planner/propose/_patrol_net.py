@@ -27,7 +27,7 @@ _SEAT_CHOICES = 5      # a village seat may use any of its 5 nearest road nodes 
 _SEAT_SNAP_M = 300.0   # ... within 300 m (the nearest may be on a road without a junction)
 
 
-class _Network:
+class PatrolNetwork:
     """A road network prepared once: node tree, weak components, bounded Dijkstra."""
 
     def __init__(self, graph: RoadGraph) -> None:
@@ -135,8 +135,19 @@ def _straight(xy: np.ndarray) -> np.ndarray:
     return np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
 
 
-def _distances(xy: np.ndarray, net: _Network | None, *, seat_node: int | None = None,
-               choose_seat: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+def point_distances(xy: np.ndarray, net: PatrolNetwork | None, *,
+                    seat_node: int | None = None,
+                    choose_seat: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """Distances between metric points ``xy`` (row 0 a village seat) over ``net``.
+
+    Returns
+    -------
+    tuple
+        ``(distances, road, seat)``: the matrix (road distance where the network joins a
+        pair, else straight-line), the mask of road-measured pairs and the seat's road node
+        (``-1`` without a network); ``seat_node`` and ``choose_seat`` as in
+        :meth:`PatrolNetwork.distances`.
+    """
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     straight = _straight(xy)
     if net is None or len(xy) == 0:
@@ -152,4 +163,4 @@ def stop_distances(xy: np.ndarray, *, graph: RoadGraph | None,
     With a road ``graph`` (its walk network) the stops snap to their nearest nodes and Dijkstra runs
     from those nodes only; pairs the network cannot join fall back to straight-line.
     """
-    return _distances(xy, None if graph is None else _Network(graph))[:2]
+    return point_distances(xy, None if graph is None else PatrolNetwork(graph))[:2]

@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.glossary import TIERS
+from planner.glossary import KIT_ITEMS, TIERS
 from planner.propose._geo import nearest_road
 
-_ITEM_LABELS = ("警示牌", "救生圈", "救生绳", "救生杆")
 ACTION_LABELS = {"new": "新建“四个一”", "complete": "补齐器材", "repair_rope": "更换救生绳",
                  "inspect": "逾期检查"}
 
@@ -90,7 +89,7 @@ def water_actions(*, proposed: gpd.GeoDataFrame, kits: gpd.GeoDataFrame,
         within 500 m by name or class, and its distance.
     """
     kits = kits.to_crs("EPSG:4326")
-    items = kits[["has_sign", "has_lifebuoy", "has_rope", "has_pole"]].to_numpy(dtype=bool)
+    items = kits[list(KIT_ITEMS)].to_numpy(dtype=bool)
     wid = water["water_id"].to_numpy()
     widx = pd.Series(np.arange(len(wid)), index=wid)
 
@@ -110,7 +109,7 @@ def water_actions(*, proposed: gpd.GeoDataFrame, kits: gpd.GeoDataFrame,
         "lat": new.geometry.y.to_numpy(), "cost_yuan": new["cost_yuan"].to_numpy(),
         "funded": True, "_geom": new.geometry.to_numpy()})]
     fx = np.flatnonzero(fixable)
-    missing = [("补齐：" + "、".join(lab for lab, h in zip(_ITEM_LABELS, it, strict=True)
+    missing = [("补齐：" + "、".join(lab for lab, h in zip(KIT_ITEMS.values(), it, strict=True)
                                     if not h) if not it.all() else "")
                for it in items[fx]]
     rope = kits["rope_m"].to_numpy(float)[fx]

@@ -8,10 +8,10 @@ unless ``placement = "full"``. ``water_actions.xlsx`` lists what each village is
 (:mod:`planner.propose.actions`).
 
 :func:`water_safety` is the pipeline's entry point. It turns the workspace layers into numbers
-along banks (``planner.water``), scores them (``planner.risk``), places kits exactly
-(``planner.kits``) and plans patrols (``planner.patrol``). Distances are measured in the
-metric CRS the caller gives. Bank-segment distances are taken from the segment midpoint
-(an error of at most ``segment_m / 2``); water-body distances are exact.
+along banks (:mod:`planner.validate.water_layer`), scores them (:mod:`planner.measure.risk`),
+places kits exactly (:mod:`planner.core.kits`) and plans patrols (:mod:`planner.propose.patrol`).
+Distances are measured in the metric CRS the caller gives. Bank-segment distances are taken
+from the segment midpoint (an error of at most ``segment_m / 2``); water-body distances are exact.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from planner._errors import InputFileError
 from planner.core.kits import Pieces, place, requisition, residual, uncovered_length
 from planner.core.network import RoadGraph
 from planner.geo.crs import check_metric
-from planner.glossary import TIERS
+from planner.glossary import KIT_ITEMS, TIERS
 from planner.measure.risk import (
     risk_explanation,
     score_components,
@@ -47,11 +47,11 @@ from planner.propose._geo import segment_context as _segment_context
 from planner.propose._geo import water_context as _water_context
 from planner.propose.actions import water_actions
 from planner.propose.kit_budget import SOURCES, fix_costs, plan_budget
+from planner.propose.patrol import coming_season_year
 from planner.propose.patrol_units import patrol_summary, plan_patrols_for
 from planner.records.workspace import Workspace
 from planner.settings import Settings, WaterConfig
 from planner.validate.water_layer import (
-    KIT_ITEMS,
     Banks,
     Segments,
     bank_points,
@@ -67,7 +67,7 @@ _FACTORS = ("type_factor", "home_band", "school_band", "proximity", "exposure", 
 
 @dataclass
 class WaterResult:
-    """Tables of the water-safety stage (file names as in DESIGN.md)."""
+    """Tables of the water-safety stage (file names as in docs/outputs.md)."""
 
     water_risk: pd.DataFrame          #: water_risk.csv
     segments: pd.DataFrame            #: per bank segment scores (e.g. water_segments.csv)
@@ -93,7 +93,7 @@ def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool, source: str) -> n
 
 
 def _ring_reach(bank: Banks, seg: Segments, reach: np.ndarray) -> np.ndarray:
-    """Closed banks take their smallest segment reach (see planner.kits)."""
+    """Closed banks take their smallest segment reach (see planner.core.kits)."""
     starts = np.flatnonzero(np.r_[True, seg.bank[1:] != seg.bank[:-1]])
     ring_min = np.minimum.reduceat(reach, starts)
     per_seg = np.repeat(ring_min, np.diff(np.r_[starts, len(reach)]))
@@ -114,9 +114,9 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     Parameters
     ----------
     water : GeoDataFrame
-        Water layer (see :func:`planner.water.normalise_water`), any CRS.
+        Water layer (see :func:`planner.validate.water_layer.normalise_water`), any CRS.
     kits : GeoDataFrame or None
-        Existing kits (see :func:`planner.water.normalise_kits`).
+        Existing kits (see :func:`planner.validate.water_layer.normalise_kits`).
     settlements : GeoDataFrame
         Homes as points with ``children`` and optional ``under5``, ``left_behind`` counts.
     schools : GeoDataFrame or None
@@ -149,7 +149,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     """
     crs = check_metric(crs, where="the water-safety CRS")
     today = today or dt.date.today()
-    year = year or today.year
+    year = year or coming_season_year(today, season=config.season)
     tm: dict[str, float] = {}
     t0 = time.perf_counter()
     wn = normalise_water(water, source="water layer")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.glossary import CHILD_FIELDS, KINDS, MODES
+from planner.glossary import CHILD_FIELDS, CHILD_GROUPS, KINDS, KIT_ITEM_COUNTS, KIT_ITEMS, MODES
 
 FIELDS: dict[str, str] = {
     **CHILD_FIELDS,
@@ -20,8 +20,8 @@ FIELDS: dict[str, str] = {
     "unmet_need": "未满足需求（儿童·公里）", "unmet_rank": "未满足需求排序",
     "distance_method": "距离算法", "level": "层级", "kind": "类型", "mode": "出行方式",
     "threshold_m": "服务半径（米）", "new_kits": "新设（套）", "completed_kits": "补齐（套）",
-    "signs": "警示牌（块）", "lifebuoys": "救生圈（个）", "ropes": "救生绳（根）",
-    "rope_m": "绳长（米）", "poles": "救生杆（根）", "risky_bank_m": "风险岸线（米）",
+    **{count: f"{KIT_ITEMS[item]}（{unit}）" for item, (count, unit) in KIT_ITEM_COUNTS.items()},
+    "rope_m": "绳长（米）", "risky_bank_m": "风险岸线（米）",
     "uncovered_risky_m_before": "未覆盖风险岸线（米，现状）",
     "uncovered_risky_m_after": "未覆盖风险岸线（米，配齐后）",
     "facility_id": "编号", "name": "名称", "declared_town": "申报镇（街道）",
@@ -40,14 +40,13 @@ FIELDS: dict[str, str] = {
     "status": "状态", "missing": "缺少", "complete": "是否齐全", "last_inspected": "最近检查日期",
     "cost_yuan": "费用（元）", "fixed_kits": "补齐或更换（套）", "funded": "纳入预算",
 }
-_GROUPS = {"children": "儿童", "left_behind": "留守儿童", "vulnerable": "困境儿童"}
 _VALUES = {
     "level": {"town": "镇（街道）", "county": "全县（市、区）"},
     "kind": {k: v[0] for k, v in KINDS.items()},
     "mode": MODES,
     "distance_method": {"network": "路网距离", "straight_line": "直线距离"},
-    "layer": {"children": "儿童", "villages": "村界", "towns": "镇界", "facilities": "阵地",
-              "water": "水域", "kits": "四个一", "settlements": "居民点"},
+    "layer": {"children": CHILD_GROUPS["children"], "villages": "村界", "towns": "镇界",
+              "facilities": "阵地", "water": "水域", "kits": "四个一", "settlements": "居民点"},
 }
 
 
@@ -55,7 +54,7 @@ def label(column: str) -> str:
     """The Chinese header of a field (per-kind fields by their kind's label)."""
     if column in FIELDS:
         return FIELDS[column]
-    for group, text in _GROUPS.items():
+    for group, text in CHILD_GROUPS.items():
         if column == f"{group}_covered":
             return f"服务半径内{text}"
         if column == f"share_{group}":

@@ -22,21 +22,20 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
-from planner.glossary import KINDS, TIERS
+from planner.glossary import CHILD_GROUPS, KINDS, KIT_ITEM_COUNTS, KIT_ITEMS, TIERS
 from planner.measure.coverage import story_lines
 
 NOT_COMPUTED = "未计算"
 _TOP = 10  # rows of the proposal and water tables
 
-_GROUPS = {"children": "儿童", "left_behind": "留守儿童", "vulnerable": "困境儿童"}
 _COLUMNS = {
     "kind": "类型", "town_name": "镇（街道）", "village_name": "村（居）", "rank": "排序",
     "children_newly_covered": "新增服务半径内儿童", "reason": "理由", "water_id": "编号",
     "name": "名称",
     "type_label": "类型", "tier_label": "风险等级", "tier": "风险等级", "score": "风险分",
     "home_m": "距最近住户（米）", "children_500": "500米内儿童", "new_kits": "新设（套）",
-    "completed_kits": "补齐（套）", "signs": "警示牌", "lifebuoys": "救生圈", "ropes": "救生绳",
-    "rope_m": "绳长（米）", "poles": "救生杆",
+    "completed_kits": "补齐（套）", "rope_m": "绳长（米）",
+    **{count: KIT_ITEMS[item] for item, (count, _unit) in KIT_ITEM_COUNTS.items()},
 }
 _PROPOSAL_COLS = ["序号", "kind", "town_name", "village_name", "children_newly_covered", "reason"]
 _WATER_COLS = ["rank", "name", "water_id", "type_label", "town_name", "tier_label", "score",
@@ -162,8 +161,8 @@ def _coverage(run: dict) -> str:
     rows = []
     for kind, shares in access["county_shares"].items():
         rows.append({"类型": KINDS.get(kind, (kind,))[0],
-                     **{_GROUPS[g]: (None if shares.get(g) is None else
-                                     f"{100 * shares[g]:.1f}%") for g in _GROUPS}})
+                     **{CHILD_GROUPS[g]: (None if shares.get(g) is None else
+                                     f"{100 * shares[g]:.1f}%") for g in CHILD_GROUPS}})
     method = {"network": "按路网距离", "straight_line": "按直线距离"}.get(
         access.get("method"), str(access.get("method", "")))
     note = (f"<p class='meta'>各类阵地服务半径内的儿童占比（{html.escape(method)}），"
@@ -314,12 +313,12 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
     title : str
         Report title (escaped), e.g. ``"如皋市儿童关爱服务阵地建设任务完成情况"``.
     progress_table : DataFrame
-        The annex-style table from :func:`planner.report.progress_display` (columns named
+        The annex-style table from :func:`planner.report.tables.progress_display` (columns named
         ``group|sub`` get a two-row header; a ``合计`` row is shown in bold).
     run : dict
         The content of ``run.json`` (quota totals, coverage, water summary, findings).
     images : sequence of paths
-        PNG maps to embed (see :func:`planner.staticmaps.write_static_maps`).
+        PNG maps to embed (see :func:`planner.report.staticmaps.write_static_maps`).
     proposals, water_top, requisition : DataFrame, optional
         Proposed sites, water bodies ranked by risk, the "四个一" requisition per town;
         ``None`` prints "未计算".

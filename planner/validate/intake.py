@@ -14,7 +14,7 @@ import shapely
 from pyproj import CRS
 
 from planner.geo.crs import WGS84, choose_metric_crs
-from planner.glossary import CHILD_FIELDS, clean_text, kind_code, standard_code
+from planner.glossary import CHILD_FIELDS, WATER_TYPES, clean_text, kind_code, standard_code
 from planner.load.files import read_layer
 from planner.records.ledger import Ledger
 from planner.records.privacy import withhold_personal
@@ -306,7 +306,7 @@ def _extra(settings: Settings, ledger: Ledger, *, county_m, crs: CRS,
 def _water_types(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger) -> gpd.GeoDataFrame:
     """Reject water rows whose type is not a known water type (code or Chinese label)."""
     from planner._errors import InputFileError
-    from planner.validate.water_layer import WATER_TYPES, water_type_codes
+    from planner.validate.water_layer import water_type_codes
 
     def known(value: str) -> bool:
         try:

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from planner.glossary import STAFF_ROLES as ROLES
-from planner.glossary import clean_text
+from planner.glossary import STAFF_ROLES, clean_text
 from planner.load.files import read_layer
 from planner.records.ledger import Ledger
 from planner.settings import Settings
 from planner.validate.columns import require_columns
 from planner.validate.frames import nonnegative_ints
 
-_ALIASES = {v: k for k, v in ROLES.items()}
+_ALIASES = {v: k for k, v in STAFF_ROLES.items()}
 
 
 def load_staff(settings: Settings, ledger: Ledger, *, villages: pd.DataFrame,
@@ -37,7 +36,7 @@ def load_staff(settings: Settings, ledger: Ledger, *, villages: pd.DataFrame,
         frame["trained"] = "0"
     frame["code"] = frame["code"].map(clean_text)
     frame["role"] = frame["role"].map(clean_text).map(lambda r: _ALIASES.get(r, r))
-    bad = ~frame["role"].isin(list(ROLES))
+    bad = ~frame["role"].isin(list(STAFF_ROLES))
     ledger.reject(spec.name, spec.path.name, frame[bad],
                   "未知岗位（unknown role）：填写 儿童主任 或 儿童督导员")
     frame = frame[~bad]

@@ -19,27 +19,12 @@ import shapely
 
 from planner._errors import InputFileError
 from planner.geo.crs import check_metric
-from planner.glossary import WATER_TYPES
+from planner.glossary import KIT_ITEMS, WATER_TYPE_ALIASES, WATER_TYPES
 
 #: ``natural=water`` without a ``water=*`` subtype is a pond (坑塘) below this area and a
 #: lake (湖泊) from it up: 5 ha, larger than the fish ponds of the Jiangsu plain, smaller
 #: than a town's park lake.
 LAKE_MIN_M2: Final[float] = 50_000.0
-
-_TYPE_ALIASES: Final[dict[str, str]] = {
-    **{code: code for code in WATER_TYPES},
-    **{label: code for code, label in WATER_TYPES.items()},
-    "坑塘": "pond", "池塘": "pond", "水塘": "pond", "鱼塘": "pond", "塘": "pond",
-    "沟渠": "ditch", "沟": "ditch", "渠": "ditch", "排水沟": "ditch",
-    "明渠": "canal", "运河": "canal", "河道": "river", "河": "river", "江": "river",
-    "河流": "river", "湖": "lake", "湖泊": "lake", "水库": "reservoir",
-    "基坑": "construction_pit", "建筑基坑": "construction_pit", "水坑": "construction_pit",
-    "井": "well", "水井": "well", "其他": "other", "": "other",
-    "construction pit": "construction_pit", "pit": "construction_pit",
-    "stream": "ditch", "drain": "ditch",
-    "海": "coast", "海岸": "coast", "海域": "coast", "海岸线": "coast", "近岸海域": "coast",
-    "滩涂": "coast", "sea": "coast", "coastline": "coast",
-}
 
 # OSM tag value -> type, by key; first match in this key order wins.
 _OSM_WATER: Final[dict[str, str]] = {
@@ -64,7 +49,6 @@ _OSM_LANDUSE: Final[dict[str, str]] = {
 
 _TRUE: Final = {"1", "true", "t", "yes", "y", "是", "有", "√", "x"}
 _FALSE: Final = {"0", "false", "f", "no", "n", "否", "无", "", "nan", "none", "×"}
-KIT_ITEMS: Final[tuple[str, ...]] = ("has_sign", "has_lifebuoy", "has_rope", "has_pole")
 
 
 def classify_osm(tags: pd.DataFrame, *, area_m2: np.ndarray | None = None) -> np.ndarray:
@@ -118,8 +102,8 @@ def water_type_codes(values: pd.Series, *, source: str) -> np.ndarray:
     """
     keys = values.fillna("").astype(str).str.strip()
     lowered = keys.str.lower()
-    codes = lowered.map(_TYPE_ALIASES)
-    codes = codes.where(codes.notna(), keys.map(_TYPE_ALIASES))
+    codes = lowered.map(WATER_TYPE_ALIASES)
+    codes = codes.where(codes.notna(), keys.map(WATER_TYPE_ALIASES))
     bad = codes.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

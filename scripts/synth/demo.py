@@ -450,7 +450,7 @@ def _write_extras(out: Path, *, county, towns, villages, settlements, crs,
                   seed: int) -> tuple[str, dict]:
     """Water bodies, "四个一" kits and schools (synthetic), written as a bureau would keep
     them: water as a GeoPackage with Chinese type labels, kits as a CSV inspection list."""
-    from planner.validate.water_layer import WATER_TYPES
+    from planner.glossary import WATER_TYPES
     from scripts.synth.roads import write_synthetic_osm
     from scripts.synth.water import synth_water
 

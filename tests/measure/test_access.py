@@ -12,7 +12,8 @@ import shapely
 
 from planner._errors import ConfigError, CRSError, InputFileError
 from planner.core.network import build_graph
-from planner.measure.access import KINDS, AccessConfig, compute_access
+from planner.glossary import KINDS
+from planner.measure.access import AccessConfig, compute_access
 
 CRS = pyproj.CRS("EPSG:32651")
 X0, Y0 = pyproj.Transformer.from_crs(4326, CRS, always_xy=True).transform(120.57, 32.39)

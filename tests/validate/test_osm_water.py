@@ -11,12 +11,13 @@ import pyproj
 import pytest
 import shapely
 
+from planner.glossary import WATER_TYPES
 from planner.load import osm
 from planner.records.ledger import Ledger
 from planner.settings import WaterConfig
 from planner.settings._water_rules import DEFAULT_TYPE_WEIGHTS
 from planner.validate.osm_water import add_osm_water, duplicates, osm_water_layer
-from planner.validate.water_layer import LAKE_MIN_M2, WATER_TYPES, classify_osm
+from planner.validate.water_layer import LAKE_MIN_M2, classify_osm
 
 CLIPPED = Path(__file__).resolve().parents[1] / "data" / "clipped.osm.bz2"
 CRS = pyproj.CRS("EPSG:32651")
