@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
                           "（download roads; needs internet）")
     run.add_argument("-q", "--quiet", action="store_true", dest="run_quiet",
                      help="只输出错误（print errors only）")
+    run.add_argument("--as-of", metavar="DATE",
+                     help="统计截至日期，如 2026-12-31，默认今天；其季度为报告期"
+                          "（reporting date, YYYY-MM-DD; default today）")
+    run.add_argument("--since", type=Path, metavar="DIR",
+                     help="上一期的成果文件夹：报告和附表写出本期变化"
+                          "（an earlier run's output folder: report the change since）")
     comp = sub.add_parser("compare", help="比较两次运行的进度（compare with an earlier run）")
     comp.add_argument("earlier", type=Path, help="上次运行的输出文件夹 (earlier output folder)")
     comp.add_argument("current", type=Path, help="本次运行的输出文件夹 (current output folder)")
@@ -86,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
 
                 quiet = args.quiet or args.run_quiet
                 result = run(args.workspace, out=args.out, online=args.online,
-                             show_progress=not quiet, echo=_silent if quiet else print)
+                             show_progress=not quiet, echo=_silent if quiet else print,
+                             as_of=_as_of(args.as_of),
+                             since=args.since)
                 if args.verbose and not quiet:
                     _details(result.run)
             elif args.command == "compare":
@@ -129,6 +137,16 @@ def main(argv: list[str] | None = None) -> int:
         print(_internal(exc, log), file=sys.stderr)
         return 1
     return 0
+
+
+def _as_of(text: str | None) -> dt.date | None:
+    """``--as-of``: a date given as YYYY-MM-DD (``None`` if not given)."""
+    from planner.settings import reporting_date
+
+    try:
+        return reporting_date(text, where="--as-of")
+    except PlannerError as exc:  # a flag, not planner.toml
+        raise PlannerError(str(exc)) from None
 
 
 def _internal(exc: BaseException, log: Path) -> str:

@@ -264,6 +264,16 @@ def tier_word(tier: str) -> str:
     return "" if tier == "N" else TIERS.get(tier, "")
 
 
+def period_label(date) -> str:
+    """The reporting period of a date: its year and quarter, e.g. ``2026年第四季度``."""
+    return f"{date.year}年第{'一二三四'[(date.month - 1) // 3]}季度"
+
+
+def date_label(date) -> str:
+    """A date as officials write it: ``2026年12月31日``."""
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
 def kind_label(kind: str) -> str:
     """Chinese label of a kind code."""
     return KINDS[kind][0]

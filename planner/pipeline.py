@@ -11,9 +11,11 @@ water; the other maps beside the tables. The results and files are the same eith
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,6 +31,7 @@ from planner.locate import locate
 from planner.locate.quota import QuotaTable
 from planner.measure import Measures, measure
 from planner.measure.access import AccessResult, demand_points, measure_access
+from planner.measure.history import read_earlier
 from planner.propose.new_sites import propose_stage
 from planner.propose.water_safety import water_stage
 from planner.records.workspace import Workspace
@@ -171,7 +174,8 @@ def _report(result: RunResult, *, settings: Settings, stages: _Stages, out_dir: 
 
 def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         echo: Callable[[str], None] = print, write: bool = True,
-        online: bool = False, show_progress: bool = True) -> RunResult:
+        online: bool = False, show_progress: bool = True,
+        as_of: dt.date | None = None, since: str | Path | None = None) -> RunResult:
     """Run every stage on a workspace and write the outputs.
 
     Parameters
@@ -188,8 +192,16 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         Download roads from OpenStreetMap for the county (never done unless asked).
     show_progress : bool
         Show progress bars (on a terminal) while large files are read.
+    as_of : date, optional
+        The reporting date (overrides ``[workspace] as_of``; default today).
+    since : path, optional
+        An earlier run's output folder: the change since then goes into ``run.json``
+        (``since``), the report and the annex.
     """
     settings = settings_for(workspace)
+    if as_of is not None:
+        settings = replace(settings, as_of=as_of)
+    earlier = read_earlier(since) if since is not None else None
     stages = _Stages(echo)
     # the OSM file's pass needs no workspace: on 2 cores it runs beside load .. measure
     scan = None
@@ -224,7 +236,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
                        tables={"disagreements": measured.disagreements}, access=access,
                        proposals=proposals, water=water, graph=graph, staff=measured.staff,
                        findings=measured.findings, roads=roads_info,
-                       place_summary=place_summary)
+                       place_summary=place_summary, earlier=earlier)
     result.run = run_record(result, timings=stages.ordered())
     if out_dir is None:
         return result

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from planner.glossary import SHORT_LABELS, quota_label
+from planner.glossary import SHORT_LABELS, date_label, quota_label
 from planner.report._xlsx import Book, text_width, write_table
 from planner.report.safe import safe_frame
 
@@ -164,21 +164,23 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
                         sheets: dict[str, pd.DataFrame] | None = None,
                         findings: list[str] | pd.DataFrame | None = None, unit: str = "",
                         date: dt.date | None = None, notes: Sequence[str] = (),
-                        outside: dict | None = None,
+                        filed: dt.date | None = None, outside: dict | None = None,
                         remarks: dict[str, list[str]] | None = None) -> None:
     """``progress.xlsx``: the annex-1 progress sheet (任务进度), the annex-2 sheet of the
     organisations (社会组织任务) when the quota has them, then any extra sheets.
 
     Every sheet prints on A4 landscape, one page wide, with its header rows repeated; the
-    task sheets carry the 填报单位 / 填报日期 line, a 备注 column and ``notes`` below, their
-    counts, 缺口, rates and 合计 row as live formulas. ``title`` is the county name and
-    period, e.g. "如皋市2026年第四季度"; ``date`` (the reporting date) defaults to today;
+    task sheets carry the 填报单位 / 统计截至 / 填报日期 line, a 备注 column and ``notes``
+    below, their 缺口, rates and 合计 row as live formulas; every other sheet's title starts
+    with ``title``. ``title`` is the county name and period, e.g. "如皋市2026年第四季度";
+    ``date`` (the reporting date, 统计截至) and ``filed`` (填报日期) default to today;
     ``outside``: the annex row of the units without a quota (:func:`outside_quota`);
     ``remarks``: further 备注 per town_code. ``findings``: a list of texts, or a frame shown
     as it is (the 发现的问题 sheet).
     """
-    date = date or dt.date.today()
-    filled = (f"填报单位：{unit}（盖章）", f"填报日期：{date.year}年{date.month}月{date.day}日")
+    date, filed = date or dt.date.today(), filed or dt.date.today()
+    filled = (f"填报单位：{unit}（盖章）",
+              f"统计截至：{date_label(date)}　填报日期：{date_label(filed)}")
     annex1 = [k for k in kinds if k not in ANNEX2_KINDS]
     annex2 = [k for k in kinds if k in ANNEX2_KINDS]
     with Book(path) as book:
@@ -191,12 +193,13 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
                         filled=filled, notes=notes[:1], remarks=remarks,
                         title=f"{title}儿童服务类社会组织任务完成情况", villages=False)
         for name, frame in (sheets or {}).items():
-            write_table(book, book.sheet(name), _capped(frame), title=name,
+            write_table(book, book.sheet(name), _capped(frame), title=f"{title}　{name}",
                         percent_cols=[c for c in frame.columns if is_percent(str(c))])
         if findings is not None and len(findings):
             frame = findings if isinstance(findings, pd.DataFrame) else pd.DataFrame(
                 {"序号": range(1, len(findings) + 1), "问题": findings})
-            write_table(book, book.sheet("发现的问题"), frame, title="数据与任务表问题")
+            write_table(book, book.sheet("发现的问题"), frame,
+                        title=f"{title}　数据与任务表问题")
 
 
 #: the most rows an extra sheet of progress.xlsx lists (the CSV/JSON outputs hold them all)
