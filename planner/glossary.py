@@ -125,11 +125,6 @@ SOLVER_LABELS: Final[dict[str, str]] = {
     "minimum_kits": "最少点位",
 }
 
-#: child groups of the coverage shares
-CHILD_GROUPS: Final[dict[str, str]] = {
-    "children": "儿童", "left_behind": "留守儿童", "vulnerable": "困境儿童",
-}
-
 #: water-risk tier code -> Chinese label
 TIERS: Final[dict[str, str]] = {"A": "一级", "B": "二级", "C": "三级", "N": "未分级"}
 

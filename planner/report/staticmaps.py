@@ -51,16 +51,23 @@ SOURCE = "县（市、区）民政局报送的阵地、儿童和水域数据；�
 
 
 def _figure(title: str, subtitle: str, *, panels: int = 1) -> tuple[Figure, list]:
-    """A titled figure with ``panels`` map axes side by side (one when ``panels`` is 1)."""
-    fig = Figure(figsize=(8.0 if panels == 1 else 5.0 * panels, 8.6), dpi=_DPI)
+    """A titled figure with ``panels`` map axes, two to a row (one when ``panels`` is 1),
+    so that the figure printed across an A4 page keeps each panel legible."""
+    cols = 1 if panels == 1 else 2
+    rows = -(-panels // cols)
+    height = 8.6 if panels == 1 else 1.3 + 4.9 * rows
+    fig = Figure(figsize=(8.0 if panels == 1 else 10.0, height), dpi=_DPI)
     FigureCanvasAgg(fig)
-    width = 0.96 / panels
-    axes = [fig.add_axes((0.02 + i * width, 0.06, width - 0.005, 0.82))
+    top, bottom = 1 - 1.03 / height, 0.52 / height
+    cell_w, cell_h = 0.96 / cols, (top - bottom) / rows
+    axes = [fig.add_axes((0.02 + (i % cols) * cell_w, top - (i // cols + 1) * cell_h,
+                          cell_w - 0.005, cell_h - (0.25 / height if panels > 1 else 0)))
             for i in range(panels)]
     for ax in axes:
         ax.set_axis_off()
-    fig.text(0.5, 0.955, title, ha="center", va="center", fontsize=15)
-    fig.text(0.5, 0.915, subtitle, ha="center", va="center", fontsize=10, color="#444444")
+    fig.text(0.5, 1 - 0.39 / height, title, ha="center", va="center", fontsize=15)
+    fig.text(0.5, 1 - 0.73 / height, subtitle, ha="center", va="center", fontsize=10,
+             color="#444444")
     return fig, axes
 
 
@@ -152,7 +159,7 @@ def quota_map(layers: MapLayers, path: Path, *, title: str, source: str = "") ->
         _town_outlines(ax, towns, tolerance=tol)
         _town_labels(ax, towns, [f"{n}\n{v:g}%" if np.isfinite(v) else str(n)
                                  for n, v in zip(towns["town_name"], comp, strict=True)],
-                     size=7.5 if len(kinds) == 1 else 6)
+                     size=7.5 if len(kinds) == 1 else 7)
         if kind:
             ax.set_title(f"{KINDS[kind][0]}", fontsize=11)
     handles = [Patch(facecolor=c, edgecolor="#404040", label=lab)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import geopandas as gpd
+import pandas as pd
 
 from planner.propose.patrol import patrol_calendar
 from planner.report._gpkg import add_aliases
@@ -91,9 +92,9 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
     :func:`draw_early_maps` drew already (drawn here if not given); ``layers``: the
     run's :func:`map_layers` if already made."""
     kinds = result.kinds
+    from planner.report.findings import action_groups
     from planner.report.htmlreport import write_report
     from planner.report.staticmaps import write_static_maps
-    from planner.report.tables import progress_display
     from planner.report.webmap import write_map
 
     early = early if early is not None else draw_early_maps(result, out)
@@ -107,16 +108,30 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
 
         pngs.append(budget_chart(curve, out / FILE, title=name,
                                  chosen=result.water.summary.get("budget")))
-    table = (progress_display(result.progress, kinds=kinds,
-                              outside=outside_quota(result.run, result.progress))[0]
-             if kinds else result.progress)
+    table = report_table(result) if kinds else result.progress
     water = result.water
-    write_report(out / "report.html", title=f"{name}儿童关爱服务阵地与防溺水工作进展",
+    write_report(out / "report.html", title=f"{name}儿童关爱服务阵地建设与防溺水工作进展",
                  progress_table=table, run=result.run, images=pngs,
                  proposals=result.proposals,
                  water_top=None if water is None else water.water_risk,
                  requisition=None if water is None else water.requisition,
-                 progress=result.progress, villages=result.villages)
+                 progress=result.progress, actions=action_groups(result))
+
+
+def report_table(result: RunResult) -> pd.DataFrame:
+    """The annex table as the report shows it on A4 portrait: the boundary town names, the
+    超额 columns only where a town has any, a short label for the units without a quota."""
+    from planner.report.tables import progress_display
+
+    outside = outside_quota(result.run, result.progress)
+    if outside is not None:
+        outside = {**outside, "label": f"其他镇级单位（{len(result.run['towns_without_quota'])}"
+                                       " 个，无任务）"}
+    table = progress_display(result.progress.assign(quota_town=result.progress["town_name"]),
+                             kinds=result.kinds, outside=outside)[0]
+    empty = [c for c in table.columns if str(c).endswith("|超额")
+             and not pd.to_numeric(table[c], errors="coerce").fillna(0).any()]
+    return table.drop(columns=empty)
 
 
 def _write_gpkg(result: RunResult, path: Path, *, layers: MapLayers | None = None) -> None:
