@@ -107,7 +107,8 @@ def _pdf_pages(page: Path, tmp_path: Path) -> list[str]:
 
 
 #: CJK radicals a PDF's text layer may give for the ideographs the font drew (NFKC keeps them)
-_RADICALS = str.maketrans("⺠⻅⻛⻚⻓⻔⻋⻢⻄⻝⻨⻩⻬⻰⻜⻘⻙⻤", "民见风页长门车马西食麦黄齐龙飞青韦鬼")
+_RADICALS = str.maketrans("⺠⻅⻛⻚⻓⻔⻋⻢⻄⻝⻨⻩⻬⻰⻜⻘⻙⻤",
+                          "民见风页长门车马西食麦黄齐龙飞青韦鬼")
 
 
 @pytest.mark.browser
@@ -119,14 +120,15 @@ def test_page_one_is_one_a4_page_for_a_leader(demo_result, tmp_path):
     run = demo_result.run
     pages = _pdf_pages(demo_result.out / "report.html", tmp_path)
     first = pages[0]
-    for text in ("一、总体情况", "二、进度最慢的镇（街道）", "三、规划建议与费用", "四、需要处理的问题",
-                 f"填报单位：{run['issuing_unit']}", run["period"], "¥"):
+    for text in ("一、总体情况", "二、进度最慢的镇（街道）", "三、规划建议与费用",
+                 "四、需要处理的问题", f"填报单位：{run['issuing_unit']}", run["period"], "¥"):
         assert unicodedata.normalize("NFKC", text) in first, text
     for kind, t in run["quota"].items():  # every quota kind's completion, as in run.json
         if isinstance(t, dict):
             assert f"{t['percent']:.1f}%" in first, kind
     assert "五、" not in first and "读入记录" not in first
-    assert pages[1].lstrip().startswith(unicodedata.normalize("NFKC", "五、各镇（街道）任务完成情况"))
+    details = unicodedata.normalize("NFKC", "五、各镇（街道）任务完成情况")
+    assert pages[1].lstrip().startswith(details)
     appendix = next(p for p in pages if unicodedata.normalize("NFKC", "附录二、数据处理情况") in p)
     assert "读入记录" in appendix
 
