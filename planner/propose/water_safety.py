@@ -466,8 +466,9 @@ def homes(ws: Workspace) -> gpd.GeoDataFrame:
             if col in homes.columns:
                 homes[col] = pd.to_numeric(homes[col], errors="coerce").fillna(0)
         return homes
-    points = ws.villages.to_crs(ws.crs).geometry.representative_point().to_crs(ws.villages.crs)
-    return gpd.GeoDataFrame(ws.villages[["village_code", "children", "under5", "left_behind"]],
+    placed = ws.villages[ws.villages.geometry.notna()]  # a village without geometry: no home
+    points = placed.to_crs(ws.crs).geometry.representative_point().to_crs(ws.villages.crs)
+    return gpd.GeoDataFrame(placed[["village_code", "children", "under5", "left_behind"]],
                             geometry=points, crs=ws.villages.crs)
 
 
@@ -475,7 +476,9 @@ def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> W
     """The water-safety stage on a validated workspace (its ``water`` layer must exist)."""
     return water_safety(ws.extra["water"], kits=ws.extra.get("kits"),
                         settlements=homes(ws), schools=ws.extra.get("schools"),
-                        towns=ws.towns, villages=ws.villages, crs=ws.crs,
+                        towns=ws.towns,
+                        villages=ws.villages[ws.villages.geometry.notna()]
+                        if ws.villages.geometry.notna().any() else None, crs=ws.crs,
                         config=settings.water, graph=graph,
                         year=settings.water_year, today=settings.water_as_of,
                         incidents=ws.extra.get("incidents"), roads=ws.extra.get("roads"))

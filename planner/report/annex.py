@@ -20,7 +20,7 @@ from planner.glossary import (
 from planner.measure.coverage import children_within_reach, definitions, village_coverage
 from planner.measure.history import compare, compare_sheet
 from planner.report._labels import for_people
-from planner.report.tables import outside_quota, write_progress_xlsx
+from planner.report.tables import incomplete_notice, outside_quota, write_progress_xlsx
 from planner.results import RunResult
 
 
@@ -38,7 +38,8 @@ def write_annex(result: RunResult, path: Path) -> None:
                         date=result.as_of, filed=dt.date.today(),
                         notes=[*task_notes(run), *since_notes(run)],
                         outside=outside_quota(run, result.progress),
-                        remarks=town_remarks(result))
+                        remarks=town_remarks(result),
+                        notice=incomplete_notice(result.workspace.ledger.incomplete()))
 
 
 def detail_sheets(result: RunResult) -> dict[str, pd.DataFrame]:
@@ -59,6 +60,8 @@ def detail_sheets(result: RunResult) -> dict[str, pd.DataFrame]:
         sheets["物资需求"] = for_people(result.water.requisition)
         sheets["防溺水缺口"] = for_people(result.water.gaps_by_town)
     sheets["位置与申报不符"] = for_people(result.tables["disagreements"])
+    if result.quota is not None and result.quota.vintages is not None:
+        sheets["镇名对照"] = result.quota.vintages
     sheets["被拒记录"] = for_people(ws.ledger.rejected_frame())
     if run.get("since") and result.earlier is not None:
         kinds = list(run["since"]["kinds"])

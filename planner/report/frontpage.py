@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.glossary import SHORT_LABELS, TIERS, kind_label
+from planner.glossary import MODES, SHORT_LABELS, TIERS, kind_label
 from planner.measure.coverage import (
     MEASURES,
     children_within_reach,
@@ -133,8 +133,13 @@ def plan_lines(run: dict, progress: pd.DataFrame | None) -> list[str]:
         if after is not None and kind in quota:
             text += f"，建成后完成率 {quota[kind]['percent']:.1f}% → {after:.1f}%"
         if v.get("children_newly_covered"):
-            text += f"，新增服务半径内儿童 {int(v['children_newly_covered']):,} 人"
+            dist = v.get("threshold_m")
+            how = f"{MODES.get(v.get('mode'), '')}{dist:,.0f} 米内" if dist else "服务半径内"
+            text += f"，新增{how}儿童 {int(v['children_newly_covered']):,} 人"
         lines.append(text)
+    if sum(1 for v in (props.get("by_kind") or {}).values()
+           if isinstance(v, dict) and v.get("children_newly_covered")) > 1:
+        lines.append("各类阵地服务半径不同，新增服务半径内儿童按类分列，不相加")
     if props.get("sites"):
         lines.append("阵地建设费用未测算（未设单价），选址明细见 proposed_sites.geojson 与 "
                      "progress.xlsx“建议选址”")

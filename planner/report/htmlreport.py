@@ -24,7 +24,15 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
-from planner.glossary import CHILD_GROUPS, KINDS, KIT_ITEM_COUNTS, KIT_ITEMS, TIERS, date_label
+from planner.glossary import (
+    CHILD_GROUPS,
+    KINDS,
+    KIT_ITEM_COUNTS,
+    KIT_ITEMS,
+    MODES,
+    TIERS,
+    date_label,
+)
 
 NOT_COMPUTED = "未计算"
 _TOP = 10  # rows of the proposal and water tables
@@ -62,7 +70,9 @@ ul.f{margin:2px 0;padding-left:18px;font-size:11.5px}
 .kpi b{display:block;font-size:19px;color:#1a9850}
 .since{font-weight:bold;margin:4px 0}.def{font-size:11px;color:#444;margin:3px 0}
 p.grp{font-weight:bold;margin:5px 0 1px}li.more{color:#666;list-style:none}
-ul.s{margin:2px 0;padding-left:18px}.break{break-before:page;page-break-before:always}
+ul.s{margin:2px 0;padding-left:18px}
+.warn{border:2px solid #d73027;background:#fde0dd;color:#a50026;padding:4px 8px;margin:4px 0}
+.break{break-before:page;page-break-before:always}
 @page{size:A4 portrait;margin:12mm 12mm 12mm 12mm}
 @media print{body{margin:0;max-width:none;font-size:10.5pt}h1{font-size:16pt}
  h2{font-size:12pt;margin:7px 0 3px}table{font-size:8.5pt}th,td{padding:1px 3px}
@@ -156,25 +166,50 @@ def _coverage(run: dict) -> str:
     return note + _table(pd.DataFrame(rows), text_cols=["类型"])
 
 
+def newly_within_reach(run: dict, proposals: pd.DataFrame | None = None) -> str:
+    """Children newly within reach of the proposals, per kind with the kind's own distance:
+    kinds with different distances are never added up (one child may count for several
+    kinds). The figures of ``run.json`` ``proposals.by_kind``; per kind from ``proposals``
+    where the run has none."""
+    by_kind = (run.get("proposals") or {}).get("by_kind") or {}
+    parts = []
+    kinds = [k for k in KINDS if k in by_kind or (
+        proposals is not None and len(proposals) and (proposals["kind"] == k).any())]
+    for kind in kinds:
+        info = by_kind.get(kind) or {}
+        n = info.get("children_newly_covered")
+        mine = None if proposals is None or "children_newly_covered" not in proposals else \
+            proposals.loc[proposals["kind"] == kind, "children_newly_covered"]
+        if n is None and mine is not None and len(mine):
+            n = int(mine.sum())
+        if n is None:
+            continue
+        dist = info.get("threshold_m")
+        how = (f"{MODES.get(info.get('mode'), '')}{dist:,.0f} 米内" if dist else "服务半径内")
+        parts.append(f"{KINDS[kind][0]}（{how}）{int(n):,} 人")
+    return "；".join(parts)
+
+
 def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:
     if proposals is None:
-        return _not_computed()
+        notes = {n for v in ((run.get("proposals") or {}).get("by_kind") or {}).values()
+                 if isinstance(v, dict) for n in v.get("notes") or [] if "无法选址" in n}
+        return "".join(f"<p class='nc'>{html.escape(_chinese(n))}</p>" for n in notes) \
+            or _not_computed()
     if len(proposals) == 0:
         return "<p>无需新建（任务已完成）</p>"
     frame = pd.DataFrame(proposals).drop(columns="geometry", errors="ignore")
     counts = frame.groupby("kind").size()
-    kids = (frame.groupby("kind")["children_newly_covered"].sum()
-            if "children_newly_covered" in frame else pd.Series(dtype=float))
-    # children newly within reach per kind: the kinds' distances differ, never added up
-    head = "；".join(f"{KINDS.get(k, (k,))[0]} {n} 处" + (
-        f"（新增服务半径内儿童 {int(kids[k]):,} 人）" if k in kids.index and kids[k] else "")
-        for k, n in counts.items())
+    head = "；".join(f"{KINDS.get(k, (k,))[0]} {n} 处" for k, n in counts.items())
     show = frame.sort_values(["kind", "rank"]).copy() if "rank" in frame else frame.copy()
     show.insert(0, "序号", np.arange(1, len(show) + 1))
     show["kind"] = show["kind"].map(lambda k: KINDS.get(k, (k,))[0])
     show = _drop_empty(show[[c for c in _PROPOSAL_COLS if c in show.columns]].head(_TOP))
-    more = f"下表为前 {_TOP} 处，全部见 proposed_sites.geojson。" if len(frame) > _TOP else ""
-    return (f"<p>拟新建（含升级）{len(frame)} 处：{html.escape(head)}。{more}</p>"
+    more = f"（前 {_TOP} 处，全部见 proposed_sites.geojson）" if len(frame) > _TOP else ""
+    kids = newly_within_reach(run, frame)
+    kids = f"；新增服务半径内儿童：{kids}（各类服务半径不同，不相加）" if kids else ""
+    return (f"<p>拟新建（含升级）{len(frame)} 处：{html.escape(head)}{html.escape(kids)}"
+            f"{more}</p>"
             + _table(show, labels=_COLUMNS, text_cols=["reason", "village_name", "town_name"]))
 
 
@@ -283,7 +318,8 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
                  progress: pd.DataFrame | None = None,
                  villages: pd.DataFrame | None = None,
                  actions: Sequence[tuple[str, list[str]]] | None = None,
-                 staff_table: pd.DataFrame | None = None) -> Path:
+                 staff_table: pd.DataFrame | None = None, notice: Sequence[str] = (),
+                 derived: Sequence[str] = ()) -> Path:
     """Write ``report.html`` (page 1 for a leader, details after a page break).
 
     Parameters
@@ -313,6 +349,11 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         without it the Chinese parts of ``run["findings"]``, ungrouped.
     staff_table : DataFrame, optional
         Staff per town (儿童工作队伍), shown after the annex table.
+    notice : sequence of str
+        The 数据不全 lines of an accepted incomplete run, shown boxed at the top of page 1.
+    derived : sequence of str
+        What the planner derived instead of reading (labels of ``Workspace.derived``),
+        listed under the title.
     """
     from planner.report import frontpage as fp
 
@@ -327,7 +368,8 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "_assets"),
                       autoescape=True, keep_trailing_newline=True)
     page = env.get_template("report.html.j2").render(
-        title=title, css=Markup(_CSS), workspace=str(run.get("workspace", "")),
+        title=title, css=Markup(_CSS), notice=list(notice), derived=list(derived),
+        workspace=str(run.get("workspace", "")),
         county_code=str(run.get("county_code") or ""), today=dt.date.today().isoformat(),
         unit=str(run.get("issuing_unit") or ""), as_of=_date(run.get("as_of")),
         period=str(run.get("period") or ""), vintage=fp.vintage_line(run),

@@ -41,6 +41,9 @@ def print_summary(result: RunResult, *, echo: Callable[[str], None] = print) -> 
     read = sum(i["read"] for i in run["inputs"])
     echo(f"读入记录 {read} 条，拒收 {run['rejected']} 条（rejected.csv），修复 "
          f"{run['repaired']} 条（repairs.csv）；发现的问题 {len(run['findings'])} 条")
+    for loss in result.workspace.ledger.incomplete():
+        echo(f"数据不全：{loss['file']} 共 {loss['read']} 条记录，{loss['unusable']} 条未能使用"
+             f"（{100 * loss['share']:.1f}%），各表均已注明")
     echo(f"成果文件夹：{result.out}")
 
 

@@ -18,7 +18,7 @@ from planner.report._qgis import add_styles
 from planner.report.annex import heading, write_annex
 from planner.report.patrol_sheets import write_patrol_sheets
 from planner.report.safe import safe_frame
-from planner.report.tables import outside_quota, write_csv
+from planner.report.tables import incomplete_notice, outside_quota, write_csv
 from planner.report.water_actions import write_actions_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
@@ -59,6 +59,8 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
             write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=heading(result),
                                curve=w.summary.get("budget_curve"), notes=w.risk_notes)
     _write_gpkg(result, out / "planner.gpkg", layers=layers)
+    if result.quota is not None and result.quota.vintages is not None:
+        write_csv(result.quota.vintages, out / "town_matching.csv")
     write_annex(result, out / "progress.xlsx")
 
 
@@ -115,7 +117,10 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
                  proposals=result.proposals,
                  water_top=None if water is None else water.water_risk,
                  requisition=None if water is None else water.requisition,
-                 progress=result.progress, actions=action_groups(result))
+                 progress=result.progress, actions=action_groups(result),
+                 notice=incomplete_notice(result.workspace.ledger.incomplete()),
+                 derived=[d["label"] for d in result.workspace.derived.values()
+                          if d.get("label")])
 
 
 def report_table(result: RunResult) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from planner.settings._toml import (
     QuotaSpec,
     Settings,
     load_settings,
+    overriding,
     reporting_date,
 )
 from planner.settings._water_rules import DEFAULT_PATROL, PatrolFrequency, WaterConfig
@@ -31,5 +32,5 @@ from planner.settings._water_rules import DEFAULT_PATROL, PatrolFrequency, Water
 __all__ = [
     "AccessConfig", "BASEMAPS", "DEFAULT_PATROL", "KNOWN_LAYERS", "KindRule", "LayerSpec",
     "MapConfig", "PatrolFrequency", "PlaceConfig", "QuotaSpec", "SECTIONS", "Settings",
-    "WaterConfig", "load_settings", "reporting_date", "village_counts",
+    "WaterConfig", "load_settings", "overriding", "reporting_date", "village_counts",
 ]
