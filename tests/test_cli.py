@@ -9,7 +9,7 @@ def test_run_mini_succeeds(mini, tmp_path, capsys):
     assert main(["run", str(mini), "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     # Chinese first: stage lines, the town table with 缺口 and 完成率, the kinds' totals
-    assert "[1/9] 读入与校验 ..." in out and "省标关爱之家：任务 2，已建 1，缺口 1" in out
+    assert "[1/9] 读入与校验 ..." in out and "省标关爱之家：任务 3，已建 1，缺口 2" in out
     assert "缺口 完成率" in out and "成果文件夹：" in out
     assert "care_home" not in out and "required" not in out and "outputs:" not in out
     assert (tmp_path / "o" / "run.json").exists()

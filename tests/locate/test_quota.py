@@ -51,7 +51,8 @@ def test_law_default_for_a_kind_the_table_lacks():
                           "town_name": ["甲山镇", "乙水镇"]})
     quota = read_quota(cfg.quota, towns, aliases=cfg.aliases, ledger=Ledger())
     assert list(quota.kinds) == ["care_home", "care_point", "protection_station"]
-    assert quota.table["required_protection_station"].tolist() == [1, 1]
+    # every row, the one that matches no town (listed on the annex) included
+    assert quota.table["required_protection_station"].tolist() == [1] * len(quota.table)
     assert "第八十一条" in quota.defaults["protection_station"]
     assert quota.standards["protection_station"] == "any"
     off = read_quota(replace(cfg.quota, statutory_defaults=False), towns,
@@ -61,4 +62,5 @@ def test_law_default_for_a_kind_the_table_lacks():
     own = replace(cfg.quota, kinds={**cfg.quota.kinds, "protection_station": "站点"})
     given = read_quota(own, towns, aliases=cfg.aliases, ledger=Ledger())
     assert given.defaults == {}
-    assert given.table["required_protection_station"].tolist() == [2, 2]
+    assert given.table["required_protection_station"].tolist() == \
+        given.table["required_care_point"].tolist()

@@ -117,9 +117,12 @@ def test_progress_sheet_layout(demo_result):
     wb = load_workbook(demo_result.out / "progress.xlsx")
     ws = wb["任务进度"]
     year = dt.date.today().year
-    assert ws["A1"].value == f"如皋市{year}年儿童关爱服务阵地建设任务完成情况"
+    period = demo_result.run["period"]
+    assert period.startswith(f"{year}年第")
+    assert ws["A1"].value == f"如皋市{period}儿童关爱服务阵地建设任务完成情况"
     assert ws["A2"].value == "填报单位：如皋市民政局（盖章）"
-    assert any(str(c.value).startswith(f"填报日期：{year}年") for c in ws[2])
+    assert any(str(c.value).startswith("统计截至：") and f"填报日期：{year}年" in str(c.value)
+               for c in ws[2])
     assert ws["A3"].value == "序号" and ws["B3"].value == "镇（区、街道）"
     assert ws["C3"].value.startswith('省标儿童"关爱之家"')
     subs = [ws.cell(4, c).value for c in range(3, 8)]
@@ -137,7 +140,7 @@ def test_progress_sheet_layout(demo_result):
     assert {"村（居）", "被拒记录", "发现的问题", "覆盖情况"} <= set(wb.sheetnames)
     # annex 2 (organisations) has a sheet of its own
     org = wb["社会组织任务"]
-    assert org["A1"].value == f"如皋市{year}年儿童服务类社会组织任务完成情况"
+    assert org["A1"].value == f"如皋市{period}儿童服务类社会组织任务完成情况"
     assert org["C3"].value.startswith("儿童服务类社会组织")
     assert "社会组织" not in "".join(str(c.value) for c in ws[3])
 
