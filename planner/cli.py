@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
                           "（download roads; needs internet）")
     run.add_argument("-q", "--quiet", action="store_true", dest="run_quiet",
                      help="只输出错误（print errors only）")
+    run.add_argument("--as-of", metavar="DATE",
+                     help="统计截至日期，如 2026-12-31，默认今天；其季度为报告期"
+                          "（reporting date, YYYY-MM-DD; default today）")
+    run.add_argument("--since", type=Path, metavar="DIR",
+                     help="上一期的成果文件夹：报告和附表写出本期变化"
+                          "（an earlier run's output folder: report the change since）")
     run.add_argument("--accept-incomplete", action="store_true",
                      help="阵地清单丢失的记录超过 [validate] max_unusable_share 时仍然运行，成果"
                           "标明“数据不全”（run although a site list lost more records than "
@@ -175,7 +181,9 @@ def _main(args: argparse.Namespace) -> int:
 
                 quiet = args.quiet or args.run_quiet
                 result = run(args.workspace, out=args.out, online=args.online,
-                             show_progress=not quiet, echo=_silent if quiet else print)
+                             show_progress=not quiet, echo=_silent if quiet else print,
+                             as_of=_as_of(args.as_of),
+                             since=args.since)
                 if args.verbose and not quiet:
                     _details(result.run)
             elif args.command == "compare":
@@ -220,6 +228,16 @@ def _main(args: argparse.Namespace) -> int:
         print(_internal(exc, log), file=sys.stderr)
         return 1
     return 0
+
+
+def _as_of(text: str | None) -> dt.date | None:
+    """``--as-of``: a date given as YYYY-MM-DD (``None`` if not given)."""
+    from planner.settings import reporting_date
+
+    try:
+        return reporting_date(text, where="--as-of")
+    except PlannerError as exc:  # a flag, not planner.toml
+        raise PlannerError(str(exc)) from None
 
 
 def _internal(exc: BaseException, log: Path) -> str:
@@ -278,8 +296,11 @@ def _silent(_line: str) -> None:
 
 def _details(run: dict) -> None:
     """``-v``: seconds per stage and every finding."""
-    print("各阶段用时（秒） / stage seconds: " + ", ".join(
-        f"{name} {sec}" for name, sec in (run.get("timings_s") or {}).items()))
+    from planner.glossary import STAGE_LABELS
+
+    print("各阶段用时（秒）：" + "，".join(
+        f"{STAGE_LABELS.get(name, name)} {sec}" for name, sec in
+        (run.get("timings_s") or {}).items()))
     for i, finding in enumerate(run.get("findings") or [], start=1):
         print(f"  {i}. {finding}")
 

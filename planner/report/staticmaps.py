@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from planner.glossary import KINDS
-from planner.measure.coverage import MEASURES, coverage_story
+from planner.measure.coverage import children_within_reach, coverage_story, village_coverage
 from planner.report._fonts import cjk_rc
 from planner.report._maplayers import (
     COMPLETION_BINS,
@@ -51,16 +51,23 @@ SOURCE = "县（市、区）民政局报送的阵地、儿童和水域数据；�
 
 
 def _figure(title: str, subtitle: str, *, panels: int = 1) -> tuple[Figure, list]:
-    """A titled figure with ``panels`` map axes side by side (one when ``panels`` is 1)."""
-    fig = Figure(figsize=(8.0 if panels == 1 else 5.0 * panels, 8.6), dpi=_DPI)
+    """A titled figure with ``panels`` map axes, two to a row (one when ``panels`` is 1),
+    so that the figure printed across an A4 page keeps each panel legible."""
+    cols = 1 if panels == 1 else 2
+    rows = -(-panels // cols)
+    height = 8.6 if panels == 1 else 1.3 + 4.9 * rows
+    fig = Figure(figsize=(8.0 if panels == 1 else 10.0, height), dpi=_DPI)
     FigureCanvasAgg(fig)
-    width = 0.96 / panels
-    axes = [fig.add_axes((0.02 + i * width, 0.06, width - 0.005, 0.82))
+    top, bottom = 1 - 1.03 / height, 0.52 / height
+    cell_w, cell_h = 0.96 / cols, (top - bottom) / rows
+    axes = [fig.add_axes((0.02 + (i % cols) * cell_w, top - (i // cols + 1) * cell_h,
+                          cell_w - 0.005, cell_h - (0.25 / height if panels > 1 else 0)))
             for i in range(panels)]
     for ax in axes:
         ax.set_axis_off()
-    fig.text(0.5, 0.955, title, ha="center", va="center", fontsize=15)
-    fig.text(0.5, 0.915, subtitle, ha="center", va="center", fontsize=10, color="#444444")
+    fig.text(0.5, 1 - 0.39 / height, title, ha="center", va="center", fontsize=15)
+    fig.text(0.5, 1 - 0.73 / height, subtitle, ha="center", va="center", fontsize=10,
+             color="#444444")
     return fig, axes
 
 
@@ -152,7 +159,7 @@ def quota_map(layers: MapLayers, path: Path, *, title: str, source: str = "") ->
         _town_outlines(ax, towns, tolerance=tol)
         _town_labels(ax, towns, [f"{n}\n{v:g}%" if np.isfinite(v) else str(n)
                                  for n, v in zip(towns["town_name"], comp, strict=True)],
-                     size=7.5 if len(kinds) == 1 else 6)
+                     size=7.5 if len(kinds) == 1 else 7)
         if kind:
             ax.set_title(f"{KINDS[kind][0]}", fontsize=11)
     handles = [Patch(facecolor=c, edgecolor="#404040", label=lab)
@@ -169,11 +176,9 @@ def coverage_map(layers: MapLayers, path: Path, *, title: str, source: str = "")
     key, by_distance = village_covered(v)
     story = coverage_story(v, kinds=("care_point",))["care_point"]
     own, reach = story["own_site"], story["within_reach"]
-    subtitle = (f"{MEASURES['own_site']}的村（居）{own['villages']}/{own['villages_total']} 个"
-                f"（{_pct(own['share_villages'])}）")
+    subtitle = village_coverage(own)
     if reach is not None:
-        subtitle += (f"；{MEASURES['within_reach']}儿童 {reach['children']:,}/"
-                     f"{reach['children_total']:,} 人（{_pct(reach['share_children'])}）")
+        subtitle += f"；{children_within_reach(reach)}"
     fig, (ax,) = _figure(f"{title}：村（居）儿童关爱站点覆盖", subtitle)
     if by_distance:
         colours = [REACH_STYLE[k][1] for k in key]
@@ -196,10 +201,6 @@ def coverage_map(layers: MapLayers, path: Path, *, title: str, source: str = "")
     handles.append(Line2D([], [], marker="o", linestyle="", color=colour, markersize=5,
                           label=KINDS["care_point"][0] + "（本村有站点）"))
     return _save(fig, ax, path, handles, legend_title="村（居）", source=source)
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
 
 
 def water_map(layers: MapLayers, path: Path, *, title: str, source: str = "") -> Path:
