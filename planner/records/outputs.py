@@ -55,7 +55,8 @@ LEGACY_NAMES = (
     "water_risk.csv", "proposed_kits.geojson", "patrol_plan.csv", "patrol_routes.csv",
     "patrol_sheets.xlsx", "requisition.csv", "water_actions.xlsx", "map.html",
     "report.html", "planner.gpkg", "map_*.png", "budget_curve.png", "进度对比.xlsx",
-    "planner.gpkg-journal", "planner.gpkg-wal", "planner.gpkg-shm", "planner.qgs",
+    "town_matching.csv", "planner.qgs",
+    "planner.gpkg-journal", "planner.gpkg-wal", "planner.gpkg-shm",
 )
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]')

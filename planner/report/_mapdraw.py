@@ -16,8 +16,15 @@ import numpy as np
 import pandas as pd
 
 from planner.geo.datum import transform_geometry
-from planner.glossary import CHILD_FIELDS, KINDS, KIT_ITEMS, STANDARDS
-from planner.measure.coverage import within_reach_children
+from planner.glossary import (
+    CHILD_FIELDS,
+    KINDS,
+    KIT_ITEMS,
+    LOCATION_METHODS,
+    STANDARD_KINDS,
+    STANDARDS,
+)
+from planner.measure.coverage import coverage_story, village_coverage, within_reach_children
 from planner.report._leaflet import add_layer, dot, legend_block, no_template, svg
 from planner.report._maplayers import (
     COMPLETION_BINS,
@@ -106,7 +113,7 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     comp = town_completion(towns)
     main = next((k for k in kinds if KINDS[k][1] == "village"), kinds[0] if kinds else None)
     labels = [f"{KINDS[k][0]}（已建/任务，缺口，完成率）" for k in kinds]
-    labels += ["本村有关爱站点的村（居）"]
+    labels += ["村（居）覆盖（有站点/村（居））"]
 
     def whole(name: str) -> np.ndarray:
         return pd.to_numeric(_col(towns, name, 0), errors="coerce").fillna(0).to_numpy()
@@ -162,14 +169,15 @@ def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
         values.append([f"{r:.0f}/{n:.0f}（{f'{100 * r / n:.1f}%' if n else '—'}）"
                        for r, n in zip(reach, kids, strict=True)])
     values += [_metres(v[f"dist_m_{d}"]) for d in dist_kinds]
+    figure = _village_coverage(v)
     if by_distance:
         palette = {k: c for k, (_lab, c) in REACH_STYLE.items()}
         names = [(c, lab) for _k, (lab, c) in REACH_STYLE.items()]
-        title = "村（居）：关爱站点服务半径内儿童"
+        title = "村（居）：关爱站点服务半径内儿童" + (f"（{figure}）" if figure else "")
     else:
         palette = {str(flag): c for flag, c in COVER_COLOURS.items()}
         names = [(COVER_COLOURS[True], "本村有关爱站点"), (COVER_COLOURS[False], "本村无关爱站点")]
-        title = "村（居）"
+        title = "村（居）" + (f"（{figure}）" if figure else "")
     styles = {k: {"color": "#737373", "weight": 0.6, "fillOpacity": 0.5, "fillColor": c}
               for k, c in palette.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["villages"], show=False).add_to(m)
@@ -178,6 +186,15 @@ def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
               heading=v["village_name"], keys=key.astype(str).to_numpy())
     return [legend_block(title, [(_swatch(c, opacity=0.6), html.escape(lab))
                                  for c, lab in names], layer=LAYER_NAMES["villages"])]
+
+
+def _village_coverage(villages) -> str:
+    """The county's 村（居）覆盖率 figure of the villages layer ("" without its columns)."""
+    try:
+        story = coverage_story(villages, kinds=("care_point",))
+    except KeyError:
+        return ""
+    return village_coverage(story["care_point"]["own_site"])
 
 
 def draw_roads(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
@@ -193,21 +210,24 @@ def draw_roads(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
 def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     """Existing sites, one layer per kind (the quota's kinds shown at first)."""
     fac = layers.facilities
-    labels = ["类型", "标准", "所属镇（街道）", "所属村（居）"]
+    labels = ["类型", "标准", "所属镇（街道）", "所属村（居）", "定位方式"]
     items = []
     on = set(default_kinds(layers))
     for kind in [k for k in KINDS if (fac["kind"] == k).any()]:
         part = fac[fac["kind"] == kind]
         colour, shape = KIND_STYLE[kind]
-        standard = (part["standard"].astype(str).map(STANDARDS) if "standard" in part
-                    else None)
+        # the provincial standard (省标) is a care home's; no other kind has one
+        standard = (part["standard"].astype(str).map(STANDARDS)
+                    if "standard" in part and kind in STANDARD_KINDS else None)
         group = folium.FeatureGroup(name=FACILITY_PREFIX + KINDS[kind][0],
                                     show=kind in on).add_to(m)
         add_layer(group, part, amap=amap, crs=layers.crs,
                   labels=labels, styles={}, keys=kind,
                   heading=_col(part, "name", KINDS[kind][0]),
                   values=[KINDS[kind][0], standard, _col(part, "town_name"),
-                          _col(part, "village_name")],
+                          _col(part, "village_name"),
+                          _col(part, "location_method", "coordinates").map(
+                              lambda m: LOCATION_METHODS.get(m, m))],
                   icons={kind: (svg(shape, colour), 14)})
         items.append((svg(shape, colour), html.escape(KINDS[kind][0]),
                       FACILITY_PREFIX + KINDS[kind][0]))
@@ -224,15 +244,22 @@ def draw_proposed(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     group = folium.FeatureGroup(name=LAYER_NAMES["proposed_sites"]).add_to(m)
     add_layer(group, sites, amap=amap, crs=layers.crs,
               labels=labels, styles={}, icons=icons,
-              heading=[f"拟新建{KINDS[k][0]}" for k in sites["kind"]],
+              heading=[f"{_verb(m)}{KINDS[k][0]}" for k, m in
+                       zip(sites["kind"], _col(sites, "method", ""), strict=True)],
               values=[_col(sites, c) for c in ("town_name", "village_name", "rank",
                                                 "children_newly_covered", "reason")],
               keys=sites["kind"].astype(str).to_numpy(),
-              tips=["拟新建：" + str(n) for n in _col(sites, "village_name", "")])
+              tips=[f"{_verb(m)}：{n}" for n, m in zip(
+                  _col(sites, "village_name", ""), _col(sites, "method", ""), strict=True)])
     items = [(svg(KIND_STYLE[k][1], KIND_STYLE[k][0], hollow=True),
               "拟新建" + html.escape(KINDS[k][0])) for k in kinds]
     return [legend_block("拟新建阵地", items or [("", "（无）")],
                          layer=LAYER_NAMES["proposed_sites"])]
+
+
+def _verb(method: object) -> str:
+    """拟升级 for an existing site brought up to standard, else 拟新建."""
+    return "拟升级" if method == "upgrade" else "拟新建"
 
 
 def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:

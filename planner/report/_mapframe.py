@@ -28,20 +28,28 @@ _NICE_M = (100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000)
 
 
 def map_figure(title: str, subtitle: str, *, panels: int = 1) -> tuple[Figure, list]:
-    """A titled figure with ``panels`` map axes side by side and room on the right for
-    the side panel (:func:`frame_map`)."""
-    map_w = MAP_IN if panels == 1 else PANELS_IN * panels
+    """A titled figure with ``panels`` map axes, two to a row (one when ``panels`` is 1) so
+    that each stays legible printed across an A4 page, and room on the right for the side
+    panel (:func:`frame_map`)."""
+    cols = 1 if panels == 1 else 2
+    rows = -(-panels // cols)
+    map_w = MAP_IN if panels == 1 else PANELS_IN * cols
     width = map_w + PANEL_IN
-    fig = Figure(figsize=(width, HEIGHT_IN), dpi=DPI)
+    height = HEIGHT_IN if rows == 1 else 1.3 + 4.6 * rows
+    fig = Figure(figsize=(width, height), dpi=DPI)
     FigureCanvasAgg(fig)
-    gap = 0.12 / width
-    each = (map_w / width - gap) / panels
-    axes = [fig.add_axes((gap + i * each, _BOTTOM, each - gap, _TOP - _BOTTOM))
+    top, bottom = 1 - (1 - _TOP) * HEIGHT_IN / height, _BOTTOM * HEIGHT_IN / height
+    gap_x, gap_y = 0.12 / width, (0.2 / height if rows > 1 else 0.0)
+    each_w = (map_w / width - gap_x) / cols
+    each_h = (top - bottom) / rows
+    axes = [fig.add_axes((gap_x + (i % cols) * each_w, top - (i // cols + 1) * each_h,
+                          each_w - gap_x, each_h - gap_y))
             for i in range(panels)]
     for ax in axes:
         ax.set_axis_off()
-    fig.text(0.5, 0.96, title, ha="center", va="center", fontsize=15)
-    fig.text(0.5, 0.922, subtitle, ha="center", va="center", fontsize=10, color="#444444")
+    fig.text(0.5, 1 - 0.34 / height, title, ha="center", va="center", fontsize=15)
+    fig.text(0.5, 1 - 0.66 / height, subtitle, ha="center", va="center", fontsize=10,
+             color="#444444")
     return fig, axes
 
 

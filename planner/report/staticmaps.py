@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from planner.glossary import KINDS
-from planner.measure.coverage import MEASURES, coverage_story
+from planner.measure.coverage import children_within_reach, coverage_story, village_coverage
 from planner.report._fonts import cjk_rc
 from planner.report._mapframe import DPI, NOTE, clip_to, county_outline, frame_map, map_figure
 from planner.report._maplayers import (
@@ -107,7 +107,7 @@ def quota_map(layers: MapLayers, path: Path, *, title: str, source: str = "") ->
         _town_outlines(ax, towns, tolerance=tol)
         _town_labels(ax, towns, [f"{n}\n{v:g}%" if np.isfinite(v) else str(n)
                                  for n, v in zip(towns["town_name"], comp, strict=True)],
-                     size=7.5 if len(kinds) == 1 else 6)
+                     size=7.5 if len(kinds) == 1 else 7)
         if kind:
             ax.set_title(f"{KINDS[kind][0]}", fontsize=11)
     handles = [Patch(facecolor=c, edgecolor="#404040", label=lab)
@@ -125,11 +125,9 @@ def coverage_map(layers: MapLayers, path: Path, *, title: str, source: str = "")
     key, by_distance = village_covered(v)
     story = coverage_story(v, kinds=("care_point",))["care_point"]
     own, reach = story["own_site"], story["within_reach"]
-    subtitle = (f"{MEASURES['own_site']}的村（居）{own['villages']}/{own['villages_total']} 个"
-                f"（{_pct(own['share_villages'])}）")
+    subtitle = village_coverage(own)
     if reach is not None:
-        subtitle += (f"；{MEASURES['within_reach']}儿童 {reach['children']:,}/"
-                     f"{reach['children_total']:,} 人（{_pct(reach['share_children'])}）")
+        subtitle += f"；{children_within_reach(reach)}"
     fig, (ax,) = map_figure(f"{title}：村（居）儿童关爱站点覆盖", subtitle)
     if by_distance:
         colours = [REACH_STYLE[k][1] for k in key]
@@ -154,9 +152,6 @@ def coverage_map(layers: MapLayers, path: Path, *, title: str, source: str = "")
     return _save(fig, [ax], path, handles, legend_title="村（居）", source=source,
                  extent=layers.towns.total_bounds)
 
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
 
 
 def water_map(layers: MapLayers, path: Path, *, title: str, source: str = "") -> Path:

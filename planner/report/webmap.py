@@ -38,6 +38,7 @@ from planner.report._maplayers import (  # noqa: F401  (layers_from_result re-ex
     tier_code,
     water_layer,
 )
+from planner.report.safe import write_document
 from planner.settings import BASEMAPS, MapConfig  # noqa: F401 (re-exported)
 
 ASSETS = Path(__file__).resolve().parent / "_assets"
@@ -192,5 +193,5 @@ def write_map(layers: MapLayers, path: str | Path, *, config: MapConfig | None =
                            f"{''.join(legend)}</details>"))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    m.save(str(path))
+    write_document(path, m.get_root().render())
     return path

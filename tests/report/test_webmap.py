@@ -153,7 +153,8 @@ def test_map_is_self_contained(demo_result, tmp_path):
         assert host not in page
     assert "L.tileLayer" not in page
     for name in layer_names(layers):
-        assert name in page or json.dumps(name)[1:-1] in page
+        assert (name in page or json.dumps(name)[1:-1] in page
+                or json.dumps(name, ensure_ascii=False)[1:-1] in page)
     assert layers.roads is not None  # the demo's roads.osm, drawn without tiles
     # towns, villages, roads, 7 kinds, proposals, water by tier (4), kits, new kits, patrols
     assert len(layer_names(layers)) == 2 + 1 + 7 + 1 + 4 + 3
