@@ -59,3 +59,30 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group("demo"))
         if SLOW_MARKERS & {mark.name for mark in item.iter_markers()} - {"slow"}:
             item.add_marker(pytest.mark.slow)
+
+
+class _LoadgroupNodeIds:
+    """Make ``--dist loadgroup`` group again under pytest >= 9.2 (pytest-xdist 3.8).
+
+    xdist's worker appends ``@<group>`` to a grouped test's id by setting ``item._nodeid``,
+    which pytest 9.2 no longer reads (the id lives in ``item._id``): every test then counts
+    as ungrouped and each worker runs the demo (pytest-dev/pytest-xdist#1386). After xdist's
+    hook, this copies the id it meant into the one pytest reports; where xdist or pytest work
+    as before it changes nothing.
+    """
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        try:
+            from _pytest.nodeid import NodeId
+        except ImportError:  # a pytest that still reads item._nodeid
+            return
+        for item in items:
+            meant = getattr(item, "_nodeid", None)
+            if isinstance(meant, str) and meant != item.nodeid and hasattr(item, "_id"):
+                item._id = NodeId.parse(meant)
+
+
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):  # an xdist worker: it collects the tests
+        config.pluginmanager.register(_LoadgroupNodeIds(), "planner-loadgroup-node-ids")
