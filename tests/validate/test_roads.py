@@ -14,6 +14,7 @@ import pytest
 
 import planner
 from planner._errors import InputFileError
+from planner.load.osm import NOT_ROADS
 from planner.validate.roads import load_roads
 from tests.conftest import DATA, MINI
 
@@ -37,18 +38,20 @@ def _workspace(tmp_path, roads: str | None = "tiny.osm", osm_text: str | None = 
 
 
 def _plain_osm(text: str):
-    """Nodes (id -> lon, lat), highway ways (node refs, highway) and the water features
-    (``natural=water`` or ``waterway``), read with ElementTree."""
+    """Nodes (id -> lon, lat), road ways (node refs, highway; not those whose ``highway``
+    value is no road, such as ``construction``) and the water features (``natural=water``,
+    ``waterway``, and fish ponds or reservoirs by ``landuse``), read with ElementTree."""
     root = ET.fromstring(text)
     nodes = {n.get("id"): (float(n.get("lon")), float(n.get("lat")))
              for n in root.iter("node")}
     ways, water = [], []
     for el in root:
         tags = {t.get("k"): t.get("v") for t in el.iter("tag")}
-        if el.tag == "way" and "highway" in tags:
+        if el.tag == "way" and tags.get("highway", "no") not in NOT_ROADS:
             ways.append(([nd.get("ref") for nd in el.iter("nd")], tags["highway"]))
-        if el.tag in ("way", "relation") and (tags.get("natural") == "water"
-                                              or "waterway" in tags):
+        if el.tag in ("way", "relation") and (
+                tags.get("natural") == "water" or "waterway" in tags
+                or tags.get("landuse") in ("reservoir", "basin", "aquaculture")):
             water.append(f"osm:{el.tag}/{el.get('id')}")
     return nodes, ways, water
 
