@@ -21,9 +21,9 @@ from planner.core.network import RoadGraph, distances_within, reachable_masks, s
 from planner.geo.crs import WGS84
 from planner.glossary import PLACEABLE
 from planner.locate.quota import QuotaTable
-from planner.propose.place import PlaceConfig, propose_sites
+from planner.propose.place import propose_sites
 from planner.propose.reach import newly_covered
-from planner.settings import AccessConfig
+from planner.settings import AccessConfig, PlaceConfig
 
 if TYPE_CHECKING:
     from planner.records.workspace import Workspace

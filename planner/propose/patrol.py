@@ -66,6 +66,16 @@ def _in_range(dates: pd.DatetimeIndex, span: tuple[str, str]) -> np.ndarray:
     return (md >= lo) & (md <= hi) if lo <= hi else (md >= lo) | (md <= hi)
 
 
+def coming_season_year(today: dt.date, *, season: tuple[str, str]) -> int:
+    """The year of the next patrol season not yet over on ``today`` (``season`` is a
+    ``("MM-DD", "MM-DD")`` range): this year's until its last day, then next year's."""
+    lo, hi = season
+    end = dt.date(today.year + (hi < lo), int(hi[:2]), int(hi[3:]))
+    if hi < lo and today < dt.date(today.year, int(hi[:2]), int(hi[3:])):
+        return today.year - 1  # inside a season that began last year
+    return today.year if today <= end else today.year + 1
+
+
 def patrol_calendar(year: int, *, config: WaterConfig) -> pd.DataFrame:
     """One row per day of the patrol season of ``year``.
 
@@ -76,24 +86,26 @@ def patrol_calendar(year: int, *, config: WaterConfig) -> pd.DataFrame:
         peak``. ``holiday`` is a statutory day off and ``makeup_workday`` a weekend day
         worked instead (调休, not a weekend for patrols), both from the ``chinesecalendar``
         package when ``config.calendar`` says so and it covers the year, else ``holiday``
-        comes from ``config.holidays``; ``attrs["calendar"]`` says which.
+        comes from ``config.holidays`` -- plus, for a year the library does not cover yet
+        (the State Council publishes each year's notice late in the year before), 端午 and
+        中秋 from the lunar calendar (``lunardate``), with 调休 unknown.
+        ``attrs["calendar"]`` says which: ``chinese_calendar``, ``lunar`` or ``fixed``.
     """
     lo, hi = config.season
     start = dt.date(year, int(lo[:2]), int(lo[3:]))
     end = dt.date(year + (hi < lo), int(hi[:2]), int(hi[3:]))
     dates = pd.date_range(start, end, freq="D")
     official = _statutory(dates) if config.calendar == "chinese_calendar" else None
-    if official is None:  # the fixed list (or a year the library has no data for)
-        iso = dates.strftime("%Y-%m-%d")
-        md = dates.strftime("%m-%d")
-        hol = set(config.holidays)
-        holiday = np.array([(a in hol) or (b in hol) for a, b in zip(iso, md, strict=True)],
-                           dtype=bool)
-        makeup = np.zeros(len(dates), dtype=bool)
-        source = "fixed"
-    else:
+    makeup = np.zeros(len(dates), dtype=bool)
+    if official is not None:
         holiday, makeup = official
         source = "chinese_calendar"
+    else:  # the fixed list, and for a year the library has no notice for yet 端午 and 中秋
+        holiday = _fixed_holidays(dates, config.holidays)
+        source = "fixed"
+        if config.calendar == "chinese_calendar":
+            holiday |= _lunar_festivals(dates)
+            source = "lunar"
     flood, summer = _in_range(dates, config.flood_season), _in_range(dates, config.summer_holiday)
     cal = pd.DataFrame({
         "date": dates.date, "weekday": dates.day_of_week.to_numpy(), "flood": flood,
@@ -102,6 +114,34 @@ def patrol_calendar(year: int, *, config: WaterConfig) -> pd.DataFrame:
     })
     cal.attrs["calendar"] = source
     return cal
+
+
+def _fixed_holidays(dates: pd.DatetimeIndex, listed: tuple[str, ...]) -> np.ndarray:
+    """Whether each date is on the ``holidays`` list (``MM-DD`` or ``YYYY-MM-DD``)."""
+    listed = set(listed)
+    iso = dates.strftime("%Y-%m-%d").to_numpy()
+    md = dates.strftime("%m-%d").to_numpy()
+    return np.isin(iso, list(listed)) | np.isin(md, list(listed))
+
+
+#: lunar (month, day) of the festivals in a patrol season: 端午 and 中秋 (one statutory day
+#: off each; the days joined to them by 调休 are only known from the year's notice)
+LUNAR_FESTIVALS = {"端午节": (5, 5), "中秋节": (8, 15)}
+
+
+def lunar_festival_dates(year: int) -> dict[str, dt.date]:
+    """The Gregorian dates of 端午 and 中秋 in ``year`` (the maintained ``lunardate``
+    package)."""
+    from lunardate import LunarDate
+
+    return {name: LunarDate(year, m, d).to_solar_date()
+            for name, (m, d) in LUNAR_FESTIVALS.items()}
+
+
+def _lunar_festivals(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Whether each date is 端午 or 中秋 of its year."""
+    days = {d for y in set(dates.year) for d in lunar_festival_dates(int(y)).values()}
+    return np.isin(dates.date, list(days))
 
 
 def _statutory(dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray] | None:

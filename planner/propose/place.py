@@ -51,14 +51,7 @@ from scipy.spatial import cKDTree
 from planner._errors import InputFileError, ModelError
 from planner.core import optimise
 from planner.geo.crs import check_metric
-from planner.settings._placement import (  # noqa: F401 (re-exported)
-    DEFAULT_THRESHOLDS,
-    DEFAULT_WEIGHTS,
-    MODELS,
-    WEIGHT_GROUPS,
-    PlaceConfig,
-    _counts,
-)
+from planner.settings import PlaceConfig, village_counts
 
 _VILLAGE_COLUMNS = ("village_code", "village_name", "town_code", "town_name", "children")
 _DENSE_LIMIT = 25_000_000  # above this many pairs, p-median uses the k nearest candidates
@@ -206,7 +199,7 @@ def _prepare(villages, *, kind, existing, crs, config, candidates, cost) -> _Pro
     groups = towns.get_indexer(cand["town_code"].astype(str)).astype(np.int64)
     groups[excluded] = -1
     return _Problem(
-        kind, threshold, config.demand_weights(vil), _counts(vil, "children"), demand_xy,
+        kind, threshold, config.demand_weights(vil), village_counts(vil, "children"), demand_xy,
         cand.reset_index(drop=True), cand_xy, groups, towns, town_names, exist_xy, cost, crs,
         notes,
     )  # fmt: skip

@@ -47,6 +47,7 @@ from planner.propose._geo import segment_context as _segment_context
 from planner.propose._geo import water_context as _water_context
 from planner.propose.actions import water_actions
 from planner.propose.kit_budget import SOURCES, fix_costs, plan_budget
+from planner.propose.patrol import coming_season_year
 from planner.propose.patrol_units import patrol_summary, plan_patrols_for
 from planner.records.workspace import Workspace
 from planner.settings import Settings, WaterConfig
@@ -148,7 +149,7 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     """
     crs = check_metric(crs, where="the water-safety CRS")
     today = today or dt.date.today()
-    year = year or today.year
+    year = year or coming_season_year(today, season=config.season)
     tm: dict[str, float] = {}
     t0 = time.perf_counter()
     wn = normalise_water(water, source="water layer")

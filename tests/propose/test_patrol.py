@@ -19,6 +19,8 @@ from planner.core.network import RoadGraph
 from planner.measure.risk import WaterConfig
 from planner.propose.patrol import (
     PLAN_COLUMNS,
+    coming_season_year,
+    lunar_festival_dates,
     patrol_calendar,
     patrol_plan,
     patrols_per_day,
@@ -59,9 +61,53 @@ def test_statutory_holidays_and_makeup_days_come_from_the_calendar_library() -> 
     # 国庆/中秋 2025 (1-8 October off, outside the season): Sunday 28 September worked (调休)
     assert cal.loc[d(2025, 9, 28), "makeup_workday"] and not cal.loc[d(2025, 9, 28), "weekend"]
     assert not cal.loc[d(2025, 9, 27), "makeup_workday"] and cal.loc[d(2025, 9, 27), "weekend"]
-    # a year the library does not cover falls back to the fixed list
+    # a year the library does not cover: the fixed list plus 端午 and 中秋 (lunar), 调休
+    # unknown
     far = patrol_calendar(2099, config=CFG)
-    assert far.attrs["calendar"] == "fixed" and far["holiday"].sum() == 5
+    assert far.attrs["calendar"] == "lunar" and not far["makeup_workday"].any()
+
+
+# the days off of the State Council notices inside the season (05-01 .. 09-30), and the
+# weekend days worked instead (调休): 国办发明电〔2024〕12号 (2025), 国办发明电〔2025〕7号 (2026)
+NOTICES = {
+    2025: (["05-01", "05-02", "05-03", "05-04", "05-05", "05-31", "06-01", "06-02"],
+           ["09-28"]),
+    2026: (["05-01", "05-02", "05-03", "05-04", "05-05", "06-19", "06-20", "06-21",
+            "09-25", "09-26", "09-27"], ["05-09", "09-20"]),
+}
+
+
+@pytest.mark.parametrize("year", sorted(NOTICES))
+def test_holidays_equal_the_state_council_notices(year) -> None:
+    cal = patrol_calendar(year, config=CFG)
+    md = pd.to_datetime(cal["date"]).dt.strftime("%m-%d")
+    off, worked = NOTICES[year]
+    assert md[cal["holiday"]].tolist() == off
+    assert md[cal["makeup_workday"]].tolist() == worked
+
+
+def test_a_year_beyond_the_library_has_duanwu_and_zhongqiu_off() -> None:
+    cal = patrol_calendar(2027, config=CFG)
+    assert cal.attrs["calendar"] == "lunar"
+    off = set(pd.to_datetime(cal.loc[cal["holiday"], "date"]).dt.strftime("%m-%d"))
+    # 2027: 端午 is lunar 5/5 = 9 June, 中秋 lunar 8/15 = 15 September; 劳动节 1-5 May
+    assert off == {"05-01", "05-02", "05-03", "05-04", "05-05", "06-09", "09-15"}
+    assert lunar_festival_dates(2027) == {"端午节": dt.date(2027, 6, 9),
+                                          "中秋节": dt.date(2027, 9, 15)}
+    fixed = patrol_calendar(2027, config=WaterConfig.from_mapping({"calendar": "fixed"},
+                                                                  source="t"))
+    assert fixed.attrs["calendar"] == "fixed" and fixed["holiday"].sum() == 5
+
+
+@pytest.mark.parametrize(("today", "season", "year"), [
+    (dt.date(2026, 12, 4), ("05-01", "09-30"), 2027),   # this year's season is over
+    (dt.date(2026, 9, 30), ("05-01", "09-30"), 2026),   # its last day
+    (dt.date(2026, 2, 1), ("05-01", "09-30"), 2026),    # not begun yet
+    (dt.date(2027, 1, 15), ("11-01", "02-28"), 2026),   # inside a season begun last year
+    (dt.date(2027, 3, 1), ("11-01", "02-28"), 2027),    # the next one begins in November
+])
+def test_the_plan_is_for_the_coming_season(today, season, year) -> None:
+    assert coming_season_year(today, season=season) == year
 
 
 def test_frequencies_by_tier_and_day() -> None:
