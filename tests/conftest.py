@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 from pathlib import Path
 
@@ -20,22 +22,40 @@ def mini(tmp_path: Path) -> Path:
     return dest
 
 
+#: Whether this session made the stages serial (see :func:`pytest_configure`).
+_SERIAL_FOR_WORKERS = False
+
+
+@contextlib.contextmanager
+def forking_stages():
+    """Run the stages as a user's run does, forked beside each other where it is safe
+    (undoes the serial stages of an xdist worker, never a ``PLANNER_SERIAL`` of the user)."""
+    undo = _SERIAL_FOR_WORKERS and os.environ.pop("PLANNER_SERIAL", None) is not None
+    try:
+        yield
+    finally:
+        if undo:
+            os.environ["PLANNER_SERIAL"] = "1"
+
+
 @pytest.fixture(scope="session")
 def mini_result(tmp_path_factory):
-    """The pipeline run on the mini workspace (outputs written)."""
+    """The pipeline run on the mini workspace (outputs written; stages forked)."""
     from planner.pipeline import run
 
     out = tmp_path_factory.mktemp("mini_out")
-    return run(MINI, out=out, echo=lambda _line: None)
+    with forking_stages():
+        return run(MINI, out=out, echo=lambda _line: None)
 
 
 @pytest.fixture(scope="session")
 def demo_result(tmp_path_factory):
-    """The pipeline run on the bundled demo (outputs written)."""
+    """The pipeline run on the bundled demo (outputs written; stages forked)."""
     from planner.pipeline import run
 
     out = tmp_path_factory.mktemp("demo_out")
-    return run(DEMO, out=out, echo=lambda _line: None)
+    with forking_stages():
+        return run(DEMO, out=out, echo=lambda _line: None)
 
 
 #: Tests that the default ``python -m pytest`` leaves out (``.ci/run`` runs them with
@@ -84,5 +104,14 @@ class _LoadgroupNodeIds:
 
 
 def pytest_configure(config):
+    global _SERIAL_FOR_WORKERS
     if hasattr(config, "workerinput"):  # an xdist worker: it collects the tests
         config.pluginmanager.register(_LoadgroupNodeIds(), "planner-loadgroup-node-ids")
+        # The workers keep both cores busy already: a stage forked beside the next one
+        # (planner/_beside.py) only adds a process, about 0.9 CPU-s on each mini run and
+        # no speed. So a worker's runs take the stages one after the other, with the same
+        # results (tests/test_beside.py compares both ways); the session runs above and
+        # tests/test_beside.py still fork, as a user's run does.
+        if "PLANNER_SERIAL" not in os.environ:
+            os.environ["PLANNER_SERIAL"] = "1"
+            _SERIAL_FOR_WORKERS = True
