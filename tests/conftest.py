@@ -13,6 +13,10 @@ DATA = Path(__file__).resolve().parent / "data"
 MINI = DATA / "mini"
 DEMO = Path(__file__).resolve().parent.parent / "data"
 
+# The tests' outputs are thrown away: GDAL need not wait for SQLite to sync planner.gpkg to
+# disk after every layer (about 0.2 s of waiting per layer, 0.7 s per run; same file content).
+os.environ.setdefault("OGR_SQLITE_SYNCHRONOUS", "OFF")
+
 
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
