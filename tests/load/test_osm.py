@@ -7,7 +7,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import osmium
-import osmnx as ox
 import pandas as pd
 import pyproj
 import pytest
@@ -147,6 +146,8 @@ def test_bad_paths(tmp_path):
 
 
 def test_fetch_osm_uses_osmnx_polygon_calls(monkeypatch, xml_layers):
+    import osmnx as ox  # here, not at the top: slow to import, and only this test needs it
+
     calls = []
 
     def fake_graph(polygon, **kw):

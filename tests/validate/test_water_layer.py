@@ -80,7 +80,7 @@ _tag = {key: st.one_of(st.none(), st.sampled_from(sorted(values)),
         for key, values in _MEANS.items()}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(rows=st.lists(st.fixed_dictionaries(_tag), min_size=1, max_size=12),
        areas=st.lists(st.sampled_from([0.0, 1.0, LAKE_MIN_M2 - 1, LAKE_MIN_M2, 1e7]),
                       min_size=12, max_size=12))
