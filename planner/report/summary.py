@@ -50,7 +50,15 @@ def print_summary(result: RunResult, *, echo: Callable[[str], None] = print) -> 
                  f"{b['fixed_kits']} completed/repaired, {b['risk_covered_share']:.1%} of the "
                  f"risk-weighted bank now within reach ({b['method']}, {b['status']}, gap "
                  f"{b['gap']:.2%}) -> water_actions.xlsx")
+        full = (b or {}).get("full_coverage")
+        if full:
+            echo(f"water full coverage: {full['new_kits']} new kits (exact minimum "
+                 f"{full['min_new_kits']}) + {full['fixed_kits']} completed/repaired, "
+                 f"¥{full['yuan']:,.0f} ({full['status']}, gap {full['gap']:.2%})")
     read = sum(i["read"] for i in run["inputs"])
     echo(f"records read {read}, rejected {run['rejected']} (rejected.csv), "
          f"repaired {run['repaired']} (repairs.csv); findings: {len(run['findings'])}")
+    for loss in result.workspace.ledger.incomplete():
+        echo(f"数据不全 / INCOMPLETE: {loss['file']}: {loss['unusable']} of {loss['read']} "
+             f"records not used ({100 * loss['share']:.1f}%); the tables say so")
     echo(f"outputs: {result.out}")

@@ -8,6 +8,8 @@ import datetime as dt
 import difflib
 import os
 import tomllib
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -22,7 +24,7 @@ from planner.settings._water_rules import WaterConfig
 
 #: Layers with geometry or a table the planner knows, and whether a workspace must have them.
 KNOWN_LAYERS: dict[str, bool] = {
-    "county": True,
+    "county": False,
     "towns": True,
     "villages": True,
     "children": False,
@@ -117,7 +119,8 @@ SECTIONS: dict[str, frozenset[str] | None] = {
     "quota": frozenset({"path", "town", "kinds", "encoding", "sheet", "header"}),
     "aliases": None,
     "roads": frozenset({"path"}),
-    "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m"}),
+    "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m", "max_unusable_share",
+                           "accept_incomplete", "outline_tolerance_m"}),
     "staff": frozenset({"children_per_director"}),
     "access": None, "place": None, "water": None, "map": None,
 }
@@ -156,6 +159,9 @@ class Settings:
         The workspace folder, its name, county code and optional metric CRS override.
     layers, facilities, quota, aliases, roads
         Where the inputs are and how to read them.
+    water_files
+        Every water file: ``[layers.water]`` or each ``[[layers.water]]`` (``layers["water"]``
+        is the first).
     access, place, water, map
         The validated parameter tables (``[access]`` holds the one coverage distance and
         travel mode per kind, used by coverage and placement alike).
@@ -164,6 +170,13 @@ class Settings:
     children_per_director
         ``[staff]``: a village needs one more 儿童主任 per this many children above it
         (``None``: one per village).
+    max_unusable_share, accept_incomplete
+        ``[validate]``: a site list may lose at most this share of its records (duplicates
+        aside) before the run stops, unless the user accepts an incomplete result
+        (``accept_incomplete = true`` or ``--accept-incomplete``).
+    outline_tolerance_m
+        ``[validate]``: how far the towns may reach beyond a given county outline (or fall
+        short of it) before a finding says so.
     """
 
     root: Path
@@ -184,6 +197,17 @@ class Settings:
     water_year: int | None = None
     water_as_of: dt.date | None = None
     children_per_director: int | None = None
+    max_unusable_share: float = 0.05
+    accept_incomplete: bool = False
+    outline_tolerance_m: float = 500.0
+    water_files: tuple[LayerSpec, ...] = ()
+
+    @property
+    def water_layers(self) -> tuple[LayerSpec, ...]:
+        """Every water file (``water_files``, else ``layers["water"]``; none without)."""
+        if self.water_files:
+            return self.water_files
+        return (self.layers["water"],) if "water" in self.layers else ()
 
     @property
     def source(self) -> Path:
@@ -343,7 +367,9 @@ def load_settings(workspace: str | Path) -> Settings:
     for name, required in KNOWN_LAYERS.items():
         if required and name not in layers_raw:
             raise ConfigError(f"{where}: [layers.{name}] is missing; every workspace needs it")
-    layers = {n: _layer(n, r, root, where) for n, r in layers_raw.items()}
+    water_files = _water_files(layers_raw.get("water"), root, where)
+    layers = {n: (water_files[0] if n == "water" else _layer(n, r, root, where))
+              for n, r in layers_raw.items()}
     fac_raw = data.get("facilities", [])
     if isinstance(fac_raw, dict):
         fac_raw = [fac_raw]
@@ -365,6 +391,7 @@ def load_settings(workspace: str | Path) -> Settings:
         tol = float(validate_raw.get("locate_tolerance_m", 100.0))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: [validate] distances must be numbers in metres") from exc
+    share, accept, outline = _completeness(validate_raw, where)
     access = AccessConfig.from_mapping(_table(data, "access", where), source=where)
     place = PlaceConfig.from_mapping(_table(data, "place", where), source=where)
     # one coverage distance per kind: placement takes it from [access]
@@ -378,6 +405,7 @@ def load_settings(workspace: str | Path) -> Settings:
         county_code=str(ws["county_code"]) if "county_code" in ws else None,
         crs=ws.get("crs"),
         layers=layers,
+        water_files=water_files,
         facilities=facilities,
         quota=_quota(_table(data, "quota", where), root, where),
         aliases=aliases,
@@ -391,7 +419,57 @@ def load_settings(workspace: str | Path) -> Settings:
         water_year=year,
         water_as_of=as_of,
         children_per_director=_per_director(_table(data, "staff", where), where),
+        max_unusable_share=share,
+        accept_incomplete=accept or bool(_OVERRIDES.get().get("accept_incomplete")),
+        outline_tolerance_m=outline,
     )
+
+
+#: values a command-line flag sets for every settings loaded in its context
+_OVERRIDES: ContextVar[MappingProxyType] = ContextVar(
+    "planner_settings_overrides", default=MappingProxyType({}))
+
+
+@contextmanager
+def overriding(**values: Any):
+    """Within the block every :func:`load_settings` takes ``values`` (command-line flags:
+    ``accept_incomplete=True`` for ``--accept-incomplete``)."""
+    token = _OVERRIDES.set(MappingProxyType({**_OVERRIDES.get(), **values}))
+    try:
+        yield
+    finally:
+        _OVERRIDES.reset(token)
+
+
+def _completeness(raw: dict, where: str) -> tuple[float, bool, float]:
+    """``[validate]`` max_unusable_share (0-1), accept_incomplete, outline_tolerance_m."""
+    share = raw.get("max_unusable_share", 0.05)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+        raise ConfigError(f"{where}: [validate] max_unusable_share = {share!r} must be a share "
+                          "from 0 to 1, e.g. 0.05 (a site list may lose 5 % of its records)")
+    accept = raw.get("accept_incomplete", False)
+    if not isinstance(accept, bool):
+        raise ConfigError(f"{where}: [validate] accept_incomplete = {accept!r} must be true or "
+                          "false")
+    outline = raw.get("outline_tolerance_m", 500.0)
+    if isinstance(outline, bool) or not isinstance(outline, int | float) or not \
+            0 <= outline <= 100_000:
+        raise ConfigError(f"{where}: [validate] outline_tolerance_m = {outline!r} must be a "
+                          "distance in metres from 0 to 100000, e.g. 500")
+    return float(share), accept, float(outline)
+
+
+def _water_files(raw: Any, root: Path, where: str) -> tuple[LayerSpec, ...]:
+    """``[layers.water]`` (one file) or ``[[layers.water]]`` (several: lines and polygons,
+    each with its own datum and fields); none without either."""
+    if raw is None:
+        return ()
+    if isinstance(raw, list):
+        if not raw:
+            raise ConfigError(f"{where}: [[layers.water]] is empty; give each water file as "
+                              "[[layers.water]] with path = \"...\"")
+        return tuple(_layer("water", r, root, where) for r in raw)
+    return (_layer("water", raw, root, where),)
 
 
 def _per_director(raw: dict, where: str) -> int | None:
