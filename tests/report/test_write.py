@@ -12,19 +12,20 @@ import pandas as pd
 import pyogrio
 import pytest
 
+from planner.records.outputs import MANIFEST
 from planner.report.write import coverage_sheet, task_notes, write_tables
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "outputs.md"
 
-#: a run's files besides the tables: maps, report and run.json
-MAPS = {"map.html", "map_quota.png", "map_coverage.png", "report.html", "run.json"}
+#: a run's files besides the tables: maps, report, run.json and the manifest
+MAPS = {"map.html", "map_quota.png", "map_coverage.png", "report.html", "run.json", MANIFEST}
 
 
 def documented_files() -> set[str]:
     """File names in the "every output file" table of docs/outputs.md."""
     text = DOCS.read_text(encoding="utf-8")
     table = text.split("## 文件一览", 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"`([^`/]+\.(?:csv|xlsx|geojson|gpkg|html|json|png))`", table))
+    return set(re.findall(r"`([^`/ ]+\.(?:csv|xlsx|geojson|gpkg|html|json|png))`", table))
 
 
 def _expected_tables(result) -> set[str]:
@@ -35,6 +36,8 @@ def _expected_tables(result) -> set[str]:
         files.add("coverage.csv")
     if result.proposals is not None:
         files.add("proposed_sites.geojson")
+    if result.quota is not None and result.quota.vintages is not None:
+        files.add("town_matching.csv")
     if result.water is not None:
         files |= {"water_risk.csv", "requisition.csv", "patrol_plan.csv",
                   "proposed_kits.geojson"}
@@ -64,7 +67,7 @@ def test_a_run_writes_tables_maps_and_run_json(mini_result):
 
 def test_every_file_of_a_run_is_documented(mini_result):
     documented = documented_files()
-    assert {"run.json", "progress.xlsx", "rejected.csv", "water_risk.csv"} <= documented
+    assert {"run.json", "progress.xlsx", "rejected.csv", "water_risk.csv", MANIFEST} <= documented
     assert {p.name for p in mini_result.out.iterdir()} - documented == set()
 
 
