@@ -1,6 +1,6 @@
 """The terminal summary of a run: each figure it prints recounted from the files the run
 wrote (progress.csv, rejected.csv, repairs.csv, proposed_sites.geojson, water_risk.csv,
-proposed_kits.geojson)."""
+proposed_kits.geojson: its new kits, not the existing ones completed)."""
 
 from __future__ import annotations
 
@@ -51,11 +51,12 @@ def test_demo_summary(demo_result):
     sites = json.loads((out / "proposed_sites.geojson").read_text("utf-8"))["features"]
     (line,) = [x for x in lines if x.startswith("proposed sites: ")]
     assert line.startswith(f"proposed sites: {len(sites)} (")
-    for kind, n in pd.Series([f["properties"]["kind"] for f in sites]).value_counts().items():
-        upgrades = sum(1 for f in sites if f["properties"]["kind"] == kind
-                       and f["properties"].get("upgrade") is True)
-        if not upgrades:
-            assert f"{kind} {n} new" in line
+    for kind in {f["properties"]["kind"] for f in sites}:
+        mine = [f["properties"] for f in sites if f["properties"]["kind"] == kind]
+        upgrades = sum(p["method"] == "upgrade" for p in mine)  # an existing site raised
+        text = f"{kind} {len(mine) - upgrades} new" + (f" + {upgrades} upgrades"
+                                                       if upgrades else "")
+        assert re.search(rf"[(;] ?{re.escape(text)}[;)]", line), (text, line)
     risk = pd.read_csv(out / "water_risk.csv", encoding="utf-8-sig", dtype={"tier": str})
     tiers = risk.drop_duplicates("water_id")["tier"].value_counts()
     kits = json.loads((out / "proposed_kits.geojson").read_text("utf-8"))["features"]
@@ -65,6 +66,6 @@ def test_demo_summary(demo_result):
     assert m, water
     assert int(m[1]) == risk["water_id"].nunique()
     assert [int(m[i]) for i in (2, 3, 4)] == [int(tiers.get(t, 0)) for t in "ABC"]
-    assert int(m[7]) == len(kits)
+    assert int(m[7]) == sum(f["properties"]["status"] == "new" for f in kits)
     km = risk["uncovered_risky_m_before"].sum() / 1000, risk["uncovered_risky_m_after"].sum() / 1000
     assert (int(m[5]), int(m[6])) == pytest.approx(km, abs=1)
