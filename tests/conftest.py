@@ -26,20 +26,24 @@ def mini(tmp_path: Path) -> Path:
     return dest
 
 
-#: Whether this session made the stages serial (see :func:`pytest_configure`).
-_SERIAL_FOR_WORKERS = False
+#: ``planner._beside.can_fork`` as the planner has it, where an xdist worker replaced it
+#: (see :func:`pytest_configure`)
+_CAN_FORK = None
 
 
 @contextlib.contextmanager
 def forking_stages():
-    """Run the stages as a user's run does, forked beside each other where it is safe
-    (undoes the serial stages of an xdist worker, never a ``PLANNER_SERIAL`` of the user)."""
-    undo = _SERIAL_FOR_WORKERS and os.environ.pop("PLANNER_SERIAL", None) is not None
+    """Run the stages as a user's run does, forked beside each other where that is safe
+    (undoes the serial stages of an xdist worker)."""
+    from planner import _beside
+
+    current = _beside.can_fork
+    if _CAN_FORK is not None:
+        _beside.can_fork = _CAN_FORK
     try:
         yield
     finally:
-        if undo:
-            os.environ["PLANNER_SERIAL"] = "1"
+        _beside.can_fork = current
 
 
 @pytest.fixture(scope="session")
@@ -108,14 +112,16 @@ class _LoadgroupNodeIds:
 
 
 def pytest_configure(config):
-    global _SERIAL_FOR_WORKERS
+    global _CAN_FORK
     if hasattr(config, "workerinput"):  # an xdist worker: it collects the tests
         config.pluginmanager.register(_LoadgroupNodeIds(), "planner-loadgroup-node-ids")
         # The workers keep both cores busy already: a stage forked beside the next one
         # (planner/_beside.py) only adds a process, about 0.9 CPU-s on each mini run and
-        # no speed. So a worker's runs take the stages one after the other, with the same
-        # results (tests/test_beside.py compares both ways); the session runs above and
-        # tests/test_beside.py still fork, as a user's run does.
-        if "PLANNER_SERIAL" not in os.environ:
-            os.environ["PLANNER_SERIAL"] = "1"
-            _SERIAL_FOR_WORKERS = True
+        # no speed. So the runs inside a worker take the stages one after the other, with
+        # the same results (tests/test_beside.py compares both ways). The session runs
+        # above still fork, as a user's run does, and so does every planner started as a
+        # process of its own (tests/test_beside.py, tests/test_run_outputs.py).
+        from planner import _beside
+
+        _CAN_FORK = _beside.can_fork
+        _beside.can_fork = lambda: False

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 
 def _env(**env: str) -> dict[str, str]:
-    """This environment without ``PLANNER_SERIAL`` (the test workers set it), plus ``env``."""
+    """This environment without a ``PLANNER_SERIAL`` of the caller's, plus ``env``."""
     return {k: v for k, v in os.environ.items() if k != "PLANNER_SERIAL"} | env
 
 
