@@ -77,6 +77,7 @@ def test_an_output_folder_holding_the_users_files_is_refused(mini, where):
     assert sorted(p.name for p in mini.parent.iterdir()) == ["mini"]
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 def test_a_workspace_name_with_dot_dots_stays_in_outputs(mini, tmp_path):
     toml = mini / "planner.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace(
@@ -90,6 +91,7 @@ def test_a_workspace_name_with_dot_dots_stays_in_outputs(mini, tmp_path):
     assert not (tmp_path / "逃逸").exists() and not (tmp_path.parent / "逃逸").exists()
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 def test_a_rerun_without_water_leaves_no_water_file(mini, tmp_path):
     out = tmp_path / "out"
     _with_water(mini)
@@ -119,6 +121,7 @@ def _staging(out: Path) -> list[Path]:
     return [p for p in out.parent.iterdir() if ".planner-new-" in p.name]
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 def test_two_runs_at_once_the_second_is_refused(mini, tmp_path):
     out = tmp_path / "out"
     first = _start("run", str(mini), "--out", str(out))
@@ -133,6 +136,7 @@ def test_two_runs_at_once_the_second_is_refused(mini, tmp_path):
     assert is_complete(out)
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 def test_kill_9_mid_run_leaves_the_earlier_complete_set(mini, tmp_path):
     out = tmp_path / "out"
     assert _planner("run", str(mini), "--out", str(out)).returncode == 0
@@ -167,6 +171,7 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 @pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/stat").exists(),
                     reason="forked stages need fork; the test counts them in /proc")
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -187,6 +192,7 @@ def test_a_signal_ends_the_run_and_its_forked_stages_in_one_line(mini, tmp_path,
     assert _snapshot(out) == before and not _staging(out)
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 def test_the_demo_output_folder_of_an_earlier_version_is_taken_over(mini, tmp_path):
     """Outputs written before the manifest existed are recognised by their run.json."""
     out = tmp_path / "out"
