@@ -98,7 +98,10 @@ def has_personal(text: object) -> bool:
 
 def mask_personal(text: str) -> str:
     """``text`` with every ID, phone number, e-mail and signed name replaced by
-    :data:`MASK` (found in the folded text, replaced in the original)."""
+    :data:`MASK` (found in the folded text, replaced in the original); anything but a
+    text is returned as it is."""
+    if not isinstance(text, str):
+        return text
     folded = fold(text)
     spans = [m.span() for m in PERSONAL_VALUE.finditer(folded)]
     spans += [m.span("name") for m in FOOTER.finditer(folded)]
