@@ -44,6 +44,13 @@ class CRSError(PlannerError):
     zh = "坐标参照系有误"
 
 
+class IncompleteInputError(PlannerError):
+    """A site list lost more of its records than the run may lose: its result would be
+    wrong, so the run stops unless the user accepts an incomplete result."""
+
+    zh = "数据不全"
+
+
 class ModelError(PlannerError):
     """An optimisation model is infeasible or was given inconsistent arrays."""
 

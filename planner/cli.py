@@ -22,6 +22,7 @@ from pathlib import Path
 from planner._beside import Terminated, clear_stops, on_stop_signal, stop_all, stop_requested
 from planner._errors import PlannerError, one_line
 from planner._version import __version__
+from planner.datasets import EXAMPLES
 from planner.records.privacy import mask_personal
 
 
@@ -43,11 +44,24 @@ def _parser() -> argparse.ArgumentParser:
                           "（workspace folder; default: the demo）")
     run.add_argument("--out", type=Path,
                      help="成果文件夹，默认 outputs/<名称>/（output folder）")
+    run.add_argument("--example", choices=sorted(EXAMPLES),
+                     help="运行自带的另一个示例：bureau = 民政局手里的数据（村名单无村界、镇界只有"
+                          "镇名、台账多数无坐标）（run a bundled example instead of the demo）")
     run.add_argument("--online", action="store_true",
                      help="从 OpenStreetMap 下载道路，需联网，默认不下载"
                           "（download roads; needs internet）")
     run.add_argument("-q", "--quiet", action="store_true", dest="run_quiet",
                      help="只输出错误（print errors only）")
+    run.add_argument("--as-of", metavar="DATE",
+                     help="统计截至日期，如 2026-12-31，默认今天；其季度为报告期"
+                          "（reporting date, YYYY-MM-DD; default today）")
+    run.add_argument("--since", type=Path, metavar="DIR",
+                     help="上一期的成果文件夹：报告和附表写出本期变化"
+                          "（an earlier run's output folder: report the change since）")
+    run.add_argument("--accept-incomplete", action="store_true",
+                     help="阵地清单丢失的记录超过 [validate] max_unusable_share 时仍然运行，成果"
+                          "标明“数据不全”（run although a site list lost more records than "
+                          "allowed; the outputs say the result is incomplete）")
     comp = sub.add_parser("compare", help="比较两次运行的进度（compare with an earlier run）")
     comp.add_argument("earlier", type=Path, help="上次运行的输出文件夹 (earlier output folder)")
     comp.add_argument("current", type=Path, help="本次运行的输出文件夹 (current output folder)")
@@ -56,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="只检查输入数据，不写成果（validate only）")
     check.add_argument("workspace", nargs="?", type=Path,
                        help="工作区文件夹，不写则用自带示例（workspace folder）")
+    check.add_argument("--example", choices=sorted(EXAMPLES),
+                       help="检查自带的另一个示例（check a bundled example）")
+    check.add_argument("--accept-incomplete", action="store_true",
+                       help="阵地清单丢失的记录过多时也列出检查结果（list the check even when a "
+                            "site list lost too many records）")
     init = sub.add_parser("init", help="为参考数据中的县新建工作区（start a county workspace）")
     init.add_argument("county", help="县名或 6 位代码，如 启东市 或 320681（county name or code）")
     init.add_argument("folder", type=Path, help="要新建的文件夹（folder to create）")
@@ -142,15 +161,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    """Run the command of ``args`` (stop signals are handled by :func:`main`)."""
+    from planner.settings import overriding
+
+    if getattr(args, "example", None):
+        if args.workspace is not None:
+            print("planner: 错误（error）：planner.toml 设置有误：give a workspace folder or "
+                  "--example, not both", file=sys.stderr)
+            return 2
+        from planner import datasets
+
+        args.workspace = datasets.example(args.example)
+    flags = {"accept_incomplete": True} if getattr(args, "accept_incomplete", False) else {}
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), overriding(**flags):
             warnings.showwarning = _warning_line
             if args.command == "run":
                 from planner.pipeline import run
 
                 quiet = args.quiet or args.run_quiet
                 result = run(args.workspace, out=args.out, online=args.online,
-                             show_progress=not quiet, echo=_silent if quiet else print)
+                             show_progress=not quiet, echo=_silent if quiet else print,
+                             as_of=_as_of(args.as_of),
+                             since=args.since)
                 if args.verbose and not quiet:
                     _details(result.run)
             elif args.command == "compare":
@@ -195,6 +228,16 @@ def _main(args: argparse.Namespace) -> int:
         print(_internal(exc, log), file=sys.stderr)
         return 1
     return 0
+
+
+def _as_of(text: str | None) -> dt.date | None:
+    """``--as-of``: a date given as YYYY-MM-DD (``None`` if not given)."""
+    from planner.settings import reporting_date
+
+    try:
+        return reporting_date(text, where="--as-of")
+    except PlannerError as exc:  # a flag, not planner.toml
+        raise PlannerError(str(exc)) from None
 
 
 def _internal(exc: BaseException, log: Path) -> str:
@@ -253,8 +296,11 @@ def _silent(_line: str) -> None:
 
 def _details(run: dict) -> None:
     """``-v``: seconds per stage and every finding."""
-    print("各阶段用时（秒） / stage seconds: " + ", ".join(
-        f"{name} {sec}" for name, sec in (run.get("timings_s") or {}).items()))
+    from planner.glossary import STAGE_LABELS
+
+    print("各阶段用时（秒）：" + "，".join(
+        f"{STAGE_LABELS.get(name, name)} {sec}" for name, sec in
+        (run.get("timings_s") or {}).items()))
     for i, finding in enumerate(run.get("findings") or [], start=1):
         print(f"  {i}. {finding}")
 
@@ -292,6 +338,10 @@ def _check(workspace: Path | None) -> int:
         print(f"  ... and {len(ws.ledger.rejected) - 20} more")
     for finding in ws.findings + ws.ledger.findings():
         print(mask_personal(f"  finding: {finding}"))
+    for loss in ws.ledger.incomplete():
+        print(mask_personal(
+            f"  数据不全 / incomplete: {loss['file']} {loss['unusable']}/{loss['read']} records "
+            f"not usable ({100 * loss['share']:.1f}%), main reason: {loss['main_reason']}"))
     print(f"metric CRS: {ws.crs.to_string()}")
     return 0
 

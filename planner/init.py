@@ -27,7 +27,14 @@ import pandas as pd
 
 from planner import datasets
 from planner._errors import ConfigError, WorkspaceFolderError
-from planner.glossary import KINDS, KIT_ITEMS, STAFF_ROLES, STANDARDS, kind_label
+from planner.glossary import (
+    KINDS,
+    KIT_ITEMS,
+    STAFF_ROLES,
+    STANDARDS,
+    is_non_residential,
+    kind_label,
+)
 from planner.records.outputs import files_under
 
 FACILITY_HEADERS = ["名称", "类型", "经度", "纬度", "坐标系", "所属镇", "达标情况"]
@@ -172,7 +179,9 @@ def _write_all(rows: pd.DataFrame, root: Path) -> None:
     _templates(root, towns=towns, villages=villages)
     toml = root / "planner.toml"
     toml.write_text(_toml(name, code, has_outline=has_outline), encoding="utf-8")
-    (root / "填报说明.txt").write_text(_guide(name, len(towns), len(villages), has_outline),
+    idle = towns.loc[towns["town_name"].map(is_non_residential), "town_name"].tolist()
+    (root / "填报说明.txt").write_text(_guide(name, len(towns), len(villages), has_outline,
+                                              idle=idle),
                                        encoding="utf-8")
 
 
@@ -227,12 +236,22 @@ def _templates(root: Path, *, towns: pd.DataFrame, villages: pd.DataFrame) -> No
     _excel(root / "staff" / "staff.xlsx", {"工作人员": staff})
     _excel(root / "water" / "kits.xlsx", {"四个一": pd.DataFrame(columns=KIT_HEADERS)})
     quota = pd.DataFrame({"镇（街道）": towns["town_name"]})
+    idle = towns["town_name"].map(is_non_residential).to_numpy()
     for col, (kind, _why) in QUOTA_COLUMNS.items():
         quota[col] = (towns["town_code"].map(n_vill).fillna(0).astype(int)
                       if kind == "care_point" else 1)
+        quota.loc[idle, col] = 0
+    quota["备注"] = ["非居住单位（农场、医院等），默认不下达任务；如有任务请填写" if i else ""
+                   for i in idle]
     why = "预填依据（请按上级下达的任务表修改）"
-    note = pd.DataFrame({"列": list(QUOTA_COLUMNS), why: [w for _, w in QUOTA_COLUMNS.values()]})
+    note = pd.DataFrame({"列": [*QUOTA_COLUMNS, "备注"],
+                         why: [*(w for _, w in QUOTA_COLUMNS.values()), NON_RESIDENTIAL_NOTE]})
     _excel(root / "quota" / "quota.xlsx", {"任务分解表": quota, "说明": note})
+
+
+#: what the quota sheet and the guide say about farms, hospitals and the like
+NON_RESIDENTIAL_NOTE = ("农场、林场、渔场、良种场、原种场、医院、监狱等统计上的镇级单位"
+                        "不是居住的镇，默认各项任务为 0；上级文件给它们下达了任务时请照填")
 
 
 def _toml(name: str, code: str, *, has_outline: bool) -> str:
@@ -347,10 +366,12 @@ last_inspected = "最近检查"
 
 # [place]                    # 选址: 模型 max_cover / p_median 等，见 README
 # [map]                      # 地图: basemap = "none" | "osm" | "tianditu" | "amap"
+# output_crs = "EPSG:4490"   # planner.gpkg 与 GeoJSON 用 CGCS2000（报送自然资源部门时）
 '''
 
 
-def _guide(name: str, n_towns: int, n_villages: int, has_outline: bool) -> str:
+def _guide(name: str, n_towns: int, n_villages: int, has_outline: bool, *,
+           idle: list[str] = ()) -> str:
     outline = ("县界已从参考数据写入 boundaries/county.geojson（GCJ-02）。" if has_outline
                else "参考数据没有本县县界，请放入 boundaries/county.shp。")
     return f"""{name}儿童关爱阵地与防溺水规划 —— 填报说明
@@ -370,9 +391,20 @@ def _guide(name: str, n_towns: int, n_villages: int, has_outline: bool) -> str:
    填好后在 planner.toml 中取消 [layers.staff] 一节的注释。
 5. "四个一": water/kits.xlsx 每个物资点一行，警示牌/救生圈/救生绳/救生杆填 是 或 否。
 6. 任务表: quota/quota.xlsx 已按默认标准每镇一行预填（见“说明”工作表），请按上级下达的文件修改。
+{_idle_line(idle)}   任务表、镇界、统计区划的镇名不一致时（城北街道 / 如皋市经济开发区），
+   运行后看 progress.xlsx 的“镇名对照”表，把最后一列的对应关系改对，
+   复制到 planner.toml 的 [aliases] 中，再运行。
 7. 道路和水域（可选）: 下载含本县的 OpenStreetMap 文件（.osm.pbf），在 planner.toml 的 [roads]
    写上路径；没有水域图层时，水域（河流、沟渠、坑塘、湖泊、水库、海岸）取自同一文件。
 
 填好后运行: planner check 本文件夹（检查）; planner run 本文件夹（生成成果）。
 被拒记录及原因见成果里的 rejected.csv。
 """
+
+
+def _idle_line(idle: list[str]) -> str:
+    """The guide's line on the non-residential units that got no quota."""
+    if not idle:
+        return ""
+    return (f"   {len(idle)} 个非居住单位（{'、'.join(idle)}）默认不下达任务（各项为 0）："
+            f"{NON_RESIDENTIAL_NOTE}。\n")

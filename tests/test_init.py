@@ -56,8 +56,13 @@ def test_init_writes_templates(tmp_path, divisions):
     head, rows = _headers(root / "quota" / "quota.xlsx")
     assert len(rows) == len(towns) == mine["town_code"].nunique()
     per_town = mine.groupby("town_name").size()
-    assert {r[0]: r[2] for r in rows} == per_town.to_dict()  # one care point per village
-    assert all(r[1] == 1 and r[3] == 1 for r in rows)
+    idle = {"五图河农场", "灌西盐场"}  # a farm and a salt works: no quota by default, said so
+    quotas = {r[0]: r[2] for r in rows}
+    assert {t: quotas[t] for t in per_town.index if t not in idle} == \
+        per_town.drop(list(idle)).to_dict()  # one care point per village
+    assert all(r[1] == 1 and r[3] == 1 for r in rows if r[0] not in idle)
+    assert all(r[1:5] == (0, 0, 0, 0) and "非居住单位" in r[5] for r in rows if r[0] in idle)
+    assert "五图河农场" in (root / "填报说明.txt").read_text(encoding="utf-8")
     head, rows = _headers(root / "staff" / "staff.xlsx")
     assert len(rows) == len(towns) + len(mine)
     assert {"村居或镇代码", "岗位", "人数", "已培训"} <= set(head)

@@ -1,5 +1,7 @@
 """planner.toml validation: one-line messages naming the file and the fix."""
 
+import re
+
 import pytest
 
 from planner._errors import ConfigError, DatumError
@@ -60,7 +62,10 @@ def test_quota_kind_must_be_known(tmp_path):
 
 
 def _mini_with(tmp_path, extra: str):
-    text = (MINI / "planner.toml").read_text(encoding="utf-8") + "\n" + extra
+    base = (MINI / "planner.toml").read_text(encoding="utf-8")
+    if "[validate]" in extra:  # the mini's own [validate] table gives way to the test's
+        base = re.sub(r"\[validate\][^\[]*", "", base)
+    text = base + "\n" + extra
     target = tmp_path / "planner.toml"
     target.write_text(text, encoding="utf-8")
     for f in MINI.iterdir():
@@ -94,6 +99,15 @@ def test_one_coverage_distance_for_coverage_and_placement(tmp_path):
     assert settings.place.threshold("care_point") == 800.0  # placement reads the same distance
     home = settings.access.rules["care_home"].threshold_m
     assert settings.place.threshold("care_home") == home == 5000.0
+
+
+def test_quota_statutory_defaults_is_a_bool(tmp_path):
+    text = (MINI / "planner.toml").read_text(encoding="utf-8").replace(
+        '[quota]\n', '[quota]\nstatutory_defaults = "no"\n')
+    (tmp_path / "planner.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="statutory_defaults = 'no' must be true or false"):
+        load_settings(tmp_path)
+    assert load_settings(MINI).quota.statutory_defaults is True
 
 
 def test_place_threshold_is_refused_with_the_new_home(tmp_path):

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from planner.glossary import clean_text, town_stem
+from planner.core.names import match_towns
+from planner.glossary import KINDS, STATUTORY_QUOTAS, clean_text
 from planner.load.files import read_table
 from planner.records.ledger import Ledger
 from planner.records.privacy import withhold_personal
@@ -27,56 +28,25 @@ MATCH_LABELS = {"code": "代码", "name": "名称", "alias": "别名表", "stem"
 
 @dataclass
 class QuotaTable:
-    """Matched quota rows: ``table`` has town_code, quota_town, match and one column per kind."""
+    """Matched quota rows: ``table`` has town_code, quota_town, match and one column per kind.
+
+    ``kinds`` maps each quota kind to its column in the file ("" for a kind whose quota is the
+    law's default); ``defaults`` maps such kinds to the source cited in the annex notes.
+    """
 
     table: pd.DataFrame
     kinds: dict[str, str]
     standards: dict[str, str]
     towns_without_quota: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
+    #: the 镇名对照 table across quota rows, boundary towns and the reference divisions
+    #: (:func:`planner.locate.vintages.town_matching`), set by the locate stage
+    vintages: pd.DataFrame | None = None
+    defaults: dict[str, str] = field(default_factory=dict)
 
     def matching(self) -> list[dict]:
         """How each quota row matched a boundary town (``run.json`` ``quota_matching``)."""
         return self.table[["quota_town", "town_code", "match"]].to_dict("records")
-
-
-def match_towns(labels: pd.Series, towns: pd.DataFrame, *,
-                aliases: dict[str, str]) -> tuple[pd.Series, pd.Series]:
-    """Match town labels (names or codes) to town codes.
-
-    Returns
-    -------
-    (codes, methods) : Series
-        The matched town code ('' if none) and how it matched
-        ('code', 'name', 'alias', 'stem' or '').
-    """
-    label = labels.map(clean_text)
-    names = towns["town_name"].map(clean_text)
-    unique = ~names.duplicated(keep=False)  # a name two towns share identifies neither
-    code_of_name = dict(zip(names[unique], towns["town_code"][unique], strict=True))
-    codes = set(towns["town_code"])
-    stems = towns.assign(stem=towns["town_name"].map(town_stem))
-    unique_stem = stems.drop_duplicates("stem", keep=False).set_index("stem")["town_code"]
-    alias = {clean_text(k): clean_text(v) for k, v in aliases.items()}
-
-    def one(text: str) -> tuple[str, str]:
-        if text in codes:
-            return text, "code"
-        if text in code_of_name:
-            return code_of_name[text], "name"
-        target = alias.get(text)
-        if target is not None:
-            if target in codes:
-                return target, "alias"
-            if target in code_of_name:
-                return code_of_name[target], "alias"
-        stem = town_stem(text)
-        if stem in unique_stem.index:
-            return unique_stem[stem], "stem"
-        return "", ""
-
-    pairs = label.map(one)
-    return pairs.str[0], pairs.str[1]
 
 
 def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, str],
@@ -101,17 +71,11 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
     unmatched = code == ""
     shared = same_name_towns(towns)
     label = frame[spec.town].map(clean_text)
-    ambiguous = unmatched & label.isin(list(shared))
-    ledger.reject_each("quota", file, frame[ambiguous], [
-        f"两个镇同名 / two towns are named {n} (codes {', '.join(shared[n])}): name the town "
-        "by its code in the quota table, or add an alias to the code in [aliases]"
-        for n in label[ambiguous]])
-    ledger.reject("quota", file, frame[unmatched & ~ambiguous],
-                  "任务表中的镇与镇界不匹配 / town not found in the boundaries: add it to "
-                  "[aliases] in planner.toml (任务表名称 = 镇界名称)")
+    method = method.where(~(unmatched & label.isin(list(shared))), "ambiguous")
+    # a row that matches no town stays on the annex (built 0), never dropped
     unmatched_names = frame.loc[unmatched, spec.town].tolist()
-    frame = frame.assign(town_code=code, match=method)[~unmatched]
-    dup = frame.duplicated("town_code", keep="first")
+    frame = frame.assign(town_code=code, match=method)
+    dup = frame.duplicated("town_code", keep="first") & ~unmatched
     ledger.reject("quota", file, frame[dup],
                   "同一个镇有两行任务 / a second row for the same town: merge the rows")
     frame = frame[~dup]
@@ -124,6 +88,31 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
     })
     for kind, column in spec.kinds.items():
         table[f"required_{kind}"] = frame[column].to_numpy()
+    defaults = statutory_defaults(table, kinds=spec.kinds) if spec.statutory_defaults else {}
+    kinds = {k: spec.kinds.get(k, "") for k in KINDS if k in spec.kinds or k in defaults}
+    standards = {k: spec.standards.get(k, "any") for k in kinds}
     without = towns.loc[~towns["town_code"].isin(table["town_code"]), "town_name"].tolist()
-    return QuotaTable(table=table, kinds=dict(spec.kinds), standards=dict(spec.standards),
-                      towns_without_quota=without, unmatched=unmatched_names)
+    lone = frame[frame["town_code"] == ""]
+    for row, name, how in zip(lone["_row"], lone[spec.town].map(clean_text), lone["match"],
+                              strict=True):
+        why = (f"两个镇同名 / two towns are named {name} (codes {', '.join(shared[name])}): "
+               "name the town by its code in the quota table, or add an alias to the code in "
+               "[aliases]" if how == "ambiguous" else
+               "任务表中的镇未匹配到镇界 / town not found in the boundaries: add it to [aliases] "
+               "(任务表名称 = 镇界名称, see the 镇名对照 sheet)")
+        ledger.repair("quota", file, [row], f"{why}; listed on the annex with nothing built")
+    return QuotaTable(table=table, kinds=kinds, standards=standards,
+                      towns_without_quota=without, unmatched=unmatched_names,
+                      defaults=defaults)
+
+
+def statutory_defaults(table: pd.DataFrame, *, kinds: dict[str, str]) -> dict[str, str]:
+    """Add ``required_<kind>`` = the law's number per town to ``table`` (in place) for each
+    kind of :data:`planner.glossary.STATUTORY_QUOTAS` the quota file has no column for;
+    return those kinds with the source to cite."""
+    added = {}
+    for kind, (per_town, source) in STATUTORY_QUOTAS.items():
+        if kind not in kinds:
+            table[f"required_{kind}"] = per_town
+            added[kind] = source
+    return added

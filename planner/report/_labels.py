@@ -10,7 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.glossary import CHILD_FIELDS, CHILD_GROUPS, KINDS, KIT_ITEM_COUNTS, KIT_ITEMS, MODES
+from planner.core.names import MATCH_LABELS
+from planner.glossary import (
+    CHILD_FIELDS,
+    CHILD_GROUPS,
+    GEOMETRY_SOURCES,
+    KINDS,
+    KIT_ITEM_COUNTS,
+    KIT_ITEMS,
+    LOCATION_METHODS,
+    MODES,
+)
 
 FIELDS: dict[str, str] = {
     **CHILD_FIELDS,
@@ -39,12 +49,41 @@ FIELDS: dict[str, str] = {
     "tier": "风险等级", "score": "风险分", "water_id": "水域编号", "kit_id": "设施编号",
     "status": "状态", "missing": "缺少", "complete": "是否齐全", "last_inspected": "最近检查日期",
     "cost_yuan": "费用（元）", "fixed_kits": "补齐或更换（套）", "funded": "纳入预算",
+    "declared_village": "申报村（居）", "declared_village_code": "申报村（居）代码",
+    "declared_town_code": "申报镇（街道）代码", "match_method": "申报匹配方式",
+    "location_method": "定位方式", "geometry_source": "村界来源",
+    "point_town_code": "坐标所在镇代码",
+    # the GeoPackage's other fields (planner.gpkg: every field carries a Chinese alias)
+    "fid": "要素编号", "county_code": "县（市、区）代码", "county_name": "县（市、区）",
+    "towns": "镇（街道）数", "quota_row": "任务表行号", "located_by": "定位方式",
+    "offset_m": "定位偏移（米）", "town_agrees": "与申报镇（街道）一致",
+    "type": "水域类型代码", "type_label": "水域类型", "tier_label": "风险等级名称",
+    "water_name": "水域名称", "water_type": "水域类型", "bank_m": "岸线长度（米）",
+    "area_m2": "面积（平方米）", "home_m": "距最近住户（米）", "school_m": "距最近学校（米）",
+    "children_500": "500 米内儿童", "under5_500": "500 米内5岁以下儿童",
+    "left_behind_500": "500 米内留守儿童", "weighted_children": "加权儿童数",
+    "type_weight": "类型权重", "type_factor": "类型系数 T", "home_band": "住户距离系数",
+    "school_band": "学校距离系数", "proximity": "距离系数 P", "exposure": "暴露系数 E",
+    "protection": "缺少防护系数 M", "hazard": "危险度", "uncovered_share": "未覆盖岸线占比",
+    "kits_complete": "齐全“四个一”（套）", "kits_partial": "不齐全“四个一”（套）",
+    "kits_new": "拟新设“四个一”（套）", "high_consequence": "高后果大型水域",
+    "incidents": "既往溺水事件（起）", "bank_pos_m": "岸线位置（米）",
+    "reach_m": "救援可及距离（米）", "nearest_home_or_school_m": "距最近住户或学校（米）",
+    "need_sign": "需配警示牌", "need_lifebuoy": "需配救生圈", "need_rope": "需配救生绳",
+    "need_pole": "需配救生杆", "has_sign": "有警示牌", "has_lifebuoy": "有救生圈",
+    "has_rope": "有救生绳", "has_pole": "有救生杆", "action": "行动代码",
+    "action_label": "行动内容", "detail": "说明", "lon": "经度", "lat": "纬度",
+    "landmark": "位置参照", "route_id": "路线编号", "stops": "水域数",
+    "length_m": "路程（米，按路网）", "hours": "用时（小时）", "water_ids": "水域编号（顺序）",
+    "water_names": "水域（顺序）", "datum": "原坐标系",
 }
 _VALUES = {
     "level": {"town": "镇（街道）", "county": "全县（市、区）"},
     "kind": {k: v[0] for k, v in KINDS.items()},
     "mode": MODES,
     "distance_method": {"network": "路网距离", "straight_line": "直线距离"},
+    "location_method": LOCATION_METHODS, "match_method": MATCH_LABELS,
+    "geometry_source": GEOMETRY_SOURCES,
     "layer": {"children": CHILD_GROUPS["children"], "villages": "村界", "towns": "镇界",
               "facilities": "阵地", "water": "水域", "kits": "四个一", "settlements": "居民点"},
 }

@@ -8,6 +8,8 @@ import datetime as dt
 import difflib
 import os
 import tomllib
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -22,7 +24,7 @@ from planner.settings._water_rules import WaterConfig
 
 #: Layers with geometry or a table the planner knows, and whether a workspace must have them.
 KNOWN_LAYERS: dict[str, bool] = {
-    "county": True,
+    "county": False,
     "towns": True,
     "villages": True,
     "children": False,
@@ -37,7 +39,7 @@ KNOWN_LAYERS: dict[str, bool] = {
 
 _LAYER_KEYS = {
     "path", "datum", "encoding", "fields", "x", "y", "datum_column", "sheet", "layer", "crs",
-    "header",
+    "header", "vintage",
 }
 
 
@@ -68,6 +70,9 @@ class LayerSpec:
         ``"EPSG:4528"`` for CGCS2000 3-degree Gauss-Krüger zone 40.
     header : int
         The row of a CSV/XLSX table holding the column names (2 below a title row).
+    vintage : str or None
+        When the data are from, as the report states it (e.g. "2021年"); ``None``: the
+        report gives the file's date instead.
     """
 
     name: str
@@ -82,6 +87,7 @@ class LayerSpec:
     layer: str | None = None
     crs: str | None = None
     header: int = 1
+    vintage: str | None = None
 
     def column(self, canonical: str) -> str:
         """The file's column for a canonical field name (the name itself if unmapped)."""
@@ -99,6 +105,10 @@ class QuotaSpec:
     encoding: str | None = None
     sheet: str | None = None
     header: int = 1
+    #: add the law's quota (``glossary.STATUTORY_QUOTAS``) for kinds the table has no column for
+    statutory_defaults: bool = True
+    #: when the table was issued, as the report states it (e.g. "2021年（皋民儿童〔2021〕1号）")
+    vintage: str | None = None
 
 
 def _header(raw: dict, where: str, what: str) -> int:
@@ -112,12 +122,14 @@ def _header(raw: dict, where: str, what: str) -> int:
 #: every table ``planner.toml`` may have, and the keys of the plain ones (``None``: the
 #: table's own parser checks its keys)
 SECTIONS: dict[str, frozenset[str] | None] = {
-    "workspace": frozenset({"name", "county_code", "crs"}),
+    "workspace": frozenset({"name", "county_code", "crs", "as_of"}),
     "layers": None, "facilities": None,
-    "quota": frozenset({"path", "town", "kinds", "encoding", "sheet", "header"}),
+    "quota": frozenset({"path", "town", "kinds", "encoding", "sheet", "header",
+                        "statutory_defaults", "vintage"}),
     "aliases": None,
     "roads": frozenset({"path"}),
-    "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m"}),
+    "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m", "max_unusable_share",
+                           "accept_incomplete", "outline_tolerance_m"}),
     "staff": frozenset({"children_per_director"}),
     "access": None, "place": None, "water": None, "map": None,
 }
@@ -156,14 +168,27 @@ class Settings:
         The workspace folder, its name, county code and optional metric CRS override.
     layers, facilities, quota, aliases, roads
         Where the inputs are and how to read them.
+    water_files
+        Every water file: ``[layers.water]`` or each ``[[layers.water]]`` (``layers["water"]``
+        is the first).
     access, place, water, map
         The validated parameter tables (``[access]`` holds the one coverage distance and
         travel mode per kind, used by coverage and placement alike).
     water_year, water_as_of
         The year of the patrol calendar and the date kits' inspections are counted from.
+    as_of
+        ``[workspace] as_of``: the reporting date (统计截至) of the annex and the report; its
+        quarter is the reporting period. ``None``: the day of the run.
     children_per_director
         ``[staff]``: a village needs one more 儿童主任 per this many children above it
         (``None``: one per village).
+    max_unusable_share, accept_incomplete
+        ``[validate]``: a site list may lose at most this share of its records (duplicates
+        aside) before the run stops, unless the user accepts an incomplete result
+        (``accept_incomplete = true`` or ``--accept-incomplete``).
+    outline_tolerance_m
+        ``[validate]``: how far the towns may reach beyond a given county outline (or fall
+        short of it) before a finding says so.
     """
 
     root: Path
@@ -184,6 +209,18 @@ class Settings:
     water_year: int | None = None
     water_as_of: dt.date | None = None
     children_per_director: int | None = None
+    max_unusable_share: float = 0.05
+    accept_incomplete: bool = False
+    outline_tolerance_m: float = 500.0
+    as_of: dt.date | None = None
+    water_files: tuple[LayerSpec, ...] = ()
+
+    @property
+    def water_layers(self) -> tuple[LayerSpec, ...]:
+        """Every water file (``water_files``, else ``layers["water"]``; none without)."""
+        if self.water_files:
+            return self.water_files
+        return (self.layers["water"],) if "water" in self.layers else ()
 
     @property
     def source(self) -> Path:
@@ -238,7 +275,8 @@ def _layer(name: str, raw: Any, root: Path, where: str) -> LayerSpec:
             f"{where}: layer {name!r} has unknown key(s) {sorted(unknown)}; "
             f"{hint}allowed: {sorted(_LAYER_KEYS)}"
         )
-    for key in ("path", "encoding", "x", "y", "datum_column", "sheet", "layer", "datum"):
+    for key in ("path", "encoding", "x", "y", "datum_column", "sheet", "layer", "datum",
+                "vintage"):
         _text(raw, key, where, f"layer {name!r}:")
     fields = raw.get("fields", {})
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
@@ -259,6 +297,7 @@ def _layer(name: str, raw: Any, root: Path, where: str) -> LayerSpec:
         layer=raw.get("layer"),
         crs=raw.get("crs"),
         header=_header(raw, where, f"layer {name!r}:"),
+        vintage=raw.get("vintage"),
     )
 
 
@@ -272,7 +311,7 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
             f"{where}: [quota] needs path, town (the column naming towns) and a [quota.kinds] "
             "table mapping kind codes to columns"
         )
-    for key in ("path", "town", "encoding", "sheet"):
+    for key in ("path", "town", "encoding", "sheet", "vintage"):
         _text(raw, key, where, "[quota]")
     if not isinstance(raw["kinds"], dict):
         raise ConfigError(f"{where}: [quota.kinds] must be a table mapping kind codes to "
@@ -296,6 +335,11 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
                 f"{where}: [quota.kinds.{kind}] standard must be 'any' or 'provincial'"
             )
         standards[kind] = standard
+    statutory = raw.get("statutory_defaults", True)
+    if not isinstance(statutory, bool):
+        raise ConfigError(f"{where}: [quota] statutory_defaults = {statutory!r} must be true or "
+                          "false (add the law's quota, e.g. one 未成年人保护工作站 per town, for "
+                          "kinds the table has no column for)")
     return QuotaSpec(
         path=_inside(root, raw["path"], where, "[quota]"),
         town=raw["town"],
@@ -304,6 +348,8 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
         encoding=raw.get("encoding"),
         sheet=raw.get("sheet"),
         header=_header(raw, where, "[quota]"),
+        statutory_defaults=statutory,
+        vintage=raw.get("vintage"),
     )
 
 
@@ -343,7 +389,9 @@ def load_settings(workspace: str | Path) -> Settings:
     for name, required in KNOWN_LAYERS.items():
         if required and name not in layers_raw:
             raise ConfigError(f"{where}: [layers.{name}] is missing; every workspace needs it")
-    layers = {n: _layer(n, r, root, where) for n, r in layers_raw.items()}
+    water_files = _water_files(layers_raw.get("water"), root, where)
+    layers = {n: (water_files[0] if n == "water" else _layer(n, r, root, where))
+              for n, r in layers_raw.items()}
     fac_raw = data.get("facilities", [])
     if isinstance(fac_raw, dict):
         fac_raw = [fac_raw]
@@ -365,6 +413,7 @@ def load_settings(workspace: str | Path) -> Settings:
         tol = float(validate_raw.get("locate_tolerance_m", 100.0))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: [validate] distances must be numbers in metres") from exc
+    share, accept, outline = _completeness(validate_raw, where)
     access = AccessConfig.from_mapping(_table(data, "access", where), source=where)
     place = PlaceConfig.from_mapping(_table(data, "place", where), source=where)
     # one coverage distance per kind: placement takes it from [access]
@@ -378,6 +427,7 @@ def load_settings(workspace: str | Path) -> Settings:
         county_code=str(ws["county_code"]) if "county_code" in ws else None,
         crs=ws.get("crs"),
         layers=layers,
+        water_files=water_files,
         facilities=facilities,
         quota=_quota(_table(data, "quota", where), root, where),
         aliases=aliases,
@@ -391,7 +441,58 @@ def load_settings(workspace: str | Path) -> Settings:
         water_year=year,
         water_as_of=as_of,
         children_per_director=_per_director(_table(data, "staff", where), where),
+        max_unusable_share=share,
+        accept_incomplete=accept or bool(_OVERRIDES.get().get("accept_incomplete")),
+        outline_tolerance_m=outline,
+        as_of=reporting_date(ws.get("as_of"), where="[workspace] as_of", source=where),
     )
+
+
+#: values a command-line flag sets for every settings loaded in its context
+_OVERRIDES: ContextVar[MappingProxyType] = ContextVar(
+    "planner_settings_overrides", default=MappingProxyType({}))
+
+
+@contextmanager
+def overriding(**values: Any):
+    """Within the block every :func:`load_settings` takes ``values`` (command-line flags:
+    ``accept_incomplete=True`` for ``--accept-incomplete``)."""
+    token = _OVERRIDES.set(MappingProxyType({**_OVERRIDES.get(), **values}))
+    try:
+        yield
+    finally:
+        _OVERRIDES.reset(token)
+
+
+def _completeness(raw: dict, where: str) -> tuple[float, bool, float]:
+    """``[validate]`` max_unusable_share (0-1), accept_incomplete, outline_tolerance_m."""
+    share = raw.get("max_unusable_share", 0.05)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+        raise ConfigError(f"{where}: [validate] max_unusable_share = {share!r} must be a share "
+                          "from 0 to 1, e.g. 0.05 (a site list may lose 5 % of its records)")
+    accept = raw.get("accept_incomplete", False)
+    if not isinstance(accept, bool):
+        raise ConfigError(f"{where}: [validate] accept_incomplete = {accept!r} must be true or "
+                          "false")
+    outline = raw.get("outline_tolerance_m", 500.0)
+    if isinstance(outline, bool) or not isinstance(outline, int | float) or not \
+            0 <= outline <= 100_000:
+        raise ConfigError(f"{where}: [validate] outline_tolerance_m = {outline!r} must be a "
+                          "distance in metres from 0 to 100000, e.g. 500")
+    return float(share), accept, float(outline)
+
+
+def _water_files(raw: Any, root: Path, where: str) -> tuple[LayerSpec, ...]:
+    """``[layers.water]`` (one file) or ``[[layers.water]]`` (several: lines and polygons,
+    each with its own datum and fields); none without either."""
+    if raw is None:
+        return ()
+    if isinstance(raw, list):
+        if not raw:
+            raise ConfigError(f"{where}: [[layers.water]] is empty; give each water file as "
+                              "[[layers.water]] with path = \"...\"")
+        return tuple(_layer("water", r, root, where) for r in raw)
+    return (_layer("water", raw, root, where),)
 
 
 def _per_director(raw: dict, where: str) -> int | None:
@@ -414,6 +515,24 @@ def _demo_toml() -> str:
         return str(datasets.demo() / "planner.toml")
     except FileNotFoundError:
         return "data/planner.toml in a source checkout"
+
+
+def reporting_date(value: Any, *, where: str, source: str = "") -> dt.date | None:
+    """A reporting date given as a TOML date or ``"YYYY-MM-DD"`` text (``None`` if absent).
+
+    Raises
+    ------
+    ConfigError
+        When it is not a date.
+    """
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        at = f"{source}: " if source else ""
+        raise ConfigError(f"{at}{where} = {value!r} is not a date; give it as YYYY-MM-DD, "
+                          "e.g. 2026-12-31") from exc
 
 
 def _water_dates(year: Any, as_of: Any, where: str) -> tuple[int | None, dt.date | None]:

@@ -25,14 +25,42 @@ def test_alias_may_name_a_code():
     assert (codes.iloc[0], methods.iloc[0]) == ("320682400", "alias")
 
 
-def test_read_quota_rejects_unmatched_rows_and_reports_towns():
+def test_read_quota_lists_unmatched_rows_and_reports_towns():
     settings = load_settings(MINI)
     towns = pd.DataFrame({"town_code": ["320999001", "320999002"],
                           "town_name": ["甲山镇", "乙水镇"]})
     ledger = Ledger()
     quota = read_quota(settings.quota, towns, aliases=settings.aliases, ledger=ledger)
-    assert quota.table["match"].tolist() == ["alias", "stem"]
-    assert quota.table["required_care_point"].tolist() == [2, 2]
+    assert quota.table["match"].tolist() == ["alias", "stem", ""]
+    assert quota.table["town_code"].tolist() == ["320999001", "320999002", ""]
+    assert quota.table["required_care_point"].tolist() == [2, 2, 1]  # 丙镇 kept, not dropped
     assert quota.unmatched == ["丙镇"]
-    assert ledger.rejected[0]["row"] == 4 and "[aliases]" in ledger.rejected[0]["reason"]
+    assert ledger.rejected == []
+    assert ledger.repairs[0]["row"] == 4 and "[aliases]" in ledger.repairs[0]["note"]
     assert ledger.reconcile() == []
+
+
+def test_law_default_for_a_kind_the_table_lacks():
+    """The mini quota table has no workstation column: the Minor Protection Law's one per
+    town is added and cited; a column of the table wins; ``statutory_defaults = false``
+    turns it off."""
+    from dataclasses import replace
+
+    cfg = load_settings(MINI)
+    towns = pd.DataFrame({"town_code": ["320999001", "320999002"],
+                          "town_name": ["甲山镇", "乙水镇"]})
+    quota = read_quota(cfg.quota, towns, aliases=cfg.aliases, ledger=Ledger())
+    assert list(quota.kinds) == ["care_home", "care_point", "protection_station"]
+    # every row, the one that matches no town (listed on the annex) included
+    assert quota.table["required_protection_station"].tolist() == [1] * len(quota.table)
+    assert "第八十一条" in quota.defaults["protection_station"]
+    assert quota.standards["protection_station"] == "any"
+    off = read_quota(replace(cfg.quota, statutory_defaults=False), towns,
+                     aliases=cfg.aliases, ledger=Ledger())
+    assert "protection_station" not in off.kinds and off.defaults == {}
+    assert "required_protection_station" not in off.table.columns
+    own = replace(cfg.quota, kinds={**cfg.quota.kinds, "protection_station": "站点"})
+    given = read_quota(own, towns, aliases=cfg.aliases, ledger=Ledger())
+    assert given.defaults == {}
+    assert given.table["required_protection_station"].tolist() == \
+        given.table["required_care_point"].tolist()
