@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner._errors import InputFileError, one_line
+from planner.load.invisible import strip_invisible
 from planner.settings import LayerSpec
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb"}
@@ -200,8 +201,8 @@ def read_table(
     if suffix in {".csv", ".txt", ".tsv"}:  # the lines above the header were skipped
         frame = _with_header(raw, path=path, role=role, header=1)
         frame["_row"] += header - 1  # row numbers as a person sees them
-        return frame, used
-    return _with_header(raw, path=path, role=role, header=header), used
+        return strip_invisible(frame), used
+    return strip_invisible(_with_header(raw, path=path, role=role, header=header)), used
 
 
 def read_vector(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
@@ -234,7 +235,7 @@ def read_vector(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
     encoding = spec.encoding or ("cpg/utf-8" if suffix == ".shp" else "utf-8")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.insert(0, "_row", range(1, len(frame) + 1))
-    return frame, encoding
+    return strip_invisible(frame), encoding
 
 
 def csv_head(path: Path, n: int = 10, *, skip: int = 0) -> list[list[str]]:

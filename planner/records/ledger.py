@@ -119,6 +119,16 @@ class Ledger:
                                         strict=True))
         self.counts[(layer, file)]["rejected"] += len(rows)
 
+    def read_frame(self, layer: str, file: str, frame: pd.DataFrame, *, encoding: str = "",
+                   shown: Collection[str] = ()) -> None:
+        """:meth:`read` for a frame as read from its file; the rows whose invisible
+        characters the reader removed (``frame.attrs["invisible_rows"]``) are repairs."""
+        self.read(layer, file, len(frame), encoding=encoding, shown=shown)
+        rows = frame.attrs.get("invisible_rows") or []
+        if rows:
+            self.repair(layer, file, rows, "去掉了不可见字符（零宽字符、双向控制符等）/ invisible "
+                        "characters (zero-width, bidi controls) removed")
+
     def repair(self, layer: str, file: str, rows: Iterable[int], note: str) -> None:
         """Note that records at ``rows`` were repaired, and how."""
         for row in rows:
