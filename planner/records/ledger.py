@@ -115,6 +115,8 @@ class Ledger:
         reasons = list(reasons)
         if len(reasons) != len(rows):
             raise ValueError(f"{len(rows)} rows but {len(reasons)} reasons")
+        if not len(rows):  # nothing to reject (an emptied frame may lack its columns)
+            return
         records = describe_rows(rows, allowed=self.shown.get((layer, file), frozenset()))
         self.rejected.extend(
             {"layer": layer, "file": file, "row": int(row), "reason": reason, "record": rec}

@@ -165,8 +165,10 @@ def _water_types(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger) -> gp
             return False
         return True
 
+    if frame.empty:  # every feature rejected already (points in a water layer, say)
+        return frame
     values = frame["type"].fillna("").astype(str)
-    ok = values.map({v: known(v) for v in values.unique()})
+    ok = values.map({v: known(v) for v in values.unique()}).astype(bool)
     ledger.reject(spec.name, spec.path.name, frame[~ok],
                   "未知水域类型 / unknown water type: use one of "
                   + "、".join(WATER_TYPES.values()))
