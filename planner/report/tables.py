@@ -266,8 +266,7 @@ def _task_sheet(book: Book, ws, progress: pd.DataFrame, *, kinds: list[str], tit
     write_table(book, ws, table, title=title, groups=groups,
                 percent_cols=[c for c in table.columns if c.endswith(("完成率", "覆盖率"))],
                 total_label="合计", header=lambda c: c.split("|")[-1], filled_by=filled,
-                notes=notes, widths={len(table.columns) - 1: 30},
-                formulas=annex_formulas(list(table.columns)))
+                notes=notes, formulas=annex_formulas(list(table.columns)))
     ws.fit_to_pages(1, 1)  # an annex table prints on one page
 
 
