@@ -134,7 +134,8 @@ def _table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
 
 def _cell(column: object, value: object) -> str:
     """A table cell: completion and coverage rates with a % sign."""
-    if str(column).endswith(("完成率", "覆盖率")) and isinstance(value, float | int | np.number) \
+    if str(column).endswith(("完成率", "覆盖率", "配备率", "占比")) \
+            and isinstance(value, float | int | np.number) \
             and np.isfinite(value):
         return f"{float(value):.1f}%"
     return _esc(value)

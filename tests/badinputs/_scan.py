@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyogrio
@@ -29,12 +30,19 @@ def output_texts(out: Path) -> dict[str, str]:
     return texts
 
 
+#: the planner's own formulas (the annex's sums, gaps and rates): functions SUM, MAX and IF
+#: of cell references and numbers, nothing else -- no text, no other function, no link
+_ARITHMETIC = re.compile(r"SUM|MAX|IF|\$?[A-Z]{1,3}\$?[0-9]+|[0-9.]+|[-+*/(),:<>=]|\s")
+
+
 def live_formulas(out: Path) -> list[str]:
-    """Cells of the xlsx outputs that Excel would evaluate as formulas."""
+    """Cells of the xlsx outputs that Excel would evaluate as formulas, other than the
+    planner's own arithmetic on its own cells (:data:`_ARITHMETIC`)."""
     found = []
     for path in out.glob("*.xlsx"):
         wb = load_workbook(path)
         for ws in wb.worksheets:
             for row in ws.iter_rows():
-                found += [f"{ws.title}!{c.coordinate}" for c in row if c.data_type == "f"]
+                found += [f"{ws.title}!{c.coordinate}" for c in row if c.data_type == "f"
+                          and _ARITHMETIC.sub("", str(c.value).removeprefix("=")) != ""]
     return found
