@@ -23,6 +23,7 @@ from planner._beside import Terminated, clear_stops, on_stop_signal, stop_all, s
 from planner._errors import PlannerError, one_line
 from planner._version import __version__
 from planner.datasets import EXAMPLES
+from planner.records.privacy import mask_personal
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -204,14 +205,15 @@ def _main(args: argparse.Namespace) -> int:
             else:
                 return _check(args.workspace)
     except PlannerError as exc:
-        print(f"planner: 错误（error）：{exc.zh}：{one_line(exc)}", file=sys.stderr)
+        print(mask_personal(f"planner: 错误（error）：{exc.zh}：{one_line(exc)}"),
+              file=sys.stderr)
         return 2
     except OSError as exc:
         if exc.errno not in _FS_ERRORS:
             log = _write_log(exc, out=None)
             print(_internal(exc, log), file=sys.stderr)
             return 1
-        print(_fs_line(exc), file=sys.stderr)
+        print(mask_personal(_fs_line(exc)), file=sys.stderr)
         return 2
     except (KeyboardInterrupt, Terminated) as exc:
         code = _stopped(exc)
@@ -246,7 +248,8 @@ def _internal(exc: BaseException, log: Path) -> str:
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
     """Show a library's warning on one line, without the source line under it."""
-    print(f"planner: warning: {one_line(message)} ({category.__name__})", file=sys.stderr)
+    print(mask_personal(f"planner: warning: {one_line(message)} ({category.__name__})"),
+          file=sys.stderr)
 
 
 def _under(path: Path, folder: Path) -> bool:
@@ -280,7 +283,7 @@ def _write_log(exc: BaseException, *, out: Path | None) -> Path:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"planner-error-{stamp}.log"
-            path.write_text(text, encoding="utf-8")
+            path.write_text(mask_personal(text), encoding="utf-8")
             return path.resolve()
         except OSError:
             continue
@@ -330,14 +333,15 @@ def _check(workspace: Path | None) -> int:
               f"{item['accepted']:>6}  rejected {item['rejected']:>4}  repaired "
               f"{item['repaired']:>4}  ({item['encoding']})")
     for rec in ws.ledger.rejected[:20]:
-        print(f"  rejected {rec['file']} row {rec['row']}: {rec['reason']}")
+        print(mask_personal(f"  rejected {rec['file']} row {rec['row']}: {rec['reason']}"))
     if len(ws.ledger.rejected) > 20:
         print(f"  ... and {len(ws.ledger.rejected) - 20} more")
     for finding in ws.findings + ws.ledger.findings():
-        print(f"  finding: {finding}")
+        print(mask_personal(f"  finding: {finding}"))
     for loss in ws.ledger.incomplete():
-        print(f"  数据不全 / incomplete: {loss['file']} {loss['unusable']}/{loss['read']} records "
-              f"not usable ({100 * loss['share']:.1f}%), main reason: {loss['main_reason']}")
+        print(mask_personal(
+            f"  数据不全 / incomplete: {loss['file']} {loss['unusable']}/{loss['read']} records "
+            f"not usable ({100 * loss['share']:.1f}%), main reason: {loss['main_reason']}"))
     print(f"metric CRS: {ws.crs.to_string()}")
     return 0
 

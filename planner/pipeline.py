@@ -159,7 +159,7 @@ def _report(result: RunResult, *, settings: Settings, stages: _Stages, out_dir: 
                                      layers=shown))
     try:
         with stages("report"):
-            write_tables(result, out_dir, layers=shown)
+            write_tables(result, out_dir, layers=shown, early=early)
         with stages("maps"):
             maps.wait()
     except BaseException:

@@ -28,11 +28,19 @@ action when their number is capped) is used instead
 ``(1 - 1/e) / 2`` guarantee of Khuller, Moss & Naor 1999), and its gap is stated against a
 valid upper bound: the fractional knapsack of the actions' stand-alone values (coverage is
 submodular, so the optimum never exceeds it).
+
+No plan buys what adds nothing, and ties go to the cheaper plan: the objective carries a
+cost term far below any difference of value (it steers the relaxation), every answer is
+pruned of actions that add nothing (:func:`planner.core.budget_steps.prune`), and a
+second, lexicographic solve finds the cheapest plan covering the same risk (a weighted set
+cover of the elements the first plan covers; ``tie_break = "cheapest"`` when proven). When
+the cheapest plan covering everything (the ``full`` plan,
+:func:`planner.core.budget_steps.cheapest_cover`) fits the budget it is the answer, and the
+rest of the budget is left unspent.
 """
 
 from __future__ import annotations
 
-import heapq
 import time
 from dataclasses import dataclass
 
@@ -41,6 +49,13 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from planner._errors import ModelError
+from planner.core.budget_steps import (
+    cheapest_cover,
+    covered_value,
+    greedy_budget,
+    knapsack_bound,
+    prune,
+)
 from planner.core.kits import expand_ranges
 
 __all__ = ["BudgetSolution", "budget_cover", "covered_value", "elements"]
@@ -66,11 +81,17 @@ class BudgetSolution:
         ``optimal`` (gap 0), ``within_gap`` (gap at most the requested ``mip_rel_gap``),
         ``time_limit``, ``node_limit`` or ``heuristic``.
     method : str
-        ``milp`` or ``greedy``.
+        ``milp``, ``greedy`` or ``trivial`` (nothing to gain - no uncovered risk, or no
+        affordable action that covers any - so no solver was called).
     cost : float
         Total cost of ``selected``.
     seconds : float
         Wall time.
+    tie_break : str
+        How ties were settled: ``cheapest`` (the cheapest plan covering the same risk,
+        proven),
+        ``full_coverage`` (the cheapest full cover was affordable), ``pruned`` (no action
+        that adds nothing is kept; a cheaper plan of equal value was not ruled out).
     """
 
     selected: np.ndarray
@@ -81,6 +102,7 @@ class BudgetSolution:
     method: str
     cost: float
     seconds: float
+    tie_break: str = "pruned"
 
 
 def elements(seg_value: np.ndarray, seg_start: np.ndarray, piece_seg: np.ndarray,
@@ -110,6 +132,8 @@ def elements(seg_value: np.ndarray, seg_start: np.ndarray, piece_seg: np.ndarray
     """
     piece_seg = np.asarray(piece_seg, dtype=np.int64)
     pair_seg = np.asarray(pair_seg, dtype=np.int64)
+    if len(piece_seg) == 0:  # nothing uncovered: no element, whatever the actions
+        return np.zeros(0), sp.csr_array((0, n_actions), dtype=np.int8), 0.0
     seg_start = np.asarray(seg_start, dtype=float)
     span = 1.0 + max(np.max(np.asarray(piece_hi) - seg_start[piece_seg], initial=0.0),
                      np.max(np.asarray(pair_hi) - seg_start[pair_seg], initial=0.0))
@@ -151,82 +175,13 @@ def elements(seg_value: np.ndarray, seg_start: np.ndarray, piece_seg: np.ndarray
     return np.bincount(grp, weights=value, minlength=len(first)), merged, unreachable
 
 
-def covered_value(values: np.ndarray, cover: sp.csr_array, selected: np.ndarray) -> float:
-    """Sum of the values of elements covered by at least one selected action."""
-    x = np.zeros(cover.shape[1])
-    x[np.asarray(selected, dtype=np.int64)] = 1.0
-    return float(np.asarray(values, float)[(cover @ x) > 0].sum())
-
-
-def _knapsack_bound(single: np.ndarray, cost: np.ndarray, budget: float,
-                    counted: np.ndarray, max_count: float) -> float:
-    """Fractional knapsack of stand-alone values: an upper bound on the optimum."""
-    free = cost <= 0
-    bound = float(single[free].sum())
-    c, v = cost[~free], single[~free]
-    order = np.argsort(-(v / c), kind="stable")
-    cum = np.cumsum(c[order])
-    take = cum <= budget
-    bound_b = bound + float(v[order][take].sum())
-    nxt = int(take.sum())
-    if nxt < len(order):
-        rest = budget - (cum[nxt - 1] if nxt else 0.0)
-        bound_b += float(v[order][nxt] * rest / c[order][nxt])
-    if np.isfinite(max_count):
-        top = np.sort(single[counted])[::-1][:int(max_count)].sum()
-        bound_b = min(bound_b, float(single[~counted].sum() + top))
-    return bound_b
-
-
-def _greedy(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, budget: float,
-            counted: np.ndarray, max_count: float) -> np.ndarray:
-    """Lazy greedy on marginal value per unit of the binding resources (yuan as a share of
-    the budget plus count as a share of the cap), then the best single action if better."""
-    csc = cover.tocsc()
-    weight = ((cost / budget if np.isfinite(budget) and budget > 0 else 0.0)
-              + (counted / max_count if np.isfinite(max_count) and max_count > 0 else 0.0))
-    weight = np.broadcast_to(np.asarray(weight, dtype=float), cost.shape)
-    done = np.zeros(len(values), dtype=bool)
-
-    def gain(j: int) -> float:
-        rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
-        return float(values[rows[~done[rows]]].sum())
-
-    single = np.asarray(cover.T @ values).ravel()
-    ratio = np.where(weight > 0, single / np.maximum(weight, 1e-300), np.inf)
-    heap = [(-r, j) for j, r in enumerate(ratio) if single[j] > 0]
-    heapq.heapify(heap)
-    spent, count, chosen = 0.0, 0, []
-    while heap:
-        neg, j = heapq.heappop(heap)
-        if spent + cost[j] > budget or (counted[j] and count + 1 > max_count):
-            continue
-        g = gain(j)
-        if g <= 0:
-            continue
-        r = g / weight[j] if weight[j] > 0 else np.inf
-        if heap and r < -heap[0][0] - 1e-12:
-            heapq.heappush(heap, (-r, j))
-            continue
-        chosen.append(j)
-        spent += cost[j]
-        count += int(counted[j])
-        rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
-        done[rows] = True
-    sel = np.array(sorted(chosen), dtype=np.int64)
-    ok = (cost <= budget) & (~counted | (max_count >= 1))
-    if ok.any():
-        best = int(np.argmax(np.where(ok, single, -1.0)))
-        if single[best] > covered_value(values, cover, sel):
-            sel = np.array([best], dtype=np.int64)
-    return sel
-
 
 def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
                  budget: float, max_count: int | None = None,
                  counted: np.ndarray | None = None, time_limit: float = 60.0,
                  exact_max: int = 100_000, mip_rel_gap: float = 1e-4,
-                 node_limit: int | None = None) -> BudgetSolution:
+                 node_limit: int | None = None,
+                 full: np.ndarray | None = None) -> BudgetSolution:
     """Choose actions maximising the covered value within ``budget`` (see module doc).
 
     Parameters
@@ -248,11 +203,15 @@ def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
     node_limit : int, optional
         Branch-and-bound nodes after which HiGHS stops (``status = "node_limit"``): unlike
         the time limit it gives the same answer however busy the machine is.
+    full : ndarray, optional
+        The cheapest plan covering every element (:func:`cheapest_cover`): when the budget
+        and the cap allow it, it is the answer (``method = "full_coverage"``), and what the
+        budget leaves over is left unspent.
     """
     t0 = time.perf_counter()
     values = np.asarray(values, dtype=float)
     cost = np.asarray(cost, dtype=float)
-    cover = cover_all = sp.csr_array(cover, dtype=float)
+    cover = sp.csr_array(cover, dtype=float)
     n, m = cover.shape
     if len(values) != n or len(cost) != m:
         raise ModelError(f"budget_cover: {len(values)} values and {len(cost)} costs for a "
@@ -262,16 +221,56 @@ def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
     counted = np.ones(m, bool) if counted is None else np.asarray(counted, dtype=bool)
     kmax = np.inf if max_count is None else float(max_count)
     single = np.asarray(cover.T @ values).ravel()
-    bound = min(float(values.sum()), _knapsack_bound(single, cost, budget, counted, kmax))
+    if not ((single > 0) & (cost <= budget) & (~counted | (kmax >= 1))).any():
+        # nothing to gain (no need, or nothing affordable): no kit, no solver call
+        return _finish(np.zeros(0, np.int64), values, cover, cost, 0.0, "optimal", "trivial",
+                       t0, tie="cheapest")
+    reachable = float(values[np.diff(cover.indptr) > 0].sum())
+    if full is not None:
+        full = np.asarray(full, dtype=np.int64)
+        if (cost[full].sum() <= budget and counted[full].sum() <= kmax
+                and covered_value(values, cover, full) >= reachable * (1 - 1e-12)):
+            return _finish(full, values, cover, cost, reachable, "optimal", "full_coverage",
+                           t0, tie="full_coverage")
+    bound = min(reachable, knapsack_bound(single, cost, budget, counted, kmax))
     if cover.nnz > exact_max:
-        sel = _greedy(values, cover, cost, budget, counted, kmax)
-        return _finish(sel, values, cover, cost, bound, "heuristic", "greedy", t0)
+        sel = prune(values, cover, cost, greedy_budget(values, cover, cost, budget, counted,
+                                                       kmax))
+        return _finish(sel, values, cover, cost, bound, "heuristic", "greedy", t0,
+                       tie="pruned")
+    best, bound, status = _solve(values, cover, cost, budget=budget, counted=counted,
+                                 kmax=kmax, bound=bound, time_limit=time_limit,
+                                 mip_rel_gap=mip_rel_gap, node_limit=node_limit)
+    best = prune(values, cover, cost, best)
+    # ties go to the cheaper plan: the cheapest plan covering the same risk
+    x = np.zeros(m)
+    x[best] = 1.0
+    same = cheapest_cover(np.where(cover @ x > 0, values, 0.0), cover, cost, start=best,
+                          counted=counted, max_count=kmax, time_limit=time_limit,
+                          node_limit=node_limit, mip_rel_gap=1e-9)
+    tie = "cheapest" if same.status == "optimal" else "pruned"
+    if same.cost < cost[best].sum() - 1e-9:
+        best = same.selected
+    return _finish(best, values, cover, cost, bound, status, "milp", t0, tie=tie)
+
+
+def _solve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *, budget: float,
+           counted: np.ndarray, kmax: float, bound: float, time_limit: float,
+           mip_rel_gap: float, node_limit: int | None) -> tuple[np.ndarray, float, str]:
+    """The most value within the budget: LP relaxation, LP-and-fix, then (if not yet
+    within ``mip_rel_gap`` of the bound) the whole MILP. Returns (selection, bound,
+    status: "" when within the gap)."""
+    n = cover.shape[0]
+    single = np.asarray(cover.T @ values).ravel()
     # only actions that cover something and are affordable enter the model
     use = np.flatnonzero((single > 0) & (cost <= budget))
-    cover, cost_u, counted_u = cover[:, use], cost[use], counted[use]
+    sub, cost_u, counted_u = cover[:, use], cost[use], counted[use]
     m = len(use)
-    c = np.r_[np.zeros(m), -values]
-    rows = [sp.hstack([-cover, sp.eye_array(n, format="csr")], format="csr")]
+    # a cost term far below any value difference steers the relaxation to the cheaper
+    # of equal plans and away from actions that add nothing
+    eps = 1e-9 * float(values.sum()) / max(float(cost_u.sum()), 1.0)
+    c = np.r_[eps * cost_u, -values]
+    rows = [sp.hstack([-sub, sp.eye_array(n, format="csr")], format="csr")]
     lo, hi = [np.full(n, -np.inf)], [np.zeros(n)]
     if np.isfinite(budget):
         rows.append(sp.csr_array(np.r_[cost_u, np.zeros(n)][None, :]))
@@ -281,17 +280,16 @@ def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
         rows.append(sp.csr_array(np.r_[counted_u.astype(float), np.zeros(n)][None, :]))
         lo.append([-np.inf])
         hi.append([kmax])
-    a = sp.vstack(rows, format="csr")
-    cons = LinearConstraint(a, np.concatenate(lo), np.concatenate(hi))
+    cons = LinearConstraint(sp.vstack(rows, format="csr"), np.concatenate(lo),
+                            np.concatenate(hi))
     integrality = np.r_[np.ones(m), np.zeros(n)]
+    box = Bounds(np.zeros(m + n), np.ones(m + n))
     # 1. LP relaxation: a valid bound, and nearly integral on these models
-    relax = milp(c, integrality=np.zeros(m + n), bounds=Bounds(np.zeros(m + n), np.ones(m + n)),
-                 constraints=cons, options={"time_limit": float(time_limit), "disp": False})
-    cover = sp.csr_array(cover_all)
-    greedy = _greedy(values, cover, cost, budget, counted, kmax)
-    best = greedy
+    relax = milp(c, integrality=np.zeros(m + n), bounds=box, constraints=cons,
+                 options={"time_limit": float(time_limit), "disp": False})
+    best = greedy_budget(values, cover, cost, budget, counted, kmax)
     if relax.x is not None and relax.status == 0:
-        bound = min(bound, -float(relax.fun) * (1 + 1e-9))
+        bound = min(bound, (-float(relax.fun) + eps * float(cost_u.sum())) * (1 + 1e-9))
         # 2. LP-and-fix: actions at 0 or 1 in the relaxation are fixed, a small MILP
         #    decides the fractional rest
         lo_b, hi_b = np.zeros(m + n), np.ones(m + n)
@@ -304,22 +302,20 @@ def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
         if fix.x is not None:
             best = _better(values, cover, use[np.flatnonzero(fix.x[:m] > 0.5)], best)
     if _gap(values, cover, best, bound) <= mip_rel_gap:
-        return _finish(best, values, cover, cost, bound, "", "milp", t0)
+        return best, bound, ""
     # 3. the whole MILP, when the quick answer is not within the gap
-    res = milp(c, integrality=integrality,
-               bounds=Bounds(np.zeros(m + n), np.ones(m + n)), constraints=cons,
+    res = milp(c, integrality=integrality, bounds=box, constraints=cons,
                # HiGHS presolve costs seconds on these models and gains nothing
                options={"time_limit": float(time_limit), "mip_rel_gap": mip_rel_gap,
                         "presolve": False, "disp": False,
                         **({"node_limit": int(node_limit)} if node_limit else {})})
     if res.x is None:
-        return _finish(best, values, cover, cost, bound, "heuristic", "milp", t0)
+        return best, bound, "heuristic"
     dual = getattr(res, "mip_dual_bound", None)
     if dual is not None and np.isfinite(dual):
-        bound = min(bound, -float(dual) * (1 + 1e-9))
+        bound = min(bound, (-float(dual) + eps * float(cost_u.sum())) * (1 + 1e-9))
     status = {0: "", 1: "time_limit"}.get(res.status, "node_limit")
-    best = _better(values, cover, use[np.flatnonzero(res.x[:m] > 0.5)], best)
-    return _finish(best, values, cover, cost, bound, status, "milp", t0)
+    return _better(values, cover, use[np.flatnonzero(res.x[:m] > 0.5)], best), bound, status
 
 
 def _gap(values: np.ndarray, cover: sp.csr_array, sel: np.ndarray, bound: float) -> float:
@@ -334,7 +330,7 @@ def _better(values: np.ndarray, cover: sp.csr_array, a: np.ndarray, b: np.ndarra
 
 
 def _finish(sel: np.ndarray, values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
-            bound: float, status: str, method: str, t0: float) -> BudgetSolution:
+            bound: float, status: str, method: str, t0: float, *, tie: str) -> BudgetSolution:
     obj = covered_value(values, cover, sel)
     bound = max(bound, obj)
     gap = (bound - obj) / bound if bound > 0 else 0.0
@@ -342,4 +338,5 @@ def _finish(sel: np.ndarray, values: np.ndarray, cover: sp.csr_array, cost: np.n
         status = "optimal" if gap <= 1e-7 else "within_gap"
     return BudgetSolution(selected=np.asarray(sel, dtype=np.int64), objective=obj,
                           bound=bound, gap=float(gap), status=status, method=method,
-                          cost=float(cost[sel].sum()), seconds=time.perf_counter() - t0)
+                          cost=float(cost[sel].sum()), seconds=time.perf_counter() - t0,
+                          tie_break=tie)

@@ -96,10 +96,14 @@ def water_actions(*, proposed: gpd.GeoDataFrame, kits: gpd.GeoDataFrame,
     def by_water(i: np.ndarray) -> dict[str, np.ndarray]:
         ok = i >= 0
         j = np.maximum(i, 0)
-        pick = lambda col: np.where(ok, water[col].to_numpy()[j], "")  # noqa: E731
-        return {"water_id": pick("water_id"), "water_name": pick("name"),
-                "water_type": pick("type_label"),
-                "tier_label": np.where(ok, pd.Series(tier[j]).map(TIERS).to_numpy(), "")}
+
+        def pick(values: np.ndarray) -> np.ndarray:
+            return np.where(ok, values[j], "") if len(values) else np.full(len(i), "", object)
+
+        return {"water_id": pick(water["water_id"].to_numpy()),
+                "water_name": pick(water["name"].to_numpy()),
+                "water_type": pick(water["type_label"].to_numpy()),
+                "tier_label": pick(pd.Series(tier).map(TIERS).to_numpy(dtype=object))}
 
     new = proposed[proposed["status"] == "new"]
     nw = widx.reindex(new["water_id"]).fillna(-1).to_numpy(int)

@@ -30,6 +30,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from planner.core.budget import BudgetSolution, budget_cover, covered_value, elements
+from planner.core.budget_steps import CoverPlan, cheapest_cover
 from planner.core.kits import kit_pairs, residual
 from planner.settings import WaterConfig
 from planner.validate.water_layer import Banks, Segments
@@ -119,16 +120,19 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
     total = float(values.sum() + unreachable)
     kw = {"time_limit": config.budget_time_limit, "exact_max": config.budget_exact_max,
           "node_limit": config.budget_node_limit, "mip_rel_gap": config.budget_gap}
-    full_sel = np.r_[np.flatnonzero(source == "plan"), nc + np.arange(len(fixable))]
+    # the cheapest plan covering every risky metre, never worse than the exact minimum
+    # kits (interval stabbing, every partial kit completed)
+    full = cheapest_cover(values, cover, cost,
+                          start=np.r_[np.flatnonzero(source == "plan"),
+                                      nc + np.arange(len(fixable))].astype(np.int64), **kw)
     if config.placement == "full":
-        sol = None
-        sel = full_sel
+        sol, sel = None, full.selected
     else:
         sol = budget_cover(values, cover, cost, budget=config.budget_yuan,
-                           max_count=config.max_new_kits, counted=is_new, **kw)
+                           max_count=config.max_new_kits, counted=is_new, full=full.selected,
+                           **kw)
         sel = sol.selected
-    curve = budget_curve(values, cover, cost, full_sel, total=total, kits=config.curve_kits,
-                         **kw)
+    curve = budget_curve(values, cover, cost, full, total=total, kits=config.curve_kits, **kw)
     new = sel[sel < nc]
     fixed = fixable[sel[sel >= nc] - nc]
     got = covered_value(values, cover, sel)
@@ -148,8 +152,10 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
         "risk_covered_share": round(got / total, 4) if total > 0 else 1.0,
         "elements": int(cover.shape[0]), "nonzeros": int(cover.nnz),
         **({"status": sol.status, "method": sol.method, "gap": round(sol.gap, 6),
-            "bound": round(sol.bound, 1), "seconds": round(sol.seconds, 2)} if sol else
-           {"status": "full_coverage", "method": "minimum_kits"}),
+            "bound": round(sol.bound, 1), "seconds": round(sol.seconds, 2),
+            "tie_break": sol.tie_break} if sol else
+           {"status": full.status, "method": "cheapest_cover", "gap": round(full.gap, 6)}),
+        "full_coverage": _full_summary(full, is_new=is_new, n_min=len(plan_bank)),
     }
     plan_idx = np.r_[np.full(len(hb) + len(rb), -1), np.arange(len(plan_bank))]
     return BudgetPlan(new_bank=act_bank[new], new_pos=act_pos[new], new_source=source[new],
@@ -158,25 +164,27 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
 
 
 def budget_curve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
-                 full: np.ndarray, *, total: float, kits: tuple[int, ...],
-                 time_limit: float, exact_max: int, node_limit: int | None = None,
+                 full: CoverPlan, *, total: float, kits: tuple[int, ...],
+                 time_limit: float, exact_max: int,
+                 node_limit: int | None = None,
                  mip_rel_gap: float = 1e-4) -> list[dict[str, Any]]:
-    """Risk covered against kits (new + completed/repaired) and yuan.
+    """Risk covered against actions (new kits + completed/repaired) and yuan.
 
-    One point per count in ``kits`` below the size of the full plan (unlimited yuan, at
-    most that many actions), then the full minimum-kits plan. A point never covers less
-    than the one before (its selection is feasible for a larger count and kept if the
-    solver returns less within its time limit: ``status`` then says ``carried``).
+    One point per count in ``kits`` below the number of actions of the full plan (unlimited
+    yuan, at most that many actions), then the full plan (the cheapest covering every risky
+    metre). A point never covers less than the one before (its selection is feasible for a
+    larger count and kept if the solver returns less within its limits: ``status`` then
+    says ``carried``).
     """
     out: list[dict[str, Any]] = []
     prev: np.ndarray | None = None
     prev_val = -1.0
     for k in sorted(set(kits)):
-        if k >= len(full):
+        if k >= len(full.selected):
             break
         sol = budget_cover(values, cover, cost, budget=np.inf, max_count=k,
                            time_limit=time_limit, exact_max=exact_max, node_limit=node_limit,
-                           mip_rel_gap=mip_rel_gap)
+                           mip_rel_gap=mip_rel_gap, full=full.selected)
         sel, val, status = sol.selected, sol.objective, sol.status
         if prev is not None and val < prev_val:
             sel, val, status = prev, prev_val, "carried"
@@ -184,9 +192,20 @@ def budget_curve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
                           (sol.bound - val) / sol.bound if sol.bound > 0 else 0.0)
                    | {"seconds": round(sol.seconds, 2)})
         prev, prev_val = sel, val
-    val = covered_value(values, cover, full)
-    out.append(_point(len(full), full, val, cost, total, "full_coverage", "minimum_kits", 0.0))
+    val = covered_value(values, cover, full.selected)
+    out.append(_point(len(full.selected), full.selected, val, cost, total, "full_coverage",
+                      "cheapest_cover", 0.0) | {"yuan_gap": round(full.gap, 6)})
     return out
+
+
+def _full_summary(full: CoverPlan, *, is_new: np.ndarray, n_min: int) -> dict[str, Any]:
+    """``run.json`` figures of the full-coverage plan: its kits and yuan, how sure the
+    yuan are, and the exact minimum of new kits (interval stabbing) it is measured against."""
+    new = int(is_new[full.selected].sum())
+    return {"new_kits": new, "fixed_kits": int(len(full.selected) - new),
+            "yuan": round(full.cost, 2), "status": full.status, "gap": round(full.gap, 6),
+            "bound_yuan": round(full.bound, 2), "min_new_kits": int(n_min),
+            "min_new_kits_method": "interval_stabbing"}
 
 
 def _point(k: int, sel: np.ndarray, val: float, cost: np.ndarray, total: float,

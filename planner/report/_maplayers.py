@@ -85,6 +85,14 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
 TIER_COLOURS: dict[str, str] = {"A": "#67001f", "B": "#d6604d", "C": "#4393c3", "N": "#969696"}
 TIER_STYLE: dict[str, tuple[str, str]] = {t: (TIERS[t], TIER_COLOURS[t]) for t in TIERS}
 _TIER_CODES = {label: code for code, (label, _c) in TIER_STYLE.items()}
+
+
+def water_layer(tier: str) -> str:
+    """The layer-control name of the waters of risk tier ``tier`` (a layer per tier, the
+    top tier shown when the map opens)."""
+    return f"{LAYER_NAMES['water']}：{TIER_STYLE[tier][0]}"
+
+
 PATROL_COLOUR = "#6a3d9a"
 
 
@@ -242,20 +250,23 @@ def _water(water: Any, raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
         return None
     if isinstance(risk, gpd.GeoDataFrame):
         return risk.to_crs("EPSG:4326")
-    if raw is None:
-        return None
-    from planner.validate.water_layer import normalise_water
+    geoms = getattr(water, "water_geometry", None)  # the part inside the county
+    if geoms is None:
+        if raw is None:
+            return None
+        from planner.validate.water_layer import as_water
 
-    geoms = normalise_water(raw)[["water_id", "geometry"]].to_crs("EPSG:4326")
+        geoms = as_water(raw)[["water_id", "geometry"]]
+    geoms = geoms[["water_id", "geometry"]].to_crs("EPSG:4326")
     return gpd.GeoDataFrame(risk.merge(geoms, on="water_id", how="inner"), crs="EPSG:4326")
 
 
 def _kits(raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     if raw is None:
         return None
-    from planner.validate.water_layer import normalise_kits
+    from planner.validate.water_layer import as_kits
 
-    kits = normalise_kits(raw).to_crs("EPSG:4326")
+    kits = as_kits(raw).to_crs("EPSG:4326")
     items = kits[list(KIT_ITEMS)].to_numpy(dtype=bool)
     names = np.array(list(KIT_ITEMS.values()))
     kits["missing"] = ["、".join(names[~row]) for row in items]

@@ -25,6 +25,7 @@ import xlsxwriter.exceptions
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from planner.records.privacy import mask_personal
 from planner.report.safe import neutralise, safe_frame
 
 _GREY = "#808080"
@@ -47,6 +48,22 @@ def text_width(value: object) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
 
 
+def _scrub_strings(workbook: xlsxwriter.Workbook) -> None:
+    """Mask personal data in every text cell of ``workbook`` as the last step: the shared
+    strings (every text cell XlsxWriter writes) are scrubbed when the file is assembled."""
+    table = getattr(workbook, "str_table", None)
+    sort = getattr(table, "_sort_string_data", None)
+    if sort is None:  # another XlsxWriter: cells stay guarded by safe_frame only
+        return
+
+    def _sort_and_scrub() -> None:
+        sort()
+        table.string_array = [mask_personal(s) if isinstance(s, str) else s
+                              for s in table.string_array]
+
+    table._sort_string_data = _sort_and_scrub
+
+
 class Book:
     """An ``.xlsx`` file being written; each distinct cell style becomes one format, once.
 
@@ -59,6 +76,7 @@ class Book:
             "strings_to_numbers": False})
         self._formats: dict[tuple, Format] = {}
         self._names: set[str] = set()
+        _scrub_strings(self.workbook)
 
     def sheet(self, name: str) -> Worksheet:
         """A new sheet named ``name`` made legal for Excel: no ``[]:*?/\\``, at most 31

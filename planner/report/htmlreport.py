@@ -33,6 +33,7 @@ from planner.glossary import (
     TIERS,
     date_label,
 )
+from planner.report.safe import write_document
 
 NOT_COMPUTED = "未计算"
 _TOP = 10  # rows of the proposal and water tables
@@ -224,7 +225,23 @@ def _water(water_top: pd.DataFrame | None, run: dict) -> str:
     head = "，".join(f"{TIERS[t]} {summary[t]} 处" for t in ("A", "B", "C") if t in summary)
     show = _drop_empty(frame[[c for c in _WATER_COLS if c in frame.columns]])
     return ((f"<p>风险水域：{html.escape(head)}（前 {_TOP} 处）</p>" if head else "")
+            + _homes_line(run)
             + _table(show, labels=_COLUMNS, text_cols=["name", "town_name"]))
+
+
+def _homes_line(run: dict) -> str:
+    """Where the homes behind the water-risk distances come from (run.json water.homes)."""
+    h = (run.get("water") or {}).get("homes") or {}
+    if h.get("method") == "village_area_grid":
+        text = (f"住户位置：没有居民点图层，按村（居）儿童数均匀分布在村域中水域以外的部分"
+                f"（每 {h['grid_m']:g} 米一个点，共 {h['points']:,} 个点）；距离与暴露按此计算。")
+    elif h.get("method") == "settlements":
+        text = (f"住户位置：居民点图层 {h['points']:,} 个点；落在水域内的点不作住户"
+                f"（距水边 30 米内的 {h.get('moved_to_shore', 0)} 个移到岸上，更深的 "
+                f"{h.get('in_water', 0)} 个的儿童分布到本村水域以外的部分）。")
+    else:
+        return ""
+    return f"<p class='meta'>{html.escape(text)}</p>"
 
 
 def _requisition(requisition: pd.DataFrame | None) -> str:
@@ -250,6 +267,14 @@ def _budget(run: dict) -> str:
              f"危险岸线（按危险度加权）覆盖 {b['risk_covered_share']:.1%}"
              f"（求解 {_esc(b['method'])}，{_esc(b['status'])}，最优性差距 "
              f"{b.get('gap', 0.0):.2%}）。</p>")
+    full = b.get("full_coverage")
+    if full:
+        line += (f"<p>全覆盖（每一米危险岸线都在救援点可及范围内）最省方案：新建 "
+                 f"{full['new_kits']} 处（精确最少 {full['min_new_kits']} 处，区间覆盖算法）、"
+                 f"补齐/更换救生绳 {full['fixed_kits']} 处，共 ¥{full['yuan']:,.0f}"
+                 f"（{_esc(full['status'])}，费用差距 {full['gap']:.2%}）"
+                 + ("；本年预算已够全覆盖，余款不再安排。" if b.get("method") == "full_coverage"
+                    else "。") + "</p>")
     curve = pd.DataFrame(w.get("budget_curve") or [])
     if len(curve):
         curve = curve.assign(risk_covered_share=(100 * curve["risk_covered_share"]).round(1))
@@ -389,7 +414,7 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         inputs=Markup(_inputs(run)))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    write_document(path, page)
     return path
 
 

@@ -16,8 +16,9 @@ import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from planner.glossary import SHORT_LABELS, date_label, quota_label
+from planner.report._fields import typed
 from planner.report._xlsx import Book, text_width, write_table
-from planner.report.safe import safe_frame
+from planner.report.safe import safe_frame, write_document
 
 _SUB = ("任务数", "已建", "缺口", "超额", "完成率")
 _SUB_KEYS = ("required", "built", "missing", "extra", "pct")
@@ -32,9 +33,10 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """CSV in UTF-8 with BOM (readable by Excel on Chinese Windows).
 
     Cells are made safe first (:func:`planner.report.safe.safe_frame`): no formula, no
-    personal column, no ID or phone number.
+    personal column, no ID or phone number; codes are text and whole counts integers
+    (:func:`planner.report._fields.typed`: no ``320682001.0``).
     """
-    safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    typed(safe_frame(frame)).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 #: the village-coverage group of the annex: villages, villages with a care point of their own
@@ -415,8 +417,7 @@ def _pad(text: str, width: int) -> str:
 
 def write_json(data: dict, path: Path) -> None:
     """``run.json`` (UTF-8, Chinese kept readable)."""
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=_jsonable),
-                    encoding="utf-8")
+    write_document(path, json.dumps(data, ensure_ascii=False, indent=1, default=_jsonable))
 
 
 def _jsonable(value):

@@ -12,21 +12,23 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.propose.patrol import patrol_calendar
-from planner.report._gpkg import add_aliases
+from planner.report._gpkg import write_gpkg
 from planner.report._maplayers import MapLayers, layers_from_result
-from planner.report._qgis import add_styles
 from planner.report.annex import heading, write_annex
 from planner.report.patrol_sheets import write_patrol_sheets
-from planner.report.safe import safe_frame
+from planner.report.safe import write_geojson
 from planner.report.tables import incomplete_notice, outside_quota, staff_display, write_csv
 from planner.report.water_actions import write_actions_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
 
 
-def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = None) -> None:
+def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = None,
+                 early: EarlyMaps | None = None) -> None:
     """CSV, GeoJSON, ``planner.gpkg`` and ``progress.xlsx`` of a run into ``out``;
-    ``layers``: the run's map layers (without roads) if already made."""
+    ``layers``: the run's map layers (without roads) if already made; ``early``: what
+    :func:`draw_early_maps` drew (its road lines go into ``planner.gpkg``; drawn here
+    if not given)."""
     ws = result.workspace
     write_csv(result.progress, out / "progress.csv")
     write_csv(result.villages, out / "villages.csv")
@@ -40,8 +42,7 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
               out / "facilities.csv")
     if result.proposals is not None:
         path = out / "proposed_sites.geojson"
-        path.write_text(result.proposals.to_json(drop_id=True, ensure_ascii=False),
-                        encoding="utf-8")
+        write_geojson(_in_output_crs(result.proposals, ws.settings.map.output_crs), path)
     if result.water is not None:
         w = result.water
         write_csv(w.water_risk, out / "water_risk.csv")
@@ -53,12 +54,11 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
         else:
             write_csv(w.patrol_plan, out / "patrol_plan.csv")
         path = out / "proposed_kits.geojson"
-        path.write_text(w.proposed_kits.to_json(drop_id=True, ensure_ascii=False),
-                        encoding="utf-8")
+        write_geojson(_in_output_crs(w.proposed_kits, ws.settings.map.output_crs), path)
         if w.actions is not None:
             write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=heading(result),
                                curve=w.summary.get("budget_curve"), notes=w.risk_notes)
-    _write_gpkg(result, out / "planner.gpkg", layers=layers)
+    _write_gpkg(result, out, layers=layers, early=early)
     if result.quota is not None and result.quota.vintages is not None:
         write_csv(result.quota.vintages, out / "town_matching.csv")
     write_annex(result, out / "progress.xlsx")
@@ -141,39 +141,24 @@ def report_table(result: RunResult) -> pd.DataFrame:
     return table.drop(columns=empty)
 
 
-def _write_gpkg(result: RunResult, path: Path, *, layers: MapLayers | None = None) -> None:
-    """``planner.gpkg``: every map layer -- towns with progress, villages with access,
-    sites, proposals, water risk, existing and proposed kits, patrol routes (when run)."""
-    ws = result.workspace
-    if path.exists():
-        path.unlink()
-    towns = ws.towns.drop(columns=["_row"]).merge(
-        result.progress.drop(columns=["town_name"]), on="town_code", how="left")
-    villages = ws.villages[["village_code", "geometry"]].merge(result.villages,
-                                                                on="village_code")
-    frames = {"towns": towns, "villages": villages,
-              "facilities": ws.facilities.drop(columns=["_row"])}
-    if result.proposals is not None and len(result.proposals):
-        frames["proposed_sites"] = result.proposals
-    if result.water is not None and len(result.water.proposed_kits):
-        frames["proposed_kits"] = result.water.proposed_kits
-    if result.water is not None and result.water.actions is not None \
-            and len(result.water.actions):
-        frames["water_actions"] = result.water.actions
-    shown = layers if layers is not None else map_layers(result)
-    for name in ("water", "kits", "patrol_routes"):
-        frame = getattr(shown, name)
-        if frame is not None and len(frame):
-            frames["water_risk" if name == "water" else name] = frame.to_crs(ws.villages.crs)
-    for name, frame in frames.items():
-        frame = gpd.GeoDataFrame(safe_frame(frame, formulas=False), geometry="geometry",
-                                 crs=ws.villages.crs)
-        frame.columns = [str(c) for c in frame.columns]
-        bools = frame.select_dtypes(include=["boolean"]).columns
-        frame[bools] = frame[bools].astype(object)
-        frame.to_file(path, layer=name, driver="GPKG")
-    add_aliases(path)
-    add_styles(path)
+def _write_gpkg(result: RunResult, out: Path, *, layers: MapLayers | None,
+                early: EarlyMaps | None) -> None:
+    """``planner.gpkg`` with the run's map layers and road lines."""
+    from planner.report._road_lines import road_lines
+
+    roads = (early.roads if early is not None
+             else road_lines(result.graph, crs=result.workspace.crs))
+    layers = replace(layers if layers is not None else map_layers(result), roads=roads)
+    write_gpkg(result, out / "planner.gpkg", layers=layers,
+               crs=result.workspace.settings.map.output_crs)
+
+
+def _in_output_crs(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
+    """``frame`` in ``[map] output_crs`` (WGS-84 by default, EPSG:4490 CGCS2000 on
+    request)."""
+    if frame.crs is not None and not frame.crs.equals(crs):
+        return frame.to_crs(crs)
+    return frame
 
 
 def _patrol_sheets(water, path: Path, *, settings) -> None:

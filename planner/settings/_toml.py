@@ -168,6 +168,9 @@ class Settings:
         The workspace folder, its name, county code and optional metric CRS override.
     layers, facilities, quota, aliases, roads
         Where the inputs are and how to read them.
+    water_files
+        Every water file: ``[layers.water]`` or each ``[[layers.water]]`` (``layers["water"]``
+        is the first).
     access, place, water, map
         The validated parameter tables (``[access]`` holds the one coverage distance and
         travel mode per kind, used by coverage and placement alike).
@@ -210,6 +213,14 @@ class Settings:
     accept_incomplete: bool = False
     outline_tolerance_m: float = 500.0
     as_of: dt.date | None = None
+    water_files: tuple[LayerSpec, ...] = ()
+
+    @property
+    def water_layers(self) -> tuple[LayerSpec, ...]:
+        """Every water file (``water_files``, else ``layers["water"]``; none without)."""
+        if self.water_files:
+            return self.water_files
+        return (self.layers["water"],) if "water" in self.layers else ()
 
     @property
     def source(self) -> Path:
@@ -378,7 +389,9 @@ def load_settings(workspace: str | Path) -> Settings:
     for name, required in KNOWN_LAYERS.items():
         if required and name not in layers_raw:
             raise ConfigError(f"{where}: [layers.{name}] is missing; every workspace needs it")
-    layers = {n: _layer(n, r, root, where) for n, r in layers_raw.items()}
+    water_files = _water_files(layers_raw.get("water"), root, where)
+    layers = {n: (water_files[0] if n == "water" else _layer(n, r, root, where))
+              for n, r in layers_raw.items()}
     fac_raw = data.get("facilities", [])
     if isinstance(fac_raw, dict):
         fac_raw = [fac_raw]
@@ -414,6 +427,7 @@ def load_settings(workspace: str | Path) -> Settings:
         county_code=str(ws["county_code"]) if "county_code" in ws else None,
         crs=ws.get("crs"),
         layers=layers,
+        water_files=water_files,
         facilities=facilities,
         quota=_quota(_table(data, "quota", where), root, where),
         aliases=aliases,
@@ -466,6 +480,19 @@ def _completeness(raw: dict, where: str) -> tuple[float, bool, float]:
         raise ConfigError(f"{where}: [validate] outline_tolerance_m = {outline!r} must be a "
                           "distance in metres from 0 to 100000, e.g. 500")
     return float(share), accept, float(outline)
+
+
+def _water_files(raw: Any, root: Path, where: str) -> tuple[LayerSpec, ...]:
+    """``[layers.water]`` (one file) or ``[[layers.water]]`` (several: lines and polygons,
+    each with its own datum and fields); none without either."""
+    if raw is None:
+        return ()
+    if isinstance(raw, list):
+        if not raw:
+            raise ConfigError(f"{where}: [[layers.water]] is empty; give each water file as "
+                              "[[layers.water]] with path = \"...\"")
+        return tuple(_layer("water", r, root, where) for r in raw)
+    return (_layer("water", raw, root, where),)
 
 
 def _per_director(raw: dict, where: str) -> int | None:

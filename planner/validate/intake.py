@@ -34,6 +34,7 @@ from planner.validate.topology import (
     same_name_findings,
 )
 from planner.validate.units import load_units
+from planner.validate.water_inputs import kit_file, merge_water, water_file, water_findings
 
 _GEOM_KIND = {"settlements": "point", "schools": "point", "kits": "point",
               "candidates": "point", "water": "line_or_polygon", "incidents": "point"}
@@ -103,14 +104,14 @@ def _extra(settings: Settings, ledger: Ledger, *, county_m, crs: CRS,
     out = {}
     for name, kind in _GEOM_KIND.items():
         spec = settings.layers.get(name)
-        if spec is None:
+        if spec is None or name == "water":  # water: see _water
             continue
         frame = read_geo(spec, ledger, kind=kind)
         frame = frame.rename(columns={v: k for k, v in spec.fields.items()})
-        if name == "water" and "type" in frame.columns:
-            frame = _water_types(frame, spec, ledger)
         frame = reject_outside(frame, county_metric=county_m, crs=crs,
                                tolerance_m=settings.locate_tolerance_m, spec=spec, ledger=ledger)
+        if name == "kits":  # normalised once, here: run and check alike
+            frame = kit_file(frame, file=spec.path.name)
         ledger.accept(spec.name, spec.path.name, len(frame))
         if frame.empty:  # nothing usable: the stages that need the layer are skipped
             findings.append(f"{spec.path.name}（{name}）没有可用记录，未使用 / no usable "
@@ -118,6 +119,35 @@ def _extra(settings: Settings, ledger: Ledger, *, county_m, crs: CRS,
             continue
         out[name] = frame
     return out
+
+
+def _water(settings: Settings, ledger: Ledger, *, county_m, crs: CRS,
+           villages: gpd.GeoDataFrame, findings: list[str]) -> gpd.GeoDataFrame | None:
+    """Every water file read, normalised once and merged (the same water drawn twice kept
+    once); findings for a polygon larger than the county or a layer far coarser than the
+    villages (:mod:`planner.validate.water_inputs`). ``None`` without usable water."""
+    specs = settings.water_layers
+    if not specs:
+        return None
+    files = []
+    for spec in specs:
+        frame = read_geo(spec, ledger, kind="line_or_polygon")
+        frame = frame.rename(columns={v: k for k, v in spec.fields.items()})
+        if "type" in frame.columns:
+            frame = _water_types(frame, spec, ledger)
+        frame = reject_outside(frame, county_metric=county_m, crs=crs,
+                               tolerance_m=settings.locate_tolerance_m, spec=spec, ledger=ledger)
+        files.append(water_file(frame, file=spec.path.name, crs=crs))
+    water, notes = merge_water(files, crs=crs, ledger=ledger)
+    for spec in specs:
+        ledger.accept(spec.name, spec.path.name,
+                      int((water["source"] == spec.path.name).sum()) if len(water) else 0)
+    if water.empty:
+        findings.append(f"{'、'.join(s.path.name for s in specs)}（water）没有可用记录，未使用 / "
+                        "no usable records in layer 'water': it is not used")
+        return None
+    findings += notes + water_findings(water, county_m=county_m, villages=villages, crs=crs)
+    return water
 
 
 def _water_types(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger) -> gpd.GeoDataFrame:
@@ -160,6 +190,10 @@ def load_workspace(settings: Settings) -> Workspace:
                       accepted=settings.accept_incomplete,
                       paths={s.path.name: str(s.path) for s in settings.facilities})
     extra = _extra(settings, ledger, county_m=county_m, crs=crs, findings=findings)
+    water = _water(settings, ledger, county_m=county_m, crs=crs, villages=villages,
+                   findings=findings)
+    if water is not None:
+        extra["water"] = water
     staff = load_staff(settings, ledger, villages=villages, towns=towns)
     if staff is not None:
         extra["staff"] = staff

@@ -21,7 +21,8 @@ import shapely
 from planner.geo.crs import WGS84, check_metric
 from planner.glossary import WATER_TYPES
 from planner.records.ledger import Ledger
-from planner.validate.water_layer import classify_osm, normalise_water
+from planner.validate.water_inputs import merge_water
+from planner.validate.water_layer import as_water, classify_osm
 
 #: Ledger layer name of the water taken from OpenStreetMap.
 LAYER = "water_osm"
@@ -97,7 +98,11 @@ def add_osm_water(extra: dict, osm_water: gpd.GeoDataFrame, *, crs, ledger: Ledg
         JSON-ready figures for ``run.json``: ``read``, ``added``, ``duplicates``, ``by_type``.
     """
     osm = osm_water_layer(osm_water, crs=crs)
-    ledger.read(LAYER, file, len(osm), encoding="osm")
+    n_read = len(osm)
+    ledger.read(LAYER, file, n_read, encoding="osm")
+    # the same river as a waterway line and a water area: the line is merged into the area
+    if n_read:
+        osm, _ = merge_water([osm.assign(source=file)], crs=crs, ledger=ledger, layer=LAYER)
     layer = extra.get("water")
     dup = np.zeros(len(osm), dtype=bool)
     if layer is not None and len(osm):
@@ -107,16 +112,19 @@ def add_osm_water(extra: dict, osm_water: gpd.GeoDataFrame, *, crs, ledger: Ledg
     keep = osm[~dup]
     ledger.accept(LAYER, file, len(keep))
     if len(keep):
-        cols = ["water_id", "name", "type", "source", "geometry"]
+        cols = ["water_id", "name", "type", "type_label", "source", "geometry"]
+        keep = keep.assign(source="osm")
         if layer is not None:
-            own = normalise_water(layer, source="water layer").assign(source="layer")
+            own = as_water(layer, source="water layer")
+            own = own.assign(source=own["source"] if "source" in own else "layer")
             merged = pd.concat([own[cols], keep.to_crs(own.crs)[cols]], ignore_index=True)
         else:
             merged = keep[cols]
         extra["water"] = gpd.GeoDataFrame(merged, geometry="geometry",
                                           crs=keep.crs).reset_index(drop=True)
     return {
-        "read": len(osm), "added": len(keep), "duplicates": int(dup.sum()),
+        "read": n_read, "added": len(keep), "duplicates": int(dup.sum()),
+        "lines_merged_into_areas": n_read - len(osm),
         "merged_with_layer": layer is not None,
         "by_type": {str(k): int(v) for k, v in keep["type"].value_counts().sort_index().items()},
     }

@@ -10,7 +10,7 @@ segments of equal length no longer than ``segment_m`` and handled as numbers alo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -92,7 +92,7 @@ def classify_osm(tags: pd.DataFrame, *, area_m2: np.ndarray | None = None) -> np
     return out.to_numpy(dtype=object)
 
 
-def water_type_codes(values: pd.Series, *, source: str) -> np.ndarray:
+def water_type_codes(values: pd.Series, *, source: str, rows: Any = None) -> np.ndarray:
     """Map type codes, Chinese labels or aliases to codes; raise on an unknown value.
 
     Raises
@@ -108,18 +108,32 @@ def water_type_codes(values: pd.Series, *, source: str) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InputFileError(
-            f"{source} row {row + 1}: unknown water type {keys.iloc[row]!r}; "
-            f"use one of {', '.join(WATER_TYPES)} or a Chinese label such as 坑塘/沟渠/河流"
+            f"{source} 第 {_row_of(values, row, rows)} 行：水域类型 {keys.iloc[row]!r} 无法识别，"
+            f"请填坑塘/沟渠/河流等 / {source} row {_row_of(values, row, rows)}: unknown water type "
+            f"{keys.iloc[row]!r}; use one of {', '.join(WATER_TYPES)} or a Chinese label "
+            "such as 坑塘/沟渠/河流"
         )
     return codes.to_numpy(dtype=object)
 
 
-def normalise_water(water: gpd.GeoDataFrame, *, source: str = "water layer") -> gpd.GeoDataFrame:
+def _row_of(frame: pd.DataFrame | pd.Series, i: int, rows: Any = None) -> int:
+    """The file row of position ``i``: ``rows[i]``, the ``_row`` column the reader gave a
+    frame, else ``i + 1``."""
+    if rows is not None:
+        return int(np.asarray(rows)[i])
+    if isinstance(frame, pd.DataFrame) and "_row" in frame:
+        return int(frame["_row"].iat[i])
+    return i + 1
+
+
+def normalise_water(water: gpd.GeoDataFrame, *, source: str = "water layer",
+                    metric_crs: Any = None) -> gpd.GeoDataFrame:
     """Normalise a water layer to ``water_id, name, type, type_label, geometry``.
 
     The type comes from a ``type`` column (code or Chinese label) or, failing that, from OSM
-    tag columns (see :func:`classify_osm`). Missing ids become ``W000001``...; geometries must
-    be polygons or lines (multi-parts allowed); empty geometries are rejected.
+    tag columns (see :func:`classify_osm`; with ``metric_crs`` a ``natural=water`` without
+    subtype is a pond or a lake by its area). Missing ids become ``W000001``...; geometries
+    must be polygons or lines (multi-parts allowed); empty geometries are rejected.
 
     Raises
     ------
@@ -127,15 +141,22 @@ def normalise_water(water: gpd.GeoDataFrame, *, source: str = "water layer") -> 
         On a missing CRS, a point or empty geometry, or an unknown type.
     """
     if water.crs is None:
-        raise InputFileError(f"{source} has no CRS; declare its datum in planner.toml")
+        raise InputFileError(f"{source}：没有坐标系，请在 planner.toml 中声明 datum / {source} "
+                             "has no CRS; declare its datum in planner.toml")
     n = len(water)
     if "type" in water:
-        codes = water_type_codes(water["type"], source=source)
+        codes = water_type_codes(water["type"], source=source,
+                                 rows=water["_row"] if "_row" in water else None)
     elif any(k in water for k in ("natural", "water", "waterway", "landuse")):
-        codes = classify_osm(pd.DataFrame(water.drop(columns=water.geometry.name)))
+        area = (shapely.area(water.geometry.to_crs(metric_crs).to_numpy())
+                if metric_crs is not None and n else None)
+        codes = classify_osm(pd.DataFrame(water.drop(columns=water.geometry.name)),
+                             area_m2=area)
     else:
         raise InputFileError(
-            f"{source} has neither a 'type' column nor OSM tags; add 'type' (e.g. 坑塘, 河流)"
+            f"{source}：没有水域类型列（type）也没有 OpenStreetMap 标签；请加 type 列（如 坑塘、"
+            f"河流），或在 planner.toml 的 fields 中指明 / {source} has neither a 'type' "
+            "column nor OSM tags; add 'type' (e.g. 坑塘, 河流) or map it in fields"
         )
     geom = water.geometry.to_numpy()
     kind = shapely.get_type_id(geom)
@@ -143,7 +164,8 @@ def normalise_water(water: gpd.GeoDataFrame, *, source: str = "water layer") -> 
     if not ok.all():
         row = int(np.flatnonzero(~ok)[0])
         raise InputFileError(
-            f"{source} row {row + 1}: water geometry must be a polygon or line, got "
+            f"{source} 第 {_row_of(water, row)} 行：水域须为面或线 / {source} row "
+            f"{_row_of(water, row)}: water geometry must be a polygon or line, got "
             f"{'nothing' if geom[row] is None else geom[row].geom_type}; "
             "draw ponds as polygons and rivers/ditches as lines"
         )
@@ -151,13 +173,36 @@ def normalise_water(water: gpd.GeoDataFrame, *, source: str = "water layer") -> 
            else np.array([f"W{i + 1:06d}" for i in range(n)], dtype=object))
     names = water["name"].fillna("").astype(str).to_numpy() if "name" in water else [""] * n
     return gpd.GeoDataFrame(
-        {"water_id": ids, "name": names, "type": codes,
-         "type_label": [WATER_TYPES[c] for c in codes]},
+        {"water_id": np.asarray(ids, dtype=object), "name": np.asarray(names, dtype=object),
+         "type": np.asarray(codes, dtype=object),
+         "type_label": np.array([WATER_TYPES[c] for c in codes], dtype=object)},
         geometry=geom, crs=water.crs, index=pd.RangeIndex(n),
     )
 
 
-def _bools(values: pd.Series, *, column: str, source: str) -> np.ndarray:
+#: the columns of a normalised water layer and of a normalised kit layer
+WATER_COLUMNS: Final[tuple[str, ...]] = ("water_id", "name", "type", "type_label")
+KIT_COLUMNS: Final[tuple[str, ...]] = ("kit_id", *KIT_ITEMS, "rope_m", "last_inspected",
+                                       "complete")
+
+
+def as_water(water: gpd.GeoDataFrame, *, source: str = "water layer") -> gpd.GeoDataFrame:
+    """``water`` if validation normalised it already (:data:`WATER_COLUMNS`), else
+    :func:`normalise_water` of it: nothing is normalised twice."""
+    if all(c in water.columns for c in WATER_COLUMNS):
+        return water
+    return normalise_water(water, source=source)
+
+
+def as_kits(kits: gpd.GeoDataFrame | None, *, source: str = "kits layer") -> gpd.GeoDataFrame:
+    """``kits`` if validation normalised them already (:data:`KIT_COLUMNS`), else
+    :func:`normalise_kits` of them."""
+    if kits is not None and len(kits) and all(c in kits.columns for c in KIT_COLUMNS):
+        return kits
+    return normalise_kits(kits, source=source)
+
+
+def _bools(values: pd.Series, *, column: str, source: str, rows: Any = None) -> np.ndarray:
     if values.dtype == bool:
         return values.to_numpy()
     keys = values.astype(str).str.strip().str.lower()
@@ -168,8 +213,9 @@ def _bools(values: pd.Series, *, column: str, source: str) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputFileError(
-            f"{source} row {row + 1}: column {column!r} value {values.iloc[row]!r} is not "
-            "yes/no; use 1/0, true/false or 是/否"
+            f"{source} 第 {_row_of(values, row, rows)} 行：{column} 列的值 {values.iloc[row]!r} "
+            f"不是是/否 / {source} row {_row_of(values, row, rows)}: column {column!r} value "
+            f"{values.iloc[row]!r} is not yes/no; use 1/0, true/false or 是/否"
         )
     return true.to_numpy()
 
@@ -189,12 +235,15 @@ def normalise_kits(kits: gpd.GeoDataFrame | None, *, source: str = "kits layer",
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs),
                                 crs=kits.crs if kits is not None and kits.crs else crs)
     if kits.crs is None:
-        raise InputFileError(f"{source} has no CRS; declare its datum in planner.toml")
+        raise InputFileError(f"{source}：没有坐标系，请在 planner.toml 中声明 datum / {source} "
+                             "has no CRS; declare its datum in planner.toml")
     geom = kits.geometry.to_numpy()
     ok = (shapely.get_type_id(geom) == 0) & ~shapely.is_empty(geom)
     if not ok.all():
         row = int(np.flatnonzero(~ok)[0])
-        raise InputFileError(f"{source} row {row + 1}: a kit must be a point; fix its geometry")
+        raise InputFileError(f"{source} 第 {_row_of(kits, row)} 行：“四个一”点位须为点 / "
+                             f"{source} row {_row_of(kits, row)}: a kit must be a point; fix "
+                             "its geometry")
     n = len(kits)
     any_item = any(c in kits for c in KIT_ITEMS)
     data: dict[str, object] = {
@@ -202,7 +251,8 @@ def normalise_kits(kits: gpd.GeoDataFrame | None, *, source: str = "kits layer",
                    else [f"K{i + 1:06d}" for i in range(n)]),
     }
     for c in KIT_ITEMS:
-        data[c] = (_bools(kits[c], column=c, source=source) if c in kits
+        data[c] = (_bools(kits[c], column=c, source=source,
+                          rows=kits["_row"] if "_row" in kits else None) if c in kits
                    else np.full(n, not any_item))
     rope = (pd.to_numeric(kits["rope_m"], errors="coerce") if "rope_m" in kits
             else pd.Series(np.nan, index=kits.index))
@@ -238,17 +288,48 @@ class Banks:
     length: np.ndarray
 
 
-def banks(water: gpd.GeoDataFrame, *, crs: object) -> Banks:
-    """Banks of the water bodies in the metric ``crs`` (raises CRSError if geographic)."""
+def banks(water: gpd.GeoDataFrame, *, crs: object, clip: shapely.Geometry | None = None
+          ) -> Banks:
+    """Banks of the water bodies in the metric ``crs`` (raises CRSError if geographic).
+
+    With ``clip`` (a metric polygon, e.g. the county) only the parts of the banks inside it
+    count: a bank wholly inside keeps its ring, a bank crossing the outline becomes the open
+    lines inside it (the outline itself, where it cuts through the water, is no bank).
+    """
     crs = check_metric(crs, where="the water-safety CRS")
     geom = water.geometry.to_crs(crs).to_numpy()
     parts, idx = shapely.get_parts(geom, return_index=True)
     poly = shapely.get_type_id(parts) == 3
     lines = shapely.force_2d(np.where(poly, shapely.get_exterior_ring(parts), parts))
+    if clip is not None and len(lines):
+        lines, idx, poly = _clip_lines(lines, idx, poly, clip)
     keep = shapely.length(lines) > 0
     lines, idx, poly = lines[keep], idx[keep], poly[keep]
     return Banks(geometry=lines, water=idx.astype(np.int64), closed=poly,
                  length=shapely.length(lines))
+
+
+def _clip_lines(lines: np.ndarray, idx: np.ndarray, closed: np.ndarray,
+                clip: shapely.Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parts of ``lines`` inside ``clip``, in the order of ``idx`` (see :func:`banks`)."""
+    shapely.prepare(clip)
+    inside = shapely.contains_properly(clip, lines)
+    cut = np.flatnonzero(~inside & shapely.intersects(clip, lines))
+    sub, which = shapely.get_parts(shapely.intersection(lines[cut], clip), return_index=True)
+    ok = np.isin(shapely.get_type_id(sub), (1, 2)) & (shapely.length(sub) > 0)
+    if ok.any():  # rejoin the pieces of one bank that the cut left touching
+        grp, inv = np.unique(which[ok], return_inverse=True)
+        merged = shapely.line_merge(shapely.multilinestrings(sub[ok], indices=inv))
+        sub, j = shapely.get_parts(merged, return_index=True)
+        which = grp[j]
+    else:
+        sub, which = sub[:0], which[:0]
+    keep = np.flatnonzero(inside)
+    out = np.r_[lines[keep], sub].astype(object)
+    out_idx = np.r_[idx[keep], idx[cut][which]].astype(np.int64)
+    out_closed = np.r_[closed[keep], np.zeros(len(sub), bool)]
+    order = np.argsort(out_idx, kind="stable")
+    return out[order], out_idx[order], out_closed[order]
 
 
 @dataclass(frozen=True)

@@ -167,3 +167,160 @@ def test_past_incidents_raise_the_hazard_of_their_water() -> None:
         100 - (100 - none.loc["P1", "hazard"]) * 0.5 ** 2, abs=1e-3)
     assert two.loc["P2", "hazard"] == pytest.approx(none.loc["P2", "hazard"])
     assert "age_band" not in two.columns
+
+
+@pytest.mark.parametrize("placement", ["budget", "full"])
+def test_nothing_needed_gives_no_kit_and_no_crash(placement, monkeypatch) -> None:
+    """A pond wholly within reach of a complete kit, an empty water layer, water with a kit
+    and nothing else: 0 kits, nothing spent, no solver call."""
+    import planner.core.budget as budget
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the solver must not be called")
+
+    monkeypatch.setattr(budget, "milp", boom)
+    c = _county(n_towns=1, villages_per_town=1, homes_per_village=4, seed=3)
+    home = c["settlements"].to_crs(UTM).geometry.iloc[0]
+    pond = shapely.box(home.x + 20, home.y, home.x + 40, home.y + 20)  # 80 m of bank
+    kit = _gdf([shapely.Point(home.x + 20, home.y + 10)])
+    kw = dict(settlements=c["settlements"], schools=None, towns=c["towns"],
+              villages=c["villages"], crs=UTM,
+              config=WaterConfig(placement=placement, curve_kits=(1, 5)), year=2025,
+              today=dt.date(2025, 6, 1))
+    for water, kits in ((_gdf([pond], type=["pond"]), kit), (_gdf([], type=[]), None),
+                        (_gdf([], type=[]), kit)):
+        res = water_safety(water, kits=kits, **kw)
+        b = res.summary["budget"]
+        assert res.summary["proposed_kits"] == res.summary["completed_kits"] == 0
+        assert b["spend_yuan"] == 0 and len(res.proposed_kits) == 0
+        assert res.summary["uncovered_risky_bank_m_after"] == 0
+        assert res.requisition["cost_yuan"].sum() == 0
+
+
+def _line_count(pieces: list[tuple[float, float, float]]) -> int:
+    """Fewest points stabbing every [p - r, p + r], p in the pieces [a, b] (reach r), on a
+    line: plain loops, the leftmost uncovered point first."""
+    pieces = sorted(pieces)
+    count, i, c = 0, 0, pieces[0][0] if pieces else 0.0
+    while i < len(pieces):
+        k = min([c + pieces[i][2]] + [a + r for a, _, r in pieces[i + 1:]])
+        count += 1
+        while i < len(pieces):
+            a, b, r = pieces[i]
+            start = max(a, c)
+            if start > k + r + 1e-9:
+                c = start
+                break
+            if b > k + r + 1e-9:
+                c = k + r
+                break
+            i += 1
+            if i < len(pieces):
+                c = pieces[i][0]
+    return count
+
+
+def _ring_count(pieces: list[tuple[float, float, float]], length: float) -> int:
+    """On a ring: the best line count over every cut at a piece start (a whole ring:
+    ceil(L / 2r))."""
+    r = pieces[0][2]
+    merged = []
+    for a, b, rr in sorted(pieces):
+        if merged and a <= merged[-1][1] + 1e-9:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]), rr)
+        else:
+            merged.append((a, b, rr))
+    if merged[0][0] <= 1e-9 and merged[-1][1] >= length - 1e-9 and len(merged) > 1:
+        merged = [(merged[-1][0] - length, merged[0][1], r)] + merged[1:-1]
+    if len(merged) == 1 and merged[0][1] - merged[0][0] >= length - 1e-9:
+        return int(np.ceil(length / (2 * r) - 1e-9))
+    best = None
+    for cut, _, _ in merged:
+        rot = sorted(((a - cut) % length, (a - cut) % length + (b - a), rr)
+                     for a, b, rr in merged)
+        n = _line_count(rot)
+        best = n if best is None else min(best, n)
+    return best
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_full_plan_count_equals_an_independent_interval_cover_count(seed) -> None:
+    from planner.validate.water_layer import banks, normalise_water
+
+    c = _county(seed=seed)
+    lay = synth_water(c["county"], villages=c["villages"], settlements=c["settlements"],
+                      crs=UTM, seed=seed)
+    res = water_safety(lay["water"], kits=None, settlements=c["settlements"],
+                       schools=lay["schools"], towns=c["towns"], crs=UTM,
+                       config=WaterConfig(placement="full"), year=2025,
+                       today=dt.date(2025, 6, 1), plan_patrols=False)
+    b = banks(normalise_water(lay["water"]), crs=UTM)
+    seg = res.segments[res.segments["risky"]]
+    want = 0
+    for bank, g in seg.groupby("bank"):
+        pieces = list(zip(g["s0_m"], g["s1_m"], g["reach_m"], strict=True))
+        want += (_ring_count(pieces, float(b.length[bank])) if b.closed[bank]
+                 else _line_count(pieces))
+    full = res.summary["budget"]["full_coverage"]
+    assert want > 20
+    assert full["min_new_kits"] == want
+    assert res.summary["proposed_kits"] == full["new_kits"] == want
+    assert full["status"] in ("optimal", "within_gap") and full["fixed_kits"] == 0
+
+
+def _stage_arrays(lay, res):
+    """Banks, segments (with reach, hazard, risky from the stage) and the bank and position
+    of every proposed kit and every existing complete kit with a long enough rope."""
+    from planner.validate.water_layer import banks, normalise_kits, normalise_water
+
+    b = banks(normalise_water(lay["water"]), crs=UTM)
+    s = res.segments
+    tree = shapely.STRtree(b.geometry)
+
+    def on_bank(points):
+        if len(points) == 0:
+            return np.zeros(0, np.int64), np.zeros(0)
+        _, j = tree.query_nearest(points, all_matches=False)
+        return j, shapely.line_locate_point(b.geometry[j], points)
+
+    kn = normalise_kits(lay["kits"]).to_crs(UTM)
+    good = kn["complete"].to_numpy() & ~(kn["rope_m"].to_numpy(float) < BUDGET.min_rope_m)
+    pk = res.proposed_kits.to_crs(UTM)
+    eb, ep = on_bank(kn.geometry.to_numpy()[good])
+    nb, npos = on_bank(pk.geometry.to_numpy())
+    args = (s["bank"].to_numpy(), s["s0_m"].to_numpy(), s["s1_m"].to_numpy(),
+            s["reach_m"].to_numpy(), b.length, b.closed)
+    weight = np.where(s["risky"], s["hazard"], 0.0)
+    return args, weight, (eb, ep), (nb, npos)
+
+
+def test_no_chosen_kit_adds_nothing_and_a_large_budget_buys_the_full_plan() -> None:
+    from planner.core.kits import residual, uncovered_length
+
+    c = _county(seed=1)
+    lay = synth_water(c["county"], villages=c["villages"], settlements=c["settlements"],
+                      crs=UTM, seed=1)
+
+    def run(budget):
+        cfg = dataclasses.replace(BUDGET, budget_yuan=budget, curve_kits=())
+        return water_safety(lay["water"], kits=lay["kits"], settlements=c["settlements"],
+                            schools=lay["schools"], towns=c["towns"], crs=UTM, config=cfg,
+                            year=2025, today=dt.date(2025, 6, 1), plan_patrols=False)
+
+    full_yuan = run(1e9).summary["budget"]["full_coverage"]["yuan"]
+    for budget in (0.3 * full_yuan, full_yuan - 500, full_yuan, full_yuan + 777, 10 * full_yuan):
+        res = run(budget)
+        b = res.summary["budget"]
+        assert b["spend_yuan"] <= budget + 1e-6
+        assert b["remaining_yuan"] == pytest.approx(budget - b["spend_yuan"])
+        if budget >= full_yuan:
+            assert b["spend_yuan"] == pytest.approx(full_yuan)
+            assert b["risk_covered_share"] == 1.0 and b["method"] == "full_coverage"
+        # every chosen kit covers some risky bank that nothing else chosen covers
+        args, weight, (eb, ep), (nb, npos) = _stage_arrays(lay, res)
+        everything = np.ones(len(nb), dtype=bool)
+        left = [uncovered_length(len(weight), *residual(
+            *args, np.r_[eb, nb[keep]], np.r_[ep, npos[keep]])) @ weight
+            for keep in [everything, *(everything & (np.arange(len(nb)) != j)
+                                       for j in range(len(nb)))]]
+        assert (np.array(left[1:]) > left[0] + 1e-6).all(), budget

@@ -87,6 +87,7 @@ def test_merge_keeps_the_layer_and_adds_only_new_osm_water(water):
     extra, ledger = {"water": own}, Ledger()
     info = add_osm_water(extra, water, crs=CRS, ledger=ledger, file="clipped.osm.bz2")
     assert info == {"read": 10, "added": 8, "duplicates": 2, "merged_with_layer": True,
+                    "lines_merged_into_areas": 0,
                     "by_type": {"coast": 1, "ditch": 2, "lake": 2, "pond": 2, "river": 1}}
     merged = extra["water"]
     assert len(merged) == 3 + 8 and list(merged["source"]).count("layer") == 3
