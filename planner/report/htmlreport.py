@@ -426,5 +426,7 @@ def _date(iso: object) -> str:
 
 
 def _chinese(text: object) -> str:
-    """The Chinese part of a bilingual message ("中文 / English" -> "中文")."""
-    return str(text).split(" / ")[0].strip()
+    """The Chinese part of a bilingual message (:func:`planner.report.findings.chinese`)."""
+    from planner.report.findings import chinese
+
+    return chinese(text)
