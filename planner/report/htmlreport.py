@@ -135,7 +135,8 @@ def _table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
 
 def _cell(column: object, value: object) -> str:
     """A table cell: completion and coverage rates with a % sign."""
-    if str(column).endswith(("完成率", "覆盖率")) and isinstance(value, float | int | np.number) \
+    if str(column).endswith(("完成率", "覆盖率", "配备率", "占比")) \
+            and isinstance(value, float | int | np.number) \
             and np.isfinite(value):
         return f"{float(value):.1f}%"
     return _esc(value)
@@ -425,5 +426,7 @@ def _date(iso: object) -> str:
 
 
 def _chinese(text: object) -> str:
-    """The Chinese part of a bilingual message ("中文 / English" -> "中文")."""
-    return str(text).split(" / ")[0].strip()
+    """The Chinese part of a bilingual message (:func:`planner.report.findings.chinese`)."""
+    from planner.report.findings import chinese
+
+    return chinese(text)

@@ -34,7 +34,7 @@ def print_summary(result: RunResult, *, echo: Callable[[str], None] = print) -> 
         echo("")
     for line in quota_lines(run):
         echo(line)
-    for line in story_lines(run.get("coverage") or {}):
+    for line in [*story_lines(run.get("coverage") or {}), *staff_lines(run)]:
         echo(line)
     for line in [*access_lines(run), *proposal_lines(run), *water_lines(run)]:
         echo(line)
@@ -60,6 +60,21 @@ def quota_lines(run: dict) -> list[str]:
         lines.append(f"{_short(kind)}：任务 {t['required']}{law}，已建 {t['built']}，缺口 "
                      f"{t['missing']}{extra}，完成率 {t['percent']}%")
     return lines
+
+
+def staff_lines(run: dict) -> list[str]:
+    """The staff figures: directors and supervisors required, in post, missing, villages
+    without a director, staff trained (none without a staff table)."""
+    t = run.get("staff")
+    if not t:
+        return []
+    rate = 100.0 * t["directors"] / t["directors_required"] if t["directors_required"] else 100.0
+    trained = f"（{t['pct_trained']:.1f}%）" if t.get("pct_trained") is not None else ""
+    return [f"儿童工作队伍：儿童主任应配 {t['directors_required']} 名，已配 {t['directors']} 名，"
+            f"缺口 {t['directors_missing']} 名（配备率 {rate:.1f}%），无儿童主任的村（居）"
+            f"{t['villages_without_director']} 个；儿童督导员应配 {t['supervisors_required']} 名，"
+            f"已配 {t['supervisors']} 名，缺口 {t['supervisors_missing']} 名；在岗 "
+            f"{t['staff']} 人，已培训 {t['trained']} 人{trained}"]
 
 
 def access_lines(run: dict) -> list[str]:

@@ -17,7 +17,7 @@ from planner.report._maplayers import MapLayers, layers_from_result
 from planner.report.annex import heading, write_annex
 from planner.report.patrol_sheets import write_patrol_sheets
 from planner.report.safe import write_geojson
-from planner.report.tables import incomplete_notice, outside_quota, write_csv
+from planner.report.tables import incomplete_notice, outside_quota, staff_display, write_csv
 from planner.report.water_actions import write_actions_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
@@ -118,6 +118,8 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
                  water_top=None if water is None else water.water_risk,
                  requisition=None if water is None else water.requisition,
                  progress=result.progress, actions=action_groups(result),
+                 staff_table=staff_display(result.progress)[0] if result.run.get("staff")
+                 else None,
                  notice=incomplete_notice(result.workspace.ledger.incomplete()),
                  derived=[d["label"] for d in result.workspace.derived.values()
                           if d.get("label")])
