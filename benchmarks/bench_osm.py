@@ -45,9 +45,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--file", type=Path, default=None)
     args = ap.parse_args()
-    config = load_settings(datasets.demo())
-    ws = load_workspace(config)
-    path = args.file or config.roads
+    settings = load_settings(datasets.demo())
+    ws = load_workspace(settings)
+    path = args.file or settings.roads
     sizes, times = {}, {"before (osmnx XML)": [], "now (pyosmium)": []}
     for _ in range(args.runs):  # interleaved, so both see the same machine load
         for name, fn in zip(times, (_before, _now), strict=True):

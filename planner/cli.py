@@ -194,13 +194,12 @@ def _details(run: dict) -> None:
 def _compare(earlier: Path, current: Path, *, target_year: int | None, quiet: bool) -> int:
     """``planner compare``: 进度对比.xlsx in the current folder and the county lines."""
     from planner.measure.history import compare_folders, compare_sheet
-    from planner.report._xlsx import Book, write_table
+    from planner.report.tables import write_comparison_xlsx
 
     table, tot, lines = compare_folders(earlier, current, target_year=target_year)
     path = current / "进度对比.xlsx"
-    with Book(path) as book:
-        write_table(book, book.sheet("进度对比"), compare_sheet(table, kinds=list(tot)),
-                    title=f"任务进度对比（{earlier.name} → {current.name}）")
+    write_comparison_xlsx(path, sheet=compare_sheet(table, kinds=list(tot)),
+                          title=f"任务进度对比（{earlier.name} → {current.name}）")
     if not quiet:
         for line in lines:
             print(line)

@@ -38,8 +38,24 @@ def demo_result(tmp_path_factory):
     return run(DEMO, out=out, echo=lambda _line: None)
 
 
+#: Tests that the default ``python -m pytest`` leaves out (``.ci/run`` runs them with
+#: ``-m slow``): besides those marked ``slow`` by hand, every browser and notebook test.
+SLOW_MARKERS = {"slow", "browser", "notebook"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects and xdist's loadgroup reads groups
 def pytest_collection_modifyitems(items):
-    """Tests that run the whole pipeline (the demo or mini fixtures) are end-to-end."""
+    """Mark end-to-end tests, slow tests, and keep each session run on one xdist worker.
+
+    Tests that run the whole pipeline (the demo or mini fixtures) are ``e2e``; browser and
+    notebook tests are also ``slow``; the tests sharing ``demo_result`` form one xdist group
+    (``--dist loadgroup``) so that the demo is run once, not once per worker.
+    """
     for item in items:
-        if {"demo_result", "mini_result"} & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if {"demo_result", "mini_result"} & fixtures:
             item.add_marker(pytest.mark.e2e)
+        if "demo_result" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("demo"))
+        if SLOW_MARKERS & {mark.name for mark in item.iter_markers()} - {"slow"}:
+            item.add_marker(pytest.mark.slow)

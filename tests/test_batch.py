@@ -240,7 +240,13 @@ def test_existing_cluster_used_unchanged(mini, tmp_path):
     assert (tmp_path / "out" / "counties" / "mini" / "run.json").is_file()
 
 
-def test_unreachable_scheduler_is_a_config_error(mini, tmp_path):
+def test_unreachable_scheduler_is_a_config_error(mini, tmp_path, monkeypatch):
+    import distributed
+
+    real = distributed.Client
+    # nothing listens on port 9: give up after one second rather than the planner's ten
+    monkeypatch.setattr(distributed, "Client",
+                        lambda address, timeout=None, **kw: real(address, timeout="1s", **kw))
     with pytest.raises(ConfigError, match="cannot reach the dask scheduler"):
         batch([mini], out=tmp_path / "out", scheduler="tcp://127.0.0.1:9",
               echo=lambda _l: None, bar=False)

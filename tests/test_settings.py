@@ -8,12 +8,12 @@ from tests.conftest import MINI
 
 
 def test_mini_config_reads():
-    cfg = load_settings(MINI)
-    assert cfg.name == "测试县"
-    assert cfg.facilities[0].datum == "gcj02"
-    assert cfg.layers["villages"].column("village_code") == "code"
-    assert cfg.quota.standards == {"care_home": "provincial", "care_point": "any"}
-    assert cfg.aliases == {"甲山街道": "甲山镇"}
+    settings = load_settings(MINI)
+    assert settings.name == "测试县"
+    assert settings.facilities[0].datum == "gcj02"
+    assert settings.layers["villages"].column("village_code") == "code"
+    assert settings.quota.standards == {"care_home": "provincial", "care_point": "any"}
+    assert settings.aliases == {"甲山街道": "甲山镇"}
 
 
 def _write(tmp_path, text):
@@ -88,11 +88,12 @@ def test_unknown_tables_and_keys_are_refused(tmp_path, extra, message):
 
 def test_one_coverage_distance_for_coverage_and_placement(tmp_path):
     ws = _mini_with(tmp_path, '[access.care_point]\nthreshold_m = 800\nmode = "drive"\n')
-    s = load_settings(ws)
-    assert s.access.rules["care_point"].threshold_m == 800.0
-    assert s.access.rules["care_point"].mode == "drive"
-    assert s.place.threshold("care_point") == 800.0  # placement reads the same distance
-    assert s.place.threshold("care_home") == s.access.rules["care_home"].threshold_m == 5000.0
+    settings = load_settings(ws)
+    assert settings.access.rules["care_point"].threshold_m == 800.0
+    assert settings.access.rules["care_point"].mode == "drive"
+    assert settings.place.threshold("care_point") == 800.0  # placement reads the same distance
+    home = settings.access.rules["care_home"].threshold_m
+    assert settings.place.threshold("care_home") == home == 5000.0
 
 
 def test_place_threshold_is_refused_with_the_new_home(tmp_path):
@@ -104,6 +105,6 @@ def test_place_threshold_is_refused_with_the_new_home(tmp_path):
 def test_settings_are_built_once_and_frozen():
     import dataclasses
 
-    s = load_settings(MINI)
+    settings = load_settings(MINI)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        s.name = "x"  # type: ignore[misc]
+        settings.name = "x"  # type: ignore[misc]

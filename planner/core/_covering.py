@@ -48,9 +48,9 @@ def _greedy(r: np.ndarray, c: np.ndarray, n: int, m: int,
             score: np.ndarray | None = None) -> np.ndarray:
     """Greedy cover of every row (most new rows per pick, times ``score``), then redundant
     picks removed; boolean mask of the chosen columns."""
-    r_ptr = _reduce._ptr(r, n)
-    tc, tr = _reduce._transpose(r, c, m)
-    c_ptr = _reduce._ptr(tc, m)
+    r_ptr = _reduce.row_pointers(r, n)
+    tc, tr = _reduce.transpose_entries(r, c, m)
+    c_ptr = _reduce.row_pointers(tc, m)
     gain = np.diff(c_ptr).astype(float)
     factor = np.ones(m) if score is None else score + 1e-3
     unc = np.ones(n, dtype=bool)
@@ -63,7 +63,7 @@ def _greedy(r: np.ndarray, c: np.ndarray, n: int, m: int,
         newly = rows[unc[rows]]
         unc[newly] = False
         left -= newly.size
-        cols = c[_reduce._ragged(r_ptr[newly], r_ptr[newly + 1] - r_ptr[newly])]
+        cols = c[_reduce.ragged_range(r_ptr[newly], r_ptr[newly + 1] - r_ptr[newly])]
         gain -= np.bincount(cols, minlength=m)
     times = np.bincount(r[chosen[c]], minlength=n)
     size = np.diff(c_ptr)
@@ -93,7 +93,8 @@ def set_cover(sub: sp.csr_array, *, time_limit: float, mip_rel_gap: float):
     n_c, m_c = core.rows.size, core.cols.size
     if n_c == 0:
         return core.forced, float(core.forced.size), "optimal"
-    a = sp.csr_array((np.ones(core.r.size), core.c, _reduce._ptr(core.r, n_c)), shape=(n_c, m_c))
+    a = sp.csr_array((np.ones(core.r.size), core.c, _reduce.row_pointers(core.r, n_c)),
+                     shape=(n_c, m_c))
     bounds, cons = Bounds(0.0, 1.0), [LinearConstraint(a, 1.0, np.inf)]
     best = None
     if core.r.size <= _LP_FIRST_MAX:

@@ -1,6 +1,6 @@
 """Greedy plus swap (1-opt interchange) heuristics for instances too large for the exact MILP.
 
-Used by :mod:`planner.optimise` above ``heuristic_above`` pairs. Every routine respects the
+Used by :mod:`planner.core.optimise` above ``heuristic_above`` pairs. Every routine respects the
 per-group lower/upper counts and the total, works on sparse arrays (no Python loop over
 demand-candidate pairs; the loops run over picks and swaps) and returns a *valid bound* on the
 optimum so the caller can report the gap:

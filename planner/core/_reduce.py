@@ -37,7 +37,7 @@ _WORK_MAX = 50_000_000  # element checks per subset pass; above: the pass is ski
 _DENSE_MAX = 256  # set cover passes run on a dense bit matrix once it is this small
 
 
-def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def ragged_range(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Concatenation of ``arange(s, s + k)`` for every start ``s`` and length ``k``."""
     total = int(lengths.sum())
     if total == 0:
@@ -53,7 +53,8 @@ def _by(key: np.ndarray, n: int) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
-def _ptr(owner: np.ndarray, n: int) -> np.ndarray:
+def row_pointers(owner: np.ndarray, n: int) -> np.ndarray:
+    """CSR row pointers (``n + 1``) of entries whose sorted row indices are ``owner``."""
     out = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=n), out=out[1:])
     return out
@@ -82,19 +83,19 @@ def _subset_pairs(
     tuple of numpy.ndarray or None
         ``(a, b)``; ``None`` when the check would exceed ``_WORK_MAX`` element tests.
     """
-    ptr = _ptr(owner, n_sets)
+    ptr = row_pointers(owner, n_sets)
     cnt = np.diff(ptr)
     deg = np.bincount(elem, minlength=n_elems)
     if by_elem is None:
         by_elem = owner[_by(elem, n_elems)]
-    e_ptr = _ptr(elem, n_elems)
+    e_ptr = row_pointers(elem, n_elems)
     live = np.flatnonzero(cnt > 0)
     if live.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     key = deg[elem] * np.int64(n_elems) + elem  # each set's element in fewest sets
     pivot = np.minimum.reduceat(key, ptr[live]) % n_elems
     a = np.repeat(live, deg[pivot])
-    b = by_elem[_ragged(e_ptr[pivot], deg[pivot])]
+    b = by_elem[ragged_range(e_ptr[pivot], deg[pivot])]
     keep = (a != b) & (cnt[b] >= cnt[a])
     if label is not None:
         keep &= label[a] == label[b]
@@ -118,13 +119,13 @@ def _subset_pairs(
         return None
     if a.size == 0:
         return a, b
-    hits = np.add.reduceat(inside(np.repeat(b, size), elem[_ragged(ptr[a], size)]),
+    hits = np.add.reduceat(inside(np.repeat(b, size), elem[ragged_range(ptr[a], size)]),
                            np.cumsum(size) - size, dtype=np.int64)
     ok = hits == size
     return a[ok], b[ok]
 
 
-def _transpose(r: np.ndarray, c: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+def transpose_entries(r: np.ndarray, c: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     """Entries sorted by row then column, re-sorted by column then row (``m`` columns)."""
     order = _by(c, m)
     return c[order], r[order]
@@ -215,7 +216,7 @@ def set_cover_core(r: np.ndarray, c: np.ndarray, *, n: int, m: int) -> _SetCover
                 check_cols = True
         if check_cols:  # a column inside another column is never needed
             check_cols = False
-            tc, tr = _transpose(r, c, n_c)
+            tc, tr = transpose_entries(r, c, n_c)
             cnt = np.bincount(tc, minlength=n_c)
             drop = cnt == 0
             pairs = _subset_pairs(tc, tr, n_sets=n_c, n_elems=n_r, by_elem=c)
@@ -314,7 +315,7 @@ def cover_core(
     sel = groups >= 0
     keep_e = sel[c]
     r, c = r[keep_e], c[keep_e]
-    tc, tr = _transpose(r, c, m)
+    tc, tr = transpose_entries(r, c, m)
     cnt = np.bincount(tc, minlength=m)
     kept = sel & (cnt > 0)
     pairs = _subset_pairs(tc, tr, n_sets=m, n_elems=n, label=groups, by_elem=c)

@@ -433,7 +433,7 @@ def _source_kind(p: Path) -> str:
 
 
 def road_graph(layers: OsmLayers, *, crs) -> tuple[RoadGraph, np.ndarray]:
-    """Measure the roads in a metric CRS and build a :class:`~planner.network.RoadGraph`.
+    """Measure the roads in a metric CRS and build a :class:`~planner.core.network.RoadGraph`.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Access: travel distance from every village to the nearest site of each kind, and coverage.
 
-Geo adapter around :mod:`planner.network`. Demand locations (one per village, or
+Geo adapter around :mod:`planner.core.network`. Demand locations (one per village, or
 population-weighted points) and sites are projected into the caller's metric CRS,
 snapped onto nodes of the road network from which (demand) or to which (sites) the
 network can be travelled in the kind's mode (:func:`planner.core.network.reachable_masks`;

@@ -25,7 +25,7 @@ from scipy.spatial import cKDTree
 
 from planner._errors import ConfigError
 from planner.core.optimise import max_cover
-from planner.propose.place import PlaceConfig
+from planner.settings import PlaceConfig
 
 LEVELS = ("city", "province")
 

@@ -1,7 +1,7 @@
 """Propose: turn each town's quota shortfall into chosen sites.
 
 For every quota kind that has a location (care points, care homes, workstations) the
-missing number of each town is filled by :func:`planner.place.propose_sites`. A care-home
+missing number of each town is filled by :func:`planner.propose.place.propose_sites`. A care-home
 quota that asks for the provincial standard is first met by upgrading the town's existing
 non-standard care home, which needs no new site. Organisations (``social_org``) have no
 site to choose and are reported as missing only.
@@ -21,9 +21,9 @@ from planner.core.network import RoadGraph, distances_within, reachable_masks, s
 from planner.geo.crs import WGS84
 from planner.glossary import PLACEABLE
 from planner.locate.quota import QuotaTable
-from planner.propose.place import PlaceConfig, propose_sites
+from planner.propose.place import propose_sites
 from planner.propose.reach import newly_covered
-from planner.settings import AccessConfig
+from planner.settings import AccessConfig, PlaceConfig
 
 if TYPE_CHECKING:
     from planner.records.workspace import Workspace
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 def network_cost(graph: RoadGraph, *, mode: str, limit: float
                  ) -> Callable[[np.ndarray, np.ndarray], object]:
-    """A cost function for :func:`planner.place.propose_sites` over the road network.
+    """A cost function for :func:`planner.propose.place.propose_sites` over the road network.
 
     Origins (demand) and destinations (sites) in metric x/y are snapped to nodes from which /
     to which the network can be travelled in ``mode`` (see

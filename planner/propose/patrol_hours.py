@@ -66,7 +66,8 @@ def cap_weekly(plan: pd.DataFrame, tier: dict[str, str], *, holidays: set[Any],
     """
     if len(plan) == 0:
         return plan.assign(hours=np.zeros(0)), {"week_hours_cap": config.patrol_week_hours,
-                                                "dropped_patrols": 0, "max_week_hours": 0.0}
+                                                "dropped_patrols": 0, "dropped_by_village": {},
+                                                "max_week_hours": 0.0}
     p = plan.reset_index(drop=True).copy()
     p["hours"] = route_hours(p["length_m"], p["stops"], config=config).round(3)
     date = pd.to_datetime(p["date"])
@@ -86,6 +87,8 @@ def cap_weekly(plan: pd.DataFrame, tier: dict[str, str], *, holidays: set[Any],
         "week_hours_cap": config.patrol_week_hours,
         "speed_kmh": config.patrol_speed_kmh, "stop_minutes": config.patrol_stop_min,
         "dropped_patrols": int((~keep).sum()),
+        "dropped_by_village": {str(k): int(v) for k, v in
+                               p.loc[~keep, "village_code"].value_counts().sort_index().items()},
         "max_week_hours": round(float(wk.max()), 2) if len(wk) else 0.0,
         "median_week_hours": round(float(wk.median()), 2) if len(wk) else 0.0,
     }

@@ -1,4 +1,4 @@
-"""Propose new sites: the GeoDataFrame adapter around :mod:`planner.optimise`.
+"""Propose new sites: the GeoDataFrame adapter around :mod:`planner.core.optimise`.
 
 Demand is one point per village (its polygon's representative point, computed in the metric
 CRS) weighted by its children (see :meth:`PlaceConfig.demand_weights`). Candidates are, by
@@ -26,10 +26,12 @@ Config (``[place]`` in ``planner.toml``)::
     left_behind = 1.0
     vulnerable = 2.0
     under5 = 1.0
-    [place.threshold_m]
-    care_point = 1000
-    care_home = 5000
-    protection_station = 5000
+
+The coverage distance of a kind is not a ``[place]`` key (``place.threshold_m`` is refused):
+it is set once, as ``[access.<kind>] threshold_m``, and used by coverage and placement alike::
+
+    [access.care_point]
+    threshold_m = 1000
 """
 
 from __future__ import annotations
@@ -49,14 +51,7 @@ from scipy.spatial import cKDTree
 from planner._errors import InputFileError, ModelError
 from planner.core import optimise
 from planner.geo.crs import check_metric
-from planner.settings._placement import (  # noqa: F401 (re-exported)
-    DEFAULT_THRESHOLDS,
-    DEFAULT_WEIGHTS,
-    MODELS,
-    WEIGHT_GROUPS,
-    PlaceConfig,
-    _counts,
-)
+from planner.settings import PlaceConfig, village_counts
 
 _VILLAGE_COLUMNS = ("village_code", "village_name", "town_code", "town_name", "children")
 _DENSE_LIMIT = 25_000_000  # above this many pairs, p-median uses the k nearest candidates
@@ -204,7 +199,7 @@ def _prepare(villages, *, kind, existing, crs, config, candidates, cost) -> _Pro
     groups = towns.get_indexer(cand["town_code"].astype(str)).astype(np.int64)
     groups[excluded] = -1
     return _Problem(
-        kind, threshold, config.demand_weights(vil), _counts(vil, "children"), demand_xy,
+        kind, threshold, config.demand_weights(vil), village_counts(vil, "children"), demand_xy,
         cand.reset_index(drop=True), cand_xy, groups, towns, town_names, exist_xy, cost, crs,
         notes,
     )  # fmt: skip
@@ -438,7 +433,7 @@ def propose_budget(
     cost: Callable | np.ndarray | sp.sparray | None = None,
 ) -> Proposal:
     """County budget: ``budget`` new sites, each town at least its missing number where the
-    budget allows (see :func:`planner.optimise.county_budget`), maximising coverage.
+    budget allows (see :func:`planner.core.optimise.county_budget`), maximising coverage.
 
     Parameters are those of :func:`propose_sites` plus ``budget``.
     """

@@ -8,10 +8,10 @@ unless ``placement = "full"``. ``water_actions.xlsx`` lists what each village is
 (:mod:`planner.propose.actions`).
 
 :func:`water_safety` is the pipeline's entry point. It turns the workspace layers into numbers
-along banks (``planner.water``), scores them (``planner.risk``), places kits exactly
-(``planner.kits``) and plans patrols (``planner.patrol``). Distances are measured in the
-metric CRS the caller gives. Bank-segment distances are taken from the segment midpoint
-(an error of at most ``segment_m / 2``); water-body distances are exact.
+along banks (:mod:`planner.validate.water_layer`), scores them (:mod:`planner.measure.risk`),
+places kits exactly (:mod:`planner.core.kits`) and plans patrols (:mod:`planner.propose.patrol`).
+Distances are measured in the metric CRS the caller gives. Bank-segment distances are taken
+from the segment midpoint (an error of at most ``segment_m / 2``); water-body distances are exact.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ _FACTORS = ("type_factor", "home_band", "school_band", "proximity", "exposure", 
 
 @dataclass
 class WaterResult:
-    """Tables of the water-safety stage (file names as in DESIGN.md)."""
+    """Tables of the water-safety stage (file names as in docs/outputs.md)."""
 
     water_risk: pd.DataFrame          #: water_risk.csv
     segments: pd.DataFrame            #: per bank segment scores (e.g. water_segments.csv)
@@ -118,7 +118,7 @@ def _run_starts(keys: np.ndarray) -> np.ndarray:
 
 
 def _ring_reach(bank: Banks, seg: Segments, reach: np.ndarray) -> np.ndarray:
-    """Closed banks take their smallest segment reach (see planner.kits)."""
+    """Closed banks take their smallest segment reach (see planner.core.kits)."""
     if len(reach) == 0:
         return reach
     starts = np.flatnonzero(np.r_[True, seg.bank[1:] != seg.bank[:-1]])
@@ -142,9 +142,9 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     Parameters
     ----------
     water : GeoDataFrame
-        Water layer (see :func:`planner.water.normalise_water`), any CRS.
+        Water layer (see :func:`planner.validate.water_layer.normalise_water`), any CRS.
     kits : GeoDataFrame or None
-        Existing kits (see :func:`planner.water.normalise_kits`).
+        Existing kits (see :func:`planner.validate.water_layer.normalise_kits`).
     settlements : GeoDataFrame
         Homes as points with ``children`` and optional ``under5``, ``left_behind`` counts.
     schools : GeoDataFrame or None

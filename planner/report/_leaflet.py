@@ -275,7 +275,7 @@ def dot(colour: str, *, size: int = 10, ring: bool = False) -> str:
     return svg("ring" if ring else "circle", colour, size=size)
 
 
-class _Raw(Element):
+class RawText(Element):
     """Fixed text put into the page as it is. (``Element(text)`` compiles the text as a
     Jinja template: slow for megabytes of data, and a name holding ``{{ … }}`` would be
     evaluated.)"""
@@ -312,7 +312,7 @@ class _GeoLayer(MacroElement):
         """As :meth:`MacroElement.render`, but the script goes in as raw text: branca would
         compile it as a template again, evaluating any ``{{ … }}`` in the data."""
         script = self._template.module.__dict__["script"]
-        self.get_root().script.add_child(_Raw(script(self, kwargs)), name=self.get_name())
+        self.get_root().script.add_child(RawText(script(self, kwargs)), name=self.get_name())
 
 
 def add_layer(group: folium.FeatureGroup, frame: gpd.GeoDataFrame, *, amap: bool,
@@ -394,10 +394,6 @@ def legend_block(title: str, items: list[tuple[str, str]]) -> str:
     rows = "".join(f"<div class='it'>{sym}<span>{lab}</span></div>" for sym, lab in items)
     head = f"<div class='lt'>{html.escape(title)}</div>" if title else ""
     return head + rows
-
-
-def _swatch(colour: str, *, opacity: float = 1.0) -> str:
-    return f"<i class='sw' style='background:{colour};opacity:{opacity}'></i>"
 
 
 # ---------------------------------------------------------------- layers

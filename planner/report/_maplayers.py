@@ -134,66 +134,12 @@ def tier_code(value: object) -> str:
     return text if text in TIER_STYLE else _TIER_CODES.get(text, "N")
 
 
-# ---------------------------------------------------------------- features and popups
-
-#: popups and tooltips are built in the browser with textContent (never innerHTML), from
-#: each layer's columns: headings, popup values (one column per label) and tooltips
-
-def _col(frame: pd.DataFrame, name: str, default: object = None) -> pd.Series | None:
-    """Column ``name`` of ``frame`` with missing values as ``default`` (``default`` in every
-    row when there is no such column; ``None`` then if there is no default either)."""
-    if name not in frame.columns:
-        return None if default is None else pd.Series(default, index=frame.index, dtype=object)
-    values = frame[name]
-    return values if default is None else values.astype(object).where(values.notna(), default)
-
-
-def _by_value(func, values: object, *, missing: object = None) -> np.ndarray | None:
-    """``func`` of each value, called once per distinct value (``missing`` for missing
-    values); ``None`` for no values."""
-    if values is None:
-        return None
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
-    out = np.array([func(u) for u in uniques] + [missing], dtype=object)
-    return out[codes]
-
-
-def _flag(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """Column ``name`` as booleans (missing: ``False``)."""
-    if name not in frame.columns:
-        return np.zeros(len(frame), bool)
-    return frame[name].astype("boolean").fillna(False).to_numpy(dtype=bool)
-
-
-def _joined(frame: pd.DataFrame, names: dict[str, str], *, have: bool) -> list[str] | None:
-    """Per row the labels of ``names`` (column -> label) whose flag is ``have``, joined
-    with 、; ``None`` without any of those columns."""
-    cols = [c for c in names if c in frame.columns]
-    if not cols:
-        return None
-    labels = np.array([names[c] for c in cols])
-    flags = np.column_stack([_flag(frame, c) for c in cols])
-    return ["、".join(labels[row == have]) for row in flags]
-
-
-def _metres(values: object) -> list[object]:
-    """Distances in whole metres; "不可达" (unreachable) for infinity, None if missing."""
-    dist = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
-    return [None if np.isnan(d) else "不可达" if np.isinf(d) else round(d) for d in dist]
-
-
 def default_kinds(layers: MapLayers) -> list[str]:
     """The facility kinds shown when the map opens: the quota's kinds that have a place
     (care points and care homes in the annex), else every kind; the rest are one click
     away in the layer control."""
     kinds = [k for k in quota_kinds(layers.towns) if (layers.facilities["kind"] == k).any()]
     return kinds or list(pd.unique(layers.facilities["kind"]))
-
-
-def _date(value: object) -> str | None:
-    """A date as YYYY-MM-DD (None when unknown)."""
-    stamp = pd.to_datetime(value, errors="coerce") if value is not None else pd.NaT
-    return None if pd.isna(stamp) else stamp.date().isoformat()
 
 
 # ---------------------------------------------------------------- a run's layers

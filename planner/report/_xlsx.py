@@ -119,7 +119,7 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
         Columns holding percentages 0-100, shown with one decimal and a % sign.
     total_label : str, optional
         If given, the last row of ``frame`` is the caller's totals row and is shown in bold
-        (see :func:`planner.report.progress_display`).
+        (see :func:`planner.report.tables.progress_display`).
     header : callable
         Display label of a column name (e.g. the part after ``|`` of ``group|sub``).
     filled_by : (str, str), optional

@@ -321,12 +321,12 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
     title : str
         Report title (escaped), e.g. ``"如皋市儿童关爱服务阵地建设任务完成情况"``.
     progress_table : DataFrame
-        The annex-style table from :func:`planner.report.progress_display` (columns named
+        The annex-style table from :func:`planner.report.tables.progress_display` (columns named
         ``group|sub`` get a two-row header; a ``合计`` row is shown in bold).
     run : dict
         The content of ``run.json`` (quota totals, coverage, water summary, findings).
     images : sequence of paths
-        PNG maps to embed (see :func:`planner.staticmaps.write_static_maps`).
+        PNG maps to embed (see :func:`planner.report.staticmaps.write_static_maps`).
     proposals, water_top, requisition : DataFrame, optional
         Proposed sites, water bodies ranked by risk, the "四个一" requisition per town;
         ``None`` prints "未计算".

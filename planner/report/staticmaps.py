@@ -1,6 +1,6 @@
 """Static PNG maps for reports (matplotlib): quota completion, children's coverage, water risk.
 
-Chinese text is drawn with the CJK font the planner installs (see :mod:`planner._fonts`),
+Chinese text is drawn with the CJK font the planner installs (see :mod:`planner.report._fonts`),
 registered by path, so the maps render the same on a fresh machine. The figures use
 matplotlib's object API (no pyplot state) and the Agg canvas.
 """

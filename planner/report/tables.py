@@ -126,6 +126,22 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
 XLSX_ROWS = 10_000
 
 
+def write_comparison_xlsx(path: Path, *, sheet: pd.DataFrame, title: str) -> None:
+    """``进度对比.xlsx`` of ``planner compare``: one sheet 进度对比 holding ``sheet``.
+
+    Parameters
+    ----------
+    path : Path
+        The workbook to write.
+    sheet : DataFrame
+        The comparison with Chinese headers (:func:`planner.measure.history.compare_sheet`).
+    title : str
+        The title row above the table.
+    """
+    with Book(path) as book:
+        write_table(book, book.sheet("进度对比"), sheet, title=title)
+
+
 def _capped(frame: pd.DataFrame, *, limit: int = XLSX_ROWS) -> pd.DataFrame:
     """The first ``limit`` rows of ``frame`` and a last row saying how many were left out."""
     if len(frame) <= limit or frame.empty:

@@ -27,7 +27,7 @@ import shapely
 from planner.geo.datum import transform_geometry
 from planner.glossary import KINDS
 from planner.report import _mapdraw as draw
-from planner.report._leaflet import JS, _Raw
+from planner.report._leaflet import JS, RawText
 from planner.report._maplayers import (  # noqa: F401  (layers_from_result re-exported)
     FACILITY_PREFIX,
     LAYER_NAMES,
@@ -95,11 +95,11 @@ def _inline_assets(m: folium.Map) -> None:
     js = (folder / "leaflet.js").read_text(encoding="utf-8")
     js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
     head = m.get_root().header
-    head.add_child(_Raw(f"<style>{css}</style>"), name="leaflet_css")
-    head.add_child(_Raw(f"<script>{js}</script>"), name="leaflet")
+    head.add_child(RawText(f"<style>{css}</style>"), name="leaflet_css")
+    head.add_child(RawText(f"<script>{js}</script>"), name="leaflet")
     css = _CSS.replace("%FONTS%", _FONTS)
-    head.add_child(_Raw(f"<style>{css}</style>"), name="planner_css")
-    head.add_child(_Raw(f"<script>{JS}</script>"), name="planner_js")
+    head.add_child(RawText(f"<style>{css}</style>"), name="planner_css")
+    head.add_child(RawText(f"<script>{JS}</script>"), name="planner_js")
 
 
 
@@ -155,8 +155,8 @@ def write_map(layers: MapLayers, path: str | Path, *, config: MapConfig | None =
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds([[s, w], [n, e]])
     page = m.get_root().html
-    page.add_child(_Raw(f"<div id='pl-title'>{html.escape(title)}</div>"))
-    page.add_child(_Raw(f"<div id='pl-legend'>{''.join(legend)}</div>"))
+    page.add_child(RawText(f"<div id='pl-title'>{html.escape(title)}</div>"))
+    page.add_child(RawText(f"<div id='pl-legend'>{''.join(legend)}</div>"))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     m.save(str(path))

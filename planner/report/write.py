@@ -1,5 +1,6 @@
 """Write a run's outputs: the tables (CSV, GeoJSON, GeoPackage, ``progress.xlsx``) and the
-maps and report (``map.html``, PNG maps, ``report.html``). File names: DESIGN.md."""
+maps and report (``map.html``, PNG maps, ``report.html``). Every file name and what it
+holds: docs/outputs.md."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.glossary import SHORT_LABELS, kind_label
+from planner.propose.patrol import patrol_calendar
 from planner.report._gpkg import add_aliases
 from planner.report._labels import for_people
 from planner.report._maplayers import MapLayers, layers_from_result
@@ -61,8 +63,7 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
         if w.route_table is not None:  # each route once, and the calendar referring to it
             write_csv(w.route_table, out / "patrol_routes.csv")
             write_csv(w.patrol_calendar, out / "patrol_plan.csv")
-            write_patrol_sheets(w.route_table, w.patrol_calendar, out / "patrol_sheets.xlsx",
-                                title=ws.settings.name)
+            _patrol_sheets(w, out / "patrol_sheets.xlsx", settings=ws.settings)
         else:
             write_csv(w.patrol_plan, out / "patrol_plan.csv")
         path = out / "proposed_kits.geojson"
@@ -251,3 +252,13 @@ def _proposal_sheet(sites: gpd.GeoDataFrame) -> pd.DataFrame:
         "方法": sites["method"].map(lambda m: _METHODS.get(m, m)),
         "经度": sites.geometry.x.round(6), "纬度": sites.geometry.y.round(6),
     })
+
+
+def _patrol_sheets(water, path: Path, *, settings) -> None:
+    """``patrol_sheets.xlsx``: the whole season, one page per village."""
+    patrol = water.summary.get("patrol") or {}
+    year = int(patrol["year"])
+    write_patrol_sheets(water.route_table, water.patrol_calendar, path, title=settings.name,
+                        days=patrol_calendar(year, config=settings.water), year=year,
+                        calendar=patrol.get("calendar", "fixed"),
+                        dropped=patrol.get("dropped_by_village"))

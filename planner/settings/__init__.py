@@ -15,7 +15,7 @@ children · ``[map]`` basemap.
 
 from planner.settings._access_rules import AccessConfig, KindRule
 from planner.settings._map import BASEMAPS, MapConfig
-from planner.settings._placement import PlaceConfig
+from planner.settings._placement import PlaceConfig, village_counts
 from planner.settings._toml import (
     KNOWN_LAYERS,
     SECTIONS,
@@ -29,5 +29,5 @@ from planner.settings._water_rules import DEFAULT_PATROL, PatrolFrequency, Water
 __all__ = [
     "AccessConfig", "BASEMAPS", "DEFAULT_PATROL", "KNOWN_LAYERS", "KindRule", "LayerSpec",
     "MapConfig", "PatrolFrequency", "PlaceConfig", "QuotaSpec", "SECTIONS", "Settings",
-    "WaterConfig", "load_settings",
+    "WaterConfig", "load_settings", "village_counts",
 ]

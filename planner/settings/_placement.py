@@ -75,10 +75,10 @@ class PlaceConfig:
     def demand_weights(self, villages: pd.DataFrame) -> np.ndarray:
         """Demand weight of every village (missing group columns count as zero)."""
         base = self.weights["children"]
-        w = base * _counts(villages, "children")
+        w = base * village_counts(villages, "children")
         for g in WEIGHT_GROUPS[1:]:
             if self.weights[g] != base:
-                w = w + (self.weights[g] - base) * _counts(villages, g)
+                w = w + (self.weights[g] - base) * village_counts(villages, g)
         return w
 
     def threshold(self, kind: str) -> float:
@@ -119,7 +119,14 @@ def _weights_table(value, source: str) -> Mapping[str, float]:
 
 
 
-def _counts(frame: pd.DataFrame, column: str) -> np.ndarray:
+def village_counts(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A count column of the villages as floats (zeros when the column is absent).
+
+    Raises
+    ------
+    InputFileError
+        If a count is blank, not a number or negative.
+    """
     if column not in frame.columns:
         return np.zeros(len(frame))
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)

@@ -64,7 +64,7 @@ class WaterConfig:
     Distances in metres. ``holidays`` are ``"MM-DD"`` (every year) or ``"YYYY-MM-DD"``;
     ``season``, ``flood_season`` and ``summer_holiday`` are ``("MM-DD", "MM-DD")`` ranges.
     A village patrol route longer than ``patrol_max_stops`` stops or ``patrol_max_km`` km
-    is split into several (see :mod:`planner.patrol`).
+    is split into several (see :mod:`planner.propose.patrol`).
 
     Budget: ``placement`` is ``"budget"`` (most risk-weighted bank within reach for
     ``budget_yuan`` and at most ``max_new_kits`` new kits) or ``"full"`` (fewest kits covering

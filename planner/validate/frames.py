@@ -1,7 +1,7 @@
 """Validate and normalise layers: datum to WGS-84, swapped coordinates, invalid geometry.
 
 Each function takes a raw frame (from :mod:`planner.load`), records rejected and repaired
-rows in the :class:`~planner._ledger.Ledger`, and returns only the accepted records, as a
+rows in the :class:`~planner.records.ledger.Ledger`, and returns only the accepted records, as a
 GeoDataFrame in WGS-84 (EPSG:4326).
 """
 

@@ -26,11 +26,11 @@ def test_alias_may_name_a_code():
 
 
 def test_read_quota_rejects_unmatched_rows_and_reports_towns():
-    cfg = load_settings(MINI)
+    settings = load_settings(MINI)
     towns = pd.DataFrame({"town_code": ["320999001", "320999002"],
                           "town_name": ["甲山镇", "乙水镇"]})
     ledger = Ledger()
-    quota = read_quota(cfg.quota, towns, aliases=cfg.aliases, ledger=ledger)
+    quota = read_quota(settings.quota, towns, aliases=settings.aliases, ledger=ledger)
     assert quota.table["match"].tolist() == ["alias", "stem"]
     assert quota.table["required_care_point"].tolist() == [2, 2]
     assert quota.unmatched == ["丙镇"]

@@ -448,7 +448,7 @@ def test_layers_popups_and_shapes_in_browser(demo_result, tmp_path):
         assert len(drawn) == 40 and gap.max() < 1.5, (key, gap.max())
 
 def test_kit_popups_list_contents_and_dates(demo_result, tmp_path):
-    from planner.report._maplayers import _date
+    from planner.report._mapdraw import _date
 
     layers = full_layers(demo_result, synthetic=True)
     layers.kits = layers.kits.assign(has_sign=[True, True, False],
