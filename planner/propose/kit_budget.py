@@ -32,6 +32,7 @@ from scipy.spatial import cKDTree
 from planner.core.budget import BudgetSolution, budget_cover, covered_value, elements
 from planner.core.budget_steps import CoverPlan, cheapest_cover
 from planner.core.kits import kit_pairs, residual
+from planner.propose.kit_scenarios import Reach, fix_first, scenario
 from planner.settings import WaterConfig
 from planner.validate.water_layer import Banks, Segments
 
@@ -51,6 +52,8 @@ class BudgetPlan:
     solution: BudgetSolution | None
     curve: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    #: what the budget buys under each plan (:mod:`planner.propose.kit_scenarios`)
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
 
 
 def fix_costs(items: np.ndarray, short_rope: np.ndarray, *, config: WaterConfig) -> np.ndarray:
@@ -118,6 +121,10 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
     values, cover, unreachable = elements(hazard, seg.s0, r_seg, r_lo, r_hi, pa, ps, plo, phi,
                                           n_actions=len(act_bank))
     total = float(values.sum() + unreachable)
+    # the same elements measured in metres: the risky bank each plan leaves out of reach
+    metres, _, unreachable_m = elements(np.ones(len(hazard)), seg.s0, r_seg, r_lo, r_hi, pa,
+                                        ps, plo, phi, n_actions=len(act_bank))
+    reach = Reach(metres, cover, unreachable_m)
     kw = {"time_limit": config.budget_time_limit, "exact_max": config.budget_exact_max,
           "node_limit": config.budget_node_limit, "mip_rel_gap": config.budget_gap}
     # the cheapest plan covering every risky metre, never worse than the exact minimum
@@ -132,7 +139,18 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
                            max_count=config.max_new_kits, counted=is_new, full=full.selected,
                            **kw)
         sel = sol.selected
-    curve = budget_curve(values, cover, cost, full, total=total, kits=config.curve_kits, **kw)
+    curve = budget_curve(values, cover, cost, full, total=total, kits=config.curve_kits,
+                         is_new=is_new, reach=reach, **kw)
+    scenarios = []
+    if sol is not None:
+        common = {"values": values, "cover": cover, "cost": cost, "is_new": is_new,
+                  "total": total, "budget": float(config.budget_yuan), "reach": reach}
+        ff, *how = fix_first(values, cover, cost, is_new=is_new, budget=config.budget_yuan,
+                             max_new=config.max_new_kits, full=full.selected, **kw)
+        scenarios = [scenario("optimal", sol.selected, status=sol.status, method=sol.method,
+                              gap=sol.gap, **common),
+                     scenario("fix_first", ff, status=how[0], method=how[1], gap=how[2],
+                              **common)]
     new = sel[sel < nc]
     fixed = fixable[sel[sel >= nc] - nc]
     got = covered_value(values, cover, sel)
@@ -155,26 +173,31 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
             "bound": round(sol.bound, 1), "seconds": round(sol.seconds, 2),
             "tie_break": sol.tie_break} if sol else
            {"status": full.status, "method": "cheapest_cover", "gap": round(full.gap, 6)}),
-        "full_coverage": _full_summary(full, is_new=is_new, n_min=len(plan_bank)),
+        "full_coverage": _full_summary(full, is_new=is_new, n_min=len(plan_bank))
+        | {"risky_bank_m_out_of_reach": reach.out_of_reach(full.selected)},
     }
     plan_idx = np.r_[np.full(len(hb) + len(rb), -1), np.arange(len(plan_bank))]
     return BudgetPlan(new_bank=act_bank[new], new_pos=act_pos[new], new_source=source[new],
                       new_plan=plan_idx[new].astype(np.int64),
-                      fixed=fixed, solution=sol, curve=curve, summary=summary)
+                      fixed=fixed, solution=sol, curve=curve, summary=summary,
+                      scenarios=scenarios)
 
 
 def budget_curve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
                  full: CoverPlan, *, total: float, kits: tuple[int, ...],
                  time_limit: float, exact_max: int,
                  node_limit: int | None = None,
-                 mip_rel_gap: float = 1e-4) -> list[dict[str, Any]]:
+                 mip_rel_gap: float = 1e-4, is_new: np.ndarray | None = None,
+                 reach: Reach | None = None) -> list[dict[str, Any]]:
     """Risk covered against actions (new kits + completed/repaired) and yuan.
 
     One point per count in ``kits`` below the number of actions of the full plan (unlimited
     yuan, at most that many actions), then the full plan (the cheapest covering every risky
     metre). A point never covers less than the one before (its selection is feasible for a
     larger count and kept if the solver returns less within its limits: ``status`` then
-    says ``carried``).
+    says ``carried``). With ``is_new`` (new-kit actions) and ``reach``, each point also
+    splits its actions into new and fixed kits and states the risky metres left out of
+    reach.
     """
     out: list[dict[str, Any]] = []
     prev: np.ndarray | None = None
@@ -190,11 +213,23 @@ def budget_curve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
             sel, val, status = prev, prev_val, "carried"
         out.append(_point(k, sel, val, cost, total, status, sol.method,
                           (sol.bound - val) / sol.bound if sol.bound > 0 else 0.0)
-                   | {"seconds": round(sol.seconds, 2)})
+                   | _split(sel, is_new, reach) | {"seconds": round(sol.seconds, 2)})
         prev, prev_val = sel, val
     val = covered_value(values, cover, full.selected)
     out.append(_point(len(full.selected), full.selected, val, cost, total, "full_coverage",
-                      "cheapest_cover", 0.0) | {"yuan_gap": round(full.gap, 6)})
+                      "cheapest_cover", 0.0) | _split(full.selected, is_new, reach)
+               | {"yuan_gap": round(full.gap, 6)})
+    return out
+
+
+def _split(sel: np.ndarray, is_new: np.ndarray | None, reach: Reach | None) -> dict[str, Any]:
+    """New and fixed kits of a curve point, and the risky metres it leaves out of reach."""
+    out: dict[str, Any] = {}
+    if is_new is not None:
+        new = int(np.asarray(is_new, bool)[sel].sum())
+        out |= {"new_kits": new, "fixed_kits": int(len(sel) - new)}
+    if reach is not None:
+        out["risky_bank_m_out_of_reach"] = reach.out_of_reach(sel)
     return out
 
 

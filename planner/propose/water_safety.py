@@ -463,7 +463,9 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "tier_mode": config.tier_mode,
         "tier_cutoffs": {t: round(float(v), 4) if np.isfinite(v) else None for t, v in
                          zip("ABC", (tcfg.tier_a, tcfg.tier_b, tcfg.tier_c), strict=True)},
-        "budget": bp.summary, "budget_curve": bp.curve,
+        "budget": bp.summary, "budget_curve": bp.curve, "scenarios": bp.scenarios,
+        "inspections": {"as_of": today.isoformat(), "interval_days": config.inspection_days,
+                        "overdue": int(overdue.sum())},
         "requisition": {k: (float(req[k].sum()) if k == "rope_m" else int(req[k].sum()))
                         for k in ("signs", "lifebuoys", "ropes", "rope_m", "poles")},
         "patrol": patrol_summary(plan, year=year, network=graph is not None) | cap,
