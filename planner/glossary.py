@@ -143,6 +143,40 @@ KIT_ITEM_COUNTS: Final[dict[str, tuple[str, str]]] = {
 }
 
 
+#: how a plan was found (run.json ``method``) -> what people read
+SOLVER_METHODS: Final[dict[str, str]] = {
+    "milp": "整数规划", "greedy": "启发式算法", "trivial": "无需求解",
+    "full_coverage": "预算足够全覆盖", "cheapest_cover": "全覆盖最省方案",
+}
+
+#: the water plans an officer compares (run.json ``water.scenarios`` keys, and the
+#: full-coverage plan) -> Chinese label
+WATER_SCENARIOS: Final[dict[str, str]] = {
+    "optimal": "按风险效益最优", "fix_first": "先修复现有器材", "full_coverage": "全覆盖",
+}
+
+
+def gap_percent(gap: float) -> str:
+    """A relative gap as the percentage it does not exceed, two decimals rounded up
+    (0.000177 -> "0.02%"): the one way every output prints a solver's gap."""
+    hundredths = max(0, int(-(-round(float(gap) * 1e4, 9) // 1)))
+    return f"{hundredths / 100:.2f}%"
+
+
+def gap_words(gap: float, *, method: str = "") -> str:
+    """How sure a plan's risk covered is: 最优, or 与最优差距 ≤ x% (x from
+    :func:`gap_percent`; the heuristic says so)."""
+    if float(gap) <= 1e-7:
+        return "最优"
+    words = f"与最优差距 ≤ {gap_percent(gap)}"
+    return f"{SOLVER_METHODS['greedy']}，{words}" if method == "greedy" else words
+
+
+def cost_gap_words(gap: float) -> str:
+    """How sure the full-coverage plan's yuan are: 费用最省, or 费用与最省差距 ≤ x%."""
+    return "费用最省" if float(gap) <= 1e-7 else f"费用与最省差距 ≤ {gap_percent(gap)}"
+
+
 #: standard code -> Chinese label. ``provincial`` meets the provincial standard (达省标).
 STANDARDS: Final[dict[str, str]] = {"provincial": "达省标", "basic": "未达省标"}
 

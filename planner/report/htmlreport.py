@@ -22,11 +22,36 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
-from planner.glossary import CHILD_GROUPS, KINDS, KIT_ITEM_COUNTS, KIT_ITEMS, TIERS
+from planner.glossary import (
+    CHILD_GROUPS,
+    KINDS,
+    KIT_ITEM_COUNTS,
+    KIT_ITEMS,
+    TIERS,
+    WATER_SCENARIOS,
+)
 from planner.measure.coverage import story_lines
+from planner.report.water_figures import (
+    BUDGET_COLUMNS,
+    FIXED,
+    NEW,
+    OUT,
+    PLAN,
+    SHARE,
+    SURE,
+    YUAN,
+    budget_table,
+    dropped_villages,
+    kit_lines,
+    overdue_by_town,
+    patrol_lines,
+    town_priorities,
+    yuan,
+)
 
 NOT_COMPUTED = "未计算"
-_TOP = 10  # rows of the proposal and water tables
+_TOP = 10  # rows of the proposal table
+_PRIORITY = 3  # waters per town, villages and towns in the patrol lists (+2)
 
 _COLUMNS = {
     "kind": "类型", "town_name": "镇（街道）", "village_name": "村（居）", "rank": "排序",
@@ -38,8 +63,6 @@ _COLUMNS = {
     **{count: KIT_ITEMS[item] for item, (count, _unit) in KIT_ITEM_COUNTS.items()},
 }
 _PROPOSAL_COLS = ["序号", "kind", "town_name", "village_name", "children_newly_covered", "reason"]
-_WATER_COLS = ["rank", "name", "water_id", "type_label", "town_name", "tier_label", "score",
-               "home_m", "children_500"]
 _REQ_COLS = ["town_name", "new_kits", "completed_kits", "signs", "lifebuoys", "ropes", "rope_m",
              "poles"]
 
@@ -82,8 +105,10 @@ def _esc(value: object) -> str:
 
 
 def _table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
-           text_cols: Sequence[str] = (), total_label: str | None = None) -> str:
-    """An HTML table; columns named ``group|sub`` get a two-row header."""
+           text_cols: Sequence[str] = (), total_label: str | None = None,
+           emphasis: Sequence[bool] | None = None) -> str:
+    """An HTML table; columns named ``group|sub`` get a two-row header; rows flagged in
+    ``emphasis`` (and a ``total_label`` row) are shown in bold."""
     labels = labels or {}
     cols = list(frame.columns)
     split = [str(c).split("|", 1) if "|" in str(c) else [str(c)] for c in cols]
@@ -106,9 +131,11 @@ def _table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
         head.append("<tr>" + "".join(f"<th>{html.escape(s[1])}</th>" for s in split
                                      if len(s) == 2) + "</tr>")
     body = []
-    for row in frame.itertuples(index=False):
+    strong = list(emphasis) if emphasis is not None else [False] * len(frame)
+    for row, bold in zip(frame.itertuples(index=False), strong, strict=True):
         first = str(row[0])
-        cls = " class='total'" if total_label is not None and first == total_label else ""
+        cls = " class='total'" if bold or (total_label is not None and first == total_label) \
+            else ""
         cells = "".join(f"<td{' class=t' if c in text_cols else ''}>{_cell(c, v)}</td>"
                         for c, v in zip(cols, row, strict=True))
         body.append(f"<tr{cls}>{cells}</tr>")
@@ -191,16 +218,17 @@ def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:
 
 
 def _water(water_top: pd.DataFrame | None, run: dict) -> str:
+    """Waters per tier and each town's riskiest waters (a priority list per town)."""
     if water_top is None:
         return _not_computed()
-    frame = pd.DataFrame(water_top).drop(columns="geometry", errors="ignore").head(_TOP).copy()
-    if "tier_label" not in frame and "tier" in frame:
-        frame["tier_label"] = frame["tier"].map(lambda t: TIERS.get(str(t), str(t)))
     summary = (run.get("water") or {}).get("risky_waters_by_tier") or {}
-    head = "，".join(f"{TIERS[t]} {summary[t]} 处" for t in ("A", "B", "C") if t in summary)
-    show = _drop_empty(frame[[c for c in _WATER_COLS if c in frame.columns]])
-    return ((f"<p>风险水域：{html.escape(head)}（前 {_TOP} 处）</p>" if head else "")
-            + _table(show, labels=_COLUMNS, text_cols=["name", "town_name"]))
+    head = "，".join(f"{TIERS[t]} {summary[t]:,} 处" for t in ("A", "B", "C") if t in summary)
+    towns = town_priorities(water_top, top=_PRIORITY)
+    if not len(towns):
+        return f"<p>风险水域：{html.escape(head)}</p>" if head else "<p>无风险水域</p>"
+    return (f"<p>风险水域：{html.escape(head)}；各镇（街道）风险最高的 {_PRIORITY} 处如下"
+            "（全部水域见 water_risk.csv）。</p>"
+            + _table(towns, text_cols=[towns.columns[0], towns.columns[-1]]))
 
 
 def _requisition(requisition: pd.DataFrame | None) -> str:
@@ -210,39 +238,67 @@ def _requisition(requisition: pd.DataFrame | None) -> str:
     show = frame[[c for c in _REQ_COLS if c in frame.columns]].copy()
     total = {c: show[c].sum() for c in show.columns if c != "town_name"}
     show = pd.concat([show, pd.DataFrame([{"town_name": "合计", **total}])], ignore_index=True)
-    return _table(show, labels=_COLUMNS, text_cols=["town_name"], total_label="合计")
+    return ("<p>本年预算方案的物资申领（按镇，同 requisition.csv）：</p>"
+            + _table(show, labels=_COLUMNS, text_cols=["town_name"], total_label="合计"))
 
 
 def _budget(run: dict) -> str:
-    """Spend, what remains, and the budget curve (issue 13)."""
+    """What the budget buys under each plan and what full coverage needs, side by side;
+    the budget table (issue 25)."""
     w = run.get("water") or {}
-    b = w.get("budget")
-    if not b:
+    if not w.get("budget"):
         return ""
-    line = (f"<p>预算 ¥{b['budget_yuan']:,.0f}，安排 ¥{b['spend_yuan']:,.0f}，剩余 "
-            f"¥{b['remaining_yuan']:,.0f}；" if b.get("budget_yuan") is not None
-            else f"<p>全覆盖方案费用 ¥{b['spend_yuan']:,.0f}；")
-    line += (f"新建“四个一” {b['new_kits']} 处，补齐/更换救生绳 {b['fixed_kits']} 处，"
-             f"危险岸线（按危险度加权）覆盖 {b['risk_covered_share']:.1%}"
-             f"（求解 {_esc(b['method'])}，{_esc(b['status'])}，最优性差距 "
-             f"{b.get('gap', 0.0):.2%}）。</p>")
-    full = b.get("full_coverage")
-    if full:
-        line += (f"<p>全覆盖（每一米危险岸线都在救援点可及范围内）最省方案：新建 "
-                 f"{full['new_kits']} 处（精确最少 {full['min_new_kits']} 处，区间覆盖算法）、"
-                 f"补齐/更换救生绳 {full['fixed_kits']} 处，共 ¥{full['yuan']:,.0f}"
-                 f"（{_esc(full['status'])}，费用差距 {full['gap']:.2%}）"
-                 + ("；本年预算已够全覆盖，余款不再安排。" if b.get("method") == "full_coverage"
-                    else "。") + "</p>")
-    curve = pd.DataFrame(w.get("budget_curve") or [])
-    if len(curve):
-        curve = curve.assign(risk_covered_share=(100 * curve["risk_covered_share"]).round(1))
-        line += "<p>预算曲线：点位数与费用对应的风险覆盖比例（供确定预算）。</p>" + _table(
-            curve[["kits", "yuan", "risk_covered_share", "status", "gap"]],
-            labels={"kits": "点位数（新建+补齐）", "yuan": "费用（元）",
-                    "risk_covered_share": "风险覆盖（%）", "status": "求解状态",
-                    "gap": "最优性差距"})
-    return line
+    table = budget_table(w)
+    out = "<ul class='s'>" + "".join(f"<li>{html.escape(t)}</li>" for t in kit_lines(w)) \
+        + "</ul>"
+    side = table[table["key"] != "curve"]
+    if len(side):
+        shown = _shown(side)
+        cross = pd.DataFrame({"项目": [c for c in BUDGET_COLUMNS if c != PLAN],
+                              **{plan: [row[c] for c in BUDGET_COLUMNS if c != PLAN]
+                                 for plan, (_i, row) in zip(shown[PLAN], shown.iterrows(),
+                                                            strict=True)}})
+        out += "<p>本年预算能做什么、全覆盖需要什么：</p>" + _table(cross, text_cols=["项目"])
+    if (table["key"] == "curve").any():
+        out += ("<p>预算曲线：费用与危险岸线风险覆盖（按危险度加权）的对应关系，含本年预算的两种"
+                "安排与全覆盖，供确定预算（同 water_actions.xlsx 预算曲线表、budget_curve.png）。"
+                "</p>" + _table(_shown(table), text_cols=[PLAN, SURE],
+                                emphasis=table["chosen"].tolist()))
+    return out
+
+
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The budget table as printed: yuan with separators, percent with a % sign."""
+    shown = table[list(BUDGET_COLUMNS)].copy().astype(object)
+    shown[YUAN] = [yuan(v) for v in table[YUAN]]
+    for col in (NEW, FIXED):
+        shown[col] = ["—" if pd.isna(v) else f"{int(v):,}" for v in table[col]]
+    shown[SHARE] = [f"{v:.1f}%" for v in table[SHARE]]
+    shown[OUT] = ["—" if pd.isna(v) else f"{v:,.1f}" for v in table[OUT]]
+    return shown
+
+
+def _patrols(run: dict, *, villages: pd.DataFrame | None,
+             actions: pd.DataFrame | None) -> str:
+    """Patrols (routes, trips, hours, dropped; the villages losing most) and overdue
+    inspections (per town)."""
+    w = run.get("water")
+    if not w:
+        return _not_computed()
+    items = list(patrol_lines(w))
+    worst = dropped_villages(w.get("patrol") or {}, villages, top=_PRIORITY + 2)
+    if worst:
+        items.append("因时长上限未安排巡查最多的村（居）：" + "、".join(
+            f"{v}（{t}）{n:,} 次" if t else f"{v} {n:,} 次" for v, t, n in worst)
+            + "（各村见 patrol_sheets.xlsx）")
+    towns = overdue_by_town(actions)
+    if len(towns):
+        items.append("逾期未检查点位最多的镇（街道）：" + "、".join(
+            f"{t} {n:,} 处" for t, n in towns.head(_PRIORITY + 2).items())
+            + "（逐点见 water_actions.xlsx 逾期检查表）")
+    if not items:
+        return _not_computed()
+    return "<ul class='s'>" + "".join(f"<li>{html.escape(t)}</li>" for t in items) + "</ul>"
 
 
 def _images(images: Sequence[Path]) -> str:
@@ -299,10 +355,12 @@ def attention(run: dict, *, progress: pd.DataFrame | None = None,
         lines.append(f"建议新建（含升级）阵地 {props['sites']} 处，新增服务半径内儿童 {kids:,} 人"
                      "（明细见下页）")
     water = run.get("water") or {}
-    if water:
+    if water:  # what the budget buys and what full coverage needs, both (issue 25)
         tiers = water.get("risky_waters_by_tier") or {}
-        lines.append(f"一级风险水域 {tiers.get('A', 0)} 处；需新设“四个一”物资 "
-                     f"{water.get('proposed_kits', 0)} 套")
+        plans = [t for t in kit_lines(water) if WATER_SCENARIOS["fix_first"] not in t]
+        lines.append(f"一级风险水域 {tiers.get('A', 0):,} 处"
+                     + "".join(f"；{t}" for t in plans[:1]))
+        lines.extend(plans[1:] + patrol_lines(water))
     return lines
 
 
@@ -311,7 +369,8 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
                  water_top: pd.DataFrame | None = None,
                  requisition: pd.DataFrame | None = None,
                  progress: pd.DataFrame | None = None,
-                 villages: pd.DataFrame | None = None) -> Path:
+                 villages: pd.DataFrame | None = None,
+                 actions: pd.DataFrame | None = None) -> Path:
     """Write ``report.html`` (page 1 the summary, details after a page break).
 
     Parameters
@@ -331,7 +390,11 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         Proposed sites, water bodies ranked by risk, the "四个一" requisition per town;
         ``None`` prints "未计算".
     progress, villages : DataFrame, optional
-        The progress and villages tables, for the "需要关注" lines.
+        The progress and villages tables, for the "需要关注" lines (and the names of the
+        villages losing most patrols).
+    actions : DataFrame, optional
+        The water actions (:func:`planner.propose.actions.water_actions`): overdue
+        inspections per town.
     """
     first = progress_table.columns[0] if len(progress_table.columns) else None
     total = "合计" if first is not None and (progress_table[first].astype(str) == "合计").any() \
@@ -348,6 +411,7 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         attention=attention(run, progress=progress, villages=villages),
         coverage=Markup(_coverage(run)), proposals=Markup(_proposals(proposals, run)),
         water=Markup(_water(water_top, run)), budget=Markup(_budget(run)),
+        patrols=Markup(_patrols(run, villages=villages, actions=actions)),
         requisition=Markup(_requisition(requisition)),
         images=Markup(_images(images)),
         findings=[_chinese(f) for f in run.get("findings") or []])

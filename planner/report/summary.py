@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from planner.measure.coverage import story_lines
 from planner.report.tables import summary_lines
+from planner.report.water_figures import water_lines
 from planner.results import RunResult
 
 
@@ -36,25 +37,9 @@ def print_summary(result: RunResult, *, echo: Callable[[str], None] = print) -> 
                  for k, v in props["by_kind"].items() if "status" in v]
         echo(f"proposed sites: {props['sites']} ({'; '.join(parts)}) -> proposed_sites.geojson")
     water = run.get("water")
-    if water:
-        tiers = water["risky_waters_by_tier"]
-        echo(f"water: {water['water_bodies']} bodies, tier A/B/C {tiers.get('A', 0)}/"
-             f"{tiers.get('B', 0)}/{tiers.get('C', 0)}; uncovered risky bank "
-             f"{water['uncovered_risky_bank_m_before'] / 1000:.0f} km -> "
-             f"{water['uncovered_risky_bank_m_after'] / 1000:.0f} km with "
-             f"{water['proposed_kits']} new kits")
-        b = water.get("budget")
-        if b and b.get("budget_yuan") is not None:
-            echo(f"water budget: spend ¥{b['spend_yuan']:,.0f} of ¥{b['budget_yuan']:,.0f} "
-                 f"(¥{b['remaining_yuan']:,.0f} left): {b['new_kits']} new kits, "
-                 f"{b['fixed_kits']} completed/repaired, {b['risk_covered_share']:.1%} of the "
-                 f"risk-weighted bank now within reach ({b['method']}, {b['status']}, gap "
-                 f"{b['gap']:.2%}) -> water_actions.xlsx")
-        full = (b or {}).get("full_coverage")
-        if full:
-            echo(f"water full coverage: {full['new_kits']} new kits (exact minimum "
-                 f"{full['min_new_kits']}) + {full['fixed_kits']} completed/repaired, "
-                 f"¥{full['yuan']:,.0f} ({full['status']}, gap {full['gap']:.2%})")
+    if water:  # the same sentences as the report's (planner.report.water_figures)
+        for line in water_lines(water):
+            echo(line)
     read = sum(i["read"] for i in run["inputs"])
     echo(f"records read {read}, rejected {run['rejected']} (rejected.csv), "
          f"repaired {run['repaired']} (repairs.csv); findings: {len(run['findings'])}")

@@ -166,7 +166,8 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
                  proposals=result.proposals,
                  water_top=None if water is None else water.water_risk,
                  requisition=None if water is None else water.requisition,
-                 progress=result.progress, villages=result.villages)
+                 progress=result.progress, villages=result.villages,
+                 actions=None if water is None else water.actions)
 
 
 def _write_gpkg(result: RunResult, path: Path, *, layers: MapLayers | None = None) -> None:

@@ -1,0 +1,212 @@
+"""The water figures people read, made once from ``run.json`` ``water`` so that the terminal,
+``report.html``, ``water_actions.xlsx`` and ``budget_curve.png`` say the same thing.
+
+* :func:`budget_table` - the budget table (预算曲线 sheet, the report's table, the chart):
+  one row per curve point, the configured budget's plans (:data:`WATER_SCENARIOS`) and
+  full coverage, sorted by yuan; risk covered in percent (0-100), the solver's gap in words.
+* :func:`water_lines` - the sentences of the terminal and of the report's page 1: what the
+  budget buys, what full coverage needs and costs, patrols and overdue inspections.
+* :func:`town_priorities`, :func:`dropped_villages`, :func:`overdue_by_town` - the report's
+  per-town lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from planner.glossary import (
+    TIERS,
+    WATER_SCENARIOS,
+    cost_gap_words,
+    gap_words,
+    tier_word,
+)
+
+#: the budget table's columns (the people-facing labels)
+PLAN, NEW, FIXED, YUAN, SHARE, OUT, SURE = (
+    "方案", "新建（套）", "补齐/换绳（套）", "费用（元）", "风险覆盖（%）",
+    "救援范围外危险岸线（公里）", "求解结果")
+BUDGET_COLUMNS = (PLAN, NEW, FIXED, YUAN, SHARE, OUT, SURE)
+#: what the fixes are, in every sentence
+FIX_WORDS = "补齐/更换救生绳"
+
+
+def yuan(value: float) -> str:
+    """Yuan as every output prints them: ``¥299,850`` (fen only when there are any)."""
+    v = round(float(value), 2)
+    return f"¥{v:,.0f}" if v.is_integer() else f"¥{v:,.2f}"
+
+
+def km(metres: float | None) -> str:
+    """Metres as kilometres with one decimal (``226.7``)."""
+    return "—" if metres is None else f"{float(metres) / 1000:,.1f}"
+
+
+def pct(share: float) -> float:
+    """A share 0-1 as the percentage 0-100 every output shows (one decimal)."""
+    return round(100.0 * float(share), 1)
+
+
+def budget_label(budget: dict[str, Any]) -> str:
+    """"本年预算 ¥300,000"."""
+    return f"本年预算 {yuan(budget['budget_yuan'])}"
+
+
+def budget_table(water: dict[str, Any]) -> pd.DataFrame:
+    """The budget table of ``run.json`` ``water`` (see module doc).
+
+    Columns :data:`BUDGET_COLUMNS` plus ``key`` (``curve``, a scenario key or
+    ``full_coverage``) and ``chosen`` (the plan the run buys), which callers drop or use
+    to mark the row.
+    """
+    b = water.get("budget") or {}
+    rows = []
+    curve = list(water.get("budget_curve") or [])
+    for p in curve:
+        if p["status"] == "full_coverage":
+            continue
+        rows.append({"key": "curve", PLAN: f"点位上限 {p['max_kits']:,} 处",
+                     NEW: p.get("new_kits"), FIXED: p.get("fixed_kits"), YUAN: p["yuan"],
+                     SHARE: pct(p["risk_covered_share"]),
+                     OUT: _km_value(p.get("risky_bank_m_out_of_reach")),
+                     SURE: gap_words(p["gap"], method=p.get("method", ""))})
+    for s in water.get("scenarios") or []:
+        rows.append({"key": s["key"],
+                     PLAN: f"{budget_label(b)}：{WATER_SCENARIOS[s['key']]}",
+                     NEW: s["new_kits"], FIXED: s["fixed_kits"], YUAN: s["yuan"],
+                     SHARE: pct(s["risk_covered_share"]),
+                     OUT: _km_value(s["risky_bank_m_out_of_reach"]),
+                     SURE: gap_words(s["gap"], method=s["method"])})
+    full = b.get("full_coverage")
+    if full:
+        last = curve[-1] if curve and curve[-1]["status"] == "full_coverage" else {}
+        rows.append({"key": "full_coverage", PLAN: WATER_SCENARIOS["full_coverage"],
+                     NEW: full["new_kits"], FIXED: full["fixed_kits"], YUAN: full["yuan"],
+                     SHARE: pct(last.get("risk_covered_share", 1.0)),
+                     OUT: _km_value(full.get("risky_bank_m_out_of_reach")),
+                     SURE: cost_gap_words(full["gap"])})
+    table = pd.DataFrame(rows, columns=["key", *BUDGET_COLUMNS])
+    order = {"curve": 0, **{k: i + 1 for i, k in enumerate(WATER_SCENARIOS)}}
+    table = table.assign(_o=table["key"].map(order)).sort_values(
+        [YUAN, "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    table["chosen"] = table["key"].eq("optimal") if b.get("budget_yuan") is not None \
+        else table["key"].eq("full_coverage")
+    return table
+
+
+def _km_value(metres: float | None) -> float | None:
+    return None if metres is None else round(float(metres) / 1000, 1)
+
+
+def water_lines(water: dict[str, Any]) -> list[str]:
+    """The water sentences of the terminal (and, but for the first, of the report)."""
+    tiers = water.get("risky_waters_by_tier") or {}
+    lines = [f"防溺水：水域 {water['water_bodies']:,} 处，"
+             + "/".join(TIERS[t] for t in "ABC") + " "
+             + "/".join(f"{tiers.get(t, 0):,}" for t in "ABC") + " 处；危险岸线 "
+             f"{km(water['risky_bank_m'])} 公里，其中救援范围外 "
+             f"{km(water['uncovered_risky_bank_m_before'])} 公里"]
+    return lines + kit_lines(water) + patrol_lines(water)
+
+
+def kit_lines(water: dict[str, Any]) -> list[str]:
+    """What the budget buys (each plan), and what full coverage needs and costs."""
+    b = water.get("budget") or {}
+    lines = []
+    scen = {s["key"]: s for s in water.get("scenarios") or []}
+    before = water["uncovered_risky_bank_m_before"]
+    for key, s in scen.items():
+        head = f"“四个一”{budget_label(b)}（{WATER_SCENARIOS[key]}）"
+        sure = gap_words(s["gap"], method=s["method"])
+        lines.append(f"{head}：新建 {s['new_kits']:,} 套、{FIX_WORDS} {s['fixed_kits']:,} 套，"
+                     f"{yuan(s['yuan'])}（余 {yuan(s['remaining_yuan'])}），危险岸线风险覆盖 "
+                     f"{pct(s['risk_covered_share'])}%，救援范围外危险岸线 {km(before)} → "
+                     f"{km(s['risky_bank_m_out_of_reach'])} 公里（{sure}）")
+    if not scen and b:  # placement = "full": the plan is full coverage
+        lines.append(f"“四个一”全覆盖方案：新建 {b['new_kits']:,} 套、{FIX_WORDS} "
+                     f"{b['fixed_kits']:,} 套，{yuan(b['spend_yuan'])}")
+    full = b.get("full_coverage")
+    if full:
+        lines.append(f"全覆盖需：新建 {full['new_kits']:,} 套（精确最少 {full['min_new_kits']:,}"
+                     f" 套）、{FIX_WORDS} {full['fixed_kits']:,} 套，{yuan(full['yuan'])}"
+                     f"（{cost_gap_words(full['gap'])}），救援范围外危险岸线 {km(before)} → "
+                     f"{km(full.get('risky_bank_m_out_of_reach', 0.0))} 公里")
+    return lines
+
+
+def patrol_lines(water: dict[str, Any]) -> list[str]:
+    """Patrols (routes, trips, hours, dropped) and overdue inspections."""
+    lines = []
+    p = water.get("patrol") or {}
+    if p.get("routes") is not None:
+        text = (f"{p['year']} 年巡查计划：路线 {p.get('distinct_routes', p['routes']):,} 条，"
+                f"全季巡查 {p['routes']:,} 次")
+        if "week_hours_cap" in p:
+            text += (f"，每村每周最多 {p['max_week_hours']:g} 小时（中位 "
+                     f"{p['median_week_hours']:g} 小时）；因每周 {p['week_hours_cap']:g} 小时上限"
+                     f"未安排 {p['dropped_patrols']:,} 次")
+        lines.append(text)
+    ins = water.get("inspections")
+    if ins:
+        lines.append(f"截至 {ins['as_of']}，逾期未检查（超过 {ins['interval_days']} 天）的"
+                     f"“四个一”点位 {ins['overdue']:,} 处")
+    return lines
+
+
+def town_priorities(water_risk: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
+    """Per town: waters per tier and its ``top`` riskiest waters (by rank), each by its
+    locator, else its name, else type and number."""
+    frame = pd.DataFrame(water_risk).drop(columns="geometry", errors="ignore")
+    frame = frame[frame["tier"].isin(["A", "B", "C"])]
+    if "rank" in frame:
+        frame = frame.sort_values("rank", kind="stable")
+    label = _water_label(frame)
+    rows = []
+    for town, part in frame.groupby("town_name", sort=False):
+        counts = part["tier"].value_counts()
+        head = part.head(top)
+        rows.append({"镇（街道）": town or "—",
+                     **{f"{TIERS[t]}（处）": int(counts.get(t, 0)) for t in "ABC"},
+                     f"优先水域（前 {top} 处）": "；".join(
+                         f"{label[i]}（{tier_word(t)}，风险分 {s:.1f}）"
+                         for i, t, s in zip(head.index, head["tier"], head["score"],
+                                            strict=True))})
+    out = pd.DataFrame(rows)
+    if len(out):
+        out = out.sort_values([f"{TIERS['A']}（处）", f"{TIERS['B']}（处）"],
+                              ascending=False, kind="stable").reset_index(drop=True)
+    return out
+
+
+def _water_label(frame: pd.DataFrame) -> pd.Series:
+    """How a person finds a water: its locator, else name, else type and number."""
+    empty = pd.Series("", index=frame.index)
+    locator = frame["locator"].fillna("").astype(str) if "locator" in frame else empty
+    name = frame["name"].fillna("").astype(str) if "name" in frame else empty
+    fallback = frame.get("type_label", empty).astype(str) + frame["water_id"].astype(str)
+    return locator.where(locator.str.len() > 0, name.where(name.str.len() > 0, fallback))
+
+
+def dropped_villages(patrol: dict[str, Any], villages: pd.DataFrame | None, *,
+                     top: int = 5) -> list[tuple[str, str, int]]:
+    """(village, town, dropped patrols) of the ``top`` villages losing most patrols to the
+    weekly-hour cap (run.json ``water.patrol.dropped_by_village``)."""
+    dropped = patrol.get("dropped_by_village") or {}
+    names: dict[str, tuple[str, str]] = {}
+    if villages is not None and "village_code" in villages:
+        codes = villages["village_code"].astype(str)
+        village = villages["village_name"] if "village_name" in villages else codes
+        town = villages["town_name"] if "town_name" in villages else pd.Series("", codes.index)
+        names = {c: (str(v), str(t)) for c, v, t in zip(codes, village, town, strict=True)}
+    worst = sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return [(*names.get(code, (code, "")), int(n)) for code, n in worst if n > 0]
+
+
+def overdue_by_town(actions: pd.DataFrame | None) -> pd.Series:
+    """Overdue inspections per town (the 逾期检查 rows of the actions), most first."""
+    if actions is None or "action" not in actions:
+        return pd.Series(dtype=int)
+    rows = actions[actions["action"] == "inspect"]
+    return rows.groupby("town_name").size().sort_values(ascending=False, kind="stable")
