@@ -34,6 +34,7 @@ from planner.core.kits import Pieces, place, requisition, residual, uncovered_le
 from planner.core.network import RoadGraph
 from planner.geo.crs import check_metric
 from planner.glossary import KIT_ITEMS, TIERS
+from planner.measure.homes import water_homes
 from planner.measure.risk import (
     risk_explanation,
     score_components,
@@ -500,20 +501,6 @@ def _reach_at(seg: Segments, reach: np.ndarray, bank: np.ndarray, pos: np.ndarra
     return reach[idx]
 
 
-def homes(ws: Workspace) -> gpd.GeoDataFrame:
-    """Homes for the water-safety stage: the settlements layer, or one point per village."""
-    homes = ws.extra.get("settlements")
-    if homes is not None and "children" in homes.columns:
-        homes = homes.copy()
-        for col in ("children", "under5", "left_behind"):
-            if col in homes.columns:
-                homes[col] = pd.to_numeric(homes[col], errors="coerce").fillna(0)
-        return homes
-    points = ws.villages.to_crs(ws.crs).geometry.representative_point().to_crs(ws.villages.crs)
-    return gpd.GeoDataFrame(ws.villages[["village_code", "children", "under5", "left_behind"]],
-                            geometry=points, crs=ws.villages.crs)
-
-
 def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> WaterResult:
     """The water-safety stage on a validated workspace (its ``water`` layer must exist).
 
@@ -521,10 +508,14 @@ def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> W
     which records lie in it (``[validate] locate_tolerance_m``)."""
     county = gpd.GeoSeries([ws.county], crs="EPSG:4326").to_crs(ws.crs).iloc[0]
     clip = shapely.buffer(county, settings.locate_tolerance_m)
-    return water_safety(ws.extra["water"], kits=ws.extra.get("kits"),
-                        settlements=homes(ws), schools=ws.extra.get("schools"),
-                        towns=ws.towns, villages=ws.villages, crs=ws.crs,
-                        config=settings.water, graph=graph,
-                        year=settings.water_year, today=settings.water_as_of,
-                        incidents=ws.extra.get("incidents"), roads=ws.extra.get("roads"),
-                        clip=clip)
+    homes = water_homes(settlements=ws.extra.get("settlements"), villages=ws.villages,
+                        water=ws.extra["water"], crs=ws.crs, grid_m=settings.water.home_grid_m)
+    result = water_safety(ws.extra["water"], kits=ws.extra.get("kits"),
+                          settlements=homes.points, schools=ws.extra.get("schools"),
+                          towns=ws.towns, villages=ws.villages, crs=ws.crs,
+                          config=settings.water, graph=graph,
+                          year=settings.water_year, today=settings.water_as_of,
+                          incidents=ws.extra.get("incidents"), roads=ws.extra.get("roads"),
+                          clip=clip)
+    result.summary["homes"] = homes.info
+    return result

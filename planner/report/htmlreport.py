@@ -225,10 +225,26 @@ def _water(water_top: pd.DataFrame | None, run: dict) -> str:
     head = "，".join(f"{TIERS[t]} {summary[t]:,} 处" for t in ("A", "B", "C") if t in summary)
     towns = town_priorities(water_top, top=_PRIORITY)
     if not len(towns):
-        return f"<p>风险水域：{html.escape(head)}</p>" if head else "<p>无风险水域</p>"
+        return (f"<p>风险水域：{html.escape(head)}</p>" if head else "<p>无风险水域</p>") \
+            + _homes_line(run)
     return (f"<p>风险水域：{html.escape(head)}；各镇（街道）风险最高的 {_PRIORITY} 处如下"
-            "（全部水域见 water_risk.csv）。</p>"
+            "（全部水域见 water_risk.csv）。</p>" + _homes_line(run)
             + _table(towns, text_cols=[towns.columns[0], towns.columns[-1]]))
+
+
+def _homes_line(run: dict) -> str:
+    """Where the homes behind the water-risk distances come from (run.json water.homes)."""
+    h = (run.get("water") or {}).get("homes") or {}
+    if h.get("method") == "village_area_grid":
+        text = (f"住户位置：没有居民点图层，按村（居）儿童数均匀分布在村域中水域以外的部分"
+                f"（每 {h['grid_m']:g} 米一个点，共 {h['points']:,} 个点）；距离与暴露按此计算。")
+    elif h.get("method") == "settlements":
+        text = (f"住户位置：居民点图层 {h['points']:,} 个点；落在水域内的点不作住户"
+                f"（距水边 30 米内的 {h.get('moved_to_shore', 0)} 个移到岸上，更深的 "
+                f"{h.get('in_water', 0)} 个的儿童分布到本村水域以外的部分）。")
+    else:
+        return ""
+    return f"<p class='meta'>{html.escape(text)}</p>"
 
 
 def _requisition(requisition: pd.DataFrame | None) -> str:

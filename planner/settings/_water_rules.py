@@ -84,6 +84,9 @@ class WaterConfig:
     drowning incident (optional ``incidents`` layer) within ``incident_m`` of a water
     closes ``incident_weight`` of the gap between its hazard and 100.
 
+    Homes: without a settlements layer each village's children are spread over its area
+    outside water on a grid of ``home_grid_m`` (see :mod:`planner.measure.homes`).
+
     Patrols: statutory holidays and 调休 working days come from ``calendar``
     (``"chinese_calendar"``, the maintained ``chinesecalendar`` package, or ``"fixed"`` for
     the ``holidays`` list); each village's weekly patrol hours (route km at
@@ -149,6 +152,7 @@ class WaterConfig:
     two_opt_passes: int = 20
     patrol_max_stops: int = 25
     patrol_max_km: float = 15.0
+    home_grid_m: float = 200.0
 
     @classmethod
     def from_mapping(cls, d: dict[str, Any] | None, *, source: str) -> WaterConfig:
@@ -219,7 +223,7 @@ class WaterConfig:
         for key in ("segment_m", "children_ref", "rope_m", "kit_snap_m", "busy_m",
                     "patrol_max_stops", "patrol_max_km", "patrol_speed_kmh",
                     "budget_time_limit", "budget_exact_max", "budget_node_limit",
-                    "budget_gap"):
+                    "budget_gap", "home_grid_m"):
             if not getattr(self, key) > 0:
                 raise ConfigError(f"{where}: {key} must be positive")
 
