@@ -104,7 +104,8 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
                 filled_by: tuple[str, str] | None = None,
                 notes: Sequence[str] = (),
                 emphasis: Sequence[bool] | None = None,
-                widths: dict[int, float] | None = None) -> None:
+                widths: dict[int, float] | None = None,
+                number_formats: dict[str, str] | None = None) -> None:
     """Write ``frame`` to ``ws`` (a sheet of ``book``) with a title row, optional grouped
     header and totals.
 
@@ -130,6 +131,10 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
         Data rows shown in bold on a light fill (subtotals), one flag per row.
     widths : dict of int to float, optional
         Column widths (0-based column) that replace the ones measured from the text.
+    number_formats : dict of str to str, optional
+        Excel number formats of the numbers in these columns (e.g. ``"0.000000"`` for
+        longitude and latitude, ``"#,##0"`` for yuan); other numbers show as they are
+        (whole numbers without decimals, others with one).
 
     Every sheet is set up for printing: A4 landscape, one page wide, the title and header
     rows repeated on every page, centred, with page numbers in the footer.
@@ -171,9 +176,11 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
     if total_label is not None and n:
         fills[-1] = _TOTAL_FILL
     formats = _RowFormats(book)
+    numbers = {frame.columns.get_loc(c): f for c, f in (number_formats or {}).items()
+               if c in frame.columns}
     for c in range(ncol):
         _write_column(ws, frame.iloc[:, c], row=first, col=c, percent=c in pct,
-                      fills=fills, formats=formats)
+                      fills=fills, formats=formats, number=numbers.get(c))
     last = first + n - 1
     for i, text in enumerate(notes, start=last + 2 if n else first + 1):
         _merge(ws, i, 0, i, last_col, text, book.fmt(text_wrap=True, valign="top"))
@@ -204,8 +211,9 @@ class _RowFormats:
 
 
 def _write_column(ws: Worksheet, values: pd.Series, *, row: int, col: int, percent: bool,
-                  fills: np.ndarray, formats: _RowFormats) -> None:
-    """One column of data cells, each written by its type with a border."""
+                  fills: np.ndarray, formats: _RowFormats, number: str | None = None) -> None:
+    """One column of data cells, each written by its type with a border; ``number``: the
+    number format of its numbers (else by type)."""
     for i, value in enumerate(values.tolist()):
         fill = fills[i]
         if value is None or value is pd.NA or value is pd.NaT \
@@ -227,7 +235,9 @@ def _write_column(ws: Worksheet, values: pd.Series, *, row: int, col: int, perce
                 ws.write_blank(row + i, col, None, formats("General", fill))
             elif percent:
                 ws.write_number(row + i, col, round(float(value) / 100.0, 6),
-                                formats("0.0%", fill))
+                                formats(number or "0.0%", fill))
+            elif number is not None:
+                ws.write_number(row + i, col, value, formats(number, fill))
             elif isinstance(value, float):
                 ws.write_number(row + i, col, value,
                                 formats("0" if value.is_integer() else "0.0", fill))

@@ -71,7 +71,7 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
                         encoding="utf-8")
         if w.actions is not None:
             write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=ws.settings.name,
-                               curve=w.summary.get("budget_curve"), notes=w.risk_notes)
+                               water=w.summary, notes=w.risk_notes)
         sheets["物资需求"] = for_people(w.requisition)
         sheets["防溺水缺口"] = for_people(w.gaps_by_town)
     _write_gpkg(result, out / "planner.gpkg", layers=layers)
@@ -157,8 +157,7 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
     if curve:
         from planner.report.budgetchart import FILE, budget_chart
 
-        pngs.append(budget_chart(curve, out / FILE, title=name,
-                                 chosen=result.water.summary.get("budget")))
+        pngs.append(budget_chart(result.water.summary, out / FILE, title=name))
     table = progress_display(result.progress, kinds=kinds)[0] if kinds else result.progress
     water = result.water
     write_report(out / "report.html", title=f"{name}儿童关爱服务阵地与防溺水工作进展",
