@@ -143,6 +143,12 @@ KIT_ITEM_COUNTS: Final[dict[str, tuple[str, str]]] = {
 }
 
 
+#: why a kit is proposed (``reason`` of proposed_kits.geojson, the 说明 of the actions)
+KIT_REASONS: Final[dict[str, str]] = {
+    "one_kit_rule": "每处危险水域至少一套“四个一”", "out_of_reach": "危险岸线不在救援范围内",
+    "short_rope": "救生绳过短，更换新绳", "partial": "器材不全，补齐缺少的器材",
+}
+
 #: how a plan was found (run.json ``method``) -> what people read
 SOLVER_METHODS: Final[dict[str, str]] = {
     "milp": "整数规划", "greedy": "启发式算法", "trivial": "无需求解",

@@ -33,7 +33,7 @@ from planner._errors import InputFileError
 from planner.core.kits import Pieces, place, requisition, residual, uncovered_length
 from planner.core.network import RoadGraph
 from planner.geo.crs import check_metric
-from planner.glossary import KIT_ITEMS, TIERS
+from planner.glossary import KIT_ITEMS, KIT_REASONS, TIERS
 from planner.measure.homes import water_homes
 from planner.measure.risk import (
     risk_explanation,
@@ -313,8 +313,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         return atree.query(shapely.get_coordinates(bank_points(bk, b, pos)))[0]
 
     nb, npos = place(pieces, bank_len=bk.length, bank_closed=bk.closed, cost=cost)
-    reason = np.where(np.isin(bk.water[nb], rule), "minimum one kit per risky water",
-                      "risky bank out of reach").astype(object)
+    reason = np.where(np.isin(bk.water[nb], rule), KIT_REASONS["one_kit_rule"],
+                      KIT_REASONS["out_of_reach"]).astype(object)
     items = kn[list(KIT_ITEMS)].to_numpy(dtype=bool)
     fcost = fix_costs(items, short, config=config)
     road_xy = graph.node_xy if graph is not None else np.zeros((0, 2))
@@ -400,8 +400,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
     part_town = _assign_towns(towns, kit_pts[part], crs) if part.any() else np.zeros(0, int)
     items = items & ~(short[:, None] & (np.arange(4) == 2))  # a short rope is replaced
     nn, npart = len(nb), int(part.sum())
-    wlabel = (wn["type_label"] + " " + wn["water_id"] + " ("
-              + pd.Series(wsc["tier"]).map(TIERS).to_numpy() + ")").to_numpy()
+    wlabel = (wn["type_label"] + " " + wn["water_id"] + "（"
+              + pd.Series(wsc["tier"]).map(TIERS).to_numpy() + "）").to_numpy()
     ptype = wlabel[bk.water[nb]]
     geoms = np.r_[new_pts, kit_pts[part]] if nn + npart else np.zeros(0, dtype=object)
     need_items = np.r_[np.ones((nn, 4), bool), ~items[part]].reshape(-1, 4)
@@ -421,9 +421,9 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
         "reach_m": np.r_[_reach_at(seg, reach, nb, npos), np.full(npart, np.nan)],
         "nearest_home_or_school_m": np.r_[nearest_access, np.full(npart, np.nan)].round(1),
         **{f"need_{c[4:]}": need_items[:, j] for j, c in enumerate(KIT_ITEMS)},
-        "reason": np.r_[(pd.Series(ptype, dtype=object) + ": " + reason).to_numpy(),
-                        np.where(complete[part], "rope shorter than min_rope_m: new rope",
-                                 "partial kit: add the missing items")],
+        "reason": np.r_[(pd.Series(ptype, dtype=object) + "：" + reason).to_numpy(),
+                        np.where(complete[part], KIT_REASONS["short_rope"],
+                                 KIT_REASONS["partial"])],
     }, geometry=gpd.GeoSeries(geoms, crs=crs).to_crs("EPSG:4326"))
     req_town = np.r_[proposed["town_code"].to_numpy()]
     req = requisition(req_town, np.r_[np.ones(nn, bool), np.zeros(npart, bool)],

@@ -7,6 +7,8 @@ Percentages are columns whose label ends in "占比" (0-100 here, shown with a %
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -50,6 +52,17 @@ _VALUES = {
 }
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def chinese_part(text: object) -> str:
+    """The Chinese part of a bilingual message ("中文 / English: hint" -> "中文"); a text
+    without a Chinese part before " / " is kept whole (the CSV files keep both parts)."""
+    whole = "" if text is None else str(text)
+    head, sep, _tail = whole.partition(" / ")
+    return head.strip() if sep and _CJK.search(head) else whole
+
+
 def label(column: str) -> str:
     """The Chinese header of a field (per-kind fields by their kind's label)."""
     if column in FIELDS:
@@ -75,14 +88,17 @@ def label(column: str) -> str:
 
 
 def for_people(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with Chinese headers, 是/否 for flags, Chinese codes, distances in whole
-    metres, shares as percentages (0-100, one decimal) and other decimals to one place."""
+    """``frame`` with Chinese headers, 是/否 for flags, Chinese codes, the Chinese part of
+    bilingual reasons, distances in whole metres, shares as percentages (0-100, one decimal)
+    and other decimals to one place."""
     out = {}
     for col in frame.columns:
         values = frame[col]
         name = label(str(col))
         if str(col) in _VALUES:
             values = values.map(lambda v, m=_VALUES[str(col)]: m.get(v, v))
+        elif str(col) == "reason":  # messages are "中文 / English": the sheet is Chinese
+            values = values.map(lambda v: v if pd.isna(v) else chinese_part(v))
         elif values.dtype == bool or str(values.dtype) == "boolean":
             values = values.map(lambda v: None if pd.isna(v) else ("是" if v else "否"))
         elif pd.api.types.is_float_dtype(values):

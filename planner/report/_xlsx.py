@@ -37,6 +37,10 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: characters Excel refuses in a sheet name
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
 _DATE_FORMAT = "yyyy-mm-dd"
+#: longitude and latitude: six decimals (about 0.1 m), in every sheet
+COORDINATE_FORMAT = "0.000000"
+#: headers that hold a longitude or latitude
+_COORDINATE = re.compile(r"^(经度|纬度|lon|lat|longitude|latitude)(（.*）)?$", re.IGNORECASE)
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
@@ -132,9 +136,10 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
     widths : dict of int to float, optional
         Column widths (0-based column) that replace the ones measured from the text.
     number_formats : dict of str to str, optional
-        Excel number formats of the numbers in these columns (e.g. ``"0.000000"`` for
-        longitude and latitude, ``"#,##0"`` for yuan); other numbers show as they are
-        (whole numbers without decimals, others with one).
+        Excel number formats of the numbers in these columns (e.g. ``"#,##0"`` for yuan);
+        other numbers show as they are (whole numbers without decimals, others with one),
+        but for longitude and latitude (headers 经度 / 纬度), always with six decimals
+        (:data:`COORDINATE_FORMAT`).
 
     Every sheet is set up for printing: A4 landscape, one page wide, the title and header
     rows repeated on every page, centred, with page numbers in the footer.
@@ -176,8 +181,10 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
     if total_label is not None and n:
         fills[-1] = _TOTAL_FILL
     formats = _RowFormats(book)
-    numbers = {frame.columns.get_loc(c): f for c, f in (number_formats or {}).items()
-               if c in frame.columns}
+    numbers = {c: COORDINATE_FORMAT for c, name in enumerate(frame.columns)
+               if _COORDINATE.match(header(str(name)).strip())}
+    numbers |= {frame.columns.get_loc(c): f for c, f in (number_formats or {}).items()
+                if c in frame.columns}
     for c in range(ncol):
         _write_column(ws, frame.iloc[:, c], row=first, col=c, percent=c in pct,
                       fills=fills, formats=formats, number=numbers.get(c))

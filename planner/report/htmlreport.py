@@ -31,6 +31,7 @@ from planner.glossary import (
     WATER_SCENARIOS,
 )
 from planner.measure.coverage import story_lines
+from planner.report._labels import chinese_part
 from planner.report.water_figures import (
     BUDGET_COLUMNS,
     FIXED,
@@ -337,11 +338,6 @@ def _inputs(run: dict) -> str:
             f"{run.get('towns')} 个，村（居）{run.get('villages')} 个")
 
 
-def _chinese(text: object) -> str:
-    """The Chinese part of a bilingual message ("中文 / English" -> "中文")."""
-    return str(text).split(" / ")[0].strip()
-
-
 def attention(run: dict, *, progress: pd.DataFrame | None = None,
               villages: pd.DataFrame | None = None, top: int = 5) -> list[str]:
     """The summary's "需要关注" lines: the least complete towns per kind, the villages with
@@ -430,7 +426,7 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         patrols=Markup(_patrols(run, villages=villages, actions=actions)),
         requisition=Markup(_requisition(requisition)),
         images=Markup(_images(images)),
-        findings=[_chinese(f) for f in run.get("findings") or []])
+        findings=[chinese_part(f) for f in run.get("findings") or []])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

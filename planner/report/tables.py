@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from planner.glossary import SHORT_LABELS, quota_label
+from planner.report._labels import chinese_part
 from planner.report._xlsx import Book, text_width, write_table
 from planner.report.safe import safe_frame
 
@@ -118,7 +119,8 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
                         percent_cols=[c for c in frame.columns if is_percent(str(c))])
         if findings:
             write_table(book, book.sheet("发现的问题"),
-                        pd.DataFrame({"序号": range(1, len(findings) + 1), "问题": findings}),
+                        pd.DataFrame({"序号": range(1, len(findings) + 1),
+                                      "问题": [chinese_part(f) for f in findings]}),
                         title="数据与任务表问题")
 
 

@@ -4,6 +4,7 @@ solver's result in words; longitude and latitude with six decimals; Chinese sent
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 from openpyxl import load_workbook
 
@@ -40,3 +41,29 @@ def test_budget_sheet_reads_as_people_read_it(tmp_path) -> None:
     assert chosen == ["本年预算 ¥30,000：按风险效益最优"]
     text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
     assert "within_gap" not in text and "milp" not in text and "full_coverage" not in text
+
+
+def test_coordinates_with_six_decimals_on_every_action_sheet(tmp_path) -> None:
+    path = tmp_path / "water_actions.xlsx"
+    write_actions_xlsx(_actions(), path, title="测试县", water=WATER)
+    book = load_workbook(path)
+    for name in ("村级行动清单", "逾期检查"):
+        ws = book[name]
+        header = [c.value for c in ws[2]]
+        lon, lat = header.index("经度") + 1, header.index("纬度") + 1
+        cells = [ws.cell(r, c) for r in range(3, ws.max_row + 1) for c in (lon, lat)]
+        assert cells and all(c.number_format == "0.000000" for c in cells), name
+    first = book["村级行动清单"]
+    header = [c.value for c in first[2]]
+    assert first.cell(3, header.index("经度") + 1).value == 120.5612345
+
+
+def test_bilingual_reasons_show_their_chinese_part() -> None:
+    from planner.report._labels import chinese_part, for_people
+
+    assert chinese_part("村代码不在村界图层中 / village_code not in the villages layer: fix it") \
+        == "村代码不在村界图层中"
+    assert chinese_part("no Chinese / here") == "no Chinese / here"
+    assert chinese_part("只有中文") == "只有中文"
+    shown = for_people(pd.DataFrame({"reason": ["坐标缺失 / no coordinates", None]}))
+    assert shown["原因"].tolist()[0] == "坐标缺失" and pd.isna(shown["原因"].tolist()[1])
