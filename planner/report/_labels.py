@@ -53,14 +53,16 @@ _VALUES = {
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+#: where the English half of a bilingual message starts: a slash, a space, a Latin letter
+_SPLIT = re.compile(r"\s*/\s+(?=[A-Za-z])")
 
 
 def chinese_part(text: object) -> str:
     """The Chinese part of a bilingual message ("中文 / English: hint" -> "中文"); a text
     without a Chinese part before " / " is kept whole (the CSV files keep both parts)."""
     whole = "" if text is None else str(text)
-    head, sep, _tail = whole.partition(" / ")
-    return head.strip() if sep and _CJK.search(head) else whole
+    parts = _SPLIT.split(whole, maxsplit=1)
+    return parts[0].strip() if len(parts) == 2 and _CJK.search(parts[0]) else whole
 
 
 def label(column: str) -> str:

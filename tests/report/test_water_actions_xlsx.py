@@ -65,5 +65,8 @@ def test_bilingual_reasons_show_their_chinese_part() -> None:
         == "村代码不在村界图层中"
     assert chinese_part("no Chinese / here") == "no Chinese / here"
     assert chinese_part("只有中文") == "只有中文"
+    assert chinese_part("补齐/更换救生绳") == "补齐/更换救生绳"
+    assert chinese_part("同一水域重复（与第 8 行）/ the same water as row 8") == \
+        "同一水域重复（与第 8 行）"
     shown = for_people(pd.DataFrame({"reason": ["坐标缺失 / no coordinates", None]}))
     assert shown["原因"].tolist()[0] == "坐标缺失" and pd.isna(shown["原因"].tolist()[1])
