@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 
 from planner._errors import InputFileError
 from planner.core.network import RoadGraph
-from planner.core.water_model import complete_kits, segment_reach
+from planner.core.water_model import segment_reach
 from planner.geo.crs import check_metric
 from planner.glossary import KIT_ITEMS
 from planner.measure.risk import weighted_children
@@ -81,7 +81,7 @@ class WaterGeo:
     kit_pos: np.ndarray
     kit_items: np.ndarray        #: (n, 4) items present
     kit_short: np.ndarray        #: rope shorter than min_rope_m
-    kit_effective: np.ndarray    #: complete by the one rule (planner.core.water_model)
+    kit_effective: np.ndarray    #: complete by the one rule (``complete`` of the kit layer)
     water_town: np.ndarray
     seg_town: np.ndarray
     road_xy: np.ndarray
@@ -109,7 +109,7 @@ def water_geo(layers: WaterLayers, *, config: WaterConfig,
     """Measure the layers once (module doc)."""
     crs = check_metric(layers.crs, where="the water-safety CRS")
     wn = as_water(layers.water, source="water layer").to_crs(crs)
-    kn = as_kits(layers.kits, source="kits layer")
+    kn = as_kits(layers.kits, source="kits layer", min_rope_m=config.min_rope_m)
     bk = banks(wn, crs=crs, clip=layers.clip)
     seg = split_banks(bk, segment_m=config.segment_m)
     seg_water = bk.water[seg.bank]
@@ -138,7 +138,7 @@ def water_geo(layers: WaterLayers, *, config: WaterConfig,
                             quiet_m=config.reach_quiet_m),
         kit_xy=kit_xy, kit_bank=kit_bank, kit_pos=kit_pos, kit_items=items,
         kit_short=items[:, 2] & (rope < config.min_rope_m),
-        kit_effective=complete_kits(items, rope, min_rope_m=config.min_rope_m),
+        kit_effective=kn["complete"].to_numpy(dtype=bool),
         water_town=assign_towns(layers.towns, shapely.point_on_surface(geom), crs),
         seg_town=assign_towns(layers.towns, shapely.points(seg.x, seg.y), crs),
         road_xy=graph.node_xy if graph is not None else np.zeros((0, 2)))

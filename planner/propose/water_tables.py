@@ -162,15 +162,19 @@ def summary(geo: WaterGeo, risk: Risk, plan: Plan, *, req: pd.DataFrame,
     """``run.json`` ``water`` (without the patrol and sensitivity parts)."""
     r = risk.risky
     tier_counts = pd.Series(risk.water["tier"]).value_counts()
-    complete = geo.kit_items.all(axis=1)
+    missing = ~geo.kit_items.all(axis=1)
     return {
         "water_bodies": int(len(geo.water)), "bank_segments": int(len(geo.seg.x)),
         "risky_waters_by_tier": {t: int(tier_counts.get(t, 0)) for t in ("A", "B", "C")},
         "risky_bank_m": round(float(geo.seg.length[r].sum()), 1),
         "uncovered_risky_bank_m_before": round(float(risk.unc_before[r].sum()), 1),
         "uncovered_risky_bank_m_after": round(float(plan.unc_after[r].sum()), 1),
-        "existing_kits": {"complete": int(complete.sum()), "partial": int((~complete).sum()),
-                          "short_rope": int((complete & geo.kit_short).sum()),
+        # one rule (planner.core.water_model.complete_kits): complete + partial + short_rope
+        # is every kit
+        "existing_kits": {"complete": int(geo.kit_effective.sum()),
+                          "partial": int(missing.sum()),
+                          "short_rope": int((~missing & geo.kit_short).sum()),
+                          "complete_rule": f"four items, rope >= {config.min_rope_m:g} m",
                           "not_on_a_bank": int((~geo.attached).sum()),
                           "inspection_overdue": int(overdue.sum())},
         "proposed_kits": int(len(plan.new_bank)), "completed_kits": int(plan.fixed.sum()),
