@@ -147,6 +147,7 @@ KIT_ITEM_COUNTS: Final[dict[str, tuple[str, str]]] = {
 KIT_REASONS: Final[dict[str, str]] = {
     "one_kit_rule": "每处危险水域至少一套“四个一”", "out_of_reach": "危险岸线不在救援范围内",
     "short_rope": "救生绳过短，更换新绳", "partial": "器材不全，补齐缺少的器材",
+    "access": "高后果水域：人员可到达处",
 }
 
 #: how a plan was found (run.json ``method``) -> what people read

@@ -294,7 +294,8 @@ def _extra(settings: Settings, ledger: Ledger, *, county_m, crs: CRS,
         frame = reject_outside(frame, county_metric=county_m, crs=crs,
                                tolerance_m=settings.locate_tolerance_m, spec=spec, ledger=ledger)
         if name == "kits":  # normalised once, here: run and check alike
-            frame = kit_file(frame, file=spec.path.name)
+            frame = kit_file(frame, file=spec.path.name,
+                             min_rope_m=settings.water.min_rope_m)
         ledger.accept(spec.name, spec.path.name, len(frame))
         if frame.empty:  # nothing usable: the stages that need the layer are skipped
             findings.append(f"{spec.path.name}（{name}）没有可用记录，未使用 / no usable "

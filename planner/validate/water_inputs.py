@@ -206,10 +206,11 @@ def _spacing(geom: np.ndarray) -> float:
     return float(length.sum() / steps.sum())
 
 
-def kit_file(frame: gpd.GeoDataFrame, *, file: str) -> gpd.GeoDataFrame:
+def kit_file(frame: gpd.GeoDataFrame, *, file: str, min_rope_m: float) -> gpd.GeoDataFrame:
     """The kit layer normalised once (:func:`planner.validate.water_layer.normalise_kits`,
-    every message naming ``file``), with the file and row of each kit."""
-    out = normalise_kits(frame, source=file)
+    every message naming ``file``; ``complete`` by the planner's one rule with
+    ``[water] min_rope_m``), with the file and row of each kit."""
+    out = normalise_kits(frame, source=file, min_rope_m=min_rope_m)
     out["_row"] = (frame["_row"].to_numpy() if "_row" in frame
                    else np.arange(1, len(frame) + 1))
     return out

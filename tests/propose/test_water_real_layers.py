@@ -1,15 +1,20 @@
-"""The water stage on layers as real ones are: a river running out of the county, the same
-river as line and polygon, a village point inside a reservoir, a coarse national layer."""
+"""The water stage on layers as real ones are: a river running out of the county, a great
+river people reach whose bank scores below the ponds' cut-off. (The same river as line and
+polygon and coarse national layers: tests/validate/test_water_inputs.py; a village point
+inside a reservoir: tests/measure/test_homes.py.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
 from planner.measure.risk import WaterConfig
 from planner.propose.water_safety import water_safety
+from planner.validate.water_layer import normalise_water
 from tests.propose.test_water_safety import UTM, X0, Y0, _county, _gdf
 
 #: the county of tests.propose.test_water_safety._county (metric)
@@ -51,3 +56,48 @@ def test_a_river_running_out_of_the_county_is_measured_inside_it() -> None:
     whole = _stage(water, clip=None, c=c).water_risk.set_index("water_id")
     assert whole.loc["R", "bank_m"] == pytest.approx(2 * 46_000 + 400, abs=1)
     assert whole.loc["C", "high_consequence"]
+
+
+def test_a_great_river_people_reach_gets_kits_at_its_access_points_whatever_the_tiers():
+    """A 700 m wide river inside the county, 300 m from a hamlet: its bank scores below the
+    ponds' cut-off (band 0.6 at 300 m), yet it gets kits where people reach it, under the
+    share tiers and the fixed cut-offs alike; the plan moves by a small factor at +-10 %."""
+    from scripts.synth.water import synth_water
+
+    c = _county(seed=1)
+    lay = synth_water(c["county"], villages=c["villages"], settlements=c["settlements"],
+                      crs=UTM, seed=1)
+    rivers = lay["water"]["type"].astype(str).isin(["river", "河流"])
+    river = shapely.box(X0 - 2000, Y0 + 200, X0 + 8000, Y0 + 900)
+    ponds = normalise_water(lay["water"][~rivers.to_numpy()]).to_crs(UTM)
+    water = gpd.GeoDataFrame(pd.concat([ponds, normalise_water(_gdf(
+        [river], type=["river"], name=["大江"], water_id=["BIG"]))], ignore_index=True),
+        crs=UTM)
+    hamlet = c["settlements"].iloc[:1].to_crs(UTM).assign(
+        geometry=[shapely.Point(X0 + 3000, Y0 + 1200)], children=60, settlement_id="H")
+    c["settlements"] = gpd.GeoDataFrame(pd.concat([c["settlements"].to_crs(UTM), hamlet],
+                                                  ignore_index=True), crs=UTM)
+    res = {mode: _stage(water, c=c, kits=lay["kits"], config=WaterConfig(tier_mode=mode))
+           for mode in ("share", "score")}
+    for mode, r in res.items():
+        wr = r.water_risk.set_index("water_id")
+        big = wr.loc["BIG"]
+        assert big["high_consequence"] and big["tier"] == "A", mode
+        assert big["home_m"] == pytest.approx(300, abs=1)
+        seg = r.segments[r.segments["water_id"] == "BIG"]
+        assert seg["access_point"].any() and seg.loc[seg["access_point"], "risky"].all()
+        assert big["kits_new"] >= 1, mode  # the default budget buys them
+        kits = r.proposed_kits
+        on_big = kits[kits["water_id"] == "BIG"]
+        assert on_big["reason"].str.contains("where people reach it").any()
+    # its bank alone would not be risky under the share tiers: the ponds set the cut-off
+    share = res["share"]
+    seg = share.segments[share.segments["water_id"] == "BIG"]
+    assert seg["hazard"].max() < share.summary["tier_cutoffs"]["B"]
+    # the plan moves by a small factor when the cut-offs move by 10 %
+    sens = share.summary["sensitivity"]
+    kits = [s["min_new_kits"] for s in sens] + [
+        share.summary["budget"]["full_coverage"]["min_new_kits"]]
+    assert [s["cut_factor"] for s in sens] == [0.9, 1.1]
+    assert max(kits) <= 3 * min(kits)
+    assert all(0 <= s["risk_covered_share"] <= 1 for s in sens)
