@@ -119,9 +119,21 @@ def _english(text: str) -> bool:
     return bool(re.search(r"[A-Za-z]{3,}[ _][A-Za-z]{2,}", text))
 
 
+#: what the solver calls things; never shown to people
+SOLVER_WORDS = re.compile(r"within_gap|node_limit|time_limit|\bmilp\b|minimum_kits|"
+                          r"full_coverage|cheapest_cover|\bgreedy\b|\btrivial\b|\boptimal\b")
+
+
+def test_no_solver_words_in_the_report(files) -> None:
+    page = files["report"]
+    body = re.sub(r"<[^>]+>", " ", page[page.index("<body>"):])
+    assert not SOLVER_WORDS.search(body), SOLVER_WORDS.search(body)
+
+
 def test_sheets_are_chinese_with_six_decimal_coordinates(files) -> None:
     out = files["out"]
-    for name in ("water_actions.xlsx", "progress.xlsx"):
+    checked = set()
+    for name in ("water_actions.xlsx", "progress.xlsx", "patrol_sheets.xlsx"):
         book = load_workbook(out / name, read_only=True)
         for ws in book.worksheets:
             rows = list(ws.iter_rows())
@@ -132,9 +144,12 @@ def test_sheets_are_chinese_with_six_decimal_coordinates(files) -> None:
                 for i, c in enumerate(row):
                     if isinstance(c.value, str) and i not in skip:
                         assert not _english(c.value), (name, ws.title, c.value)
+                        assert not SOLVER_WORDS.search(c.value), (name, ws.title, c.value)
             if header is None:
                 continue
             cols = [i for i, c in enumerate(header) if c.value in ("经度", "纬度")]
             body = [r[i] for r in rows[header[0].row:] for i in cols
                     if isinstance(r[i].value, float)]
             assert body and {c.number_format for c in body} == {"0.000000"}, (name, ws.title)
+            checked.add(ws.title)
+    assert {"村级行动清单", "逾期检查", "器材不全", "建议选址"} <= checked
