@@ -44,10 +44,31 @@ class CRSError(PlannerError):
     zh = "坐标参照系有误"
 
 
+class IncompleteInputError(PlannerError):
+    """A site list lost more of its records than the run may lose: its result would be
+    wrong, so the run stops unless the user accepts an incomplete result."""
+
+    zh = "数据不全"
+
+
 class ModelError(PlannerError):
     """An optimisation model is infeasible or was given inconsistent arrays."""
 
     zh = "模型无法求解"
+
+
+class OutputFolderError(PlannerError):
+    """The output folder cannot be used: it holds files the planner did not write, another
+    run is writing it, it is a file, or it cannot be written (read-only, disk full)."""
+
+    zh = "成果文件夹不可用"
+
+
+class WorkspaceFolderError(PlannerError):
+    """``planner init`` cannot write the folder: it is a file, it holds files ``init`` did
+    not write (or that were filled in since), or it cannot be written."""
+
+    zh = "工作区文件夹不可用"
 
 
 def one_line(exc: BaseException | str) -> str:

@@ -5,8 +5,9 @@
 :func:`run_county` task per county to a ``dask.distributed`` cluster (a local cluster of
 worker processes by default, an existing cluster with ``--scheduler ADDRESS``), and writes:
 
-- ``OUT/counties/<key>/``: the county's usual outputs (``run.json`` last, so a county with
-  a ``run.json`` is finished and is skipped on a re-run unless ``force``);
+- ``OUT/counties/<key>/``: the county's usual outputs, written all or nothing
+  (:mod:`planner.records.outputs`); a county whose folder holds a complete set is
+  finished and is skipped on a re-run unless ``force`` (a county killed half-way is not);
 - ``OUT/logs/<key>.log``: what the county printed, and the traceback if it failed;
 - the province roll-up of :mod:`planner.report.province` (``province_progress.xlsx``,
   ``summary.json``, ``province_map.png``).
@@ -29,10 +30,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from planner._errors import ConfigError
+from planner._errors import ConfigError, OutputFolderError
+from planner.records.outputs import (
+    files_under,
+    foreign_files,
+    is_complete,
+    read_manifest,
+    safe_name,
+    write_manifest,
+)
 
-#: file whose presence marks a finished county (written last by ``planner run``)
-DONE_FILE = "run.json"
+#: the batch's own files in OUT besides the county folders (written by the roll-up)
+BATCH_FILES = ("batch.json", "summary.json", "province_progress.xlsx", "province_map.png",
+               "province_sites.geojson")
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,31 @@ def find_workspaces(paths: Sequence[str | Path]) -> list[Path]:
     return unique
 
 
+def check_batch_out(out: Path, workspaces: Sequence[Path]) -> None:
+    """Refuse (one line) a batch output folder that is a file, is or holds a workspace, or
+    holds files the planner did not write (county folders are checked by their runs)."""
+    if out.exists() and not out.is_dir():
+        raise OutputFolderError(f"{out}: 这是一个文件而不是文件夹 / it is a file, not a folder; "
+                                "give a folder with --out")
+    for ws in workspaces:
+        if out == ws or ws.is_relative_to(out) and not ws.is_relative_to(out / "counties"):
+            raise OutputFolderError(
+                f"{out}: 成果文件夹包含工作区 {ws}，不会写入 / the output folder is or holds a "
+                "workspace; choose an empty folder with --out")
+    if not out.is_dir():
+        return
+    ours = set((read_manifest(out) or {}).get("files", [])) | set(BATCH_FILES)
+    foreign = [f for f in foreign_files(out) if f not in ours
+               and not f.startswith("counties/")
+               and not (f.startswith("logs/") and f.endswith(".log"))]
+    if foreign:
+        raise OutputFolderError(
+            f"{out}: 其中有不是本程序写入的文件（{'、'.join(foreign[:3])}），不会覆盖，"
+            "请用 --out 指定空文件夹或以前的批量成果文件夹 / the output folder holds files the "
+            "planner did not write; choose an empty folder or an earlier batch output folder "
+            "with --out")
+
+
 def plan(workspaces: Sequence[Path], *, out: Path) -> list[County]:
     """Give every workspace a unique output key: its county code, else its folder name."""
     from planner._errors import PlannerError
@@ -96,7 +131,7 @@ def plan(workspaces: Sequence[Path], *, out: Path) -> list[County]:
             code = load_settings(ws).county_code
         except PlannerError:  # the county's task fails with the same message, logged
             code = None
-        key = code or re.sub(r"[^\w.-]+", "_", ws.name)
+        key = safe_name(re.sub(r"[^\w.-]+", "_", code or ws.name), fallback="county")
         base, n = key, 2
         while key in seen:
             key, n = f"{base}_{n}", n + 1
@@ -174,13 +209,15 @@ def batch(paths: Sequence[str | Path], *, out: str | Path, workers: int | None =
         and ``placement`` in ``summary.json``.
     """
     out = Path(out).resolve()
-    counties = plan(find_workspaces(paths), out=out)
+    workspaces = find_workspaces(paths)
+    check_batch_out(out, workspaces)
+    counties = plan(workspaces, out=out)
     out.mkdir(parents=True, exist_ok=True)
     result = BatchResult(out=out)
     start = time.perf_counter()
     todo = []
     for county in counties:
-        if not force and (county.out / DONE_FILE).is_file():
+        if not force and is_complete(county.out):
             result.counties.append(_record(county, {"status": "skipped", "error": None}))
         else:
             todo.append(county)
@@ -204,6 +241,8 @@ def batch(paths: Sequence[str | Path], *, out: str | Path, workers: int | None =
     (out / "batch.json").write_text(json.dumps(
         {"seconds": result.seconds, "counties": result.counties}, ensure_ascii=False,
         indent=1), encoding="utf-8")
+    write_manifest(out, [f for f in files_under(out) if not f.startswith("counties/")],
+                   batch=True)
     done = sum(c["status"] == "ok" for c in result.counties)
     echo(f"finished {done}, skipped {skipped}, failed {len(result.failed)} in "
          f"{result.seconds:.1f} s; roll-up in {out}")

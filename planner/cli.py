@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
+import signal
 import sys
 import tempfile
 import traceback
 import warnings
 from pathlib import Path
 
+from planner._beside import Terminated, clear_stops, on_stop_signal, stop_all, stop_requested
 from planner._errors import PlannerError, one_line
 from planner._version import __version__
+from planner.datasets import EXAMPLES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,11 +43,18 @@ def _parser() -> argparse.ArgumentParser:
                           "（workspace folder; default: the demo）")
     run.add_argument("--out", type=Path,
                      help="成果文件夹，默认 outputs/<名称>/（output folder）")
+    run.add_argument("--example", choices=sorted(EXAMPLES),
+                     help="运行自带的另一个示例：bureau = 民政局手里的数据（村名单无村界、镇界只有"
+                          "镇名、台账多数无坐标）（run a bundled example instead of the demo）")
     run.add_argument("--online", action="store_true",
                      help="从 OpenStreetMap 下载道路，需联网，默认不下载"
                           "（download roads; needs internet）")
     run.add_argument("-q", "--quiet", action="store_true", dest="run_quiet",
                      help="只输出错误（print errors only）")
+    run.add_argument("--accept-incomplete", action="store_true",
+                     help="阵地清单丢失的记录超过 [validate] max_unusable_share 时仍然运行，成果"
+                          "标明“数据不全”（run although a site list lost more records than "
+                          "allowed; the outputs say the result is incomplete）")
     comp = sub.add_parser("compare", help="比较两次运行的进度（compare with an earlier run）")
     comp.add_argument("earlier", type=Path, help="上次运行的输出文件夹 (earlier output folder)")
     comp.add_argument("current", type=Path, help="本次运行的输出文件夹 (current output folder)")
@@ -52,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="只检查输入数据，不写成果（validate only）")
     check.add_argument("workspace", nargs="?", type=Path,
                        help="工作区文件夹，不写则用自带示例（workspace folder）")
+    check.add_argument("--example", choices=sorted(EXAMPLES),
+                       help="检查自带的另一个示例（check a bundled example）")
+    check.add_argument("--accept-incomplete", action="store_true",
+                       help="阵地清单丢失的记录过多时也列出检查结果（list the check even when a "
+                            "site list lost too many records）")
     init = sub.add_parser("init", help="为参考数据中的县新建工作区（start a county workspace）")
     init.add_argument("county", help="县名或 6 位代码，如 启东市 或 320681（county name or code）")
     init.add_argument("folder", type=Path, help="要新建的文件夹（folder to create）")
@@ -75,11 +91,83 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stopped(exc: BaseException) -> int | None:
+    """130 (Ctrl-C) or 143 (SIGTERM) when ``exc`` is, or was caused by, a stop signal (a C
+    extension may turn one into an ImportError); else ``None``."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, Terminated):
+            return 143
+        if isinstance(seen, KeyboardInterrupt):
+            return 130
+        seen = seen.__cause__ or seen.__context__
+    signum = stop_requested()
+    return None if signum is None else 128 + signum
+
+
+def _stopped_line(code: int) -> str:
+    stop_all()
+    what = ("已终止", "terminated") if code == 143 else ("已中断", "interrupted")
+    return (f"planner: {what[0]}，上次的成果保持不变（{what[1]}; the earlier outputs are "
+            "unchanged）")
+
+
+#: errno values of file-system errors that are the user's situation, not a bug
+_FS_ERRORS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT,
+              errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENOENT, errno.EBUSY,
+              errno.ETXTBSY, errno.ENAMETOOLONG, errno.ELOOP, errno.EIO, errno.EFBIG,
+              errno.EMFILE, errno.ENFILE, errno.EXDEV}
+_FS_WHY = {errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.EROFS: "只读",
+           errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "磁盘配额已满", errno.EFBIG: "文件过大",
+           errno.ENOTDIR: "路径中有文件而不是文件夹", errno.EISDIR: "是文件夹而不是文件",
+           errno.EEXIST: "已存在", errno.ENOENT: "不存在", errno.EBUSY: "被占用",
+           errno.ETXTBSY: "被占用", errno.ENAMETOOLONG: "路径太长"}
+
+
+def _fs_line(exc: OSError) -> str:
+    """One line for a file-system error: which file, why, what to do."""
+    where = exc.filename or "?"
+    if getattr(exc, "filename2", None):
+        where = f"{where} → {exc.filename2}"
+    why = _FS_WHY.get(exc.errno, "读写失败")
+    return (f"planner: 错误（error）：文件读写失败：{where}：{why}（{exc.strerror or exc}）；请检查"
+            "该路径（权限、磁盘空间、是否被其他程序打开），或换一个文件夹 / cannot read or write "
+            "it: check the path (permissions, free space, another program) or use another "
+            "folder")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``planner`` command."""
     args = _parser().parse_args(argv)
+    clear_stops()
+    previous = {}
     try:
-        with warnings.catch_warnings():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_stop_signal)
+    except ValueError:  # not the main thread: leave the signals alone
+        pass
+    try:
+        return _main(args)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _main(args: argparse.Namespace) -> int:
+    """Run the command of ``args`` (stop signals are handled by :func:`main`)."""
+    from planner.settings import overriding
+
+    if getattr(args, "example", None):
+        if args.workspace is not None:
+            print("planner: 错误（error）：planner.toml 设置有误：give a workspace folder or "
+                  "--example, not both", file=sys.stderr)
+            return 2
+        from planner import datasets
+
+        args.workspace = datasets.example(args.example)
+    flags = {"accept_incomplete": True} if getattr(args, "accept_incomplete", False) else {}
+    try:
+        with warnings.catch_warnings(), overriding(**flags):
             warnings.showwarning = _warning_line
             if args.command == "run":
                 from planner.pipeline import run
@@ -111,20 +199,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"planner: 错误（error）：{exc.zh}：{one_line(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:
-        where = _out_folder(args)
-        if where is None or not exc.filename or not _under(Path(str(exc.filename)), where):
+        if exc.errno not in _FS_ERRORS:
             log = _write_log(exc, out=None)
             print(_internal(exc, log), file=sys.stderr)
             return 1
-        print(f"planner: 错误（error）：无法写入 {exc.filename}（{exc.strerror}），请用 --out 选择"
-              "可写的成果文件夹 / cannot write it; choose an output folder you can write to "
-              "with --out", file=sys.stderr)
+        print(_fs_line(exc), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("planner: 已中断，成果可能不完整（interrupted; outputs may be incomplete）",
-              file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Terminated) as exc:
+        code = _stopped(exc)
+        print(_stopped_line(code), file=sys.stderr)
+        return code
     except Exception as exc:  # a bug: keep the traceback out of the terminal, in a log
+        code = _stopped(exc)
+        if code is not None:  # a stop signal another error stands for
+            print(_stopped_line(code), file=sys.stderr)
+            return code
         log = _write_log(exc, out=_out_folder(args))
         print(_internal(exc, log), file=sys.stderr)
         return 1
@@ -157,8 +246,9 @@ def _out_folder(args: argparse.Namespace) -> Path | None:
         return args.out
     try:
         from planner.pipeline import settings_for
+        from planner.records.outputs import default_folder
 
-        return Path("outputs") / settings_for(args.workspace).name
+        return default_folder(settings_for(args.workspace).name)
     except Exception:  # the settings themselves failed: fall back to the temp folder
         return None
 
@@ -194,12 +284,15 @@ def _details(run: dict) -> None:
 def _compare(earlier: Path, current: Path, *, target_year: int | None, quiet: bool) -> int:
     """``planner compare``: 进度对比.xlsx in the current folder and the county lines."""
     from planner.measure.history import compare_folders, compare_sheet
+    from planner.records.outputs import owned_or_absent, record_written
     from planner.report.tables import write_comparison_xlsx
 
     table, tot, lines = compare_folders(earlier, current, target_year=target_year)
     path = current / "进度对比.xlsx"
+    owned_or_absent(current, path.name)
     write_comparison_xlsx(path, sheet=compare_sheet(table, kinds=list(tot)),
                           title=f"任务进度对比（{earlier.name} → {current.name}）")
+    record_written(current, path.name)
     if not quiet:
         for line in lines:
             print(line)
@@ -221,6 +314,9 @@ def _check(workspace: Path | None) -> int:
         print(f"  ... and {len(ws.ledger.rejected) - 20} more")
     for finding in ws.findings + ws.ledger.findings():
         print(f"  finding: {finding}")
+    for loss in ws.ledger.incomplete():
+        print(f"  数据不全 / incomplete: {loss['file']} {loss['unusable']}/{loss['read']} records "
+              f"not usable ({100 * loss['share']:.1f}%), main reason: {loss['main_reason']}")
     print(f"metric CRS: {ws.crs.to_string()}")
     return 0
 

@@ -41,6 +41,20 @@ def demo() -> Path:
     return _root()
 
 
+#: the bundled examples besides the demo: name -> what it shows (``planner run --example``)
+EXAMPLES = {
+    "bureau": "如皋市 as a bureau keeps it: village list without geometry, town layer with "
+              "names only, a site ledger mostly without coordinates",
+}
+
+
+def example(name: str) -> Path:
+    """The folder of a bundled example workspace (``bureau``); holds its ``planner.toml``."""
+    if name not in EXAMPLES:
+        raise KeyError(f"unknown example {name!r}; one of {sorted(EXAMPLES)}")
+    return _root() / "examples" / name
+
+
 def reference(name: str) -> Path:
     """Path of one reference file: ``divisions``, ``outlines`` or ``rugao_allocation``."""
     if name not in REFERENCE_FILES:

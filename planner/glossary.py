@@ -184,6 +184,22 @@ def cost_gap_words(gap: float) -> str:
     return "费用最省" if float(gap) <= 1e-7 else f"费用与最省差距 ≤ {gap_percent(gap)}"
 
 
+#: where a village's area comes from -> Chinese label (``geometry_source`` of villages)
+GEOMETRY_SOURCES: Final[dict[str, str]] = {
+    "polygon": "村界（读入）",
+    "voronoi": "推算村界：村委会点的泰森多边形，裁切到所属镇",
+    "none": "无村界（只有名单）",
+}
+
+#: how a site was placed -> Chinese label (``location_method`` of sites)
+LOCATION_METHODS: Final[dict[str, str]] = {
+    "coordinates": "坐标",
+    "village_point": "位置为村代表点",
+    "town_point": "位置为镇代表点",
+    "none": "无位置（村无边界）",
+}
+
+
 #: standard code -> Chinese label. ``provincial`` meets the provincial standard (达省标).
 STANDARDS: Final[dict[str, str]] = {"provincial": "达省标", "basic": "未达省标"}
 
@@ -224,6 +240,20 @@ CHILD_GROUPS: Final[dict[str, str]] = {
 
 _WIDTH_TABLE = str.maketrans({"（": "(", "）": ")", "“": '"', "”": '"', "　": " "})
 _TOWN_SUFFIXES = ("街道办事处", "办事处", "街道", "镇", "乡", "开发区", "区")
+
+
+#: town-level units of the statistical codes where nobody is expected to live as in a town:
+#: farms, forest and fish farms, breeding stations, institutes, hospitals, prisons (如皋:
+#: 南通市粮棉原种场, 如皋市江滨医院 ...); ``planner init`` gives them no quota by default
+NON_RESIDENTIAL = re.compile(
+    r"(农场|林场|渔场|盐场|茶场|苗圃|良种场|原种场|蚕种场|种猪场|种羊场|畜禽良种场|养殖场|繁育场|"
+    r"实验场|试验场|农科所|医院|监狱|碱厂|公司|集团|管理所|林业站|渔业社)$")
+
+
+def is_non_residential(name: object) -> bool:
+    """Whether a town-level unit's name says it is a farm, hospital, prison ... (no quota by
+    default)."""
+    return bool(NON_RESIDENTIAL.search(clean_text(name)))
 
 
 def clean_text(value: object) -> str:

@@ -17,13 +17,25 @@ The folder gets what a county bureau needs to start, all in Chinese where people
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from planner import datasets
-from planner._errors import ConfigError
-from planner.glossary import KINDS, KIT_ITEMS, STAFF_ROLES, STANDARDS, kind_label
+from planner._errors import ConfigError, WorkspaceFolderError
+from planner.glossary import (
+    KINDS,
+    KIT_ITEMS,
+    STAFF_ROLES,
+    STANDARDS,
+    is_non_residential,
+    kind_label,
+)
+from planner.records.outputs import files_under
 
 FACILITY_HEADERS = ["名称", "类型", "经度", "纬度", "坐标系", "所属镇", "达标情况"]
 CHILD_HEADERS = ["村代码", "村名称", "所属镇", "儿童数", "留守儿童数", "困境儿童数", "红色", "橙色",
@@ -65,28 +77,92 @@ def find_county(county: str, *, divisions: pd.DataFrame) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
-def init_workspace(county: str, folder: str | Path, *, overwrite: bool = False) -> Path:
+#: what ``init`` wrote, with each file's SHA-256 when written (a changed file was filled in)
+INIT_MANIFEST = ".planner-init.json"
+
+
+def init_workspace(county: str, folder: str | Path) -> Path:
     """Create a workspace folder for ``county`` and return its ``planner.toml``.
+
+    The folder may be missing, empty, or hold only the files an earlier ``init`` wrote,
+    unchanged since (a sheet filled in since is never replaced). The files are written in
+    a staging folder first and moved in place after the manifest naming them.
 
     Parameters
     ----------
     county : str
         County name or code in the bundled Jiangsu reference data.
     folder : str or pathlib.Path
-        Folder to create (it may exist but must not already hold a ``planner.toml``).
-    overwrite : bool
-        Replace an existing workspace's files.
+        Folder to create.
 
     Raises
     ------
     ConfigError
-        On an unknown or ambiguous county, or when the folder already holds a workspace.
+        On an unknown or ambiguous county.
+    WorkspaceFolderError
+        When the folder is a file, holds other files, or cannot be written.
     """
     divisions = pd.read_csv(datasets.reference("divisions"), dtype=str)
     rows = find_county(county, divisions=divisions)
     root = Path(folder)
-    if (root / "planner.toml").exists() and not overwrite:
-        raise ConfigError(f"{root / 'planner.toml'} already exists; choose an empty folder")
+    check_init_folder(root)
+    staging = root / f".planner-init-{os.getpid()}"
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        _write_all(rows, staging)
+        hashes = {rel: _sha256(staging / rel) for rel in files_under(staging)}
+        (root / INIT_MANIFEST).write_text(json.dumps(hashes, ensure_ascii=False, indent=1),
+                                          encoding="utf-8")
+        for rel in hashes:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / rel, root / rel)
+    except OSError as exc:
+        raise WorkspaceFolderError(
+            f"{exc.filename or root}: 无法写入（{exc.strerror}），请换一个可写的文件夹 / cannot "
+            "write the workspace folder (read-only, no permission or disk full); choose "
+            "another folder") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return root / "planner.toml"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_init_folder(root: Path) -> None:
+    """Refuse (one line) a folder ``init`` must not write: a file, a folder holding files
+    an earlier ``init`` did not write, or one of its sheets filled in since."""
+    if root.exists() and not root.is_dir():
+        raise WorkspaceFolderError(f"{root}: 这是一个文件而不是文件夹 / it is a file, not a "
+                                   "folder; give a new or empty folder")
+    if not root.is_dir():
+        for parent in root.parents:
+            if parent.exists() and not parent.is_dir():
+                raise WorkspaceFolderError(f"{parent}: 这是一个文件而不是文件夹 / it is a file, "
+                                           "not a folder; give a new or empty folder")
+        return
+    try:
+        ours = json.loads((root / INIT_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        ours = {}
+    for rel in files_under(root):
+        if rel == INIT_MANIFEST or rel.startswith(".planner-init-"):
+            continue
+        if rel not in ours:
+            raise WorkspaceFolderError(
+                f"{root / rel}: 文件夹里已有不是 planner init 写入的文件，不会覆盖，"
+                "请换一个空文件夹 / "
+                "the folder holds a file planner init did not write; give an empty folder")
+        if _sha256(root / rel) != ours[rel]:
+            raise WorkspaceFolderError(
+                f"{root / rel}: 已经填写或修改过，不会被空白模板替换；请换一个空文件夹 / it was "
+                "filled in since planner init wrote it and is never replaced by a blank "
+                "template; give an empty folder")
+
+
+def _write_all(rows: pd.DataFrame, root: Path) -> None:
+    """Every file of a new workspace for the county of ``rows``, into ``root``."""
     for sub in ("boundaries", "facilities", "children", "staff", "water", "quota"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     name, code = rows["county_name"].iloc[0], rows["county_code"].iloc[0]
@@ -103,9 +179,10 @@ def init_workspace(county: str, folder: str | Path, *, overwrite: bool = False) 
     _templates(root, towns=towns, villages=villages)
     toml = root / "planner.toml"
     toml.write_text(_toml(name, code, has_outline=has_outline), encoding="utf-8")
-    (root / "填报说明.txt").write_text(_guide(name, len(towns), len(villages), has_outline),
+    idle = towns.loc[towns["town_name"].map(is_non_residential), "town_name"].tolist()
+    (root / "填报说明.txt").write_text(_guide(name, len(towns), len(villages), has_outline,
+                                              idle=idle),
                                        encoding="utf-8")
-    return toml
 
 
 def _outline(code: str, path: Path) -> bool:
@@ -159,12 +236,22 @@ def _templates(root: Path, *, towns: pd.DataFrame, villages: pd.DataFrame) -> No
     _excel(root / "staff" / "staff.xlsx", {"工作人员": staff})
     _excel(root / "water" / "kits.xlsx", {"四个一": pd.DataFrame(columns=KIT_HEADERS)})
     quota = pd.DataFrame({"镇（街道）": towns["town_name"]})
+    idle = towns["town_name"].map(is_non_residential).to_numpy()
     for col, (kind, _why) in QUOTA_COLUMNS.items():
         quota[col] = (towns["town_code"].map(n_vill).fillna(0).astype(int)
                       if kind == "care_point" else 1)
+        quota.loc[idle, col] = 0
+    quota["备注"] = ["非居住单位（农场、医院等），默认不下达任务；如有任务请填写" if i else ""
+                   for i in idle]
     why = "预填依据（请按上级下达的任务表修改）"
-    note = pd.DataFrame({"列": list(QUOTA_COLUMNS), why: [w for _, w in QUOTA_COLUMNS.values()]})
+    note = pd.DataFrame({"列": [*QUOTA_COLUMNS, "备注"],
+                         why: [*(w for _, w in QUOTA_COLUMNS.values()), NON_RESIDENTIAL_NOTE]})
     _excel(root / "quota" / "quota.xlsx", {"任务分解表": quota, "说明": note})
+
+
+#: what the quota sheet and the guide say about farms, hospitals and the like
+NON_RESIDENTIAL_NOTE = ("农场、林场、渔场、良种场、原种场、医院、监狱等统计上的镇级单位"
+                        "不是居住的镇，默认各项任务为 0；上级文件给它们下达了任务时请照填")
 
 
 def _toml(name: str, code: str, *, has_outline: bool) -> str:
@@ -282,7 +369,8 @@ last_inspected = "最近检查"
 '''
 
 
-def _guide(name: str, n_towns: int, n_villages: int, has_outline: bool) -> str:
+def _guide(name: str, n_towns: int, n_villages: int, has_outline: bool, *,
+           idle: list[str] = ()) -> str:
     outline = ("县界已从参考数据写入 boundaries/county.geojson（GCJ-02）。" if has_outline
                else "参考数据没有本县县界，请放入 boundaries/county.shp。")
     return f"""{name}儿童关爱阵地与防溺水规划 —— 填报说明
@@ -302,9 +390,20 @@ def _guide(name: str, n_towns: int, n_villages: int, has_outline: bool) -> str:
    填好后在 planner.toml 中取消 [layers.staff] 一节的注释。
 5. "四个一": water/kits.xlsx 每个物资点一行，警示牌/救生圈/救生绳/救生杆填 是 或 否。
 6. 任务表: quota/quota.xlsx 已按默认标准每镇一行预填（见“说明”工作表），请按上级下达的文件修改。
+{_idle_line(idle)}   任务表、镇界、统计区划的镇名不一致时（城北街道 / 如皋市经济开发区），
+   运行后看 progress.xlsx 的“镇名对照”表，把最后一列的对应关系改对，
+   复制到 planner.toml 的 [aliases] 中，再运行。
 7. 道路和水域（可选）: 下载含本县的 OpenStreetMap 文件（.osm.pbf），在 planner.toml 的 [roads]
    写上路径；没有水域图层时，水域（河流、沟渠、坑塘、湖泊、水库、海岸）取自同一文件。
 
 填好后运行: planner check 本文件夹（检查）; planner run 本文件夹（生成成果）。
 被拒记录及原因见成果里的 rejected.csv。
 """
+
+
+def _idle_line(idle: list[str]) -> str:
+    """The guide's line on the non-residential units that got no quota."""
+    if not idle:
+        return ""
+    return (f"   {len(idle)} 个非居住单位（{'、'.join(idle)}）默认不下达任务（各项为 0）："
+            f"{NON_RESIDENTIAL_NOTE}。\n")

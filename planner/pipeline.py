@@ -30,6 +30,7 @@ from planner.measure import Measures, measure
 from planner.measure.access import AccessResult, demand_points, measure_access
 from planner.propose.new_sites import propose_stage
 from planner.propose.water_safety import water_stage
+from planner.records.outputs import OutputFolder, default_folder
 from planner.records.workspace import Workspace
 from planner.report.summary import print_summary
 from planner.report.tables import write_json
@@ -184,6 +185,26 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         Show progress bars (on a terminal) while large files are read.
     """
     settings = settings_for(workspace)
+    # refused (a user's files), locked and staged before any stage runs; the outputs
+    # replace the earlier ones only when every file is written
+    outputs = None
+    if write:
+        outputs = OutputFolder(Path(out) if out else default_folder(settings.name),
+                               info={"workspace": settings.name,
+                                     "county_code": settings.county_code})
+        outputs.open()
+    try:
+        return _run(settings, outputs=outputs, echo=echo, online=online,
+                    show_progress=show_progress)
+    except BaseException as exc:
+        if outputs is not None:
+            outputs.abort(exc)  # a full disk is one line
+        raise
+
+
+def _run(settings: Settings, *, outputs: OutputFolder | None, echo: Callable[[str], None],
+         online: bool, show_progress: bool) -> RunResult:
+    """The stages of :func:`run`, writing into the staging folder of ``outputs``."""
     stages = _Stages(echo)
     # the OSM file's pass needs no workspace: on 2 cores it runs beside load .. measure
     scan = None
@@ -198,9 +219,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     with stages("roads"):
         graph, roads_info = load_roads(settings, ws, online=online, progress=show_progress,
                                        scanned=None if scan is None else scan.wait())
-    out_dir = (Path(out) if out else Path("outputs") / settings.name) if write else None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = None if outputs is None else outputs.staging
     # access and propose need no water stage and it needs neither: on 2 cores they run
     # beside it in a forked child, which then draws the maps that need no water
     stages.announce("access", "propose")
@@ -224,5 +243,6 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         return result
     _report(result, settings=settings, stages=stages, out_dir=out_dir, early=early,
             early_seconds=seconds["maps"])
+    result.out = outputs.commit()
     print_summary(result, echo=echo)
     return result

@@ -264,3 +264,40 @@ def test_rollup_refuses_a_stale_county(mini_result, tmp_path):
     progress.to_csv(folder / "progress.csv", index=False)
     with pytest.raises(InputFileError, match="disagree on built care_home"):
         write_rollup([folder], out=tmp_path / "roll")
+
+
+def test_batch_out_holding_a_users_file_or_a_workspace_is_refused(mini, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "名单.xlsx").write_bytes(b"mine")
+    assert main(["batch", str(mini), "--out", str(out)]) == 2
+    assert main(["batch", str(mini), "--out", str(mini.parent)]) == 2
+    assert main(["batch", str(mini), "--out", str(mini)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and all("--out" in line for line in err)
+    assert (out / "名单.xlsx").read_bytes() == b"mine"
+    assert sorted(p.name for p in mini.parent.iterdir()) == ["mini", "out"]
+
+
+def test_plan_keys_stay_inside_counties(mini, tmp_path):
+    toml = mini / "planner.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "[workspace]", '[workspace]\ncounty_code = "../../x"'), encoding="utf-8")
+    (county,) = plan([mini], out=tmp_path / "o")
+    assert county.out.parent == tmp_path / "o" / "counties" and ".." not in county.key
+
+
+@pytest.mark.slow
+def test_a_county_killed_half_way_is_not_finished(mini, tmp_path):
+    """A county folder with a run.json but no complete set (a file of it gone, or outputs
+    of an older version) is run again; a complete one is skipped."""
+    out = tmp_path / "out"
+    result = batch([mini], out=out, workers=1, echo=lambda _l: None, bar=False)
+    assert [c["status"] for c in result.counties] == ["ok"]
+    county = out / "counties" / "mini"
+    (county / "planner.gpkg").unlink()  # half-written: a layer file missing
+    again = batch([mini], out=out, workers=1, echo=lambda _l: None, bar=False)
+    assert [c["status"] for c in again.counties] == ["ok"]
+    assert (county / "planner.gpkg").is_file()
+    third = batch([mini], out=out, workers=1, echo=lambda _l: None, bar=False)
+    assert [c["status"] for c in third.counties] == ["skipped"]

@@ -13,7 +13,7 @@ import shapely
 from openpyxl import load_workbook
 
 from planner import datasets
-from planner._errors import ConfigError
+from planner._errors import ConfigError, WorkspaceFolderError
 from planner.cli import main
 from planner.geo.datum import gcj02_to_wgs84, wgs84_to_gcj02
 from planner.init import CHILD_HEADERS, FACILITY_HEADERS, find_county, init_workspace
@@ -56,8 +56,13 @@ def test_init_writes_templates(tmp_path, divisions):
     head, rows = _headers(root / "quota" / "quota.xlsx")
     assert len(rows) == len(towns) == mine["town_code"].nunique()
     per_town = mine.groupby("town_name").size()
-    assert {r[0]: r[2] for r in rows} == per_town.to_dict()  # one care point per village
-    assert all(r[1] == 1 and r[3] == 1 for r in rows)
+    idle = {"五图河农场", "灌西盐场"}  # a farm and a salt works: no quota by default, said so
+    quotas = {r[0]: r[2] for r in rows}
+    assert {t: quotas[t] for t in per_town.index if t not in idle} == \
+        per_town.drop(list(idle)).to_dict()  # one care point per village
+    assert all(r[1] == 1 and r[3] == 1 for r in rows if r[0] not in idle)
+    assert all(r[1:5] == (0, 0, 0, 0) and "非居住单位" in r[5] for r in rows if r[0] in idle)
+    assert "五图河农场" in (root / "填报说明.txt").read_text(encoding="utf-8")
     head, rows = _headers(root / "staff" / "staff.xlsx")
     assert len(rows) == len(towns) + len(mine)
     assert {"村居或镇代码", "岗位", "人数", "已培训"} <= set(head)
@@ -66,8 +71,55 @@ def test_init_writes_templates(tmp_path, divisions):
     assert 'name = "灌云县"' in text and "[layers.kits.fields]" in text
     assert (root / "填报说明.txt").read_text(encoding="utf-8").count("\n") > 10
     assert (root / "boundaries" / "county.geojson").is_file()
-    with pytest.raises(ConfigError, match="already exists"):
+    assert not [p for p in root.iterdir() if p.name.startswith(".planner-init-")]
+
+
+def _tree(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+def test_init_never_replaces_a_filled_sheet(tmp_path):
+    root = tmp_path / "gy"
+    init_workspace("灌云县", root)
+    init_workspace("灌云县", root)  # its own files, unchanged: written again
+    sheet = root / "facilities" / "facilities.xlsx"
+    frame = pd.read_excel(sheet, dtype=str)
+    frame.loc[0] = ["城东关爱站", "村（居）儿童关爱站点", "119.1", "34.3", "GCJ-02", "伊山镇", ""]
+    frame.to_excel(sheet, index=False)
+    before = _tree(root)
+    with pytest.raises(WorkspaceFolderError, match="facilities.xlsx") as err:
         init_workspace("灌云县", root)
+    assert "\n" not in str(err.value)
+    assert _tree(root) == before
+
+
+@pytest.mark.parametrize("user_files", [
+    {"facilities.xlsx": b"filled", "children.xlsx": b"filled", "填报说明.txt": b"mine"},
+    {"facilities/facilities.xlsx": b"filled"},
+    {"notes.docx": b"mine"},
+])
+def test_init_writes_only_into_an_empty_folder(tmp_path, user_files):
+    """A bureau's folder without planner.toml, holding its own sheets: left alone."""
+    root = tmp_path / "mine"
+    for rel, data in user_files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    with pytest.raises(WorkspaceFolderError):
+        init_workspace("灌云县", root)
+    assert _tree(root) == user_files
+    code = main(["init", "灌云县", str(root)])
+    assert code == 2 and _tree(root) == user_files
+
+
+def test_init_into_a_file_is_one_line(tmp_path, capsys):
+    target = tmp_path / "ws.txt"
+    target.write_text("a file", encoding="utf-8")
+    for folder in (target, target / "sub"):
+        assert main(["init", "灌云县", str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err and "ws.txt" in err
+    assert target.read_text(encoding="utf-8") == "a file"
 
 
 def _fill(root, divisions):

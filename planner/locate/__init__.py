@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from planner.locate.quota import QuotaTable, read_quota
 from planner.locate.sites import locate_facilities
+from planner.locate.vintages import town_matching
 
 if TYPE_CHECKING:
     from planner.records.workspace import Workspace
@@ -24,4 +25,6 @@ def locate(ws: Workspace, *, settings: Settings) -> QuotaTable | None:
                                       aliases=settings.aliases, ledger=ws.ledger)
     if settings.quota is None:
         return None
-    return read_quota(settings.quota, ws.towns, aliases=settings.aliases, ledger=ws.ledger)
+    quota = read_quota(settings.quota, ws.towns, aliases=settings.aliases, ledger=ws.ledger)
+    quota.vintages = town_matching(quota.table, ws.towns, county_code=settings.county_code)
+    return quota

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from planner.glossary import clean_text, town_stem
+from planner.core.names import match_towns
+from planner.glossary import clean_text
 from planner.load.files import read_table
 from planner.records.ledger import Ledger
 from planner.records.privacy import withhold_personal
@@ -34,49 +35,13 @@ class QuotaTable:
     standards: dict[str, str]
     towns_without_quota: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
+    #: the 镇名对照 table across quota rows, boundary towns and the reference divisions
+    #: (:func:`planner.locate.vintages.town_matching`), set by the locate stage
+    vintages: pd.DataFrame | None = None
 
     def matching(self) -> list[dict]:
         """How each quota row matched a boundary town (``run.json`` ``quota_matching``)."""
         return self.table[["quota_town", "town_code", "match"]].to_dict("records")
-
-
-def match_towns(labels: pd.Series, towns: pd.DataFrame, *,
-                aliases: dict[str, str]) -> tuple[pd.Series, pd.Series]:
-    """Match town labels (names or codes) to town codes.
-
-    Returns
-    -------
-    (codes, methods) : Series
-        The matched town code ('' if none) and how it matched
-        ('code', 'name', 'alias', 'stem' or '').
-    """
-    label = labels.map(clean_text)
-    names = towns["town_name"].map(clean_text)
-    unique = ~names.duplicated(keep=False)  # a name two towns share identifies neither
-    code_of_name = dict(zip(names[unique], towns["town_code"][unique], strict=True))
-    codes = set(towns["town_code"])
-    stems = towns.assign(stem=towns["town_name"].map(town_stem))
-    unique_stem = stems.drop_duplicates("stem", keep=False).set_index("stem")["town_code"]
-    alias = {clean_text(k): clean_text(v) for k, v in aliases.items()}
-
-    def one(text: str) -> tuple[str, str]:
-        if text in codes:
-            return text, "code"
-        if text in code_of_name:
-            return code_of_name[text], "name"
-        target = alias.get(text)
-        if target is not None:
-            if target in codes:
-                return target, "alias"
-            if target in code_of_name:
-                return code_of_name[target], "alias"
-        stem = town_stem(text)
-        if stem in unique_stem.index:
-            return unique_stem[stem], "stem"
-        return "", ""
-
-    pairs = label.map(one)
-    return pairs.str[0], pairs.str[1]
 
 
 def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, str],
@@ -101,17 +66,11 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
     unmatched = code == ""
     shared = same_name_towns(towns)
     label = frame[spec.town].map(clean_text)
-    ambiguous = unmatched & label.isin(list(shared))
-    ledger.reject_each("quota", file, frame[ambiguous], [
-        f"两个镇同名 / two towns are named {n} (codes {', '.join(shared[n])}): name the town "
-        "by its code in the quota table, or add an alias to the code in [aliases]"
-        for n in label[ambiguous]])
-    ledger.reject("quota", file, frame[unmatched & ~ambiguous],
-                  "任务表中的镇与镇界不匹配 / town not found in the boundaries: add it to "
-                  "[aliases] in planner.toml (任务表名称 = 镇界名称)")
+    method = method.where(~(unmatched & label.isin(list(shared))), "ambiguous")
+    # a row that matches no town stays on the annex (built 0), never dropped
     unmatched_names = frame.loc[unmatched, spec.town].tolist()
-    frame = frame.assign(town_code=code, match=method)[~unmatched]
-    dup = frame.duplicated("town_code", keep="first")
+    frame = frame.assign(town_code=code, match=method)
+    dup = frame.duplicated("town_code", keep="first") & ~unmatched
     ledger.reject("quota", file, frame[dup],
                   "同一个镇有两行任务 / a second row for the same town: merge the rows")
     frame = frame[~dup]
@@ -125,5 +84,10 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
     for kind, column in spec.kinds.items():
         table[f"required_{kind}"] = frame[column].to_numpy()
     without = towns.loc[~towns["town_code"].isin(table["town_code"]), "town_name"].tolist()
+    if unmatched_names:
+        ledger.repair("quota", file, frame.loc[frame["town_code"] == "", "_row"],
+                      "任务表中的镇未匹配到镇界：列在任务进度表上，已建按 0 计 / town not found in "
+                      "the boundaries: listed on the annex with nothing built; add it to "
+                      "[aliases] (任务表名称 = 镇界名称, see the 镇名对照 sheet)")
     return QuotaTable(table=table, kinds=dict(spec.kinds), standards=dict(spec.standards),
                       towns_without_quota=without, unmatched=unmatched_names)

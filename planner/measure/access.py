@@ -25,7 +25,7 @@ Definitions
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -373,11 +373,59 @@ def measure_access(ws: Workspace, *, access: AccessConfig, villages: pd.DataFram
     measure stage's villages table) joined with each village's distances.
 
     ``demand`` is :func:`demand_points` of ``ws``, computed once per run and shared with
-    the propose stage.
+    the propose stage. Distances need positions: villages without a geometry (a bare village
+    list) and sites without a position are left out and the result says so in its notes; the
+    left-out villages' distance columns stay empty (unknown, not far). Without any village
+    geometry nothing is measured (``method == "none"``).
     """
-    result = compute_access(ws.villages, ws.facilities, crs=ws.crs, config=access,
-                            graph=graph, demand_points=demand)
+    placed = ws.villages[ws.villages.geometry.notna()]
+    sites = ws.facilities[ws.facilities.geometry.notna()]
+    notes = _unplaced_notes(ws.villages, ws.facilities)
+    if placed.empty:
+        result = _not_measured(ws.villages, sites, notes)
+    else:
+        if demand is not None:
+            demand = demand[demand["village_code"].isin(placed["village_code"])]
+        result = compute_access(placed, sites, crs=ws.crs, config=access, graph=graph,
+                                demand_points=demand)
+        if notes:
+            result = replace(result, notes=(*result.notes, *notes))
     shared = [c for c in result.villages.columns if c in villages.columns and c != "village_code"]
     table = villages.merge(result.villages.drop(columns=shared), on="village_code", how="left")
     table["distance_method"] = result.method
     return result, table
+
+
+def _unplaced_notes(villages: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> list[str]:
+    """What the distances lack: villages and sites without a position, approximate sites."""
+    notes = []
+    lost = int(villages.geometry.isna().sum())
+    if lost:
+        notes.append(f"{lost} 个村（居）没有村界或位置，未计算距离和服务半径内儿童 / {lost} "
+                     "villages have no geometry: no distances or coverage for them")
+    how = sites.get("location_method", pd.Series("coordinates", index=sites.index))
+    nowhere = int(sites.geometry.isna().sum())
+    if nowhere:
+        notes.append(f"{nowhere} 个阵地没有位置（所在村无村界），未参与距离计算 / {nowhere} sites "
+                     "have no position and are left out of the distances")
+    rough = int(how.isin(["village_point", "town_point"]).sum())
+    if rough:
+        notes.append(f"{rough} 个阵地位置为村（镇）代表点，相关距离为近似值 / {rough} sites "
+                     "stand at their village's (town's) representative point: their distances "
+                     "are approximate")
+    return notes
+
+
+def _not_measured(villages: gpd.GeoDataFrame, sites: gpd.GeoDataFrame,
+                  notes: list[str]) -> AccessResult:
+    """The access result of a workspace without any village geometry: nothing measured."""
+    cols = ["level", "town_code", "town_name", "kind", "mode", "threshold_m"]
+    out = pd.DataFrame(villages.drop(columns=villages.geometry.name))
+    out["unmet_need"] = np.nan
+    out["unmet_rank"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    return AccessResult(
+        villages=out, coverage=pd.DataFrame(columns=cols), method="none",
+        sites=pd.DataFrame({"facility_id": sites["facility_id"], "kind": sites["kind"],
+                            "snap_m": np.nan}),
+        notes=("没有村界或村的位置：距离与服务半径内儿童均未计算 / no village geometry: no "
+               "distances or coverage were measured", *notes))

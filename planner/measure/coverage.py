@@ -84,10 +84,14 @@ def coverage_story(villages: pd.DataFrame, *, kinds: tuple[str, ...] | None = No
             "share_children": _pct(kids[own].sum(), total),
         }}
         reach = within_reach_children(villages, kind=kind)
+        if reach is not None:  # villages without a position were not measured
+            measured = villages[f"covshare_{kind}"].notna().to_numpy()
+            counted = float(kids[measured].sum())
         story["within_reach"] = None if reach is None else {
             "name": MEASURES["within_reach"],
-            "children": int(round(reach.sum())), "children_total": int(round(total)),
-            "share_children": _pct(reach.sum(), total),
+            "children": int(round(reach.sum())), "children_total": int(round(counted)),
+            "share_children": _pct(reach.sum(), counted),
+            "children_unmeasured": int(round(total - counted)),
             "threshold_m": None if thresholds is None else thresholds.get(kind),
             "method": method,
         }

@@ -20,15 +20,55 @@ from planner._errors import InputFileError
 
 
 def read_run(folder: str | Path) -> tuple[pd.DataFrame, dict]:
-    """``progress.csv`` and ``run.json`` of an output folder."""
+    """``progress.csv`` and ``run.json`` of an output folder.
+
+    ``progress.csv`` is read as ``planner run`` reads a table: re-saved by Excel it may be
+    GBK, UTF-16 or tab-separated, and its numbers are read back from text.
+    """
+    from planner.load.files import detect_encoding, sniff_delimiter
+
     folder = Path(folder)
     for name in ("progress.csv", "run.json"):
         if not (folder / name).is_file():
             raise InputFileError(f"{folder / name}: file not found; give the output folder "
                                  "of a planner run")
-    progress = pd.read_csv(folder / "progress.csv", dtype={"town_code": str},
-                           encoding="utf-8-sig")
-    return progress, json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    path = folder / "progress.csv"
+    encoding = detect_encoding(path)
+    try:
+        with path.open(encoding=encoding, newline="") as handle:
+            sep = sniff_delimiter(handle.readline())
+        progress = pd.read_csv(path, dtype=str, encoding=encoding, sep=sep,
+                               keep_default_na=False)
+    except (UnicodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(f"{path}: not readable as a planner progress table ({exc}); "
+                             "give the progress.csv of a planner run") from exc
+    progress.columns = [str(c).strip() for c in progress.columns]
+    for col in progress.columns:
+        if col.startswith(("built_", "missing_", "required_")):
+            progress[col] = pd.to_numeric(progress[col].str.replace(",", "").str.strip(),
+                                          errors="coerce").fillna(0)
+    if "town_code" not in progress.columns or "town_name" not in progress.columns:
+        raise InputFileError(f"{path}: columns town_code and town_name missing; give the "
+                             "progress.csv of a planner run")
+    try:
+        run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    except (UnicodeError, ValueError) as exc:
+        raise InputFileError(f"{folder / 'run.json'}: not a planner run.json ({exc}); run "
+                             "planner again into that folder") from exc
+    return progress, run if isinstance(run, dict) else {}
+
+
+def same_county(earlier: dict, current: dict, *, folders: tuple[Path, Path]) -> None:
+    """Refuse (one line) to compare the runs of two different counties."""
+    for key in ("county_code", "workspace"):
+        a, b = earlier.get(key), current.get(key)
+        if a and b:
+            if str(a) != str(b):
+                raise InputFileError(
+                    f"{folders[0]} 与 {folders[1]} 是两个不同的县（{key} {a} ≠ {b}），"
+                    "不能比较进度；请给同一个县两次运行的成果文件夹 / the two folders hold "
+                    "runs of different counties; give two output folders of the same county")
+            return
 
 
 def quarters_left(today: dt.date, target_year: int) -> int:
@@ -47,19 +87,23 @@ def compare(earlier: pd.DataFrame, current: pd.DataFrame, *, kinds: list[str],
 
     Towns missing from ``earlier`` count as 0 built then.
     """
-    then = earlier.set_index(earlier["town_code"].astype(str))
     out = current[["town_code", "town_name"]].copy()
     out["town_code"] = out["town_code"].astype(str)
+    key = "town_code"
+    codes = set(earlier["town_code"].astype(str))
+    if out["town_code"].isin(codes).sum() * 2 < len(out):  # codes mangled (Excel: 3.2E+08)
+        key = "town_name"
+    then = earlier.drop_duplicates(key).set_index(earlier.drop_duplicates(key)[key].astype(str))
     left = None if target_year is None else quarters_left(today or dt.date.today(),
                                                           target_year)
     for kind in kinds:
-        now = current[f"built_{kind}"].to_numpy(dtype=np.int64)
-        before = (then[f"built_{kind}"].reindex(out["town_code"]).fillna(0)
+        now = current[f"built_{kind}"].to_numpy(dtype=np.float64).astype(np.int64)
+        before = (then[f"built_{kind}"].reindex(out[key].astype(str)).fillna(0)
                   .to_numpy(dtype=np.int64) if f"built_{kind}" in then else np.zeros_like(now))
         out[f"built_then_{kind}"] = before
         out[f"built_now_{kind}"] = now
         out[f"built_since_{kind}"] = now - before
-        remaining = current[f"missing_{kind}"].to_numpy(dtype=np.int64)
+        remaining = current[f"missing_{kind}"].to_numpy(dtype=np.float64).astype(np.int64)
         out[f"remaining_{kind}"] = remaining
         if left is not None:
             out[f"per_quarter_{kind}"] = [math.ceil(r / left) if left else int(r)
@@ -84,6 +128,7 @@ def compare_folders(earlier: str | Path, current: str | Path, *,
 
     before, run_before = read_run(earlier)
     now, run_now = read_run(current)
+    same_county(run_before, run_now, folders=(Path(earlier), Path(current)))
     kinds = [k for k, v in (run_now.get("quota") or {}).items()
              if isinstance(v, dict) and "required" in v and f"built_{k}" in now.columns]
     table = compare(before, now, kinds=kinds, target_year=target_year, today=today)

@@ -74,6 +74,8 @@ def quota_progress(towns: pd.DataFrame, *, villages: pd.DataFrame, facilities: p
     else:
         base = towns[["town_code", "town_name"]].copy()
     table = base.join(built, on="town_code").join(care, on="town_code")
+    if "quota_town" in table.columns:  # a quota row matching no town keeps its own name
+        table["town_name"] = table["town_name"].fillna(table["quota_town"])
     count_cols = [*built.columns, *care.columns]
     table[count_cols] = table[count_cols].fillna(0).astype(np.int64)
     quota_kinds = list(quota.kinds) if quota else []
@@ -116,7 +118,8 @@ def quota_findings(progress: pd.DataFrame, *, quota: QuotaTable | None) -> list[
         return []
     out = []
     if "care_point" in quota.kinds:
-        diff = progress[progress["required_care_point"] != progress["villages"]]
+        diff = progress[(progress["required_care_point"] != progress["villages"])
+                        & (progress["town_code"] != "")]
         for row in diff.itertuples():
             out.append(
                 f"{row.town_name}: 任务表要求村居关爱站点 {row.required_care_point} 个，"
@@ -129,7 +132,9 @@ def quota_findings(progress: pd.DataFrame, *, quota: QuotaTable | None) -> list[
                    f"匹配到 {row.town_name} / quota row {row.quota_town!r} matched to "
                    f"{row.town_name} by {row.match}")
     for name in quota.unmatched:
-        out.append(f"任务表“{name}”未匹配到镇界 / quota row {name!r} matches no town")
+        out.append(f"任务表“{name}”未匹配到镇界，列在任务进度表上、已建按 0 计；请在 [aliases] "
+                   f"中对应（见“镇名对照”表） / quota row {name!r} matches no town: listed on "
+                   "the annex with nothing built")
     if quota.towns_without_quota:
         out.append(
             f"{len(quota.towns_without_quota)} 个镇级单位不在任务表中 / town-level units "

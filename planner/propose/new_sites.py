@@ -22,7 +22,7 @@ from planner.geo.crs import WGS84
 from planner.glossary import PLACEABLE
 from planner.locate.quota import QuotaTable
 from planner.propose.place import propose_sites
-from planner.propose.reach import newly_covered
+from planner.propose.reach import newly_covered, whole_children
 from planner.settings import AccessConfig, PlaceConfig
 
 if TYPE_CHECKING:
@@ -154,15 +154,16 @@ def _remeasure(sites: gpd.GeoDataFrame, *, kind: str, villages, crs, facilities,
                          demand_points=demand_points, threshold=rule.threshold_m,
                          graph=graph, mode=rule.mode)
     sites = sites.copy()
-    sites["children_newly_covered"] = np.round(kids).astype(np.int64)
+    sites["children_newly_covered"] = whole_children(kids)
     saved = sites["distance_saved_km"] if "distance_saved_km" in sites else None
     sites["reason"] = [
         f"新增服务半径内儿童 {k} 人" + (f"；儿童加权距离减少 {d:.1f} 公里"
                                   if saved is not None and np.isfinite(d) else "")
         for k, d in zip(sites["children_newly_covered"],
                         saved if saved is not None else np.zeros(len(sites)), strict=True)]
-    return sites, {"children_newly_covered": int(round(float(kids.sum()))),
-                   "children_newly_covered_model": "coverage.csv demand model"}
+    return sites, {"children_newly_covered": int(sites["children_newly_covered"].sum()),
+                   "children_newly_covered_model": "coverage.csv demand model",
+                   "mode": rule.mode}
 
 
 def _network_cost(graph: RoadGraph | None, *, kind: str, place: PlaceConfig,
@@ -186,7 +187,24 @@ def propose_stage(ws: Workspace, *, settings: Settings, quota: QuotaTable | None
     (``(None, {}, progress)``)."""
     if quota is None:
         return None, {}, progress
-    return propose_for_quota(progress, villages=ws.villages, facilities=ws.facilities,
-                             quota=quota, crs=ws.crs, place=settings.place,
-                             access=settings.access, candidates=ws.extra.get("candidates"),
-                             demand_points=demand, graph=graph)
+    placed = ws.villages[ws.villages.geometry.notna()]
+    if placed.empty:  # a bare village list: where to build cannot be said
+        return None, {kind: {"proposed": 0, "notes": [NO_PLACE]} for kind in quota.kinds}, \
+            progress
+    if demand is not None:
+        demand = demand[demand["village_code"].isin(placed["village_code"])]
+    sites, summary, after = propose_for_quota(
+        progress, villages=placed, facilities=ws.facilities[ws.facilities.geometry.notna()],
+        quota=quota, crs=ws.crs, place=settings.place, access=settings.access,
+        candidates=ws.extra.get("candidates"), demand_points=demand, graph=graph)
+    if len(placed) < len(ws.villages):
+        note = (f"{len(ws.villages) - len(placed)} 个村（居）没有村界或位置，不作候选也不计需求 / "
+                "villages without geometry are neither candidates nor demand")
+        for kind_summary in summary.values():
+            kind_summary.setdefault("notes", []).append(note)
+    return sites, summary, after
+
+
+#: why no site is proposed in a workspace whose villages have no geometry
+NO_PLACE = ("村（居）没有村界或位置，无法选址；各镇缺口见任务进度表 / the villages have no "
+            "geometry: no sites can be placed; the missing numbers are in the annex")

@@ -51,6 +51,17 @@ def reach(demand_xy: np.ndarray, site_xy: np.ndarray, *, threshold: float,
     return sp.csc_array((data, (rows, cols)), shape=(n, k))
 
 
+def whole_children(values: np.ndarray) -> np.ndarray:
+    """Fractional children per site as whole numbers adding up to the rounded total
+    (largest remainders), so that no table's sum differs from the total it is shown with."""
+    values = np.asarray(values, dtype=float)
+    base = np.floor(values)
+    rest = int(round(float(values.sum()))) - int(base.sum())
+    if rest > 0:
+        base[np.argsort(-(values - base), kind="stable")[:rest]] += 1
+    return base.astype(np.int64)
+
+
 def newly_covered(sites: gpd.GeoDataFrame, *, villages: gpd.GeoDataFrame,
                   existing: gpd.GeoDataFrame, demand_points: gpd.GeoDataFrame | None,
                   crs, threshold: float, graph: RoadGraph | None = None,

@@ -239,9 +239,11 @@ def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> W
     clip = shapely.buffer(county, settings.locate_tolerance_m)
     homes = water_homes(settlements=ws.extra.get("settlements"), villages=ws.villages,
                         water=ws.extra["water"], crs=ws.crs, grid_m=settings.water.home_grid_m)
+    placed = ws.villages[ws.villages.geometry.notna()]  # a bare list has no village areas
     layers = WaterLayers(water=ws.extra["water"], kits=ws.extra.get("kits"),
                          homes=homes.points, schools=ws.extra.get("schools"), towns=ws.towns,
-                         villages=ws.villages, incidents=ws.extra.get("incidents"),
+                         villages=placed if len(placed) else None,
+                         incidents=ws.extra.get("incidents"),
                          roads=ws.extra.get("roads"), crs=ws.crs, clip=clip)
     result = run_water(layers, config=settings.water, graph=graph, year=settings.water_year,
                        today=settings.water_as_of)

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 _INTERNAL = {"_row", "geometry", "_file", "_datum"}
+#: how a duplicate's rejection reason begins (a duplicate loses no information)
+DUPLICATE = "重复"
 
 
 def describe(record: pd.Series, *, limit: int = 160,
@@ -66,6 +68,9 @@ class Ledger:
     shown: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     #: per (layer, file): personal columns withheld and cells masked
     withheld: dict[tuple[str, str], tuple[list[str], int]] = field(default_factory=dict)
+    #: per layer: the largest share of a file's records that may be unusable, whether the
+    #: user accepts more, and the files' paths (see :meth:`limit_loss`)
+    limits: dict[str, tuple[float, bool, dict[str, str]]] = field(default_factory=dict)
 
     def read(self, layer: str, file: str, n: int, *, encoding: str = "",
              shown: Collection[str] = ()) -> None:
@@ -140,6 +145,58 @@ class Ledger:
             {"layer": layer, "file": file, **c, "repaired": int(counts.get((layer, file), 0))}
             for (layer, file), c in self.counts.items()
         ]
+
+    def limit_loss(self, layer: str, share: float, *, accepted: bool,
+                   paths: dict[str, str] | None = None) -> None:
+        """Let at most ``share`` of each file of ``layer`` be unusable (rejected for any
+        reason but being a duplicate); ``accepted``: the user accepts more, and the outputs
+        say the result is incomplete. :meth:`check_loss` applies it."""
+        self.limits[layer] = (float(share), bool(accepted), dict(paths or {}))
+
+    def losses(self) -> list[dict]:
+        """Per file of a limited layer: read, unusable records, their share, the main reason
+        (with its count and first row) and whether the share is over the limit."""
+        out = []
+        for (layer, file), c in self.counts.items():
+            if layer not in self.limits or not c["read"]:
+                continue
+            share, accepted, paths = self.limits[layer]
+            reasons = pd.Series([r["reason"] for r in self.rejected
+                                 if (r["layer"], r["file"]) == (layer, file)
+                                 and not r["reason"].startswith(DUPLICATE)], dtype=object)
+            lost = len(reasons)
+            main = reasons.value_counts().index[0] if lost else ""
+            first = next((r["row"] for r in self.rejected if (r["layer"], r["file"]) ==
+                          (layer, file) and r["reason"] == main), None)
+            out.append({"layer": layer, "file": file, "path": paths.get(file, file),
+                        "read": c["read"], "unusable": lost,
+                        "share": round(lost / c["read"], 4), "limit": share,
+                        "over": lost / c["read"] > share, "accepted": accepted,
+                        "main_reason": main,
+                        "main_reason_rows": int((reasons == main).sum()) if lost else 0,
+                        "first_row": first})
+        return out
+
+    def incomplete(self) -> list[dict]:
+        """The files over their limit (an accepted run shows them as 数据不全)."""
+        return [loss for loss in self.losses() if loss["over"]]
+
+    def check_loss(self, layer: str) -> None:
+        """Stop (``IncompleteInputError``) when a file of ``layer`` lost more than its
+        share and the user did not accept it."""
+        from planner._errors import IncompleteInputError
+
+        for loss in self.incomplete():
+            if loss["layer"] != layer or loss["accepted"]:
+                continue
+            raise IncompleteInputError(
+                f"{loss['path']}: {loss['unusable']} of {loss['read']} records "
+                f"({100 * loss['share']:.1f}%) could not be used, more than the "
+                f"{100 * loss['limit']:g}% a run may lose, so the tables would be wrong; main "
+                f"reason ({loss['main_reason_rows']} rows, first row {loss['first_row']}): "
+                f"{loss['main_reason']}; fix the file (planner check lists every row), or "
+                "accept an incomplete result with --accept-incomplete (or [validate] "
+                "accept_incomplete = true in planner.toml)")
 
     def rejected_frame(self) -> pd.DataFrame:
         """``rejected.csv`` content."""

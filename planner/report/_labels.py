@@ -12,7 +12,17 @@ import re
 import numpy as np
 import pandas as pd
 
-from planner.glossary import CHILD_FIELDS, CHILD_GROUPS, KINDS, KIT_ITEM_COUNTS, KIT_ITEMS, MODES
+from planner.core.names import MATCH_LABELS
+from planner.glossary import (
+    CHILD_FIELDS,
+    CHILD_GROUPS,
+    GEOMETRY_SOURCES,
+    KINDS,
+    KIT_ITEM_COUNTS,
+    KIT_ITEMS,
+    LOCATION_METHODS,
+    MODES,
+)
 
 FIELDS: dict[str, str] = {
     **CHILD_FIELDS,
@@ -41,12 +51,18 @@ FIELDS: dict[str, str] = {
     "tier": "风险等级", "score": "风险分", "water_id": "水域编号", "kit_id": "设施编号",
     "status": "状态", "missing": "缺少", "complete": "是否齐全", "last_inspected": "最近检查日期",
     "cost_yuan": "费用（元）", "fixed_kits": "补齐或更换（套）", "funded": "纳入预算",
+    "declared_village": "申报村（居）", "declared_village_code": "申报村（居）代码",
+    "declared_town_code": "申报镇（街道）代码", "match_method": "申报匹配方式",
+    "location_method": "定位方式", "geometry_source": "村界来源",
+    "point_town_code": "坐标所在镇代码",
 }
 _VALUES = {
     "level": {"town": "镇（街道）", "county": "全县（市、区）"},
     "kind": {k: v[0] for k, v in KINDS.items()},
     "mode": MODES,
     "distance_method": {"network": "路网距离", "straight_line": "直线距离"},
+    "location_method": LOCATION_METHODS, "match_method": MATCH_LABELS,
+    "geometry_source": GEOMETRY_SOURCES,
     "layer": {"children": CHILD_GROUPS["children"], "villages": "村界", "towns": "镇界",
               "facilities": "阵地", "water": "水域", "kits": "四个一", "settlements": "居民点"},
 }

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from planner.geo.datum import transform_geometry
-from planner.glossary import CHILD_FIELDS, KINDS, KIT_ITEMS, STANDARDS
+from planner.glossary import CHILD_FIELDS, KINDS, KIT_ITEMS, LOCATION_METHODS, STANDARDS
 from planner.measure.coverage import within_reach_children
 from planner.report._leaflet import add_layer, dot, legend_block, no_template, svg
 from planner.report._maplayers import (
@@ -192,7 +192,7 @@ def draw_roads(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
 def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     """Existing sites, one layer per kind (the quota's kinds shown at first)."""
     fac = layers.facilities
-    labels = ["类型", "标准", "所属镇（街道）", "所属村（居）"]
+    labels = ["类型", "标准", "所属镇（街道）", "所属村（居）", "定位方式"]
     items = []
     on = set(default_kinds(layers))
     for kind in [k for k in KINDS if (fac["kind"] == k).any()]:
@@ -206,7 +206,9 @@ def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str
                   labels=labels, styles={}, keys=kind,
                   heading=_col(part, "name", KINDS[kind][0]),
                   values=[KINDS[kind][0], standard, _col(part, "town_name"),
-                          _col(part, "village_name")],
+                          _col(part, "village_name"),
+                          _col(part, "location_method", "coordinates").map(
+                              lambda m: LOCATION_METHODS.get(m, m))],
                   icons={kind: (svg(shape, colour), 14)})
         items.append((svg(shape, colour), html.escape(KINDS[kind][0])))
     return [legend_block("现有阵地", items)] if items else []

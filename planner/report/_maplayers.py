@@ -159,7 +159,8 @@ def layers_from_result(result: RunResult, *, roads: bool = True) -> MapLayers:
         prog.drop_duplicates("town_code"), on="town_code", how="left")
     vcols = ["village_code", "village_name", "town_name", "children", "left_behind",
              "vulnerable", "geometry"]
-    villages = ws.villages[[c for c in vcols if c in ws.villages.columns]].copy()
+    villages = ws.villages[[c for c in vcols if c in ws.villages.columns]]
+    villages = villages[villages.geometry.notna()].copy()  # a village list is not drawn
     villages["has_care_point"] = villages["village_code"].isin(
         result.villages.loc[result.villages["has_care_point"], "village_code"])
     if result.access is not None:
@@ -170,7 +171,9 @@ def layers_from_result(result: RunResult, *, roads: bool = True) -> MapLayers:
                                   on="village_code", how="left")
     fac = ws.facilities
     facilities = fac[[c for c in ("facility_id", "name", "kind", "standard", "town_name",
-                                  "village_name", "geometry") if c in fac.columns]].copy()
+                                  "village_name", "location_method", "geometry")
+                      if c in fac.columns]]
+    facilities = facilities[facilities.geometry.notna()].copy()  # no place, not drawn
     water = result.water
     water_layer = _water(water, ws.extra.get("water"))
     return MapLayers(

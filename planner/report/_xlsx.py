@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xlsxwriter
+import xlsxwriter.exceptions
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
@@ -86,7 +87,13 @@ class Book:
         """Write the file."""
         if not self.workbook.worksheets():
             self.sheet("Sheet")
-        self.workbook.close()
+        try:
+            self.workbook.close()
+        except xlsxwriter.exceptions.FileCreateError as exc:  # the file-system error itself
+            cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+            if cause is None:
+                raise
+            raise cause from exc
 
     def __enter__(self) -> Book:
         return self

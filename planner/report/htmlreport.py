@@ -27,6 +27,7 @@ from planner.glossary import (
     KINDS,
     KIT_ITEM_COUNTS,
     KIT_ITEMS,
+    MODES,
     TIERS,
     WATER_SCENARIOS,
 )
@@ -81,7 +82,9 @@ td.t{text-align:left}tr.total td{font-weight:bold;background:#f6f6f6}
 ul.f{margin:2px 0;padding-left:18px;font-size:11.5px}.kpi{display:flex;gap:10px;margin:4px 0}
 .kpi div{flex:1;border:1px solid #ccc;border-radius:4px;padding:4px 8px}
 .kpi b{display:block;font-size:17px;color:#1a9850}
-ul.s{margin:2px 0;padding-left:18px}.break{break-before:page;page-break-before:always}
+ul.s{margin:2px 0;padding-left:18px}
+.warn{border:2px solid #d73027;background:#fde0dd;color:#a50026;padding:4px 8px;margin:4px 0}
+.break{break-before:page;page-break-before:always}
 @page{size:A4 portrait;margin:10mm}
 @media print{body{margin:0;max-width:none;font-size:10px}h1{font-size:16px}
  h2{font-size:12px;margin:6px 0 3px}table{font-size:8px}th,td{padding:1px 2px}
@@ -198,9 +201,36 @@ def _coverage(run: dict) -> str:
     return note + _table(pd.DataFrame(rows), text_cols=["类型"])
 
 
+def newly_within_reach(run: dict, proposals: pd.DataFrame | None = None) -> str:
+    """Children newly within reach of the proposals, per kind with the kind's own distance:
+    kinds with different distances are never added up (one child may count for several
+    kinds). The figures of ``run.json`` ``proposals.by_kind``; per kind from ``proposals``
+    where the run has none."""
+    by_kind = (run.get("proposals") or {}).get("by_kind") or {}
+    parts = []
+    kinds = [k for k in KINDS if k in by_kind or (
+        proposals is not None and len(proposals) and (proposals["kind"] == k).any())]
+    for kind in kinds:
+        info = by_kind.get(kind) or {}
+        n = info.get("children_newly_covered")
+        mine = None if proposals is None or "children_newly_covered" not in proposals else \
+            proposals.loc[proposals["kind"] == kind, "children_newly_covered"]
+        if n is None and mine is not None and len(mine):
+            n = int(mine.sum())
+        if n is None:
+            continue
+        dist = info.get("threshold_m")
+        how = (f"{MODES.get(info.get('mode'), '')}{dist:,.0f} 米内" if dist else "服务半径内")
+        parts.append(f"{KINDS[kind][0]}（{how}）{int(n):,} 人")
+    return "；".join(parts)
+
+
 def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:
     if proposals is None:
-        return _not_computed()
+        notes = {n for v in ((run.get("proposals") or {}).get("by_kind") or {}).values()
+                 if isinstance(v, dict) for n in v.get("notes") or [] if "无法选址" in n}
+        return "".join(f"<p class='nc'>{html.escape(chinese_part(n))}</p>" for n in notes) \
+            or _not_computed()
     if len(proposals) == 0:
         return "<p>无需新建（任务已完成）</p>"
     frame = pd.DataFrame(proposals).drop(columns="geometry", errors="ignore")
@@ -211,10 +241,10 @@ def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:
     show["kind"] = show["kind"].map(lambda k: KINDS.get(k, (k,))[0])
     show = _drop_empty(show[[c for c in _PROPOSAL_COLS if c in show.columns]].head(_TOP))
     more = f"（前 {_TOP} 处，全部见 proposed_sites.geojson）" if len(frame) > _TOP else ""
-    kids = int(frame["children_newly_covered"].sum()) if "children_newly_covered" in frame \
-        else 0
-    return (f"<p>拟新建（含升级）{len(frame)} 处：{html.escape(head)}；新增服务半径内儿童 "
-            f"{kids:,} 人{more}</p>"
+    kids = newly_within_reach(run, frame)
+    kids = f"；新增服务半径内儿童：{kids}（各类服务半径不同，不相加）" if kids else ""
+    return (f"<p>拟新建（含升级）{len(frame)} 处：{html.escape(head)}{html.escape(kids)}"
+            f"{more}</p>"
             + _table(show, labels=_COLUMNS, text_cols=["reason", "village_name", "town_name"]))
 
 
@@ -354,18 +384,18 @@ def attention(run: dict, *, progress: pd.DataFrame | None = None,
     story = (run.get("coverage") or {}).get("care_point") or {}
     reach = story.get("within_reach")
     if reach and villages is not None and "covshare_care_point" in villages.columns:
-        out = (villages["children"].fillna(0) * (1 - villages["covshare_care_point"].fillna(0)))
+        villages = villages[villages["covshare_care_point"].notna()]  # measured ones only
+        out = (villages["children"].fillna(0) * (1 - villages["covshare_care_point"]))
         worst = villages.assign(_out=out).sort_values("_out", ascending=False).head(top)
         names = "、".join(f"{r['village_name']}（{r['town_name']}，{r['_out']:,.0f} 人）"
                          for _, r in worst.iterrows() if r["_out"] >= 0.5)
         beyond = reach["children_total"] - reach["children"]
         lines.append(f"关爱站点服务半径外儿童 {beyond:,} 人，最多的村（居）：{names}")
     props = run.get("proposals") or {}
-    kids = sum(int(v.get("children_newly_covered") or 0)
-               for v in (props.get("by_kind") or {}).values() if isinstance(v, dict))
     if props.get("sites"):
-        lines.append(f"建议新建（含升级）阵地 {props['sites']} 处，新增服务半径内儿童 {kids:,} 人"
-                     "（明细见下页）")
+        kids = newly_within_reach(run)
+        kids = f"，新增服务半径内儿童：{kids}（各类服务半径不同，不相加）" if kids else ""
+        lines.append(f"建议新建（含升级）阵地 {props['sites']} 处{kids}（明细见下页）")
     water = run.get("water") or {}
     if water:  # what the budget buys and what full coverage needs, both (issue 25)
         tiers = water.get("risky_waters_by_tier") or {}
@@ -382,7 +412,8 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
                  requisition: pd.DataFrame | None = None,
                  progress: pd.DataFrame | None = None,
                  villages: pd.DataFrame | None = None,
-                 actions: pd.DataFrame | None = None) -> Path:
+                 actions: pd.DataFrame | None = None, notice: Sequence[str] = (),
+                 derived: Sequence[str] = ()) -> Path:
     """Write ``report.html`` (page 1 the summary, details after a page break).
 
     Parameters
@@ -407,6 +438,11 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
     actions : DataFrame, optional
         The water actions (:func:`planner.propose.actions.water_actions`): overdue
         inspections per town.
+    notice : sequence of str
+        The 数据不全 lines of an accepted incomplete run, shown boxed at the top of page 1.
+    derived : sequence of str
+        What the planner derived instead of reading (labels of ``Workspace.derived``),
+        listed under the title.
     """
     first = progress_table.columns[0] if len(progress_table.columns) else None
     total = "合计" if first is not None and (progress_table[first].astype(str) == "合计").any() \
@@ -415,7 +451,8 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "_assets"),
                       autoescape=True, keep_trailing_newline=True)
     page = env.get_template("report.html.j2").render(
-        title=title, css=Markup(_CSS), workspace=str(run.get("workspace", "")),
+        title=title, css=Markup(_CSS), notice=list(notice), derived=list(derived),
+        workspace=str(run.get("workspace", "")),
         county_code=str(run.get("county_code") or ""), today=dt.date.today().isoformat(),
         inputs=_inputs(run), kpis=Markup(_kpis(run)),
         story=story_lines(run.get("coverage") or {}),

@@ -43,4 +43,7 @@ def print_summary(result: RunResult, *, echo: Callable[[str], None] = print) -> 
     read = sum(i["read"] for i in run["inputs"])
     echo(f"records read {read}, rejected {run['rejected']} (rejected.csv), "
          f"repaired {run['repaired']} (repairs.csv); findings: {len(run['findings'])}")
+    for loss in result.workspace.ledger.incomplete():
+        echo(f"数据不全 / INCOMPLETE: {loss['file']}: {loss['unusable']} of {loss['read']} "
+             f"records not used ({100 * loss['share']:.1f}%); the tables say so")
     echo(f"outputs: {result.out}")

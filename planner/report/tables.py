@@ -86,6 +86,16 @@ def _town_labels(progress: pd.DataFrame) -> pd.Series:
     return names.where(quota == names, quota + "（" + names + "）")
 
 
+def incomplete_notice(losses: Sequence[dict]) -> list[str]:
+    """The 数据不全 lines of an accepted run whose site lists lost more records than allowed
+    (:meth:`planner.records.ledger.Ledger.incomplete`): one per file, with the counts."""
+    return [f"数据不全：{loss['file']} 共 {loss['read']} 条记录，{loss['unusable']} 条未能使用"
+            f"（{100 * loss['share']:.1f}%，超过允许的 {100 * loss['limit']:g}%），主要原因"
+            f"（{loss['main_reason_rows']} 条）：{str(loss['main_reason']).split(' / ')[0]}；"
+            "本表各数未计入这些记录，是在用户确认接受不完整结果后生成的（见 rejected.csv）。"
+            for loss in losses]
+
+
 #: kinds of the second annex (a task table of their own: 如皋 2021 附件2)
 ANNEX2_KINDS = ("social_org",)
 
@@ -93,14 +103,20 @@ ANNEX2_KINDS = ("social_org",)
 def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds: list[str],
                         sheets: dict[str, pd.DataFrame] | None = None,
                         findings: list[str] | None = None, unit: str = "",
-                        date: dt.date | None = None, notes: Sequence[str] = ()) -> None:
+                        date: dt.date | None = None, notes: Sequence[str] = (),
+                        notice: Sequence[str] = ()) -> None:
     """``progress.xlsx``: the annex-1 progress sheet (任务进度), the annex-2 sheet of the
     organisations (社会组织任务) when the quota has them, then any extra sheets.
 
     Every sheet prints on A4 landscape, one page wide, with its header rows repeated; the
     task sheets carry the 填报单位 / 填报日期 line, a 备注 column and ``notes`` below.
     ``title`` is the county name and year, e.g. "如皋市2026年"; ``date`` defaults to today.
+    ``notice`` (:func:`incomplete_notice`): the task sheets' titles say 数据不全 and the
+    lines come first under them.
     """
+    if notice:
+        notes = [*notice, *notes]
+    flag = "（数据不全）" if notice else ""
     date = date or dt.date.today()
     filled = (f"填报单位：{unit}（盖章）", f"填报日期：{date.year}年{date.month}月{date.day}日")
     annex1 = [k for k in kinds if k not in ANNEX2_KINDS]
@@ -108,12 +124,12 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
     with Book(path) as book:
         if annex1 or not kinds:
             _task_sheet(book, book.sheet("任务进度"), progress, kinds=annex1,
-                        title=f"{title}儿童关爱服务阵地建设任务完成情况", filled=filled,
+                        title=f"{title}儿童关爱服务阵地建设任务完成情况{flag}", filled=filled,
                         notes=notes, villages=True)
         if annex2:
             _task_sheet(book, book.sheet("社会组织任务"), progress, kinds=annex2,
-                        filled=filled, notes=notes[:1],
-                        title=f"{title}儿童服务类社会组织任务完成情况", villages=False)
+                        filled=filled, notes=notes[:len(notice) + 1],
+                        title=f"{title}儿童服务类社会组织任务完成情况{flag}", villages=False)
         for name, frame in (sheets or {}).items():
             write_table(book, book.sheet(name), _capped(frame), title=name,
                         percent_cols=[c for c in frame.columns if is_percent(str(c))])
@@ -176,6 +192,9 @@ def _remarks(progress: pd.DataFrame, *, kinds: list[str], villages: bool) -> lis
     towns above their quota."""
     out = []
     for row in progress.to_dict("records"):
+        if "town_code" in row and not row["town_code"]:
+            out.append("未匹配到镇界，已建按 0 计：请在 [aliases] 中对应（见“镇名对照”表）")
+            continue
         parts = []
         if villages and "care_point" in kinds and row["required_care_point"] != row["villages"]:
             parts.append(f"镇界内村（居）{row['villages']} 个")

@@ -20,7 +20,7 @@ from planner.report._maplayers import MapLayers, layers_from_result
 from planner.report._qgis import add_styles
 from planner.report.patrol_sheets import write_patrol_sheets
 from planner.report.safe import safe_frame
-from planner.report.tables import write_csv, write_progress_xlsx
+from planner.report.tables import incomplete_notice, write_csv, write_progress_xlsx
 from planner.report.water_actions import write_actions_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
@@ -76,11 +76,15 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
         sheets["防溺水缺口"] = for_people(w.gaps_by_town)
     _write_gpkg(result, out / "planner.gpkg", layers=layers)
     sheets["位置与申报不符"] = for_people(result.tables["disagreements"])
+    if result.quota is not None and result.quota.vintages is not None:
+        sheets["镇名对照"] = result.quota.vintages
+        write_csv(result.quota.vintages, out / "town_matching.csv")
     sheets["被拒记录"] = for_people(ws.ledger.rejected_frame())
     write_progress_xlsx(out / "progress.xlsx", title=f"{ws.settings.name}{today.year}年",
                         progress=result.progress, kinds=kinds, sheets=sheets,
                         findings=result.run["findings"], unit=f"{ws.settings.name}民政局",
-                        date=today, notes=task_notes(result.run))
+                        date=today, notes=task_notes(result.run),
+                        notice=incomplete_notice(ws.ledger.incomplete()))
 
 
 #: the staff columns of the progress table (planner.measure.staff)
@@ -166,7 +170,10 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
                  water_top=None if water is None else water.water_risk,
                  requisition=None if water is None else water.requisition,
                  progress=result.progress, villages=result.villages,
-                 actions=None if water is None else water.actions)
+                 actions=None if water is None else water.actions,
+                 notice=incomplete_notice(result.workspace.ledger.incomplete()),
+                 derived=[d["label"] for d in result.workspace.derived.values()
+                          if d.get("label")])
 
 
 def _write_gpkg(result: RunResult, path: Path, *, layers: MapLayers | None = None) -> None:

@@ -23,11 +23,12 @@ from planner.settings._toml import (
     QuotaSpec,
     Settings,
     load_settings,
+    overriding,
 )
 from planner.settings._water_rules import DEFAULT_PATROL, PatrolFrequency, WaterConfig
 
 __all__ = [
     "AccessConfig", "BASEMAPS", "DEFAULT_PATROL", "KNOWN_LAYERS", "KindRule", "LayerSpec",
     "MapConfig", "PatrolFrequency", "PlaceConfig", "QuotaSpec", "SECTIONS", "Settings",
-    "WaterConfig", "load_settings", "village_counts",
+    "WaterConfig", "load_settings", "overriding", "village_counts",
 ]

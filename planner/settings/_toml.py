@@ -8,6 +8,8 @@ import datetime as dt
 import difflib
 import os
 import tomllib
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -22,7 +24,7 @@ from planner.settings._water_rules import WaterConfig
 
 #: Layers with geometry or a table the planner knows, and whether a workspace must have them.
 KNOWN_LAYERS: dict[str, bool] = {
-    "county": True,
+    "county": False,
     "towns": True,
     "villages": True,
     "children": False,
@@ -117,7 +119,8 @@ SECTIONS: dict[str, frozenset[str] | None] = {
     "quota": frozenset({"path", "town", "kinds", "encoding", "sheet", "header"}),
     "aliases": None,
     "roads": frozenset({"path"}),
-    "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m"}),
+    "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m", "max_unusable_share",
+                           "accept_incomplete", "outline_tolerance_m"}),
     "staff": frozenset({"children_per_director"}),
     "access": None, "place": None, "water": None, "map": None,
 }
@@ -167,6 +170,13 @@ class Settings:
     children_per_director
         ``[staff]``: a village needs one more 儿童主任 per this many children above it
         (``None``: one per village).
+    max_unusable_share, accept_incomplete
+        ``[validate]``: a site list may lose at most this share of its records (duplicates
+        aside) before the run stops, unless the user accepts an incomplete result
+        (``accept_incomplete = true`` or ``--accept-incomplete``).
+    outline_tolerance_m
+        ``[validate]``: how far the towns may reach beyond a given county outline (or fall
+        short of it) before a finding says so.
     """
 
     root: Path
@@ -187,6 +197,9 @@ class Settings:
     water_year: int | None = None
     water_as_of: dt.date | None = None
     children_per_director: int | None = None
+    max_unusable_share: float = 0.05
+    accept_incomplete: bool = False
+    outline_tolerance_m: float = 500.0
     water_files: tuple[LayerSpec, ...] = ()
 
     @property
@@ -378,6 +391,7 @@ def load_settings(workspace: str | Path) -> Settings:
         tol = float(validate_raw.get("locate_tolerance_m", 100.0))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: [validate] distances must be numbers in metres") from exc
+    share, accept, outline = _completeness(validate_raw, where)
     access = AccessConfig.from_mapping(_table(data, "access", where), source=where)
     place = PlaceConfig.from_mapping(_table(data, "place", where), source=where)
     # one coverage distance per kind: placement takes it from [access]
@@ -405,7 +419,44 @@ def load_settings(workspace: str | Path) -> Settings:
         water_year=year,
         water_as_of=as_of,
         children_per_director=_per_director(_table(data, "staff", where), where),
+        max_unusable_share=share,
+        accept_incomplete=accept or bool(_OVERRIDES.get().get("accept_incomplete")),
+        outline_tolerance_m=outline,
     )
+
+
+#: values a command-line flag sets for every settings loaded in its context
+_OVERRIDES: ContextVar[MappingProxyType] = ContextVar(
+    "planner_settings_overrides", default=MappingProxyType({}))
+
+
+@contextmanager
+def overriding(**values: Any):
+    """Within the block every :func:`load_settings` takes ``values`` (command-line flags:
+    ``accept_incomplete=True`` for ``--accept-incomplete``)."""
+    token = _OVERRIDES.set(MappingProxyType({**_OVERRIDES.get(), **values}))
+    try:
+        yield
+    finally:
+        _OVERRIDES.reset(token)
+
+
+def _completeness(raw: dict, where: str) -> tuple[float, bool, float]:
+    """``[validate]`` max_unusable_share (0-1), accept_incomplete, outline_tolerance_m."""
+    share = raw.get("max_unusable_share", 0.05)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+        raise ConfigError(f"{where}: [validate] max_unusable_share = {share!r} must be a share "
+                          "from 0 to 1, e.g. 0.05 (a site list may lose 5 % of its records)")
+    accept = raw.get("accept_incomplete", False)
+    if not isinstance(accept, bool):
+        raise ConfigError(f"{where}: [validate] accept_incomplete = {accept!r} must be true or "
+                          "false")
+    outline = raw.get("outline_tolerance_m", 500.0)
+    if isinstance(outline, bool) or not isinstance(outline, int | float) or not \
+            0 <= outline <= 100_000:
+        raise ConfigError(f"{where}: [validate] outline_tolerance_m = {outline!r} must be a "
+                          "distance in metres from 0 to 100000, e.g. 500")
+    return float(share), accept, float(outline)
 
 
 def _water_files(raw: Any, root: Path, where: str) -> tuple[LayerSpec, ...]:

@@ -234,13 +234,14 @@ def _polygonal(geom):
 
 def reject_outside(frame: gpd.GeoDataFrame, *, county_metric, crs: CRS, tolerance_m: float,
                    spec: LayerSpec, ledger: Ledger) -> gpd.GeoDataFrame:
-    """Reject features that lie entirely outside the county (beyond ``tolerance_m``)."""
+    """Reject features that lie entirely outside the county (beyond ``tolerance_m``);
+    records without a geometry (located by declaration) are not judged here."""
     if frame.empty:
         return frame
     metric = frame.geometry.to_crs(crs).to_numpy()
     zone = shapely.buffer(county_metric, tolerance_m)
     shapely.prepare(zone)
-    outside = ~shapely.intersects(zone, metric)
+    outside = ~shapely.intersects(zone, metric) & ~shapely.is_missing(metric)
     ledger.reject(spec.name, spec.path.name, frame[outside],
                   "位置在县域外 / outside the county: check the coordinates and their datum")
     return frame[~outside]

@@ -183,10 +183,12 @@ def water_findings(water: gpd.GeoDataFrame, *, county_m: shapely.Geometry,
             f"{water['source'].iat[k]} row {water['_row'].iat[k]}: a water polygon larger "
             "than the county: only its part inside the county is measured; use a county-scale "
             "water layer")
+    placed = villages[villages.geometry.notna()] if len(villages) else villages
+    area = shapely.area(placed.geometry.to_crs(crs).to_numpy()) if len(placed) else []
+    width = float(np.median(np.sqrt(area))) if len(area) else 0.0
     for file in pd.unique(water["source"]):
         sel = (water["source"] == file).to_numpy()
         spacing = _spacing(geom[sel])
-        width = float(np.median(np.sqrt(villages.to_crs(crs).area))) if len(villages) else 0.0
         if width > 0 and spacing > COARSE_SHARE * width:
             out.append(
                 f"{file}：水域边界平均每 {spacing:,.0f} 米才有一个节点，村（居）宽约 "

@@ -57,6 +57,12 @@ def test_every_facility_outside_the_county(mini, cli):
     frame = pd.read_csv(path, dtype=str, encoding="gb18030", keep_default_na=False)
     frame["经度"] = "121.5"
     frame.to_csv(path, index=False, encoding="gb18030")
+    res = cli(mini)  # a site list that lost every record cannot give a right table
+    assert res.code == 2 and len(res.err) == 1
+    assert "数据不全" in res.line and "9 of 9 records" in res.line and "位置在县域外" in res.line
+    toml = mini / "planner.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "max_unusable_share = 0.25", "accept_incomplete = true"), encoding="utf-8")
     res = cli(mini)
     assert res.code == 0
     fac = _inputs(res)["facilities"]

@@ -25,14 +25,16 @@ def test_alias_may_name_a_code():
     assert (codes.iloc[0], methods.iloc[0]) == ("320682400", "alias")
 
 
-def test_read_quota_rejects_unmatched_rows_and_reports_towns():
+def test_read_quota_lists_unmatched_rows_and_reports_towns():
     settings = load_settings(MINI)
     towns = pd.DataFrame({"town_code": ["320999001", "320999002"],
                           "town_name": ["甲山镇", "乙水镇"]})
     ledger = Ledger()
     quota = read_quota(settings.quota, towns, aliases=settings.aliases, ledger=ledger)
-    assert quota.table["match"].tolist() == ["alias", "stem"]
-    assert quota.table["required_care_point"].tolist() == [2, 2]
+    assert quota.table["match"].tolist() == ["alias", "stem", ""]
+    assert quota.table["town_code"].tolist() == ["320999001", "320999002", ""]
+    assert quota.table["required_care_point"].tolist() == [2, 2, 1]  # 丙镇 kept, not dropped
     assert quota.unmatched == ["丙镇"]
-    assert ledger.rejected[0]["row"] == 4 and "[aliases]" in ledger.rejected[0]["reason"]
+    assert ledger.rejected == []
+    assert ledger.repairs[0]["row"] == 4 and "[aliases]" in ledger.repairs[0]["note"]
     assert ledger.reconcile() == []

@@ -37,3 +37,16 @@ def test_town_matches_uses_aliases_and_stems():
     out = town_matches(declared, located, aliases={"城北街道": "如皋市经济开发区"})
     assert out.tolist()[:4] == [True, True, True, False]
     assert pd.isna(out.iloc[4])
+
+
+def test_a_point_in_an_overlap_goes_to_the_declared_unit():
+    overlap = gpd.GeoDataFrame({
+        "village_code": ["1", "2"], "village_name": ["东村", "西村"],
+        "town_code": ["A", "B"], "town_name": ["甲山镇", "乙水镇"],
+    }, geometry=[shapely.box(120.50, 32.30, 120.56, 32.35),
+                 shapely.box(120.55, 32.30, 120.60, 32.35)], crs=4326)
+    pts = gpd.GeoDataFrame(geometry=shapely.points([(120.555, 32.32)] * 3), crs=4326)
+    prefer = pd.DataFrame({"declared_village_code": ["", "", "2"],
+                           "declared_town_code": ["", "B", ""]})
+    out = locate_points(pts, villages=overlap, crs=UTM, tolerance_m=100, prefer=prefer)
+    assert out["town_name"].tolist() == ["甲山镇", "乙水镇", "乙水镇"]

@@ -59,3 +59,53 @@ def test_compare_folders_and_command(tmp_path, capsys):
                                             "村居关爱站点本次已建"]
     with pytest.raises(InputFileError, match="progress.csv"):
         compare_folders(tmp_path, b)
+
+
+def _excel_resaved(folder):
+    """progress.csv as Excel on Chinese Windows saves it again: GBK, no BOM, CRLF, long
+    codes shown (and saved) as 3.21E+08."""
+    frame = pd.read_csv(folder / "progress.csv", dtype=str, encoding="utf-8-sig")
+    frame["town_code"] = [f"{float(c):.2E}" for c in range(320999001, 320999001 + len(frame))]
+    frame.to_csv(folder / "progress.csv", index=False, encoding="gbk", lineterminator="\r\n")
+
+
+def test_compare_reads_an_excel_resaved_gbk_progress_csv(tmp_path, capsys):
+    a, b = _folder(tmp_path / "2024Q2", EARLIER), _folder(tmp_path / "2024Q3", CURRENT)
+    _excel_resaved(a)
+    table, tot, _lines = compare_folders(a, b)
+    assert tot["care_point"]["built_then"] == 14  # matched by town name
+    assert main(["compare", str(a), str(b)]) == 0
+
+
+def test_compare_refuses_two_different_counties(tmp_path, capsys):
+    a, b = _folder(tmp_path / "a", EARLIER), _folder(tmp_path / "b", CURRENT)
+    for folder, code in ((a, "320681"), (b, "320723")):
+        run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        run |= {"county_code": code, "workspace": folder.name}
+        (folder / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    with pytest.raises(InputFileError, match="different counties"):
+        compare_folders(a, b)
+    assert main(["compare", str(a), str(b)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "320681" in err and not (b / "进度对比.xlsx").exists()
+
+
+def test_compare_never_overwrites_a_users_file_of_that_name(tmp_path, capsys):
+    a, b = _folder(tmp_path / "a", EARLIER), _folder(tmp_path / "b", CURRENT)
+    (b / "进度对比.xlsx").write_bytes(b"the bureau's own sheet")
+    assert main(["compare", str(a), str(b)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert (b / "进度对比.xlsx").read_bytes() == b"the bureau's own sheet"
+
+
+def test_compare_into_an_output_folder_keeps_it_the_planners(mini_result, tmp_path):
+    import shutil
+
+    from planner.records.outputs import foreign_files, is_complete
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(mini_result.out, a)
+    shutil.copytree(mini_result.out, b)
+    assert main(["compare", str(a), str(b)]) == 0
+    assert (b / "进度对比.xlsx").is_file() and foreign_files(b) == [] and is_complete(b)
+    assert main(["compare", str(a), str(b)]) == 0  # its own file: written again

@@ -87,8 +87,10 @@ def test_mini_standard_respected(mini_result):
     p = mini_result.progress.set_index("town_name")
     assert p.loc["乙水镇", "all_care_home"] == 1  # a basic one exists ...
     assert p.loc["乙水镇", "built_care_home"] == 0  # ... but the quota asks for provincial
+    # 丙镇 matches no town: listed with its quota and nothing built, never dropped
+    assert p.loc["丙镇", "required_care_home"] == 1 and p.loc["丙镇", "built_care_home"] == 0
     assert totals(mini_result.progress, kinds=["care_home"])["care_home"] == {
-        "required": 2, "built": 1, "missing": 1, "extra": 0, "percent": 50.0}
+        "required": 3, "built": 1, "missing": 2, "extra": 0, "percent": 33.3}
 
 
 def _small_county():

@@ -130,3 +130,24 @@ def test_report_is_chinese_with_percent_and_ranks_from_one(demo_result):
         assert any("children_newly_covered" in v for v in kinds.values())
     assert "有未满足需求的村（居）" not in text
     assert "关爱站点服务半径外儿童" in text
+
+
+def test_children_newly_within_reach_one_figure_per_kind(demo_result):
+    """Never summed across kinds with different distances; the same figure on page 1, page
+    2, run.json and the sites; never more than the children counted."""
+    page = (demo_result.out / "report.html").read_text(encoding="utf-8")
+    first, second = page.split('<section id="details"')
+    sites = demo_result.proposals
+    total = demo_result.run["coverage"]["care_point"]["own_site"]["children_total"]
+    reach = demo_result.run["coverage"]["care_point"]["within_reach"]
+    by_kind = demo_result.run["proposals"]["by_kind"]
+    for kind in ("care_point", "care_home"):
+        n = by_kind[kind]["children_newly_covered"]
+        assert n == int(sites.loc[sites["kind"] == kind, "children_newly_covered"].sum())
+        assert 0 < n <= total
+        figure = f"{n:,} 人"
+        assert figure in first and figure in second
+    assert by_kind["care_point"]["children_newly_covered"] <= \
+        reach["children_total"] - reach["children"]  # only those not yet within reach
+    summed = sum(by_kind[k]["children_newly_covered"] for k in ("care_point", "care_home"))
+    assert f"{summed:,}" not in page and "不相加" in first

@@ -8,7 +8,8 @@ from pyproj import CRS
 
 from planner.records.ledger import Ledger
 from planner.settings import load_settings
-from planner.validate.intake import _dedupe, load_workspace
+from planner.validate.intake import load_workspace
+from planner.validate.site_list import dedupe_sites
 
 UTM = CRS.from_epsg(32651)
 
@@ -35,7 +36,7 @@ def test_duplicates_same_name_nearby_or_same_spot():
     ledger = Ledger()
     ledger.read("facilities", "a.csv", 5)
     ledger.read("facilities", "b.csv", 1)
-    kept = _dedupe(frame, ledger, crs=UTM, within=100.0)
+    kept = dedupe_sites(frame, ledger, crs=UTM, within=100.0)
     assert kept["_row"].tolist() == [2, 4, 5, 7]
     reasons = {(r["file"], r["row"]): r["reason"] for r in ledger.rejected}
     assert "duplicate of a.csv row 2" in reasons[("b.csv", 3)]
