@@ -21,9 +21,18 @@ from matplotlib.ticker import FuncFormatter
 
 from planner.report._fonts import cjk_rc
 from planner.report._png import save_png
-from planner.report.water_figures import FIXED, NEW, PLAN, SHARE, SURE, YUAN, budget_table
+from planner.report.water_figures import (
+    CHART_FILE,
+    FIXED,
+    NEW,
+    PLAN,
+    SHARE,
+    SURE,
+    YUAN,
+    budget_table,
+)
 
-FILE = "budget_curve.png"
+FILE = CHART_FILE
 _STYLE = {"curve": ("#2b83ba", "o"), "optimal": ("#d7191c", "*"),
           "fix_first": ("#fdae61", "D"), "full_coverage": ("#1a9641", "s")}
 

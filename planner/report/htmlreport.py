@@ -35,6 +35,7 @@ from planner.measure.coverage import story_lines
 from planner.report._labels import chinese_part
 from planner.report.water_figures import (
     BUDGET_COLUMNS,
+    CHART_FILE,
     FIXED,
     NEW,
     OUT,
@@ -360,6 +361,13 @@ def _images(images: Sequence[Path]) -> str:
     return "<div class='maps'>" + "".join(figs) + "</div>"
 
 
+def _chart(images: Sequence[Path]) -> tuple[str, list[Path]]:
+    """The budget chart, full width (for the budget section), and the other images."""
+    chart = [Path(p) for p in images if Path(p).name == CHART_FILE]
+    rest = [Path(p) for p in images if Path(p).name != CHART_FILE]
+    return (_images(chart) if chart else ""), rest
+
+
 def _inputs(run: dict) -> str:
     inputs = run.get("inputs") or []
     read = sum(int(i.get("read", 0)) for i in inputs)
@@ -448,6 +456,7 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
     total = "合计" if first is not None and (progress_table[first].astype(str) == "合计").any() \
         else None
     text_cols = [c for c in progress_table.columns if "镇" in str(c)]
+    chart, maps = _chart(images)
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "_assets"),
                       autoescape=True, keep_trailing_newline=True)
     page = env.get_template("report.html.j2").render(
@@ -459,10 +468,10 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         progress=Markup(_table(progress_table, text_cols=text_cols, total_label=total)),
         attention=attention(run, progress=progress, villages=villages),
         coverage=Markup(_coverage(run)), proposals=Markup(_proposals(proposals, run)),
-        water=Markup(_water(water_top, run)), budget=Markup(_budget(run)),
+        water=Markup(_water(water_top, run)), budget=Markup(_budget(run) + chart),
         patrols=Markup(_patrols(run, villages=villages, actions=actions)),
         requisition=Markup(_requisition(requisition)),
-        images=Markup(_images(images)),
+        images=Markup(_images(maps)),
         findings=[chinese_part(f) for f in run.get("findings") or []])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

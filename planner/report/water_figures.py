@@ -29,6 +29,8 @@ PLAN, NEW, FIXED, YUAN, SHARE, OUT, SURE = (
     "方案", "新建（套）", "补齐/换绳（套）", "费用（元）", "风险覆盖（%）",
     "救援范围外危险岸线（公里）", "求解结果")
 BUDGET_COLUMNS = (PLAN, NEW, FIXED, YUAN, SHARE, OUT, SURE)
+#: the budget chart's file (planner.report.budgetchart), shown in the report's budget section
+CHART_FILE = "budget_curve.png"
 #: what the fixes are, in every sentence
 FIX_WORDS = "补齐/更换救生绳"
 
