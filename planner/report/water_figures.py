@@ -102,8 +102,11 @@ def _km_value(metres: float | None) -> float | None:
     return None if metres is None else round(float(metres) / 1000, 1)
 
 
-def water_lines(water: dict[str, Any]) -> list[str]:
-    """The water sentences of the terminal (and, but for the first, of the report)."""
+def water_lines(water: dict[str, Any] | None) -> list[str]:
+    """The water sentences of the terminal (and, but for the first, of the report); none
+    without a water stage."""
+    if not water:
+        return []
     tiers = water.get("risky_waters_by_tier") or {}
     lines = [f"防溺水：水域 {water['water_bodies']:,} 处，"
              + "/".join(TIERS[t] for t in "ABC") + " "

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from planner.glossary import KIT_REASONS
 from planner.measure.risk import WaterConfig
 from planner.propose.water_safety import water_safety
 from planner.validate.water_layer import normalise_water
@@ -89,7 +90,7 @@ def test_a_great_river_people_reach_gets_kits_at_its_access_points_whatever_the_
         assert big["kits_new"] >= 1, mode  # the default budget buys them
         kits = r.proposed_kits
         on_big = kits[kits["water_id"] == "BIG"]
-        assert on_big["reason"].str.contains("where people reach it").any()
+        assert on_big["reason"].str.contains(KIT_REASONS["access"]).any()
     # its bank alone would not be risky under the share tiers: the ponds set the cut-off
     share = res["share"]
     seg = share.segments[share.segments["water_id"] == "BIG"]

@@ -67,7 +67,7 @@ def test_gap_words_never_understate_the_gap() -> None:
     assert gap_words(0.000177) == "与最优差距 ≤ 0.02%"
     assert gap_words(0.000988) == "与最优差距 ≤ 0.10%"
     assert gap_words(0.0001) == "与最优差距 ≤ 0.01%"  # exactly 0.01 % is not rounded up
-    assert gap_words(0.02, method="greedy") == "启发式算法，与最优差距 ≤ 2.00%"
+    assert gap_words(0.02, method="greedy") == "启发式，与最优差距 ≤ 2.00%"
     assert cost_gap_words(0.000296) == "费用与最省差距 ≤ 0.03%"
     for gap in (1e-6, 0.000123, 0.004999, 0.0321):
         assert float(gap_percent(gap).rstrip("%")) / 100 >= gap
@@ -152,7 +152,7 @@ def test_report_page_one_states_budget_and_full_coverage(page) -> None:
 
 
 def test_report_water_section_side_by_side_and_patrols(page) -> None:
-    details = page[page.index("七、"):]
+    details = page[page.index("本年预算与全覆盖</h2>"):]
     # side by side: one column per plan
     assert re.search(r"<th>本年预算 ¥30,000：按风险效益最优</th><th>本年预算 ¥30,000：先修复现有"
                      r"器材</th><th>全覆盖</th>", details)
