@@ -26,6 +26,7 @@ from planner.geo.crs import check_metric
 from planner.glossary import KIT_ITEMS
 from planner.measure.risk import weighted_children
 from planner.propose._geo import assign_towns, layer_xy, segment_context, water_context
+from planner.propose.water_names import water_locators
 from planner.settings import WaterConfig
 from planner.validate.water_layer import (
     Banks,
@@ -85,6 +86,7 @@ class WaterGeo:
     water_town: np.ndarray
     seg_town: np.ndarray
     road_xy: np.ndarray
+    locator: np.ndarray          #: human locator of each water (planner.propose.water_names)
 
     @property
     def args(self) -> tuple[np.ndarray, ...]:
@@ -141,7 +143,18 @@ def water_geo(layers: WaterLayers, *, config: WaterConfig,
         kit_effective=kn["complete"].to_numpy(dtype=bool),
         water_town=assign_towns(layers.towns, shapely.point_on_surface(geom), crs),
         seg_town=assign_towns(layers.towns, shapely.points(seg.x, seg.y), crs),
-        road_xy=graph.node_xy if graph is not None else np.zeros((0, 2)))
+        road_xy=graph.node_xy if graph is not None else np.zeros((0, 2)),
+        locator=_locators(wn, geom, layers, crs=crs))
+
+
+def _locators(wn: gpd.GeoDataFrame, geom: np.ndarray, layers: WaterLayers, *,
+              crs: Any) -> np.ndarray:
+    """Each water's human locator, by village (by town without villages)."""
+    by_village = layers.villages is not None and len(layers.villages) > 0
+    return water_locators(geom, names=wn["name"].to_numpy(),
+                          type_labels=wn["type_label"].to_numpy(),
+                          places=layers.villages if by_village else layers.towns, crs=crs,
+                          place_column="village_name" if by_village else "town_name")
 
 
 def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool) -> np.ndarray:

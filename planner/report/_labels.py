@@ -53,6 +53,8 @@ FIELDS: dict[str, str] = {
     "declared_town_code": "申报镇（街道）代码", "match_method": "申报匹配方式",
     "location_method": "定位方式", "geometry_source": "村界来源",
     "point_town_code": "坐标所在镇代码",
+    "locator": "水域（名称或位置）", "water_locator": "水域（名称或位置）",
+    "access_point": "重要水域可达点", "high_consequence": "重要水域",
 }
 _VALUES = {
     "level": {"town": "镇（街道）", "county": "全县（市、区）"},

@@ -240,8 +240,9 @@ def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     tier = _by_value(tier_code, _col(w, "tier", "N"), missing="N")
     order = np.argsort(pd.Series(tier).map("NCBA".index).to_numpy(), kind="stable")
     w, tier = w.iloc[order], tier[order]
-    labels = ["编号", "类型", "风险等级", "风险分（0–100）", "风险排序", "所属镇（街道）"]
-    name = _col(w, "name")
+    labels = ["位置", "类型", "风险等级", "风险分（0–100）", "风险排序", "所属镇（街道）"]
+    # people find a water by its name or locator ("东陈村中心东南约 200 米的坑塘"), not its id
+    name = _col(w, "locator") if "locator" in w.columns else _col(w, "name")
     kind = _col(w, "type_label")
     if "type" in w.columns:
         kind = w["type"] if kind is None else kind.where(kind.notna(), w["type"])
@@ -253,7 +254,8 @@ def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
               labels=labels, styles=styles, keys=tier,
               heading=None if name is None else name.where(name != "", None),
               heading_value=0, tip_value=2,
-              values=[_col(w, "water_id"), kind, [TIER_STYLE[t][0] for t in tier],
+              values=[name if name is not None else _col(w, "water_id"), kind,
+                      [TIER_STYLE[t][0] for t in tier],
                       _col(w, "score"), _col(w, "rank"), _col(w, "town_name")])
     return [legend_block("溺水风险等级", [(_swatch(c), lab) for lab, c in TIER_STYLE.values()])]
 
@@ -297,7 +299,8 @@ def draw_proposed_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[
               labels=["状态", "水域", "所属镇（街道）", "需配", "理由"],
               heading=_col(kits, "kit_id", "拟新增"),
               values=[_by_value(lambda s: status.get(str(s), s), _col(kits, "status")),
-                      _col(kits, "water_id"), _col(kits, "town_name"),
+                      _col(kits, "water_locator") if "water_locator" in kits.columns
+                      else _col(kits, "water_id"), _col(kits, "town_name"),
                       _joined(kits, needs, have=True), _col(kits, "reason")])
     return [legend_block("", [(dot("#d7191c", ring=True), "拟新增“四个一”")])]
 

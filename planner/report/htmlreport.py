@@ -31,15 +31,16 @@ _TOP = 10  # rows of the proposal and water tables
 _COLUMNS = {
     "kind": "类型", "town_name": "镇（街道）", "village_name": "村（居）", "rank": "排序",
     "children_newly_covered": "新增服务半径内儿童", "reason": "理由", "water_id": "编号",
-    "name": "名称",
+    "name": "名称", "locator": "水域（名称或位置）",
     "type_label": "类型", "tier_label": "风险等级", "tier": "风险等级", "score": "风险分",
     "home_m": "距最近住户（米）", "children_500": "500米内儿童", "new_kits": "新设（套）",
     "completed_kits": "补齐（套）", "rope_m": "绳长（米）",
     **{count: KIT_ITEMS[item] for item, (count, _unit) in KIT_ITEM_COUNTS.items()},
 }
 _PROPOSAL_COLS = ["序号", "kind", "town_name", "village_name", "children_newly_covered", "reason"]
-_WATER_COLS = ["rank", "name", "water_id", "type_label", "town_name", "tier_label", "score",
-               "home_m", "children_500"]
+_WATER_COLS = ["town_name", "rank", "locator", "type_label", "tier_label", "score", "home_m",
+               "children_500"]
+_PER_TOWN = 3  # waters per town in the priority list
 _REQ_COLS = ["town_name", "new_kits", "completed_kits", "signs", "lifebuoys", "ropes", "rope_m",
              "poles"]
 
@@ -220,17 +221,25 @@ def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:
 
 
 def _water(water_top: pd.DataFrame | None, run: dict) -> str:
+    """Risky waters by tier, where the homes come from, and the priority list: the first
+    few waters of each town (a county list of ten ties from one cluster helps nobody)."""
     if water_top is None:
         return _not_computed()
-    frame = pd.DataFrame(water_top).drop(columns="geometry", errors="ignore").head(_TOP).copy()
+    frame = pd.DataFrame(water_top).drop(columns="geometry", errors="ignore").copy()
     if "tier_label" not in frame and "tier" in frame:
         frame["tier_label"] = frame["tier"].map(lambda t: TIERS.get(str(t), str(t)))
+    if "locator" not in frame:
+        frame["locator"] = frame.get("name", "")
     summary = (run.get("water") or {}).get("risky_waters_by_tier") or {}
     head = "，".join(f"{TIERS[t]} {summary[t]} 处" for t in ("A", "B", "C") if t in summary)
-    show = _drop_empty(frame[[c for c in _WATER_COLS if c in frame.columns]])
-    return ((f"<p>风险水域：{html.escape(head)}（前 {_TOP} 处）</p>" if head else "")
+    tiered = frame[frame["tier"].astype(str) != "N"] if "tier" in frame else frame
+    top = (tiered.sort_values("rank", kind="stable").groupby("town_name", sort=False)
+           .head(_PER_TOWN).sort_values(["town_name", "rank"], kind="stable"))
+    show = _drop_empty(top[[c for c in _WATER_COLS if c in top.columns]])
+    return ((f"<p>风险水域：{html.escape(head)}；下表为各镇（街道）排在前 {_PER_TOWN} 位的"
+             f"水域（全部见 water_risk.csv）</p>" if head else "")
             + _homes_line(run)
-            + _table(show, labels=_COLUMNS, text_cols=["name", "town_name"]))
+            + _table(show, labels=_COLUMNS, text_cols=["locator", "town_name"]))
 
 
 def _homes_line(run: dict) -> str:

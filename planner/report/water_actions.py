@@ -20,7 +20,8 @@ def write_actions_xlsx(actions: pd.DataFrame, path: Path, *, title: str,
     from :func:`planner.measure.risk.risk_explanation`), each on its own sheet."""
     table = pd.DataFrame(actions.drop(columns="geometry")).copy()
     table["funded"] = np.where(table["funded"].astype(bool), "是", "否（待后续预算）")
-    show = table.drop(columns=["action"]).rename(columns=COLUMNS)
+    # people find a water by its locator (水域名称), not by an id
+    show = table.drop(columns=["action", "water_id"]).rename(columns=COLUMNS)
     sheets = {
         "村级行动清单": (show, f"{title}防溺水村级行动清单"),
         "逾期检查": (show[table["action"].eq("inspect").to_numpy()], "逾期未检查的“四个一”点位"),
