@@ -11,8 +11,9 @@
   which (of the smaller of the two) overlaps a polygon of an earlier file, or a line running
   for at least half its length along a line of an earlier file (within
   :data:`DUPLICATE_BUFFER_M`), is the same water from two sources. The repeated record is
-  rejected in the ledger naming the one kept. Polygons of one file that overlap are the
-  file's own drawing: they are kept, and listed as a finding.
+  rejected in the ledger naming the one kept, which takes its name if it has none. Polygons
+  of one file that overlap are the file's own drawing: they are kept, and listed as a
+  finding.
 * **Findings** (:func:`water_findings`): a water polygon larger than the county (a national
   or provincial small-scale layer: only its part inside the county is measured, see
   :func:`planner.validate.water_layer.banks`), and a layer far coarser than the villages
@@ -88,6 +89,11 @@ def merge_water(files: list[gpd.GeoDataFrame], *, crs: Any, ledger: Ledger,
             f"same water as {water['source'].iat[k]} row {water['_row'].iat[k]} (a line "
             "inside its polygon, or drawn in two files): that record is kept"
             for k in dup[sel]])
+    # a name travels to the record kept (a named river line merged into an unnamed area)
+    names = water["name"].fillna("").astype(str).to_numpy().copy()
+    take = rows[(names[rows] != "") & (names[dup[rows]] == "")]
+    names[dup[take[::-1]]] = names[take[::-1]]
+    water["name"] = names
     findings = []
     if len(partial):
         i, j = partial[0]
