@@ -124,7 +124,7 @@ def plan_kits(geo: WaterGeo, risk: Risk, *, config: WaterConfig) -> Plan:
     bp = plan_budget(geo.bank, geo.seg, geo.reach, risk.seg["hazard"], risk.risky,
                      kit_bank=geo.kit_bank, kit_pos=geo.kit_pos, effective=geo.kit_effective,
                      fix_cost=fcost, plan_bank=nb, plan_pos=npos, home_xy=geo.access,
-                     road_xy=geo.road_xy, config=config)
+                     road_xy=geo.road_xy, config=config, access=risk.access)
     reason = np.where(bp.new_plan >= 0,
                       np.array([REASONS[k] for k in kind], dtype=object)[
                           np.maximum(bp.new_plan, 0)] if len(kind) else "",

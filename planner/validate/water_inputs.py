@@ -4,7 +4,7 @@
   of tables) several - lines and polygons, each with its own datum and fields. Each file is
   normalised once (:func:`water_file`: type codes from a ``type`` column or OSM tags, ids,
   the file and row of every record); ids repeated across files are prefixed with the file's
-  name.
+  name, ids repeated within a file get their row (``W7#12``).
 * **The same water drawn twice** (:func:`merge_water`): a line lying for at least half its
   length inside a polygon (within :data:`INSIDE_TOLERANCE_M`) is that polygon's centre line
   (a river drawn as line and as area) and is merged into it; a polygon at least half of
@@ -79,6 +79,9 @@ def merge_water(files: list[gpd.GeoDataFrame], *, crs: Any, ledger: Ledger,
     repeated = water["water_id"].duplicated(keep=False) & (water["source"].nunique() > 1)
     water.loc[repeated, "water_id"] = (water.loc[repeated, "source"].map(_stem) + ":"
                                        + water.loc[repeated, "water_id"])
+    again = water["water_id"].duplicated(keep=False)  # an id repeated within one file
+    water.loc[again, "water_id"] = (water.loc[again, "water_id"] + "#"
+                                    + water.loc[again, "_row"].astype(str))
     geom = water.geometry.to_crs(crs).to_numpy()
     dup, partial = _duplicates(geom, water["source"].to_numpy())
     rows = np.flatnonzero(dup >= 0)

@@ -91,6 +91,13 @@ def test_a_great_river_people_reach_gets_kits_at_its_access_points_whatever_the_
         kits = r.proposed_kits
         on_big = kits[kits["water_id"] == "BIG"]
         assert on_big["reason"].str.contains("where people reach it").any()
+    # a tight budget still goes to the access points first (ponds score higher per yuan)
+    tight = _stage(water, c=c, kits=lay["kits"], config=WaterConfig(budget_yuan=3 * 1040.0))
+    acc = tight.summary["budget"]["access_points"]
+    assert tight.summary["budget"]["method"].startswith("access_first")
+    assert tight.water_risk.set_index("water_id").loc["BIG", "kits_new"] >= 1
+    assert acc["first_yuan"] > 0 and acc["covered_share"] > 0
+    assert tight.summary["budget"]["spend_yuan"] <= 3 * 1040.0
     # its bank alone would not be risky under the share tiers: the ponds set the cut-off
     share = res["share"]
     seg = share.segments[share.segments["water_id"] == "BIG"]
