@@ -98,6 +98,11 @@ def run_record(result: RunResult, *, timings: dict[str, float]) -> dict:
         "towns_without_quota": quota.towns_without_quota if quota else [],
         "located_disagreements": [] if conflicts is None else disagreement_records(conflicts),
         "findings": result.findings,
+        "derived": ws.derived,
+        "incomplete": ws.ledger.incomplete(),
+        "located_by": {k: int(v) for k, v in
+                       ws.facilities["location_method"].value_counts().items()}
+        if "location_method" in ws.facilities.columns else {},
         "roads": result.roads,
         "access": result.access.summary() if result.access is not None else None,
         "coverage": coverage_story(

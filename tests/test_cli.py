@@ -8,7 +8,7 @@ from planner.cli import main
 def test_run_mini_succeeds(mini, tmp_path, capsys):
     assert main(["run", str(mini), "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
-    assert "] load + validate" in out and "care_home: required 2" in out
+    assert "] load + validate" in out and "care_home: required 3" in out
     assert (tmp_path / "o" / "run.json").exists()
 
 

@@ -84,10 +84,14 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
     for kind, column in spec.kinds.items():
         table[f"required_{kind}"] = frame[column].to_numpy()
     without = towns.loc[~towns["town_code"].isin(table["town_code"]), "town_name"].tolist()
-    if unmatched_names:
-        ledger.repair("quota", file, frame.loc[frame["town_code"] == "", "_row"],
-                      "任务表中的镇未匹配到镇界：列在任务进度表上，已建按 0 计 / town not found in "
-                      "the boundaries: listed on the annex with nothing built; add it to "
-                      "[aliases] (任务表名称 = 镇界名称, see the 镇名对照 sheet)")
+    lone = frame[frame["town_code"] == ""]
+    for row, name, how in zip(lone["_row"], lone[spec.town].map(clean_text), lone["match"],
+                              strict=True):
+        why = (f"两个镇同名 / two towns are named {name} (codes {', '.join(shared[name])}): "
+               "name the town by its code in the quota table, or add an alias to the code in "
+               "[aliases]" if how == "ambiguous" else
+               "任务表中的镇未匹配到镇界 / town not found in the boundaries: add it to [aliases] "
+               "(任务表名称 = 镇界名称, see the 镇名对照 sheet)")
+        ledger.repair("quota", file, [row], f"{why}; listed on the annex with nothing built")
     return QuotaTable(table=table, kinds=dict(spec.kinds), standards=dict(spec.standards),
                       towns_without_quota=without, unmatched=unmatched_names)

@@ -48,7 +48,7 @@ def town_matching(quota_table: pd.DataFrame | None, towns: pd.DataFrame, *,
     Parameters
     ----------
     quota_table : DataFrame or None
-        :attr:`planner.locate.quota.QuotaTable.table` (quota_row, quota_town, town_code,
+        ``QuotaTable.table`` (quota_row, quota_town, town_code,
         match); ``None`` without a quota table.
     towns : DataFrame
         The boundary towns (town_code, town_name).

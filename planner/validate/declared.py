@@ -176,8 +176,9 @@ def place_problems(frame: gpd.GeoDataFrame, resolved: pd.DataFrame) -> pd.Series
     held = resolved["held_out"].to_numpy(dtype=bool)
     why = resolved["problem"].where(resolved["held_out"].astype(bool), "")
     need = loose & ~held & ((village_level & no_village) | no_town)
-    default = ("没有坐标，也没有可用的所属村（居） / no coordinates and no usable declared "
-               "village: fill in the coordinates or the village (name with its town, or code)")
+    default = ("坐标缺失或不是数字，也没有可用的所属村（居） / no coordinates and no usable "
+               "declared village: fill in the coordinates or the village (name with its town, "
+               "or code)")
     why[need] = resolved.loc[need, "problem"].where(resolved.loc[need, "problem"] != "",
                                                     default)
     return why

@@ -77,7 +77,7 @@ def test_village_inside_no_town_is_a_finding(mini, cli):
     _villages(mini, move)
     res = cli(mini)
     assert res.code == 0
-    found = [f for f in _findings(res) if "不在任何镇界内" in f]
+    found = [f for f in _findings(res) if "个村不在任何镇界内" in f]
     assert found == ["1 个村不在任何镇界内 / villages inside no town boundary (kept under "
                      "their town_code): 北村; fix the town or village boundaries"]
 
@@ -91,15 +91,17 @@ def test_two_towns_with_the_same_name(mini, cli):
     edit(mini / "planner.toml", '"甲山街道" = "甲山镇"', '"甲山街道" = "320999001"')
     res = cli(mini)
     assert res.code == 0
-    rej = rejected(res.out)
-    row = rej[rej["file"] == "quota.csv"]
+    assert not (rejected(res.out)["file"] == "quota.csv").any()  # listed, never dropped
+    rep = pd.read_csv(res.out / "repairs.csv", dtype=str)
+    row = rep[rep["file"] == "quota.csv"]
     assert row["row"].tolist() == ["2"]
-    assert row["reason"].iloc[0].startswith(
+    assert row["note"].iloc[0].startswith(
         "两个镇同名 / two towns are named 甲山镇 (codes 320999001, 320999002)")
     assert ("两个镇同名 / towns share the name 甲山镇 (codes 320999001, 320999002): the quota "
             "table must name them by code") in _findings(res)
     matching = json.loads((res.out / "run.json").read_text(encoding="utf-8"))["quota_matching"]
-    assert matching == [{"quota_town": "320999002", "town_code": "320999002", "match": "code"}]
+    assert matching == [{"quota_town": "甲山镇", "town_code": "", "match": "ambiguous"},
+                        {"quota_town": "320999002", "town_code": "320999002", "match": "code"}]
     _balanced(res)
 
 
@@ -156,6 +158,7 @@ def test_facility_rows_rejected_with_reasons(mini, cli):
         ["国外之家", "儿童之家", "", "甲山镇", "2.35", "48.85", "WGS84"],
     ], columns=frame.columns)
     pd.concat([frame, extra]).to_csv(path, index=False, encoding="gb18030")
+    edit(mini / "planner.toml", "max_unusable_share = 0.25", "max_unusable_share = 0.5")
     res = cli(mini)
     assert res.code == 0
     rej = rejected(res.out)

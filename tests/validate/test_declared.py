@@ -106,3 +106,19 @@ def test_a_site_of_a_rejected_village_counts_nowhere(mini):
     reasons = {r["row"]: r["reason"] for r in ws.ledger.rejected if r["file"] == "ledger.csv"}
     assert "已被拒收" in reasons[2] and "held out" in reasons[2]
     assert ws.ledger.reconcile() == []
+
+
+def test_a_point_in_an_overlap_of_towns_goes_to_the_declared_town():
+    import geopandas as gpd
+    import shapely
+
+    from planner.validate.declared import point_towns
+
+    towns = gpd.GeoDataFrame({"town_code": ["A", "B"]}, geometry=[
+        shapely.box(120.50, 32.30, 120.56, 32.35), shapely.box(120.55, 32.30, 120.60, 32.35)],
+        crs=4326)
+    sites = gpd.GeoDataFrame(geometry=shapely.points([(120.555, 32.32)] * 3 +
+                                                     [(120.52, 32.32)]), crs=4326)
+    declared = pd.DataFrame({"declared_town_code": ["", "B", "A", "B"]})
+    # in both: the declared town when it is one of them; else the first; outside it: its own
+    assert point_towns(sites, declared, towns=towns).tolist() == ["A", "B", "A", "A"]
