@@ -182,6 +182,8 @@ KIT_REASONS: Final[dict[str, str]] = {
 #: full-coverage plan) -> Chinese label
 WATER_SCENARIOS: Final[dict[str, str]] = {
     "optimal": "按风险效益最优", "fix_first": "先修复现有器材", "full_coverage": "全覆盖",
+    # the budgeted choice when the access points of high-consequence waters come first
+    "optimal_access": "重要水域可达点优先、其余按风险效益最优",
 }
 
 

@@ -6,8 +6,9 @@
 ``fix_first``
     "先修复现有器材": every existing kit that is incomplete or has a short rope is made
     whole first (all of them when the budget allows, else the most valuable set of repairs
-    the budget buys), and what is left of the budget buys the most valuable new kits for
-    the risk the repairs leave out of reach.
+    the budget buys), and what is left of the budget buys new kits for the risk the repairs
+    leave out of reach, by the same rule as the budgeted choice (the access points of
+    high-consequence waters first, then the most value).
 
 Each scenario states its new and fixed kits, yuan, remaining yuan, the risk it brings
 within reach (hazard-weighted metres and share) and the risky bank (metres) still out of
@@ -17,6 +18,7 @@ reach, with the solver's status, method and gap (of the step that was optimised;
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -60,14 +62,19 @@ def scenario(key: str, selected: np.ndarray, *, values: np.ndarray, cover: sp.cs
 
 def fix_first(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
               is_new: np.ndarray, budget: float, max_new: int | None,
-              full: np.ndarray, **solver: Any) -> tuple[np.ndarray, str, str, float]:
+              full: np.ndarray, must: np.ndarray | None = None,
+              new_step: Callable[..., BudgetSolution] | None = None,
+              **solver: Any) -> tuple[np.ndarray, str, str, float]:
     """The "fix existing kits first" selection: (selected, status, method, gap).
 
     Every fix (``~is_new``) is funded when their total fits ``budget``; otherwise the fixes
     that bring the most risk within reach for the budget. New kits then compete for what is
     left, on the risk the fixes leave uncovered; ``full`` (the cheapest full cover) tells
     the solver when the rest of the budget covers everything. ``solver``: the keyword
-    arguments of :func:`planner.core.budget.budget_cover`.
+    arguments of :func:`planner.core.budget.budget_cover`. ``new_step(values, must, cover,
+    cost, budget=, max_count=, full=)`` chooses the new kits instead (e.g. the access points
+    of high-consequence waters first, ``must`` their value per element, zero where the
+    fixes reach).
     """
     fixes = np.flatnonzero(~is_new)
     news = np.flatnonzero(is_new)
@@ -84,8 +91,12 @@ def fix_first(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
     rest = np.where(cover @ x > 0, 0.0, np.asarray(values, float))
     local = {int(j): i for i, j in enumerate(news)}
     sub_full = np.array([local[int(j)] for j in full if int(j) in local], dtype=np.int64)
-    sol = budget_cover(rest, cover[:, news], cost[news], budget=left, max_count=max_new,
-                       full=sub_full, **solver)
+    if new_step is not None and must is not None:
+        sol = new_step(rest, np.where(rest > 0, must, 0.0), cover[:, news], cost[news],
+                       budget=left, max_count=max_new, full=sub_full)
+    else:
+        sol = budget_cover(rest, cover[:, news], cost[news], budget=left, max_count=max_new,
+                           full=sub_full, **solver)
     steps.append(sol)
     selected = np.sort(np.r_[chosen, news[sol.selected]]).astype(np.int64)
     unsure = [s for s in steps if s.status != "optimal"]

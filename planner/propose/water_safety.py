@@ -143,7 +143,8 @@ def _tables(geo: WaterGeo, risk: Risk, plan: Any, *, layers: WaterLayers,
         kit_water=np.where(attached, geo.bank.water[np.maximum(geo.kit_bank, 0)], -1)
         if len(geo.bank.water) else np.full(len(geo.kits), -1),
         fixable=attached & ~geo.kit_effective, fix_cost=plan.fix_cost, funded_fix=plan.fixed,
-        short_rope=geo.kit_short, water=geo.water[["water_id", "name", "type_label"]],
+        short_rope=geo.kit_short,
+        water=geo.water[["water_id", "type_label"]].assign(name=geo.locator),
         tier=risk.water["tier"], villages=layers.villages, crs=crs,
         inspection_yuan=config.prices["inspection"], roads=layers.roads)
     return {"water_risk": water_risk_table(geo, risk, plan, towns=towns, config=config),
@@ -163,7 +164,7 @@ def _patrol_waters(geo: WaterGeo, risk: Risk, *, towns: gpd.GeoDataFrame) -> pd.
     ax, ay = np.full(nw, np.nan), np.full(nw, np.nan)
     ax[geo.seg_water[best]], ay[geo.seg_water[best]] = geo.seg.x[best], geo.seg.y[best]
     frame = pd.DataFrame({
-        "water_id": geo.water["water_id"].to_numpy(), "name": geo.water["name"].to_numpy(),
+        "water_id": geo.water["water_id"].to_numpy(), "name": geo.locator,
         "type_label": geo.water["type_label"].to_numpy(),
         "town_code": codes(towns, "town_code", geo.water_town),
         "town_name": codes(towns, "town_name", geo.water_town),

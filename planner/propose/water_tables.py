@@ -39,6 +39,7 @@ def water_risk_table(geo: WaterGeo, risk: Risk, plan: Plan, *, towns: gpd.GeoDat
     attached, eff = geo.attached, geo.kit_effective
     table = pd.DataFrame({
         "water_id": geo.water["water_id"].to_numpy(), "name": geo.water["name"].to_numpy(),
+        "locator": geo.locator,
         "type": wtype, "type_label": geo.water["type_label"].to_numpy(),
         "town_code": codes(towns, "town_code", geo.water_town),
         "town_name": codes(towns, "town_name", geo.water_town),
@@ -110,7 +111,7 @@ def proposed_table(geo: WaterGeo, risk: Risk, plan: Plan, *, towns: gpd.GeoDataF
     town = np.r_[assign(new_pts), assign(kit_pts[part]) if npart else np.zeros(0, int)]
     items = geo.kit_items & ~(geo.kit_short[:, None] & (np.arange(4) == 2))  # rope replaced
     complete = geo.kit_items.all(axis=1)
-    label = (geo.water["type_label"] + " " + geo.water["water_id"] + "（"
+    label = (pd.Series(geo.locator, dtype=object) + "（"
              + pd.Series(risk.water["tier"]).map(TIERS).to_numpy() + "）").to_numpy()
     pwater = np.r_[geo.bank.water[nb], np.where(
         geo.kit_bank[part] >= 0, geo.bank.water[np.maximum(geo.kit_bank[part], 0)], -1)]
@@ -124,6 +125,7 @@ def proposed_table(geo: WaterGeo, risk: Risk, plan: Plan, *, towns: gpd.GeoDataF
         "cost_yuan": np.r_[np.full(nn, config.kit_price), plan.fix_cost[part]],
         "water_id": np.where(pwater >= 0, geo.water["water_id"].to_numpy()[pw], ""),
         "water_type": np.where(pwater >= 0, geo.water["type"].to_numpy()[pw], ""),
+        "water_locator": np.where(pwater >= 0, geo.locator[pw] if len(geo.locator) else "", ""),
         "town_code": codes(towns, "town_code", town),
         "town_name": codes(towns, "town_name", town),
         "bank_pos_m": np.r_[npos, geo.kit_pos[part]].round(1),

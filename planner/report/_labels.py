@@ -68,7 +68,7 @@ FIELDS: dict[str, str] = {
     "school_band": "学校距离系数", "proximity": "距离系数 P", "exposure": "暴露系数 E",
     "protection": "缺少防护系数 M", "hazard": "危险度", "uncovered_share": "未覆盖岸线占比",
     "kits_complete": "齐全“四个一”（套）", "kits_partial": "不齐全“四个一”（套）",
-    "kits_new": "拟新设“四个一”（套）", "high_consequence": "高后果大型水域",
+    "kits_new": "拟新设“四个一”（套）",
     "incidents": "既往溺水事件（起）", "bank_pos_m": "岸线位置（米）",
     "reach_m": "救援可及距离（米）", "nearest_home_or_school_m": "距最近住户或学校（米）",
     "need_sign": "需配警示牌", "need_lifebuoy": "需配救生圈", "need_rope": "需配救生绳",
@@ -78,6 +78,8 @@ FIELDS: dict[str, str] = {
     "landmark": "位置参照", "route_id": "路线编号", "stops": "水域数",
     "length_m": "路程（米，按路网）", "hours": "用时（小时）", "water_ids": "水域编号（顺序）",
     "water_names": "水域（顺序）", "datum": "原坐标系",
+    "locator": "水域（名称或位置）", "water_locator": "水域（名称或位置）",
+    "access_point": "重要水域可达点", "high_consequence": "重要水域",
 }
 _VALUES = {
     "level": {"town": "镇（街道）", "county": "全县（市、区）"},

@@ -37,38 +37,32 @@ from planner.glossary import (
 )
 from planner.report.safe import write_document
 from planner.report.water_figures import (
-    BUDGET_COLUMNS,
     CHART_FILE,
-    FIXED,
-    NEW,
-    OUT,
     PLAN,
-    SHARE,
     SURE,
-    YUAN,
     budget_table,
-    dropped_villages,
     kit_lines,
-    overdue_by_town,
-    patrol_lines,
-    town_priorities,
-    yuan,
+    patrol_items,
+    printed,
+    side_by_side,
 )
 
 NOT_COMPUTED = "未计算"
 _TOP = 10  # rows of the proposal table
-_PRIORITY = 3  # waters per town, villages and towns in the patrol lists (+2)
 
 _COLUMNS = {
     "kind": "类型", "town_name": "镇（街道）", "village_name": "村（居）", "rank": "排序",
     "children_newly_covered": "新增服务半径内儿童", "reason": "理由", "water_id": "编号",
-    "name": "名称",
+    "name": "名称", "locator": "水域（名称或位置）",
     "type_label": "类型", "tier_label": "风险等级", "tier": "风险等级", "score": "风险分",
     "home_m": "距最近住户（米）", "children_500": "500米内儿童", "new_kits": "新设（套）",
     "completed_kits": "补齐（套）", "rope_m": "绳长（米）",
     **{count: KIT_ITEMS[item] for item, (count, _unit) in KIT_ITEM_COUNTS.items()},
 }
 _PROPOSAL_COLS = ["序号", "kind", "town_name", "village_name", "children_newly_covered", "reason"]
+_WATER_COLS = ["town_name", "rank", "locator", "type_label", "tier_label", "score", "home_m",
+               "children_500"]
+_PER_TOWN = 3  # waters per town in the priority list
 _REQ_COLS = ["town_name", "new_kits", "completed_kits", "signs", "lifebuoys", "ropes", "rope_m",
              "poles"]
 
@@ -238,18 +232,25 @@ def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:
 
 
 def _water(water_top: pd.DataFrame | None, run: dict) -> str:
-    """Waters per tier and each town's riskiest waters (a priority list per town)."""
+    """Risky waters by tier, where the homes come from, and the priority list: the first
+    few waters of each town (a county list of ten ties from one cluster helps nobody)."""
     if water_top is None:
         return _not_computed()
+    frame = pd.DataFrame(water_top).drop(columns="geometry", errors="ignore").copy()
+    if "tier_label" not in frame and "tier" in frame:
+        frame["tier_label"] = frame["tier"].map(lambda t: TIERS.get(str(t), str(t)))
+    if "locator" not in frame:
+        frame["locator"] = frame.get("name", "")
     summary = (run.get("water") or {}).get("risky_waters_by_tier") or {}
-    head = "，".join(f"{TIERS[t]} {summary[t]:,} 处" for t in ("A", "B", "C") if t in summary)
-    towns = town_priorities(water_top, top=_PRIORITY)
-    if not len(towns):
-        return (f"<p>风险水域：{html.escape(head)}</p>" if head else "<p>无风险水域</p>") \
+    head = "，".join(f"{TIERS[t]} {summary[t]} 处" for t in ("A", "B", "C") if t in summary)
+    tiered = frame[frame["tier"].astype(str) != "N"] if "tier" in frame else frame
+    top = (tiered.sort_values("rank", kind="stable").groupby("town_name", sort=False)
+           .head(_PER_TOWN).sort_values(["town_name", "rank"], kind="stable"))
+    show = _drop_empty(top[[c for c in _WATER_COLS if c in top.columns]])
+    return ((f"<p>风险水域：{html.escape(head)}；下表为各镇（街道）排在前 {_PER_TOWN} 位的"
+             f"水域（全部见 water_risk.csv）</p>" if head else "")
             + _homes_line(run)
-    return (f"<p>风险水域：{html.escape(head)}；各镇（街道）风险最高的 {_PRIORITY} 处如下"
-            "（全部水域见 water_risk.csv）。</p>" + _homes_line(run)
-            + _table(towns, text_cols=[towns.columns[0], towns.columns[-1]]))
+            + _table(show, labels=_COLUMNS, text_cols=["locator", "town_name"]))
 
 
 def _homes_line(run: dict) -> str:
@@ -287,51 +288,21 @@ def _budget(run: dict) -> str:
     table = budget_table(w)
     out = "<ul class='s'>" + "".join(f"<li>{html.escape(t)}</li>" for t in kit_lines(w)) \
         + "</ul>"
-    side = table[table["key"] != "curve"]
-    if len(side):
-        shown = _shown(side)
-        cross = pd.DataFrame({"项目": [c for c in BUDGET_COLUMNS if c != PLAN],
-                              **{plan: [row[c] for c in BUDGET_COLUMNS if c != PLAN]
-                                 for plan, (_i, row) in zip(shown[PLAN], shown.iterrows(),
-                                                            strict=True)}})
-        out += "<p>本年预算能做什么、全覆盖需要什么：</p>" + _table(cross, text_cols=["项目"])
+    if (table["key"] != "curve").any():
+        out += "<p>本年预算能做什么、全覆盖需要什么：</p>" + _table(side_by_side(table),
+                                                                text_cols=["项目"])
     if (table["key"] == "curve").any():
         out += ("<p>预算曲线：费用与危险岸线风险覆盖（按危险度加权）的对应关系，含本年预算的两种"
                 "安排与全覆盖，供确定预算（同 water_actions.xlsx 预算曲线表、budget_curve.png）。"
-                "</p>" + _table(_shown(table), text_cols=[PLAN, SURE],
+                "</p>" + _table(printed(table), text_cols=[PLAN, SURE],
                                 emphasis=table["chosen"].tolist()))
     return out
 
 
-def _shown(table: pd.DataFrame) -> pd.DataFrame:
-    """The budget table as printed: yuan with separators, percent with a % sign."""
-    shown = table[list(BUDGET_COLUMNS)].copy().astype(object)
-    shown[YUAN] = [yuan(v) for v in table[YUAN]]
-    for col in (NEW, FIXED):
-        shown[col] = ["—" if pd.isna(v) else f"{int(v):,}" for v in table[col]]
-    shown[SHARE] = [f"{v:.1f}%" for v in table[SHARE]]
-    shown[OUT] = ["—" if pd.isna(v) else f"{v:,.1f}" for v in table[OUT]]
-    return shown
-
-
 def _patrols(run: dict, *, villages: pd.DataFrame | None,
              actions: pd.DataFrame | None) -> str:
-    """Patrols (routes, trips, hours, dropped; the villages losing most) and overdue
-    inspections (per town)."""
-    w = run.get("water")
-    if not w:
-        return _not_computed()
-    items = list(patrol_lines(w))
-    worst = dropped_villages(w.get("patrol") or {}, villages, top=_PRIORITY + 2)
-    if worst:
-        items.append("因时长上限未安排巡查最多的村（居）：" + "、".join(
-            f"{v}（{t}）{n:,} 次" if t else f"{v} {n:,} 次" for v, t, n in worst)
-            + "（各村见 patrol_sheets.xlsx）")
-    towns = overdue_by_town(actions)
-    if len(towns):
-        items.append("逾期未检查点位最多的镇（街道）：" + "、".join(
-            f"{t} {n:,} 处" for t, n in towns.head(_PRIORITY + 2).items())
-            + "（逐点见 water_actions.xlsx 逾期检查表）")
+    """Patrols and overdue inspections (:func:`planner.report.water_figures.patrol_items`)."""
+    items = patrol_items(run.get("water"), villages=villages, actions=actions)
     if not items:
         return _not_computed()
     return "<ul class='s'>" + "".join(f"<li>{html.escape(t)}</li>" for t in items) + "</ul>"

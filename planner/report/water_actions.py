@@ -16,7 +16,8 @@ from planner.report.water_figures import BUDGET_COLUMNS, SHARE, YUAN, budget_tab
 BUDGET_NOTES = (
     "注：1. 风险覆盖：按危险度加权的危险岸线中，在“四个一”救援范围内的比例（%）。",
     "2. 点位上限 N 处：不限费用、新建与修复（补齐/更换救生绳）合计不超过 N 处时风险覆盖最多的方案；"
-    "本年预算两行：按风险效益最优，及先修复全部现有不全或救生绳过短的器材、余款再新建；"
+    "本年预算两行：按风险效益最优（有重要水域可达点时先配可达点），及先修复全部现有不全或救生绳"
+    "过短的器材、余款再新建；"
     "全覆盖：每一米危险岸线都在救援范围内的最省方案。",
     "3. 求解结果：最优，或与最优差距不超过所列百分比（全覆盖行为费用与最省方案的差距）；"
     "同一数字见 run.json、report.html 与 budget_curve.png。",
@@ -33,7 +34,8 @@ def write_actions_xlsx(actions: pd.DataFrame, path: Path, *, title: str,
     sheet."""
     table = pd.DataFrame(actions.drop(columns="geometry")).copy()
     table["funded"] = np.where(table["funded"].astype(bool), "是", "否（待后续预算）")
-    show = table.drop(columns=["action"]).rename(columns=COLUMNS)
+    # people find a water by its locator (水域名称), not by an id
+    show = table.drop(columns=["action", "water_id"]).rename(columns=COLUMNS)
     sheets = {
         "村级行动清单": (show, f"{title}防溺水村级行动清单"),
         "逾期检查": (show[table["action"].eq("inspect").to_numpy()], "逾期未检查的“四个一”点位"),

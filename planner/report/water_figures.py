@@ -6,8 +6,8 @@
   full coverage, sorted by yuan; risk covered in percent (0-100), the solver's gap in words.
 * :func:`water_lines` - the sentences of the terminal and of the report's page 1: what the
   budget buys, what full coverage needs and costs, patrols and overdue inspections.
-* :func:`town_priorities`, :func:`dropped_villages`, :func:`overdue_by_town` - the report's
-  per-town lists.
+* :func:`dropped_villages`, :func:`overdue_by_town` - the report's patrol and inspection
+  lists.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from planner.glossary import (
     WATER_SCENARIOS,
     cost_gap_words,
     gap_words,
-    tier_word,
 )
 
 #: the budget table's columns (the people-facing labels)
@@ -56,6 +55,15 @@ def budget_label(budget: dict[str, Any]) -> str:
     return f"本年预算 {yuan(budget['budget_yuan'])}"
 
 
+def plan_name(scenario: dict[str, Any]) -> str:
+    """What a plan of ``water.scenarios`` is called (the budgeted choice says when the access
+    points of high-consequence waters came first)."""
+    key = scenario["key"]
+    if key == "optimal" and str(scenario.get("method", "")).startswith("access_first"):
+        return WATER_SCENARIOS["optimal_access"]
+    return WATER_SCENARIOS[key]
+
+
 def budget_table(water: dict[str, Any]) -> pd.DataFrame:
     """The budget table of ``run.json`` ``water`` (see module doc).
 
@@ -76,7 +84,7 @@ def budget_table(water: dict[str, Any]) -> pd.DataFrame:
                      SURE: gap_words(p["gap"], method=p.get("method", ""))})
     for s in water.get("scenarios") or []:
         rows.append({"key": s["key"],
-                     PLAN: f"{budget_label(b)}：{WATER_SCENARIOS[s['key']]}",
+                     PLAN: f"{budget_label(b)}：{plan_name(s)}",
                      NEW: s["new_kits"], FIXED: s["fixed_kits"], YUAN: s["yuan"],
                      SHARE: pct(s["risk_covered_share"]),
                      OUT: _km_value(s["risky_bank_m_out_of_reach"]),
@@ -122,8 +130,8 @@ def kit_lines(water: dict[str, Any]) -> list[str]:
     lines = []
     scen = {s["key"]: s for s in water.get("scenarios") or []}
     before = water["uncovered_risky_bank_m_before"]
-    for key, s in scen.items():
-        head = f"“四个一”{budget_label(b)}（{WATER_SCENARIOS[key]}）"
+    for s in scen.values():
+        head = f"“四个一”{budget_label(b)}（{plan_name(s)}）"
         sure = gap_words(s["gap"], method=s["method"])
         lines.append(f"{head}：新建 {s['new_kits']:,} 套、{FIX_WORDS} {s['fixed_kits']:,} 套，"
                      f"{yuan(s['yuan'])}（余 {yuan(s['remaining_yuan'])}），危险岸线风险覆盖 "
@@ -160,38 +168,45 @@ def patrol_lines(water: dict[str, Any]) -> list[str]:
     return lines
 
 
-def town_priorities(water_risk: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
-    """Per town: waters per tier and its ``top`` riskiest waters (by rank), each by its
-    locator, else its name, else type and number."""
-    frame = pd.DataFrame(water_risk).drop(columns="geometry", errors="ignore")
-    frame = frame[frame["tier"].isin(["A", "B", "C"])]
-    if "rank" in frame:
-        frame = frame.sort_values("rank", kind="stable")
-    label = _water_label(frame)
-    rows = []
-    for town, part in frame.groupby("town_name", sort=False):
-        counts = part["tier"].value_counts()
-        head = part.head(top)
-        rows.append({"镇（街道）": town or "—",
-                     **{f"{TIERS[t]}（处）": int(counts.get(t, 0)) for t in "ABC"},
-                     f"优先水域（前 {top} 处）": "；".join(
-                         f"{label[i]}（{tier_word(t)}，风险分 {s:.1f}）"
-                         for i, t, s in zip(head.index, head["tier"], head["score"],
-                                            strict=True))})
-    out = pd.DataFrame(rows)
-    if len(out):
-        out = out.sort_values([f"{TIERS['A']}（处）", f"{TIERS['B']}（处）"],
-                              ascending=False, kind="stable").reset_index(drop=True)
-    return out
+def printed(table: pd.DataFrame) -> pd.DataFrame:
+    """The budget table as printed in the report: yuan with separators, percent with a %
+    sign, kits with separators."""
+    shown = table[list(BUDGET_COLUMNS)].copy().astype(object)
+    shown[YUAN] = [yuan(v) for v in table[YUAN]]
+    for col in (NEW, FIXED):
+        shown[col] = ["—" if pd.isna(v) else f"{int(v):,}" for v in table[col]]
+    shown[SHARE] = [f"{v:.1f}%" for v in table[SHARE]]
+    shown[OUT] = ["—" if pd.isna(v) else f"{v:,.1f}" for v in table[OUT]]
+    return shown
 
 
-def _water_label(frame: pd.DataFrame) -> pd.Series:
-    """How a person finds a water: its locator, else name, else type and number."""
-    empty = pd.Series("", index=frame.index)
-    locator = frame["locator"].fillna("").astype(str) if "locator" in frame else empty
-    name = frame["name"].fillna("").astype(str) if "name" in frame else empty
-    fallback = frame.get("type_label", empty).astype(str) + frame["water_id"].astype(str)
-    return locator.where(locator.str.len() > 0, name.where(name.str.len() > 0, fallback))
+def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
+    """The budget's plans and full coverage side by side: one column per plan (printed)."""
+    shown = printed(table[table["key"] != "curve"])
+    items = [c for c in BUDGET_COLUMNS if c != PLAN]
+    return pd.DataFrame({"项目": items, **{row[PLAN]: [row[c] for c in items]
+                                          for _, row in shown.iterrows()}})
+
+
+def patrol_items(water: dict[str, Any] | None, *, villages: pd.DataFrame | None,
+                 actions: pd.DataFrame | None, top: int = 5) -> list[str]:
+    """The report's patrol and inspection lines: :func:`patrol_lines`, the ``top``
+    villages losing most patrols to the weekly cap, the towns with most overdue
+    inspections."""
+    if not water:
+        return []
+    items = list(patrol_lines(water))
+    worst = dropped_villages(water.get("patrol") or {}, villages, top=top)
+    if worst:
+        items.append("因时长上限未安排巡查最多的村（居）：" + "、".join(
+            f"{v}（{t}）{n:,} 次" if t else f"{v} {n:,} 次" for v, t, n in worst)
+            + "（各村见 patrol_sheets.xlsx）")
+    towns = overdue_by_town(actions)
+    if len(towns):
+        items.append("逾期未检查点位最多的镇（街道）：" + "、".join(
+            f"{t} {n:,} 处" for t, n in towns.head(top).items())
+            + "（逐点见 water_actions.xlsx 逾期检查表）")
+    return items
 
 
 def dropped_villages(patrol: dict[str, Any], villages: pd.DataFrame | None, *,

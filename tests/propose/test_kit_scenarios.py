@@ -107,3 +107,25 @@ def test_inspections_are_counted_as_of_the_stated_date(budgeted) -> None:
     assert ins["as_of"] == "2025-06-01" and ins["interval_days"] == BUDGET.inspection_days
     assert ins["overdue"] == budgeted.summary["existing_kits"]["inspection_overdue"]
     assert ins["overdue"] == int((budgeted.actions["action"] == "inspect").sum())
+
+
+def test_fix_first_buys_new_kits_by_the_given_rule() -> None:
+    values, cover, cost, is_new = _instance(2)
+    seen = {}
+
+    def step(v, m, c, k, **a):
+        seen.update(values=v, must=m, cost=k, **a)
+        from planner.core.budget import budget_cover
+        return budget_cover(v, c, k, **a, **SOLVER)
+
+    must = np.where(np.arange(len(values)) % 2 == 0, values, 0.0)
+    fixes = np.flatnonzero(~is_new)
+    sel, *_ = fix_first(values, cover, cost, is_new=is_new, budget=60.0, max_new=None,
+                        full=np.flatnonzero(is_new), must=must, new_step=step, **SOLVER)
+    # the rule sees only what the fixes leave out of reach, and the budget left
+    x = np.zeros(cover.shape[1])
+    x[fixes] = 1.0
+    reached = cover @ x > 0
+    assert (seen["values"][reached] == 0).all() and (seen["must"][reached] == 0).all()
+    assert seen["budget"] == pytest.approx(60.0 - cost[fixes].sum())
+    assert set(fixes) <= set(sel.tolist())

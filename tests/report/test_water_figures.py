@@ -20,7 +20,6 @@ from planner.report.water_figures import (
     budget_table,
     dropped_villages,
     overdue_by_town,
-    town_priorities,
     water_lines,
 )
 
@@ -105,23 +104,6 @@ def test_water_lines_say_what_the_budget_buys_and_what_full_coverage_needs() -> 
     assert not re.search(r"[A-Za-z]{3,}", text)
 
 
-def test_town_priorities_per_town_by_rank_with_locators() -> None:
-    wr = pd.DataFrame({
-        "rank": [1, 2, 3, 4, 5, 6], "water_id": ["W1", "W2", "W3", "W4", "W5", "W6"],
-        "name": ["东河", "", "", "", "西塘", ""], "type_label": ["河流"] + ["坑塘"] * 5,
-        "locator": ["", "东陈村村委会东南约 200 米的坑塘", "", "", "", ""],
-        "town_name": ["甲镇", "甲镇", "乙镇", "甲镇", "甲镇", "乙镇"],
-        "tier": ["A", "A", "A", "B", "C", "N"], "score": [99.0, 98.0, 97.0, 60.0, 20.0, 0.0]})
-    out = town_priorities(wr, top=3)
-    assert out["镇（街道）"].tolist() == ["甲镇", "乙镇"]
-    assert out.iloc[0, 1:4].tolist() == [2, 1, 1] and out.iloc[1, 1:4].tolist() == [1, 0, 0]
-    first = out.iloc[0, -1]
-    assert first == ("东河（一级，风险分 99.0）；"
-                     "东陈村村委会东南约 200 米的坑塘（一级，风险分 98.0）；"
-                     "坑塘W4（二级，风险分 60.0）")
-    assert "W6" not in out.iloc[1, -1]  # untiered waters are no priority
-
-
 def test_dropped_villages_and_overdue_by_town() -> None:
     villages = pd.DataFrame({"village_code": ["V1", "V2", "V3"],
                              "village_name": ["甲村", "乙村", "丙村"],
@@ -164,3 +146,15 @@ def test_report_water_section_side_by_side_and_patrols(page) -> None:
                      r"<td class=t>与最优差距 ≤ 0.10%</td></tr>", details)
     assert "因时长上限未安排巡查最多的村（居）：乙村（乙镇）300 次、V1 30 次" in details
     assert not re.search(r"within_gap|milp|full_coverage|node_limit", page)
+
+
+def test_the_budgeted_plan_says_when_access_points_came_first() -> None:
+    from planner.report.water_figures import plan_name
+
+    assert plan_name({"key": "optimal", "method": "milp"}) == "按风险效益最优"
+    assert plan_name({"key": "optimal", "method": "access_first+milp"}) == \
+        "重要水域可达点优先、其余按风险效益最优"
+    assert plan_name({"key": "fix_first", "method": "access_first+milp"}) == "先修复现有器材"
+    water = dict(WATER, scenarios=[dict(WATER["scenarios"][0], method="access_first+milp")])
+    assert budget_table(water)[PLAN].tolist()[1] == \
+        "本年预算 ¥30,000：重要水域可达点优先、其余按风险效益最优"
