@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.glossary import MODES, SHORT_LABELS, TIERS, WATER_SCENARIOS, kind_label
+from planner.glossary import MODES, SHORT_LABELS, kind_label
 from planner.measure.coverage import (
     MEASURES,
     children_within_reach,
     definitions,
     village_coverage,
 )
-from planner.report.water_figures import kit_lines, patrol_lines
+from planner.report.water_figures import headline as water_headline
 
 #: towns listed as furthest behind
 LAGGARDS = 5
@@ -146,11 +146,7 @@ def plan_lines(run: dict, progress: pd.DataFrame | None) -> list[str]:
                      "progress.xlsx“建议选址”")
     water = run.get("water") or {}
     if water:  # what the budget buys and what full coverage needs, both (issue 25)
-        tiers = water.get("risky_waters_by_tier") or {}
-        lines.append(f"防溺水：{TIERS['A']}风险水域 {tiers.get('A', 0):,} 处、{TIERS['B']} "
-                     f"{tiers.get('B', 0):,} 处")
-        lines += [t for t in kit_lines(water) if WATER_SCENARIOS["fix_first"] not in t]
-        lines += patrol_lines(water)
+        lines.append(water_headline(water))
     return lines
 
 

@@ -149,6 +149,25 @@ def kit_lines(water: dict[str, Any]) -> list[str]:
     return lines
 
 
+def headline(water: dict[str, Any]) -> str:
+    """Page 1's one water sentence: the tiers, what the budget buys (new kits and fixes)
+    and what full coverage needs and costs - both, never one as if it were the other."""
+    tiers = water.get("risky_waters_by_tier") or {}
+    text = (f"防溺水：{TIERS['A']}风险水域 {tiers.get('A', 0):,} 处、{TIERS['B']} "
+            f"{tiers.get('B', 0):,} 处")
+    b = water.get("budget") or {}
+    opt = next((s for s in water.get("scenarios") or [] if s["key"] == "optimal"), None)
+    if opt is not None:
+        text += (f"；{budget_label(b)} 可新建“四个一” {opt['new_kits']:,} 套、{FIX_WORDS} "
+                 f"{opt['fixed_kits']:,} 套（{yuan(opt['yuan'])}），危险岸线风险覆盖 "
+                 f"{pct(opt['risk_covered_share'])}%")
+    full = b.get("full_coverage")
+    if full:
+        text += (f"；全覆盖需新建 {full['new_kits']:,} 套、{FIX_WORDS} {full['fixed_kits']:,} 套，"
+                 f"{yuan(full['yuan'])}")
+    return text
+
+
 def patrol_lines(water: dict[str, Any]) -> list[str]:
     """Patrols (routes, trips, hours, dropped) and overdue inspections."""
     lines = []

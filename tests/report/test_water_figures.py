@@ -128,9 +128,12 @@ def page(tmp_path) -> str:
 
 def test_report_page_one_states_budget_and_full_coverage(page) -> None:
     first = page[:page.index("id=\"details\"")]
-    assert "本年预算 ¥30,000（按风险效益最优）：新建 20 套、补齐/更换救生绳 9 套" in first
-    assert "全覆盖需：新建 410 套（精确最少 407 套）、补齐/更换救生绳 12 套，¥428,000" in first
-    assert "未安排 1,234 次" in first and "逾期未检查（超过 7 天）" in first
+    assert ("防溺水：一级风险水域 6 处、二级 18 处；本年预算 ¥30,000 可新建“四个一” 20 套、"
+            "补齐/更换救生绳 9 套（¥29,880），危险岸线风险覆盖 21.3%；全覆盖需新建 410 套、"
+            "补齐/更换救生绳 12 套，¥428,000") in first
+    # patrols and overdue inspections in the details
+    details = page[page.index("巡查与检查</h2>"):]
+    assert "未安排 1,234 次" in details and "逾期未检查（超过 7 天）" in details
 
 
 def test_report_water_section_side_by_side_and_patrols(page) -> None:

@@ -25,6 +25,7 @@ from planner.report.water_figures import (
     SURE,
     YUAN,
     budget_table,
+    headline,
     water_lines,
     yuan,
 )
@@ -47,15 +48,18 @@ def test_terminal_and_report_say_the_same_sentences(files) -> None:
     page = files["report"]
     for line in lines[1:]:
         assert html.escape(line, quote=False) in page, line
-    # both plans of the budget and full coverage, with the fixes, on page 1
+    # what the budget buys and what full coverage needs, with the fixes, on page 1
     first = page[:page.index('id="details"')]
     b, full = w["budget"], w["budget"]["full_coverage"]
-    assert f"新建 {b['new_kits']:,} 套、补齐/更换救生绳 {b['fixed_kits']:,} 套" in first
-    assert (f"全覆盖需：新建 {full['new_kits']:,} 套（精确最少 {full['min_new_kits']:,} 套）、"
-            f"补齐/更换救生绳 {full['fixed_kits']:,} 套，{yuan(full['yuan'])}") in first
-    assert f"未安排 {w['patrol']['dropped_patrols']:,} 次" in first
-    assert f"点位 {w['inspections']['overdue']:,} 处" in first
-    assert f"截至 {w['inspections']['as_of']}" in first
+    assert html.escape(headline(w), quote=False) in first
+    assert (f"可新建“四个一” {b['new_kits']:,} 套、补齐/更换救生绳 {b['fixed_kits']:,} 套"
+            f"（{yuan(b['spend_yuan'])}）") in first
+    assert (f"全覆盖需新建 {full['new_kits']:,} 套、补齐/更换救生绳 {full['fixed_kits']:,} 套，"
+            f"{yuan(full['yuan'])}") in first
+    details = page[page.index("巡查与检查</h2>"):]
+    assert f"未安排 {w['patrol']['dropped_patrols']:,} 次" in details
+    assert f"点位 {w['inspections']['overdue']:,} 处" in details
+    assert f"截至 {w['inspections']['as_of']}" in details
 
 
 def test_budget_table_reads_the_same_in_report_sheet_and_chart(files) -> None:
