@@ -113,7 +113,8 @@ def _extra(settings: Settings, ledger: Ledger, *, county_m, crs: CRS,
                                tolerance_m=settings.locate_tolerance_m, spec=spec, ledger=ledger)
         if name == "kits":  # normalised once, here: run and check alike
             raw = frame
-            frame = kit_file(frame, file=spec.path.name)
+            frame = kit_file(frame, file=spec.path.name,
+                             min_rope_m=settings.water.min_rope_m)
             frame = repair_kit_values(frame, raw, ledger, layer=name, file=spec.path.name)
         ledger.accept(spec.name, spec.path.name, len(frame))
         if frame.empty:  # nothing usable: the stages that need the layer are skipped
