@@ -238,9 +238,11 @@ def batch(paths: Sequence[str | Path], *, out: str | Path, workers: int | None =
             failed=result.failed, seconds=result.seconds)
     if place:
         result.summary = _place(result, out=out, level=place, kind=place_kind, echo=echo)
-    (out / "batch.json").write_text(json.dumps(
+    from planner.report.safe import write_document
+
+    write_document(out / "batch.json", json.dumps(
         {"seconds": result.seconds, "counties": result.counties}, ensure_ascii=False,
-        indent=1), encoding="utf-8")
+        indent=1))
     write_manifest(out, [f for f in files_under(out) if not f.startswith("counties/")],
                    batch=True)
     done = sum(c["status"] == "ok" for c in result.counties)
@@ -255,13 +257,12 @@ def _place(result: BatchResult, *, out: Path, level: str, kind: str,
            echo: Callable[[str], None]) -> dict | None:
     """Place ``kind`` across the finished counties and record it in ``summary.json``."""
     from planner.propose.cross_county import place_across
+    from planner.report.safe import write_geojson
     from planner.report.tables import write_json
 
     folders = [Path(c["out"]) for c in result.counties if c["status"] != "failed"]
     sites, placement = place_across(folders, kind=kind, level=level)
-    (out / "province_sites.geojson").write_text(sites.to_json(drop_id=True,
-                                                              ensure_ascii=False),
-                                                encoding="utf-8")
+    write_geojson(sites, out / "province_sites.geojson")
     echo(f"placed {placement['sites']} new {kind} sites, one model per {level}: "
          f"{placement['objective']:,.0f} children newly within {placement['threshold_m']:g} m"
          " -> province_sites.geojson")

@@ -23,6 +23,7 @@ from planner._beside import Terminated, clear_stops, on_stop_signal, stop_all, s
 from planner._errors import PlannerError, one_line
 from planner._version import __version__
 from planner.datasets import EXAMPLES
+from planner.records.privacy import mask_personal
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
                           "（download roads; needs internet）")
     run.add_argument("-q", "--quiet", action="store_true", dest="run_quiet",
                      help="只输出错误（print errors only）")
+    run.add_argument("--as-of", metavar="DATE",
+                     help="统计截至日期，如 2026-12-31，默认今天；其季度为报告期"
+                          "（reporting date, YYYY-MM-DD; default today）")
+    run.add_argument("--since", type=Path, metavar="DIR",
+                     help="上一期的成果文件夹：报告和附表写出本期变化"
+                          "（an earlier run's output folder: report the change since）")
     run.add_argument("--accept-incomplete", action="store_true",
                      help="阵地清单丢失的记录超过 [validate] max_unusable_share 时仍然运行，成果"
                           "标明“数据不全”（run although a site list lost more records than "
@@ -174,7 +181,9 @@ def _main(args: argparse.Namespace) -> int:
 
                 quiet = args.quiet or args.run_quiet
                 result = run(args.workspace, out=args.out, online=args.online,
-                             show_progress=not quiet, echo=_silent if quiet else print)
+                             show_progress=not quiet, echo=_silent if quiet else print,
+                             as_of=_as_of(args.as_of),
+                             since=args.since)
                 if args.verbose and not quiet:
                     _details(result.run)
             elif args.command == "compare":
@@ -196,14 +205,15 @@ def _main(args: argparse.Namespace) -> int:
             else:
                 return _check(args.workspace)
     except PlannerError as exc:
-        print(f"planner: 错误（error）：{exc.zh}：{one_line(exc)}", file=sys.stderr)
+        print(mask_personal(f"planner: 错误（error）：{exc.zh}：{one_line(exc)}"),
+              file=sys.stderr)
         return 2
     except OSError as exc:
         if exc.errno not in _FS_ERRORS:
             log = _write_log(exc, out=None)
             print(_internal(exc, log), file=sys.stderr)
             return 1
-        print(_fs_line(exc), file=sys.stderr)
+        print(mask_personal(_fs_line(exc)), file=sys.stderr)
         return 2
     except (KeyboardInterrupt, Terminated) as exc:
         code = _stopped(exc)
@@ -220,6 +230,16 @@ def _main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _as_of(text: str | None) -> dt.date | None:
+    """``--as-of``: a date given as YYYY-MM-DD (``None`` if not given)."""
+    from planner.settings import reporting_date
+
+    try:
+        return reporting_date(text, where="--as-of")
+    except PlannerError as exc:  # a flag, not planner.toml
+        raise PlannerError(str(exc)) from None
+
+
 def _internal(exc: BaseException, log: Path) -> str:
     return (f"planner: 内部错误，是程序缺陷而不是数据问题，详情见 {log}，请把该文件发给开发人员"
             f"（internal error ({type(exc).__name__}); this is a bug, not your data: the "
@@ -228,7 +248,8 @@ def _internal(exc: BaseException, log: Path) -> str:
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
     """Show a library's warning on one line, without the source line under it."""
-    print(f"planner: warning: {one_line(message)} ({category.__name__})", file=sys.stderr)
+    print(mask_personal(f"planner: warning: {one_line(message)} ({category.__name__})"),
+          file=sys.stderr)
 
 
 def _under(path: Path, folder: Path) -> bool:
@@ -262,7 +283,7 @@ def _write_log(exc: BaseException, *, out: Path | None) -> Path:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"planner-error-{stamp}.log"
-            path.write_text(text, encoding="utf-8")
+            path.write_text(mask_personal(text), encoding="utf-8")
             return path.resolve()
         except OSError:
             continue
@@ -275,8 +296,11 @@ def _silent(_line: str) -> None:
 
 def _details(run: dict) -> None:
     """``-v``: seconds per stage and every finding."""
-    print("各阶段用时（秒） / stage seconds: " + ", ".join(
-        f"{name} {sec}" for name, sec in (run.get("timings_s") or {}).items()))
+    from planner.glossary import STAGE_LABELS
+
+    print("各阶段用时（秒）：" + "，".join(
+        f"{STAGE_LABELS.get(name, name)} {sec}" for name, sec in
+        (run.get("timings_s") or {}).items()))
     for i, finding in enumerate(run.get("findings") or [], start=1):
         print(f"  {i}. {finding}")
 
@@ -309,14 +333,15 @@ def _check(workspace: Path | None) -> int:
               f"{item['accepted']:>6}  rejected {item['rejected']:>4}  repaired "
               f"{item['repaired']:>4}  ({item['encoding']})")
     for rec in ws.ledger.rejected[:20]:
-        print(f"  rejected {rec['file']} row {rec['row']}: {rec['reason']}")
+        print(mask_personal(f"  rejected {rec['file']} row {rec['row']}: {rec['reason']}"))
     if len(ws.ledger.rejected) > 20:
         print(f"  ... and {len(ws.ledger.rejected) - 20} more")
     for finding in ws.findings + ws.ledger.findings():
-        print(f"  finding: {finding}")
+        print(mask_personal(f"  finding: {finding}"))
     for loss in ws.ledger.incomplete():
-        print(f"  数据不全 / incomplete: {loss['file']} {loss['unusable']}/{loss['read']} records "
-              f"not usable ({100 * loss['share']:.1f}%), main reason: {loss['main_reason']}")
+        print(mask_personal(
+            f"  数据不全 / incomplete: {loss['file']} {loss['unusable']}/{loss['read']} records "
+            f"not usable ({100 * loss['share']:.1f}%), main reason: {loss['main_reason']}"))
     print(f"metric CRS: {ws.crs.to_string()}")
     return 0
 

@@ -89,6 +89,16 @@ QUOTA_LABELS: Final[dict[str, str]] = {
 }
 
 
+#: Quotas the law sets per town when the quota table has no column for the kind:
+#: kind -> (sites per town, the source cited in the annex notes). The Minor Protection Law
+#: (2020 revision) art. 81: every township and sub-district sets up a minor-protection
+#: workstation (or designates dedicated staff).
+STATUTORY_QUOTAS: Final[dict[str, tuple[int, str]]] = {
+    "protection_station": (1, "《中华人民共和国未成年人保护法》第八十一条：乡镇人民政府和街道"
+                              "办事处应当设立未成年人保护工作站或者指定专门人员"),
+}
+
+
 #: Staff roles the plans ask for (one 儿童主任 per village, one 儿童督导员 per town).
 STAFF_ROLES: Final[dict[str, str]] = {
     "child_director": "儿童主任", "child_supervisor": "儿童督导员",
@@ -96,6 +106,24 @@ STAFF_ROLES: Final[dict[str, str]] = {
 
 #: travel mode code -> Chinese label
 MODES: Final[dict[str, str]] = {"walk": "步行", "drive": "车行"}
+
+#: distance methods of the access stage
+DISTANCE_METHODS: Final[dict[str, str]] = {"network": "路网距离", "straight_line": "直线距离"}
+
+#: pipeline stage (the keys of run.json ``timings_s``) -> what the terminal says
+STAGE_LABELS: Final[dict[str, str]] = {
+    "load + validate": "读入与校验", "locate": "定位", "measure": "统计任务进度",
+    "roads": "道路", "access": "可达性", "propose": "选址", "water": "防溺水",
+    "report": "成果表", "maps": "地图与报告",
+}
+
+#: how a solver or a placement finished / what it used -> Chinese
+SOLVER_LABELS: Final[dict[str, str]] = {
+    "optimal": "最优解", "within_gap": "达到允许差距", "time_limit": "达到时间上限",
+    "node_limit": "达到节点上限", "full_coverage": "全覆盖", "infeasible": "无可行解",
+    "heuristic": "启发式", "milp": "整数规划", "greedy": "贪心算法", "upgrade": "升级现有",
+    "minimum_kits": "最少点位",
+}
 
 #: water-risk tier code -> Chinese label
 TIERS: Final[dict[str, str]] = {"A": "一级", "B": "二级", "C": "三级", "N": "未分级"}
@@ -161,6 +189,9 @@ LOCATION_METHODS: Final[dict[str, str]] = {
 
 #: standard code -> Chinese label. ``provincial`` meets the provincial standard (达省标).
 STANDARDS: Final[dict[str, str]] = {"provincial": "达省标", "basic": "未达省标"}
+
+#: the kinds a standard applies to: the provincial standard is that of a care home only
+STANDARD_KINDS: Final[tuple[str, ...]] = ("care_home",)
 
 _STANDARD_ALIASES: Final[dict[str, str]] = {
     "provincial": "provincial",
@@ -256,6 +287,16 @@ def town_stem(name: object) -> str:
 def tier_word(tier: str) -> str:
     """The Chinese label of a graded tier code (一级 / 二级 / 三级), empty for ``N`` or unknown."""
     return "" if tier == "N" else TIERS.get(tier, "")
+
+
+def period_label(date) -> str:
+    """The reporting period of a date: its year and quarter, e.g. ``2026年第四季度``."""
+    return f"{date.year}年第{'一二三四'[(date.month - 1) // 3]}季度"
+
+
+def date_label(date) -> str:
+    """A date as officials write it: ``2026年12月31日``."""
+    return f"{date.year}年{date.month}月{date.day}日"
 
 
 def kind_label(kind: str) -> str:

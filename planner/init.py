@@ -366,6 +366,7 @@ last_inspected = "最近检查"
 
 # [place]                    # 选址: 模型 max_cover / p_median 等，见 README
 # [map]                      # 地图: basemap = "none" | "osm" | "tianditu" | "amap"
+# output_crs = "EPSG:4490"   # planner.gpkg 与 GeoJSON 用 CGCS2000（报送自然资源部门时）
 '''
 
 

@@ -11,9 +11,11 @@ water; the other maps beside the tables. The results and files are the same eith
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,11 +25,13 @@ import pandas as pd
 from planner import datasets
 from planner._beside import Beside
 from planner.core.network import RoadGraph
+from planner.glossary import STAGE_LABELS
 from planner.load.osm import scan_osm
 from planner.locate import locate
 from planner.locate.quota import QuotaTable
 from planner.measure import Measures, measure
 from planner.measure.access import AccessResult, demand_points, measure_access
+from planner.measure.history import EarlierRun, read_earlier
 from planner.propose.new_sites import propose_stage
 from planner.propose.water_safety import water_stage
 from planner.records.outputs import OutputFolder, default_folder
@@ -44,6 +48,11 @@ STAGES = ("load + validate", "locate", "measure", "roads", "access", "propose", 
           "report", "maps")
 
 
+def stage_line(name: str) -> str:
+    """The terminal line of a stage starting, Chinese first: ``[1/9] 读入与校验 ...``."""
+    return f"[{STAGES.index(name) + 1}/{len(STAGES)}] {STAGE_LABELS[name]} ..."
+
+
 class _Stages:
     """Prints ``[i/n] stage ...`` lines and records each stage's seconds."""
 
@@ -57,12 +66,12 @@ class _Stages:
     def announce(self, *names: str) -> None:
         """Print the lines of stages that start now and are timed elsewhere."""
         for name in names:
-            self.echo(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name} ...")
+            self.echo(stage_line(name))
 
     @contextmanager
     def __call__(self, name: str):
         t0 = time.perf_counter()
-        self.echo(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name} ...")
+        self.echo(stage_line(name))
         try:
             yield
         finally:
@@ -150,7 +159,7 @@ def _report(result: RunResult, *, settings: Settings, stages: _Stages, out_dir: 
                                      layers=shown))
     try:
         with stages("report"):
-            write_tables(result, out_dir, layers=shown)
+            write_tables(result, out_dir, layers=shown, early=early)
         with stages("maps"):
             maps.wait()
     except BaseException:
@@ -166,7 +175,8 @@ def _report(result: RunResult, *, settings: Settings, stages: _Stages, out_dir: 
 
 def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         echo: Callable[[str], None] = print, write: bool = True,
-        online: bool = False, show_progress: bool = True) -> RunResult:
+        online: bool = False, show_progress: bool = True,
+        as_of: dt.date | None = None, since: str | Path | None = None) -> RunResult:
     """Run every stage on a workspace and write the outputs.
 
     Parameters
@@ -183,8 +193,16 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         Download roads from OpenStreetMap for the county (never done unless asked).
     show_progress : bool
         Show progress bars (on a terminal) while large files are read.
+    as_of : date, optional
+        The reporting date (overrides ``[workspace] as_of``; default today).
+    since : path, optional
+        An earlier run's output folder: the change since then goes into ``run.json``
+        (``since``), the report and the annex.
     """
     settings = settings_for(workspace)
+    if as_of is not None:
+        settings = replace(settings, as_of=as_of)
+    earlier = read_earlier(since) if since is not None else None
     # refused (a user's files), locked and staged before any stage runs; the outputs
     # replace the earlier ones only when every file is written
     outputs = None
@@ -195,7 +213,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         outputs.open()
     try:
         return _run(settings, outputs=outputs, echo=echo, online=online,
-                    show_progress=show_progress)
+                    show_progress=show_progress, earlier=earlier)
     except BaseException as exc:
         if outputs is not None:
             outputs.abort(exc)  # a full disk is one line
@@ -203,7 +221,7 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
 
 
 def _run(settings: Settings, *, outputs: OutputFolder | None, echo: Callable[[str], None],
-         online: bool, show_progress: bool) -> RunResult:
+         online: bool, show_progress: bool, earlier: EarlierRun | None = None) -> RunResult:
     """The stages of :func:`run`, writing into the staging folder of ``outputs``."""
     stages = _Stages(echo)
     # the OSM file's pass needs no workspace: on 2 cores it runs beside load .. measure
@@ -237,7 +255,7 @@ def _run(settings: Settings, *, outputs: OutputFolder | None, echo: Callable[[st
                        tables={"disagreements": measured.disagreements}, access=access,
                        proposals=proposals, water=water, graph=graph, staff=measured.staff,
                        findings=measured.findings, roads=roads_info,
-                       place_summary=place_summary)
+                       place_summary=place_summary, earlier=earlier)
     result.run = run_record(result, timings=stages.ordered())
     if out_dir is None:
         return result

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.core.network import RoadGraph
+from planner.glossary import STATUTORY_QUOTAS, period_label
 from planner.locate.quota import QuotaTable
 from planner.locate.sites import disagreement_records
 from planner.measure.access import AccessResult
 from planner.measure.coverage import coverage_story
+from planner.measure.history import EarlierRun, change_since
 from planner.measure.progress import totals
 from planner.propose.water_safety import WaterResult
 from planner.records.workspace import Workspace
@@ -53,6 +56,8 @@ class RunResult:
         How the road network was obtained (source, counts, clipped ways, OSM water).
     place_summary : dict
         Per kind: what the placement proposed and how (model, status, gap).
+    earlier : EarlierRun or None
+        The earlier run to report the change since (``planner run --since DIR``).
     """
 
     workspace: Workspace
@@ -70,11 +75,17 @@ class RunResult:
     findings: list[str] = field(default_factory=list)
     roads: dict = field(default_factory=dict)
     place_summary: dict = field(default_factory=dict)
+    earlier: EarlierRun | None = None
 
     @property
     def kinds(self) -> list[str]:
         """The kinds of the quota table (empty without one)."""
         return list(self.quota.kinds) if self.quota is not None else []
+
+    @property
+    def as_of(self) -> dt.date:
+        """The reporting date: ``[workspace] as_of`` (or ``--as-of``), else today."""
+        return self.workspace.settings.as_of or dt.date.today()
 
 
 def run_record(result: RunResult, *, timings: dict[str, float]) -> dict:
@@ -82,9 +93,14 @@ def run_record(result: RunResult, *, timings: dict[str, float]) -> dict:
     proposals, water and the stages' seconds (``timings``), built from ``result`` alone."""
     ws, quota, settings = result.workspace, result.quota, result.workspace.settings
     conflicts = result.tables.get("disagreements")
+    quota_totals = totals(result.progress, kinds=result.kinds) if quota else None
     return {
         "workspace": settings.name,
         "county_code": settings.county_code,
+        "as_of": result.as_of.isoformat(),
+        "period": period_label(result.as_of),
+        "issuing_unit": f"{settings.name}民政局",
+        "inputs_vintage": input_vintages(settings),
         "metric_crs": ws.crs.to_string(),
         "inputs": ws.ledger.summary(),
         "rejected": len(ws.ledger.rejected),
@@ -92,8 +108,13 @@ def run_record(result: RunResult, *, timings: dict[str, float]) -> dict:
         "towns": len(ws.towns),
         "villages": len(ws.villages),
         "facilities": {k: int(v) for k, v in ws.facilities["kind"].value_counts().items()},
-        "quota": totals(result.progress, kinds=result.kinds) if quota else None,
+        "quota": quota_totals,
+        "since": None if result.earlier is None or not quota_totals else change_since(
+            result.earlier, result.progress, quota=quota_totals, kinds=result.kinds),
         "staff": result.staff,
+        "quota_defaults": {} if quota is None else {
+            kind: {"per_town": STATUTORY_QUOTAS[kind][0], "source": source}
+            for kind, source in quota.defaults.items()},
         "quota_matching": quota.matching() if quota else [],
         "towns_without_quota": quota.towns_without_quota if quota else [],
         "located_disagreements": [] if conflicts is None else disagreement_records(conflicts),
@@ -115,3 +136,25 @@ def run_record(result: RunResult, *, timings: dict[str, float]) -> dict:
         "water": result.water.summary if result.water is not None else None,
         "timings_s": dict(timings),
     }
+
+
+def input_vintages(settings) -> list[dict]:
+    """When each input is from: its ``vintage`` in ``planner.toml`` or, without one, the
+    file's modification date (``source = "file_date"``)."""
+    specs = [*settings.layers.values(), *settings.facilities]
+    if settings.quota is not None:
+        specs.append(settings.quota)
+    out = []
+    for spec in specs:
+        name = getattr(spec, "name", "quota")
+        if spec.vintage:
+            out.append({"layer": name, "file": spec.path.name, "vintage": spec.vintage,
+                        "source": "planner.toml"})
+            continue
+        try:
+            stamp = dt.date.fromtimestamp(spec.path.stat().st_mtime).isoformat()
+        except OSError:
+            stamp = None
+        out.append({"layer": name, "file": spec.path.name, "vintage": stamp,
+                    "source": "file_date"})
+    return out

@@ -8,7 +8,10 @@ from planner.cli import main
 def test_run_mini_succeeds(mini, tmp_path, capsys):
     assert main(["run", str(mini), "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
-    assert "] load + validate" in out and "care_home: required 3" in out
+    # Chinese first: stage lines, the town table with 缺口 and 完成率, the kinds' totals
+    assert "[1/9] 读入与校验 ..." in out and "省标关爱之家：任务 3，已建 1，缺口 2" in out
+    assert "缺口 完成率" in out and "成果文件夹：" in out
+    assert "care_home" not in out and "required" not in out and "outputs:" not in out
     assert (tmp_path / "o" / "run.json").exists()
 
 
@@ -53,4 +56,4 @@ def test_quiet_and_verbose(mini, tmp_path, capsys):
     assert (tmp_path / "q" / "run.json").exists()
     assert main(["-v", "run", str(mini), "--out", str(tmp_path / "v")]) == 0
     out = capsys.readouterr().out
-    assert "] load + validate" in out and "stage seconds: load + validate" in out
+    assert "] 读入与校验" in out and "各阶段用时（秒）：读入与校验" in out

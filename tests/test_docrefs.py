@@ -22,7 +22,7 @@ PLANNER = Path(__file__).resolve().parent.parent / "planner"
 #: ``planner.`` then dotted identifiers, not inside a longer name or a path
 REFERENCE = re.compile(r"(?<![\w./\\-])planner(?:\.[A-Za-z_]\w*)+")
 #: file names that look like references: the workspace settings and the outputs
-FILE_NAMES = frozenset({"planner.toml", "planner.gpkg", "planner.log"})
+FILE_NAMES = frozenset({"planner.toml", "planner.gpkg", "planner.qgs", "planner.log"})
 _TEXT_TOKENS = {tokenize.COMMENT, tokenize.STRING} | (
     {tokenize.FSTRING_MIDDLE} if hasattr(tokenize, "FSTRING_MIDDLE") else set())
 

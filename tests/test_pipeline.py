@@ -181,15 +181,16 @@ def test_gpkg_holds_every_map_layer(demo_result):
     names = {name for name, _geom in pyogrio.list_layers(demo_result.out / "planner.gpkg")}
     assert {"towns", "villages", "facilities"} <= names
     layers = layers_from_result(demo_result)
-    expected = {"proposed_sites": demo_result.proposals, "water_risk": layers.water,
-                "kits": layers.kits,
+    expected = {"proposed_sites": demo_result.proposals, "kits": layers.kits,
                 "proposed_kits": None if demo_result.water is None
                 else demo_result.water.proposed_kits}
     for name, frame in expected.items():
         assert (name in names) == (frame is not None and len(frame) > 0), name
-    if "water_risk" in names:
-        water = pyogrio.read_dataframe(demo_result.out / "planner.gpkg", layer="water_risk")
-        assert len(water) == len(layers.water) and "tier" in water.columns
+    # the water, one layer per geometry type, together every water body once
+    water = [pyogrio.read_dataframe(demo_result.out / "planner.gpkg", layer=name)
+             for name in ("water_areas", "water_lines", "water_points") if name in names]
+    assert sum(len(w) for w in water) == len(layers.water)
+    assert all("tier" in w.columns for w in water)
     # Chinese field aliases (GeoPackage schema extension) beside the stable English names
     import sqlite3
 

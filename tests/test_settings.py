@@ -101,6 +101,15 @@ def test_one_coverage_distance_for_coverage_and_placement(tmp_path):
     assert settings.place.threshold("care_home") == home == 5000.0
 
 
+def test_quota_statutory_defaults_is_a_bool(tmp_path):
+    text = (MINI / "planner.toml").read_text(encoding="utf-8").replace(
+        '[quota]\n', '[quota]\nstatutory_defaults = "no"\n')
+    (tmp_path / "planner.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="statutory_defaults = 'no' must be true or false"):
+        load_settings(tmp_path)
+    assert load_settings(MINI).quota.statutory_defaults is True
+
+
 def test_place_threshold_is_refused_with_the_new_home(tmp_path):
     ws = _mini_with(tmp_path, '[place.threshold_m]\ncare_point = 800\n')
     with pytest.raises(ConfigError, match=r"\[access.<kind>\] threshold_m"):

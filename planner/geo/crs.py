@@ -12,6 +12,31 @@ from pyproj import CRS
 from planner._errors import CRSError
 
 WGS84 = CRS.from_epsg(4326)
+CGCS2000 = CRS.from_epsg(4490)
+
+
+def output_crs(value: object) -> CRS:
+    """The CRS the map files (``planner.gpkg``, the GeoJSON files) are written in: WGS-84
+    (EPSG:4326, the default), CGCS2000 (EPSG:4490) or a projection of it (the Gauss-Krüger
+    zones EPSG:4491-4554 that natural-resources systems take, e.g. EPSG:4549, CM 120°E).
+
+    CGCS2000 and WGS-84 agree to within centimetres: the coordinates are the same numbers,
+    the file says which system they are in.
+
+    Raises
+    ------
+    CRSError
+        If ``value`` is not one of those.
+    """
+    try:
+        crs = CRS.from_user_input(value)
+    except Exception as exc:
+        raise CRSError(f"{value!r} is not a CRS") from exc
+    geodetic = crs.geodetic_crs.to_epsg() if crs.geodetic_crs is not None else None
+    if crs.to_epsg() == 4326 or (geodetic == 4490 and crs.to_epsg() is not None):
+        return crs
+    raise CRSError(f"{value!r} ({crs.name}) is neither WGS-84 (EPSG:4326) nor CGCS2000 "
+                   "(EPSG:4490, or a CGCS2000 Gauss-Krüger zone such as EPSG:4549)")
 
 
 def choose_metric_crs(county: gpd.GeoSeries, *, override: str | None = None) -> CRS:

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.core.names import match_towns
-from planner.glossary import clean_text
+from planner.glossary import KINDS, STATUTORY_QUOTAS, clean_text
 from planner.load.files import read_table
 from planner.records.ledger import Ledger
 from planner.records.privacy import withhold_personal
@@ -28,7 +28,11 @@ MATCH_LABELS = {"code": "代码", "name": "名称", "alias": "别名表", "stem"
 
 @dataclass
 class QuotaTable:
-    """Matched quota rows: ``table`` has town_code, quota_town, match and one column per kind."""
+    """Matched quota rows: ``table`` has town_code, quota_town, match and one column per kind.
+
+    ``kinds`` maps each quota kind to its column in the file ("" for a kind whose quota is the
+    law's default); ``defaults`` maps such kinds to the source cited in the annex notes.
+    """
 
     table: pd.DataFrame
     kinds: dict[str, str]
@@ -38,6 +42,7 @@ class QuotaTable:
     #: the 镇名对照 table across quota rows, boundary towns and the reference divisions
     #: (:func:`planner.locate.vintages.town_matching`), set by the locate stage
     vintages: pd.DataFrame | None = None
+    defaults: dict[str, str] = field(default_factory=dict)
 
     def matching(self) -> list[dict]:
         """How each quota row matched a boundary town (``run.json`` ``quota_matching``)."""
@@ -83,6 +88,9 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
     })
     for kind, column in spec.kinds.items():
         table[f"required_{kind}"] = frame[column].to_numpy()
+    defaults = statutory_defaults(table, kinds=spec.kinds) if spec.statutory_defaults else {}
+    kinds = {k: spec.kinds.get(k, "") for k in KINDS if k in spec.kinds or k in defaults}
+    standards = {k: spec.standards.get(k, "any") for k in kinds}
     without = towns.loc[~towns["town_code"].isin(table["town_code"]), "town_name"].tolist()
     lone = frame[frame["town_code"] == ""]
     for row, name, how in zip(lone["_row"], lone[spec.town].map(clean_text), lone["match"],
@@ -93,5 +101,18 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
                "任务表中的镇未匹配到镇界 / town not found in the boundaries: add it to [aliases] "
                "(任务表名称 = 镇界名称, see the 镇名对照 sheet)")
         ledger.repair("quota", file, [row], f"{why}; listed on the annex with nothing built")
-    return QuotaTable(table=table, kinds=dict(spec.kinds), standards=dict(spec.standards),
-                      towns_without_quota=without, unmatched=unmatched_names)
+    return QuotaTable(table=table, kinds=kinds, standards=standards,
+                      towns_without_quota=without, unmatched=unmatched_names,
+                      defaults=defaults)
+
+
+def statutory_defaults(table: pd.DataFrame, *, kinds: dict[str, str]) -> dict[str, str]:
+    """Add ``required_<kind>`` = the law's number per town to ``table`` (in place) for each
+    kind of :data:`planner.glossary.STATUTORY_QUOTAS` the quota file has no column for;
+    return those kinds with the source to cite."""
+    added = {}
+    for kind, (per_town, source) in STATUTORY_QUOTAS.items():
+        if kind not in kinds:
+            table[f"required_{kind}"] = per_town
+            added[kind] = source
+    return added

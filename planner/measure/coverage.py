@@ -1,12 +1,16 @@
 """One coverage story, two named measures, the same figures in every output.
 
-- **本村有站点** ("has its own site", ``own_site``): the annex measure -- a village counts
-  when a site of the kind stands inside it. Reported as villages and as the children who
-  live in those villages.
-- **服务半径内** ("within reach", ``within_reach``): the access measure of
-  ``coverage.csv`` -- children whose demand point (settlement, or the village's point) is
-  within the kind's coverage distance of a site, children apportioned to points by
-  weight (``covshare_<kind>``).
+- **村（居）覆盖率** (``own_site``, "has its own site"): the village-coverage figure -- a
+  village counts when a site of the kind stands inside it; the share of the county's
+  villages (every village, those of town-level units outside the quota table included).
+  Also reported as the children who live in those villages.
+- **服务半径内儿童占比** (``within_reach``): the access measure of ``coverage.csv`` --
+  children whose demand point (settlement, or the village's point) is within the kind's
+  coverage distance of a site, children apportioned to points by weight
+  (``covshare_<kind>``).
+
+Neither is the annex's 完成率 (built ÷ quota, :mod:`planner.measure.progress`), which counts
+the quota towns' villages against the quota's number.
 
 The terminal, ``run.json`` (``coverage``), ``report.html``, ``progress.xlsx``, the PNG maps
 and the ``map.html`` popups all print the figures of :func:`coverage_story`; percentages
@@ -18,10 +22,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.glossary import KINDS
+from planner.glossary import DISTANCE_METHODS, KINDS
 
 #: measure key -> Chinese name (with the English key for run.json / GPKG)
-MEASURES = {"own_site": "本村有站点", "within_reach": "服务半径内"}
+MEASURES = {"own_site": "村（居）覆盖率", "within_reach": "服务半径内儿童占比"}
 
 
 def _pct(part: float, whole: float) -> float | None:
@@ -99,22 +103,42 @@ def coverage_story(villages: pd.DataFrame, *, kinds: tuple[str, ...] | None = No
     return out
 
 
+def village_coverage(own: dict) -> str:
+    """The village-coverage figure as every output prints it, e.g.
+    ``村（居）覆盖率 87.3%（310/355）`` (``own``: a kind's ``own_site`` measure)."""
+    return (f"{MEASURES['own_site']} {_fmt(own['share_villages'])}"
+            f"（{own['villages']}/{own['villages_total']}）")
+
+
+def children_within_reach(reach: dict) -> str:
+    """The within-reach figure as every output prints it, e.g.
+    ``服务半径内儿童占比 26.6%（42,026/157,933 人）``."""
+    return (f"{MEASURES['within_reach']} {_fmt(reach['share_children'])}"
+            f"（{reach['children']:,}/{reach['children_total']:,} 人）")
+
+
+def definitions(kind: str, story: dict) -> list[str]:
+    """What the two measures of ``kind`` mean (``own_site``, then ``within_reach`` if
+    measured), one sentence each without the measure's name (said once per output)."""
+    site = KINDS[kind][0]
+    out = [f"本村（居）建有{site}的村（居）占全部村（居）的比例（含不在任务表中的镇级单位；"
+           "不同于任务表的完成率 = 已建 ÷ 任务数）"]
+    reach = story.get("within_reach")
+    if reach:
+        how = DISTANCE_METHODS.get(reach.get("method"), "距离")
+        dist = f" {reach['threshold_m']:.0f} 米" if reach.get("threshold_m") else "服务半径"
+        out.append(f"住处到最近{site}的{how}不超过{dist}的儿童占全部儿童的比例")
+    return out
+
+
 def story_lines(story: dict) -> list[str]:
-    """Chinese sentences of the two measures, e.g. for the terminal and the report."""
+    """Chinese sentences of the two measures with what they mean, e.g. for the terminal."""
     lines = []
     for kind, s in story.items():
-        own = s["own_site"]
-        text = (f"{KINDS[kind][0]}：{MEASURES['own_site']}的村（居）{own['villages']}/"
-                f"{own['villages_total']} 个（{_fmt(own['share_villages'])}），"
-                f"儿童 {own['children']:,}/{own['children_total']:,} 人"
-                f"（{_fmt(own['share_children'])}）")
-        reach = s.get("within_reach")
-        if reach:
-            dist = f"{reach['threshold_m']:.0f} 米" if reach.get("threshold_m") else ""
-            how = {"network": "路网距离", "straight_line": "直线距离"}.get(reach["method"], "")
-            text += (f"；{MEASURES['within_reach']}（{how}{dist}）儿童 {reach['children']:,}/"
-                     f"{reach['children_total']:,} 人（{_fmt(reach['share_children'])}）")
-        lines.append(text)
+        meaning = definitions(kind, s)
+        lines.append(f"{village_coverage(s['own_site'])}：{meaning[0]}")
+        if s.get("within_reach"):
+            lines.append(f"{children_within_reach(s['within_reach'])}：{meaning[1]}")
     return lines
 
 

@@ -12,11 +12,20 @@ import datetime as dt
 import json
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from planner._errors import InputFileError
+
+
+class EarlierRun(NamedTuple):
+    """An earlier run's output folder as read by :func:`read_earlier`."""
+
+    folder: Path
+    progress: pd.DataFrame
+    run: dict
 
 
 def read_run(folder: str | Path) -> tuple[pd.DataFrame, dict]:
@@ -69,6 +78,33 @@ def same_county(earlier: dict, current: dict, *, folders: tuple[Path, Path]) -> 
                     "不能比较进度；请给同一个县两次运行的成果文件夹 / the two folders hold "
                     "runs of different counties; give two output folders of the same county")
             return
+
+
+def read_earlier(folder: str | Path) -> EarlierRun:
+    """The earlier run ``planner run --since FOLDER`` compares with (read before the run
+    writes anything, so the folder may be the one the run writes into)."""
+    progress, run = read_run(folder)
+    return EarlierRun(Path(folder), progress, run)
+
+
+def change_since(earlier: EarlierRun, progress: pd.DataFrame, *, quota: dict,
+                 kinds: list[str]) -> dict:
+    """What changed since ``earlier`` (``run.json`` ``since``): its date and period, and per
+    quota kind built then and now, built since (:func:`compare`), what remains and the
+    completion rate then, now and its change in percentage points. A kind the earlier run
+    had no quota for counts as 0 built then and has no earlier rate."""
+    table = compare(earlier.progress, progress, kinds=kinds)
+    tot = totals(table, kinds=kinds)
+    before = earlier.run.get("quota") or {}
+    out: dict = {"folder": str(earlier.folder), "as_of": earlier.run.get("as_of"),
+                 "period": earlier.run.get("period"), "kinds": {}}
+    for kind in kinds:
+        then = (before.get(kind) or {}).get("percent")
+        now = quota[kind]["percent"]
+        out["kinds"][kind] = {
+            **tot[kind], "percent_then": then, "percent_now": now,
+            "percent_change": None if then is None else round(now - then, 1)}
+    return out
 
 
 def quarters_left(today: dt.date, target_year: int) -> int:

@@ -51,6 +51,7 @@ from scipy.spatial import cKDTree
 from planner._errors import InputFileError, ModelError
 from planner.core import optimise
 from planner.geo.crs import check_metric
+from planner.records.privacy import scrub_document
 from planner.settings import PlaceConfig, village_counts
 
 _VILLAGE_COLUMNS = ("village_code", "village_name", "town_code", "town_name", "children")
@@ -83,7 +84,8 @@ class Proposal:
     def write_geojson(self, path: str | Path) -> Path:
         """Write ``sites`` as UTF-8 GeoJSON (``proposed_sites.geojson``) and return the path."""
         path = Path(path)
-        path.write_text(self.sites.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
+        text = self.sites.to_json(drop_id=True, ensure_ascii=False)
+        path.write_text(scrub_document(text), encoding="utf-8")
         return path
 
 

@@ -24,10 +24,10 @@ def describe(record: pd.Series, *, limit: int = 160,
     Only the columns in ``allowed`` (the fields the planner knows for the layer) are shown,
     never whole records: other columns may hold personal data.
     """
-    from planner.records.privacy import MASK, PERSONAL_VALUE
+    from planner.records.privacy import mask_personal
 
     parts = [
-        f"{k}={PERSONAL_VALUE.sub(MASK, str(v))}"
+        f"{k}={mask_personal(str(v))}"
         for k, v in record.items()
         if k not in _INTERNAL and str(v) not in ("", "nan", "None")
         and (allowed is None or k in allowed)
@@ -39,7 +39,7 @@ def describe(record: pd.Series, *, limit: int = 160,
 def describe_rows(rows: pd.DataFrame, *, allowed: Collection[str], limit: int = 160
                   ) -> list[str]:
     """:func:`describe` for every record of ``rows`` at once (vectorised over columns)."""
-    from planner.records.privacy import MASK, PERSONAL_VALUE
+    from planner.records.privacy import mask_personal
 
     if rows.empty:
         return []
@@ -49,7 +49,7 @@ def describe_rows(rows: pd.DataFrame, *, allowed: Collection[str], limit: int = 
             continue
         values = rows[col].astype(str)
         show = ~values.isin(["", "nan", "None", "<NA>"])
-        part = (f"{col}=" + values.str.replace(PERSONAL_VALUE, MASK, regex=True)).where(show, "")
+        part = (f"{col}=" + values.map(mask_personal)).where(show, "")
         sep = pd.Series(np.where((text != "") & show, "; ", ""), index=rows.index)
         text = text + sep + part
     too_long = text.str.len() > limit

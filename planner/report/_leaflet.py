@@ -389,11 +389,19 @@ def _take(values: object, keep: np.ndarray) -> object:
     return np.asarray(values, dtype=None if isinstance(values, np.ndarray) else object)[keep]
 
 
-def legend_block(title: str, items: list[tuple[str, str]]) -> str:
-    """Legend HTML: ``items`` are (symbol HTML made here, escaped label)."""
-    rows = "".join(f"<div class='it'>{sym}<span>{lab}</span></div>" for sym, lab in items)
+def legend_block(title: str, items: list[tuple[str, ...]], *, layer: str | None = None
+                 ) -> str:
+    """Legend HTML: ``items`` are (symbol HTML made here, escaped label) or (symbol, label,
+    layer name). Each row names the layer it belongs to (its own, else ``layer``): the page
+    shows a row only while that layer is on (``plSetup`` in ``_assets/map.js``), and a
+    block only while one of its rows is shown."""
+    rows = []
+    for sym, lab, *own in items:
+        name = own[0] if own else layer
+        attr = "" if name is None else f" data-layer='{html.escape(name, quote=True)}'"
+        rows.append(f"<div class='it'{attr}>{sym}<span>{lab}</span></div>")
     head = f"<div class='lt'>{html.escape(title)}</div>" if title else ""
-    return head + rows
+    return f"<div class='lb'>{head}{''.join(rows)}</div>"
 
 
 # ---------------------------------------------------------------- layers

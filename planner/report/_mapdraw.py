@@ -16,8 +16,15 @@ import numpy as np
 import pandas as pd
 
 from planner.geo.datum import transform_geometry
-from planner.glossary import CHILD_FIELDS, KINDS, KIT_ITEMS, LOCATION_METHODS, STANDARDS
-from planner.measure.coverage import within_reach_children
+from planner.glossary import (
+    CHILD_FIELDS,
+    KINDS,
+    KIT_ITEMS,
+    LOCATION_METHODS,
+    STANDARD_KINDS,
+    STANDARDS,
+)
+from planner.measure.coverage import coverage_story, village_coverage, within_reach_children
 from planner.report._leaflet import add_layer, dot, legend_block, no_template, svg
 from planner.report._maplayers import (
     COMPLETION_BINS,
@@ -36,6 +43,7 @@ from planner.report._maplayers import (
     tier_code,
     town_completion,
     village_covered,
+    water_layer,
 )
 
 # ---------------------------------------------------------------- features and popups
@@ -105,7 +113,7 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     comp = town_completion(towns)
     main = next((k for k in kinds if KINDS[k][1] == "village"), kinds[0] if kinds else None)
     labels = [f"{KINDS[k][0]}（已建/任务，缺口，完成率）" for k in kinds]
-    labels += ["本村有关爱站点的村（居）"]
+    labels += ["村（居）覆盖（有站点/村（居））"]
 
     def whole(name: str) -> np.ndarray:
         return pd.to_numeric(_col(towns, name, 0), errors="coerce").fillna(0).to_numpy()
@@ -140,7 +148,7 @@ def draw_towns(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     items = [(_swatch(c), html.escape(lab)) for _low, c, lab in COMPLETION_BINS]
     items.append((_swatch(NO_QUOTA[0]), NO_QUOTA[1]))
     title = f"镇（街道）{KINDS[main][0]}完成率" if main else "镇（街道）任务完成率"
-    return [legend_block(title, items)]
+    return [legend_block(title, items, layer=LAYER_NAMES["towns"])]
 
 
 def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
@@ -161,14 +169,15 @@ def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
         values.append([f"{r:.0f}/{n:.0f}（{f'{100 * r / n:.1f}%' if n else '—'}）"
                        for r, n in zip(reach, kids, strict=True)])
     values += [_metres(v[f"dist_m_{d}"]) for d in dist_kinds]
+    figure = _village_coverage(v)
     if by_distance:
         palette = {k: c for k, (_lab, c) in REACH_STYLE.items()}
         names = [(c, lab) for _k, (lab, c) in REACH_STYLE.items()]
-        title = "村（居）：关爱站点服务半径内儿童"
+        title = "村（居）：关爱站点服务半径内儿童" + (f"（{figure}）" if figure else "")
     else:
         palette = {str(flag): c for flag, c in COVER_COLOURS.items()}
         names = [(COVER_COLOURS[True], "本村有关爱站点"), (COVER_COLOURS[False], "本村无关爱站点")]
-        title = "村（居）"
+        title = "村（居）" + (f"（{figure}）" if figure else "")
     styles = {k: {"color": "#737373", "weight": 0.6, "fillOpacity": 0.5, "fillColor": c}
               for k, c in palette.items()}
     group = folium.FeatureGroup(name=LAYER_NAMES["villages"], show=False).add_to(m)
@@ -176,7 +185,16 @@ def draw_villages(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
               labels=labels, values=values, styles=styles,
               heading=v["village_name"], keys=key.astype(str).to_numpy())
     return [legend_block(title, [(_swatch(c, opacity=0.6), html.escape(lab))
-                                 for c, lab in names])]
+                                 for c, lab in names], layer=LAYER_NAMES["villages"])]
+
+
+def _village_coverage(villages) -> str:
+    """The county's 村（居）覆盖率 figure of the villages layer ("" without its columns)."""
+    try:
+        story = coverage_story(villages, kinds=("care_point",))
+    except KeyError:
+        return ""
+    return village_coverage(story["care_point"]["own_site"])
 
 
 def draw_roads(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
@@ -186,7 +204,7 @@ def draw_roads(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
               interactive=False, simplify_m=None,
               styles={"": {"color": "#8c8c8c", "weight": 1.2, "opacity": 0.8}})
     return [legend_block("", [("<i class='sw' style='background:#8c8c8c;height:2px'></i>",
-                               "道路")])]
+                               "道路")], layer=LAYER_NAMES["roads"])]
 
 
 def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
@@ -198,8 +216,9 @@ def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str
     for kind in [k for k in KINDS if (fac["kind"] == k).any()]:
         part = fac[fac["kind"] == kind]
         colour, shape = KIND_STYLE[kind]
-        standard = (part["standard"].astype(str).map(STANDARDS) if "standard" in part
-                    else None)
+        # the provincial standard (省标) is a care home's; no other kind has one
+        standard = (part["standard"].astype(str).map(STANDARDS)
+                    if "standard" in part and kind in STANDARD_KINDS else None)
         group = folium.FeatureGroup(name=FACILITY_PREFIX + KINDS[kind][0],
                                     show=kind in on).add_to(m)
         add_layer(group, part, amap=amap, crs=layers.crs,
@@ -210,7 +229,8 @@ def draw_facilities(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str
                           _col(part, "location_method", "coordinates").map(
                               lambda m: LOCATION_METHODS.get(m, m))],
                   icons={kind: (svg(shape, colour), 14)})
-        items.append((svg(shape, colour), html.escape(KINDS[kind][0])))
+        items.append((svg(shape, colour), html.escape(KINDS[kind][0]),
+                      FACILITY_PREFIX + KINDS[kind][0]))
     return [legend_block("现有阵地", items)] if items else []
 
 
@@ -224,40 +244,56 @@ def draw_proposed(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     group = folium.FeatureGroup(name=LAYER_NAMES["proposed_sites"]).add_to(m)
     add_layer(group, sites, amap=amap, crs=layers.crs,
               labels=labels, styles={}, icons=icons,
-              heading=[f"拟新建{KINDS[k][0]}" for k in sites["kind"]],
+              heading=[f"{_verb(m)}{KINDS[k][0]}" for k, m in
+                       zip(sites["kind"], _col(sites, "method", ""), strict=True)],
               values=[_col(sites, c) for c in ("town_name", "village_name", "rank",
                                                 "children_newly_covered", "reason")],
               keys=sites["kind"].astype(str).to_numpy(),
-              tips=["拟新建：" + str(n) for n in _col(sites, "village_name", "")])
+              tips=[f"{_verb(m)}：{n}" for n, m in zip(
+                  _col(sites, "village_name", ""), _col(sites, "method", ""), strict=True)])
     items = [(svg(KIND_STYLE[k][1], KIND_STYLE[k][0], hollow=True),
               "拟新建" + html.escape(KINDS[k][0])) for k in kinds]
-    return [legend_block("拟新建阵地", items or [("", "（无）")])]
+    return [legend_block("拟新建阵地", items or [("", "（无）")],
+                         layer=LAYER_NAMES["proposed_sites"])]
+
+
+def _verb(method: object) -> str:
+    """拟升级 for an existing site brought up to standard, else 拟新建."""
+    return "拟升级" if method == "upgrade" else "拟新建"
 
 
 def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
-    """Water bodies coloured by risk tier, tier A drawn on top."""
+    """Water bodies coloured by risk tier, one layer per tier (一级 on top, and the only
+    one shown when the map opens: the highest tier there is)."""
     w = layers.water
     tier = _by_value(tier_code, _col(w, "tier", "N"), missing="N")
-    order = np.argsort(pd.Series(tier).map("NCBA".index).to_numpy(), kind="stable")
-    w, tier = w.iloc[order], tier[order]
     labels = ["位置", "类型", "风险等级", "风险分（0–100）", "风险排序", "所属镇（街道）"]
     # people find a water by its name or locator ("东陈村中心东南约 200 米的坑塘"), not its id
-    name = _col(w, "locator") if "locator" in w.columns else _col(w, "name")
+    names = _col(w, "locator") if "locator" in w.columns else _col(w, "name")
     kind = _col(w, "type_label")
     if "type" in w.columns:
         kind = w["type"] if kind is None else kind.where(kind.notna(), w["type"])
     styles = {t: {"color": c, "weight": 3 if t != "N" else 1.5, "fillColor": c,
                   "fillOpacity": 0.6} for t, (_l, c) in TIER_STYLE.items()}
-    group = folium.FeatureGroup(name=LAYER_NAMES["water"]).add_to(m)
-    # the heading is the name, else the id (value 0); the tooltip adds the tier (value 2)
-    add_layer(group, w, amap=amap, crs=layers.crs,
-              labels=labels, styles=styles, keys=tier,
-              heading=None if name is None else name.where(name != "", None),
-              heading_value=0, tip_value=2,
-              values=[name if name is not None else _col(w, "water_id"), kind,
-                      [TIER_STYLE[t][0] for t in tier],
-                      _col(w, "score"), _col(w, "rank"), _col(w, "town_name")])
-    return [legend_block("溺水风险等级", [(_swatch(c), lab) for lab, c in TIER_STYLE.values()])]
+    present = [t for t in "NCBA" if (tier == t).any()]
+    top = next((t for t in "ABC" if t in present), None)
+    rows = []
+    for t in present:
+        part = np.flatnonzero(tier == t)
+        sub = w.iloc[part]
+        name = None if names is None else names.iloc[part]
+        group = folium.FeatureGroup(name=water_layer(t), show=t == top).add_to(m)
+        # the heading is the name or locator (value 0); the tooltip adds the tier (value 2)
+        add_layer(group, sub, amap=amap, crs=layers.crs,
+                  labels=labels, styles=styles, keys=t,
+                  heading=None if name is None else name.where(name != "", None),
+                  heading_value=0, tip_value=2,
+                  values=[name if name is not None else _col(sub, "water_id"),
+                          None if kind is None else kind.iloc[part],
+                          TIER_STYLE[t][0], _col(sub, "score"), _col(sub, "rank"),
+                          _col(sub, "town_name")])
+        rows.append((_swatch(TIER_STYLE[t][1]), TIER_STYLE[t][0], water_layer(t)))
+    return [legend_block("溺水风险等级", rows[::-1])]
 
 
 def draw_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
@@ -270,7 +306,7 @@ def draw_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     colours = {"True": "#1a9850", "False": "#fdae61"}
     styles = {k: {"radius": 4, "color": "#ffffff", "weight": 1, "fillColor": c,
                   "fillOpacity": 1} for k, c in colours.items()}
-    group = folium.FeatureGroup(name=LAYER_NAMES["kits"], show=len(kits) <= 2000).add_to(m)
+    group = folium.FeatureGroup(name=LAYER_NAMES["kits"], show=False).add_to(m)
     add_layer(group, kits, amap=amap, crs=layers.crs,
               styles=styles, tip="“四个一” ",
               labels=["是否齐全", "现有", "缺少", "救生绳长", "最近检查日期"],
@@ -281,7 +317,8 @@ def draw_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
                       None if "last_inspected" not in kits else
                       _by_value(_date, kits["last_inspected"])])
     return [legend_block("“四个一”设施", [(dot(colours["True"]), "现有（齐全）"),
-                                         (dot(colours["False"]), "现有（不齐全）")])]
+                                         (dot(colours["False"]), "现有（不齐全）")],
+                         layer=LAYER_NAMES["kits"])]
 
 
 def draw_proposed_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
@@ -292,8 +329,7 @@ def draw_proposed_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[
              for c in ("need_sign", "need_lifebuoy", "need_rope", "need_pole")}
     styles = {"": {"radius": 3.5, "color": "#d7191c", "weight": 1.5, "fillColor": "#ffffff",
                    "fillOpacity": 1}}
-    group = folium.FeatureGroup(name=LAYER_NAMES["proposed_kits"],
-                                show=len(kits) <= 2000).add_to(m)
+    group = folium.FeatureGroup(name=LAYER_NAMES["proposed_kits"], show=False).add_to(m)
     add_layer(group, kits, amap=amap, crs=layers.crs,
               styles=styles, tip="拟新增 ",
               labels=["状态", "水域", "所属镇（街道）", "需配", "理由"],
@@ -302,7 +338,8 @@ def draw_proposed_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[
                       _col(kits, "water_locator") if "water_locator" in kits.columns
                       else _col(kits, "water_id"), _col(kits, "town_name"),
                       _joined(kits, needs, have=True), _col(kits, "reason")])
-    return [legend_block("", [(dot("#d7191c", ring=True), "拟新增“四个一”")])]
+    return [legend_block("", [(dot("#d7191c", ring=True), "拟新增“四个一”")],
+                         layer=LAYER_NAMES["proposed_kits"])]
 
 
 def draw_patrols(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
@@ -324,4 +361,5 @@ def draw_patrols(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
               values=[_col(routes, "town_name"), _col(routes, "stops"),
                       scaled("length_m", 1000), scaled("hours", 1)])
     return [legend_block("", [(f"<i class='ln' style='border-color:{PATROL_COLOUR}'></i>",
-                               "巡查路线（示意：按巡查顺序连接各水域）")])]
+                               "巡查路线（示意：按巡查顺序连接各水域）")],
+                         layer=LAYER_NAMES["patrol_routes"])]

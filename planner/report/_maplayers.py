@@ -85,6 +85,14 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
 TIER_COLOURS: dict[str, str] = {"A": "#67001f", "B": "#d6604d", "C": "#4393c3", "N": "#969696"}
 TIER_STYLE: dict[str, tuple[str, str]] = {t: (TIERS[t], TIER_COLOURS[t]) for t in TIERS}
 _TIER_CODES = {label: code for code, (label, _c) in TIER_STYLE.items()}
+
+
+def water_layer(tier: str) -> str:
+    """The layer-control name of the waters of risk tier ``tier`` (a layer per tier, the
+    top tier shown when the map opens)."""
+    return f"{LAYER_NAMES['water']}：{TIER_STYLE[tier][0]}"
+
+
 PATROL_COLOUR = "#6a3d9a"
 
 

@@ -24,6 +24,7 @@ import xlsxwriter.exceptions
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from planner.records.privacy import mask_personal
 from planner.report.safe import neutralise, safe_frame
 
 _GREY = "#808080"
@@ -46,6 +47,22 @@ def text_width(value: object) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
 
 
+def _scrub_strings(workbook: xlsxwriter.Workbook) -> None:
+    """Mask personal data in every text cell of ``workbook`` as the last step: the shared
+    strings (every text cell XlsxWriter writes) are scrubbed when the file is assembled."""
+    table = getattr(workbook, "str_table", None)
+    sort = getattr(table, "_sort_string_data", None)
+    if sort is None:  # another XlsxWriter: cells stay guarded by safe_frame only
+        return
+
+    def _sort_and_scrub() -> None:
+        sort()
+        table.string_array = [mask_personal(s) if isinstance(s, str) else s
+                              for s in table.string_array]
+
+    table._sort_string_data = _sort_and_scrub
+
+
 class Book:
     """An ``.xlsx`` file being written; each distinct cell style becomes one format, once.
 
@@ -58,6 +75,7 @@ class Book:
             "strings_to_numbers": False})
         self._formats: dict[tuple, Format] = {}
         self._names: set[str] = set()
+        _scrub_strings(self.workbook)
 
     def sheet(self, name: str) -> Worksheet:
         """A new sheet named ``name`` made legal for Excel: no ``[]:*?/\\``, at most 31
@@ -111,7 +129,8 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
                 filled_by: tuple[str, str] | None = None,
                 notes: Sequence[str] = (),
                 emphasis: Sequence[bool] | None = None,
-                widths: dict[int, float] | None = None) -> None:
+                widths: dict[int, float] | None = None,
+                formulas: Callable[[str, int, int, int], str | None] | None = None) -> None:
     """Write ``frame`` to ``ws`` (a sheet of ``book``) with a title row, optional grouped
     header and totals.
 
@@ -137,6 +156,11 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
         Data rows shown in bold on a light fill (subtotals), one flag per row.
     widths : dict of int to float, optional
         Column widths (0-based column) that replace the ones measured from the text.
+    formulas : callable, optional
+        ``formulas(column, i, row, n)``: the formula of data row ``i`` (of ``n``; ``row`` the
+        0-based sheet row) in ``column``, or ``None`` for a plain value. The frame's value is
+        cached in the formula cell (a percentage as its fraction), so a reader that does not
+        calculate sees the planner's figure. Asked only for cells that hold a number.
 
     Every sheet is set up for printing: A4 landscape, one page wide, the title and header
     rows repeated on every page, centred, with page numbers in the footer.
@@ -179,8 +203,11 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
         fills[-1] = _TOTAL_FILL
     formats = _RowFormats(book)
     for c in range(ncol):
+        name = str(frame.columns[c])
+        live = None if formulas is None else (
+            lambda i, r, _name=name: formulas(_name, i, r, n))
         _write_column(ws, frame.iloc[:, c], row=first, col=c, percent=c in pct,
-                      fills=fills, formats=formats)
+                      fills=fills, formats=formats, formulas=live)
     last = first + n - 1
     for i, text in enumerate(notes, start=last + 2 if n else first + 1):
         _merge(ws, i, 0, i, last_col, text, book.fmt(text_wrap=True, valign="top"))
@@ -211,8 +238,10 @@ class _RowFormats:
 
 
 def _write_column(ws: Worksheet, values: pd.Series, *, row: int, col: int, percent: bool,
-                  fills: np.ndarray, formats: _RowFormats) -> None:
-    """One column of data cells, each written by its type with a border."""
+                  fills: np.ndarray, formats: _RowFormats,
+                  formulas: Callable[[int, int], str | None] | None = None) -> None:
+    """One column of data cells, each written by its type with a border; a number whose
+    ``formulas(i, row)`` gives a formula is written as that formula with the number cached."""
     for i, value in enumerate(values.tolist()):
         fill = fills[i]
         if value is None or value is pd.NA or value is pd.NaT \
@@ -230,8 +259,14 @@ def _write_column(ws: Worksheet, values: pd.Series, *, row: int, col: int, perce
         elif isinstance(value, bool):
             ws.write_boolean(row + i, col, value, formats("General", fill))
         elif isinstance(value, (int, float)):
+            live = formulas(i, row + i) if formulas is not None else None
             if not math.isfinite(value):
                 ws.write_blank(row + i, col, None, formats("General", fill))
+            elif live is not None:
+                number = round(float(value) / 100.0, 6) if percent else value
+                shown = "0.0%" if percent else ("General" if float(value).is_integer()
+                                                else "0.0")
+                ws.write_formula(row + i, col, live, formats(shown, fill), number)
             elif percent:
                 ws.write_number(row + i, col, round(float(value) / 100.0, 6),
                                 formats("0.0%", fill))

@@ -1,12 +1,14 @@
-"""``report.html``: the county's progress report, in Chinese, ready to print.
+"""``report.html``: the county's progress report, in Chinese, ready to print on A4.
 
-Page 1 (one A4 page) is the summary: completion per kind, the two coverage measures, the
-quota table per town and what needs attention. After a page break come the details:
-coverage per kind, proposed sites, the top water risks, the "四个一" requisition, the
-static maps and the findings. Sections whose stage was not run say "未计算". The page is
-a Jinja2 template (``_assets/report.html.j2``, autoescaped); the tables are built here
-with every input text escaped; the maps are embedded as data URIs, so the file can be
-mailed or printed on its own.
+Page 1 is for a leader (:mod:`planner.report.frontpage`): period and issuing unit, the
+headline figures and the change since the last report, the towns furthest behind, what the
+plan proposes and costs, and what needs doing. After a page break come the details: the
+annex table per town (and the staff), coverage per kind, proposed sites, the top water
+risks, the "四个一" requisition, the maps (full width, one or two to a page), then the
+findings grouped by what to do and, in an appendix, how the inputs were processed.
+Sections whose stage was not run say "未计算". The page is a Jinja2 template
+(``_assets/report.html.j2``, autoescaped); the tables are built here with every input text
+escaped; the maps are embedded as data URIs, so the file can be mailed or printed alone.
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
-from planner.glossary import CHILD_GROUPS, KINDS, KIT_ITEM_COUNTS, KIT_ITEMS, MODES, TIERS
-from planner.measure.coverage import story_lines
+from planner.glossary import (
+    CHILD_GROUPS,
+    KINDS,
+    KIT_ITEM_COUNTS,
+    KIT_ITEMS,
+    MODES,
+    TIERS,
+    date_label,
+)
+from planner.report.safe import write_document
 
 NOT_COMPUTED = "未计算"
 _TOP = 10  # rows of the proposal and water tables
@@ -47,25 +57,31 @@ _REQ_COLS = ["town_name", "new_kits", "completed_kits", "signs", "lifebuoys", "r
 _CSS = """
 body{font-family:"Noto Sans SC","Microsoft YaHei","PingFang SC","Source Han Sans SC",
  "WenQuanYi Micro Hei",sans-serif;margin:16px auto;max-width:1100px;color:#222;font-size:13px}
-h1{font-size:20px;margin:0 0 2px}h2{font-size:15px;margin:14px 0 4px;border-bottom:2px solid
- #1a9850;padding-bottom:2px}.meta{color:#555;font-size:12px}
+h1{font-size:20px;margin:0 0 2px}h2{font-size:15px;margin:12px 0 4px;border-bottom:2px solid
+ #1a9850;padding-bottom:2px}.meta{color:#444;font-size:12px;margin:1px 0}
 table{border-collapse:collapse;width:100%;font-size:11.5px;margin:2px 0}
 th,td{border:1px solid #999;padding:2px 4px;text-align:center}th{background:#eef3ee}
-td.t{text-align:left}tr.total td{font-weight:bold;background:#f6f6f6}
-.nc{color:#888;font-style:italic}.cols{display:flex;gap:14px}.cols>div{flex:1;min-width:0}
-.maps{display:flex;gap:8px}.maps figure{flex:1;margin:0;text-align:center}
-.maps img{width:100%;border:1px solid #ccc}.maps figcaption{font-size:11px;color:#555}
-ul.f{margin:2px 0;padding-left:18px;font-size:11.5px}.kpi{display:flex;gap:10px;margin:4px 0}
-.kpi div{flex:1;border:1px solid #ccc;border-radius:4px;padding:4px 8px}
-.kpi b{display:block;font-size:17px;color:#1a9850}
+td.t{text-align:left}tr.total td{font-weight:bold;background:#f6f6f6}td.lack{color:#b2182b}
+.nc{color:#888;font-style:italic}
+.maps figure{margin:6px 0 10px;text-align:center;break-inside:avoid}
+.maps img{width:100%;height:auto;border:1px solid #ccc}
+.maps figcaption{font-size:11px;color:#555}
+ul.f{margin:2px 0;padding-left:18px;font-size:11.5px}
+.kpi{display:grid;grid-template-columns:repeat(4,1fr);gap:6px;margin:4px 0}
+.kpi div{border:1px solid #ccc;border-radius:4px;padding:3px 7px;font-size:11.5px}
+.kpi b{display:block;font-size:19px;color:#1a9850}
+.since{font-weight:bold;margin:4px 0}.def{font-size:11px;color:#444;margin:3px 0}
+p.grp{font-weight:bold;margin:5px 0 1px}li.more{color:#666;list-style:none}
 ul.s{margin:2px 0;padding-left:18px}
 .warn{border:2px solid #d73027;background:#fde0dd;color:#a50026;padding:4px 8px;margin:4px 0}
 .break{break-before:page;page-break-before:always}
-@page{size:A4 portrait;margin:10mm}
-@media print{body{margin:0;max-width:none;font-size:10px}h1{font-size:16px}
- h2{font-size:12px;margin:6px 0 3px}table{font-size:8px}th,td{padding:1px 2px}
- #details section,table,figure{break-inside:avoid}.kpi b{font-size:13px}a{color:inherit}
- ul.s,ul.f{font-size:9.5px}.kpi{margin:2px 0}.kpi div{padding:2px 5px}}
+@page{size:A4 portrait;margin:12mm 12mm 12mm 12mm}
+@media print{body{margin:0;max-width:none;font-size:10.5pt}h1{font-size:16pt}
+ h2{font-size:12pt;margin:7px 0 3px}table{font-size:8.5pt}th,td{padding:1px 3px}
+ .kpi div{font-size:8.5pt;padding:1px 5px}.kpi b{font-size:13pt}.meta,.def{font-size:8.5pt}
+ .kpi{gap:4px}
+ #summary ul.s{font-size:9.5pt}#details section,table,figure{break-inside:avoid}
+ a{color:inherit}ul.f{font-size:9pt}.maps img{max-height:245mm;width:auto;max-width:100%}}
 """
 
 
@@ -136,27 +152,6 @@ def _not_computed() -> str:
     return f"<p class='nc'>{NOT_COMPUTED}</p>"
 
 
-def _kpis(run: dict) -> str:
-    items = []
-    quota = run.get("quota") or {}
-    for kind, t in quota.items():
-        if isinstance(t, dict) and kind in KINDS:
-            items.append((f"{KINDS[kind][0]}完成率", f"{t['percent']}%",
-                          f"已建 {t['built']} / 任务 {t['required']}，缺 {t['missing']}"))
-    for kind, story in (run.get("coverage") or {}).items():
-        own, reach = story["own_site"], story.get("within_reach")
-        items.append((f"{KINDS[kind][0]}：{own['name']}", f"{own['share_villages']}%",
-                      f"村（居）{own['villages']} / {own['villages_total']}"))
-        if reach:
-            items.append((f"{KINDS[kind][0]}：{reach['name']}儿童", f"{reach['share_children']}%",
-                          f"{reach['children']:,} / {reach['children_total']:,} 人"))
-    if not items:
-        return _not_computed()
-    return "<div class='kpi'>" + "".join(
-        f"<div>{html.escape(a)}<b>{html.escape(b)}</b>{html.escape(c)}</div>"
-        for a, b, c in items) + "</div>"
-
-
 def _coverage(run: dict) -> str:
     access = run.get("access")
     if not access or not access.get("county_shares"):
@@ -169,7 +164,7 @@ def _coverage(run: dict) -> str:
     method = {"network": "按路网距离", "straight_line": "按直线距离"}.get(
         access.get("method"), str(access.get("method", "")))
     note = (f"<p class='meta'>各类阵地服务半径内的儿童占比（{html.escape(method)}），"
-            "即“服务半径内”口径；按村（居）统计见 coverage.csv、villages.csv</p>")
+            "即“服务半径内儿童占比”；按村（居）统计见 coverage.csv、villages.csv</p>")
     return note + _table(pd.DataFrame(rows), text_cols=["类型"])
 
 
@@ -312,52 +307,42 @@ def _images(images: Sequence[Path]) -> str:
 
 
 def _inputs(run: dict) -> str:
+    """The appendix: per input file what was read, used, rejected and repaired, and when
+    the data are from."""
     inputs = run.get("inputs") or []
-    read = sum(int(i.get("read", 0)) for i in inputs)
-    return (f"读入记录 {read} 条，拒收 {run.get('rejected', 0)} 条（rejected.csv），"
-            f"修复 {run.get('repaired', 0)} 条（repairs.csv）；镇（街道）"
-            f"{run.get('towns')} 个，村（居）{run.get('villages')} 个")
+    if not inputs:
+        return _not_computed()
+    when = {(v["layer"], v["file"]): (v["vintage"] if v.get("source") != "file_date"
+                                       else f"文件日期 {v['vintage']}")
+            for v in run.get("inputs_vintage") or []}
+    frame = pd.DataFrame([{
+        "图层": _LAYERS.get(i["layer"], i["layer"]), "文件": i["file"],
+        "数据时点": when.get((i["layer"], i["file"]), "—"), "读入": i["read"],
+        "使用": i["accepted"], "拒收": i["rejected"], "修复": i["repaired"],
+        "编码": i.get("encoding", "")} for i in inputs])
+    total = {"图层": "合计", **{c: int(frame[c].sum()) for c in ("读入", "使用", "拒收", "修复")}}
+    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    head = (f"<p>读入记录 {int(total['读入']):,} 条，使用 {int(total['使用']):,} 条，拒收 "
+            f"{run.get('rejected', 0)} 条（rejected.csv），修复 {run.get('repaired', 0)} 条"
+            f"（repairs.csv）；镇（街道）{run.get('towns')} 个，村（居）{run.get('villages')} 个。"
+            "每条记录或被使用，或连同原因列入 rejected.csv。</p>")
+    return head + _table(frame, text_cols=["图层", "文件", "数据时点"], total_label="合计")
 
 
-def _chinese(text: object) -> str:
-    """The Chinese part of a bilingual message ("中文 / English" -> "中文")."""
-    return str(text).split(" / ")[0].strip()
+#: input layer -> how the appendix names it
+_LAYERS = {"county": "县界", "towns": "镇界", "villages": "村界", "children": "儿童人数",
+           "settlements": "居民点", "facilities": "阵地", "quota": "任务表", "water": "水域",
+           "kits": "“四个一”设施", "schools": "学校", "water_osm": "水域（OSM）",
+           "staff": "儿童工作队伍", "candidates": "候选点", "incidents": "溺水事件"}
 
 
-def attention(run: dict, *, progress: pd.DataFrame | None = None,
-              villages: pd.DataFrame | None = None, top: int = 5) -> list[str]:
-    """The summary's "需要关注" lines: the least complete towns per kind, the villages with
-    most children beyond a care point's reach, what the proposals would add, water risk."""
-    lines = []
-    quota = run.get("quota") or {}
-    if progress is not None:
-        for kind in [k for k in quota if k in KINDS and f"pct_{k}" in progress.columns]:
-            low = progress[progress[f"missing_{kind}"] > 0].sort_values(f"pct_{kind}").head(3)
-            if len(low):
-                names = "、".join(f"{r['town_name']}（{r[f'pct_{kind}']:.1f}%，缺"
-                                 f"{int(r[f'missing_{kind}'])}）" for _, r in low.iterrows())
-                lines.append(f"{KINDS[kind][0]}完成率最低：{names}")
-    story = (run.get("coverage") or {}).get("care_point") or {}
-    reach = story.get("within_reach")
-    if reach and villages is not None and "covshare_care_point" in villages.columns:
-        villages = villages[villages["covshare_care_point"].notna()]  # measured ones only
-        out = (villages["children"].fillna(0) * (1 - villages["covshare_care_point"]))
-        worst = villages.assign(_out=out).sort_values("_out", ascending=False).head(top)
-        names = "、".join(f"{r['village_name']}（{r['town_name']}，{r['_out']:,.0f} 人）"
-                         for _, r in worst.iterrows() if r["_out"] >= 0.5)
-        beyond = reach["children_total"] - reach["children"]
-        lines.append(f"关爱站点服务半径外儿童 {beyond:,} 人，最多的村（居）：{names}")
-    props = run.get("proposals") or {}
-    if props.get("sites"):
-        kids = newly_within_reach(run)
-        kids = f"，新增服务半径内儿童：{kids}（各类服务半径不同，不相加）" if kids else ""
-        lines.append(f"建议新建（含升级）阵地 {props['sites']} 处{kids}（明细见下页）")
-    water = run.get("water") or {}
-    if water:
-        tiers = water.get("risky_waters_by_tier") or {}
-        lines.append(f"一级风险水域 {tiers.get('A', 0)} 处；需新设“四个一”物资 "
-                     f"{water.get('proposed_kits', 0)} 套")
-    return lines
+def _actions(groups: Sequence[tuple[str, list[str]]]) -> str:
+    """Every finding, grouped by what to do."""
+    if not groups:
+        return "<p>无</p>"
+    return "".join(f"<p class='grp'>{html.escape(title)}（{len(lines)} 条）</p><ul class='f'>"
+                   + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+                   for title, lines in groups)
 
 
 def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, run: dict,
@@ -365,54 +350,89 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
                  water_top: pd.DataFrame | None = None,
                  requisition: pd.DataFrame | None = None,
                  progress: pd.DataFrame | None = None,
-                 villages: pd.DataFrame | None = None, notice: Sequence[str] = (),
+                 villages: pd.DataFrame | None = None,
+                 actions: Sequence[tuple[str, list[str]]] | None = None,
+                 staff_table: pd.DataFrame | None = None, notice: Sequence[str] = (),
                  derived: Sequence[str] = ()) -> Path:
-    """Write ``report.html`` (page 1 the summary, details after a page break).
+    """Write ``report.html`` (page 1 for a leader, details after a page break).
 
     Parameters
     ----------
     path : path
         The HTML file to write.
     title : str
-        Report title (escaped), e.g. ``"如皋市儿童关爱服务阵地建设任务完成情况"``.
+        Report title (escaped), with the county and period, e.g.
+        ``"如皋市2026年第四季度儿童关爱服务阵地建设与防溺水工作进展"``.
     progress_table : DataFrame
-        The annex-style table from :func:`planner.report.tables.progress_display` (columns named
-        ``group|sub`` get a two-row header; a ``合计`` row is shown in bold).
+        The annex-style table from :func:`planner.report.tables.progress_display` (columns
+        named ``group|sub`` get a two-row header; a ``合计`` row is shown in bold).
     run : dict
-        The content of ``run.json`` (quota totals, coverage, water summary, findings).
+        The content of ``run.json`` (period, quota totals, coverage, proposals, water,
+        staff, change since the last report, inputs).
     images : sequence of paths
-        PNG maps to embed (see :func:`planner.report.staticmaps.write_static_maps`).
+        PNG maps to embed, each full width.
     proposals, water_top, requisition : DataFrame, optional
         Proposed sites, water bodies ranked by risk, the "四个一" requisition per town;
         ``None`` prints "未计算".
-    progress, villages : DataFrame, optional
-        The progress and villages tables, for the "需要关注" lines.
+    progress : DataFrame, optional
+        The progress table (the towns furthest behind, the completion once built).
+    villages : DataFrame, optional
+        Kept for callers of the earlier signature; not used.
+    actions : sequence of (group, lines), optional
+        The findings grouped by what to do (:func:`planner.report.findings.action_groups`);
+        without it the Chinese parts of ``run["findings"]``, ungrouped.
+    staff_table : DataFrame, optional
+        Staff per town (儿童工作队伍), shown after the annex table.
     notice : sequence of str
         The 数据不全 lines of an accepted incomplete run, shown boxed at the top of page 1.
     derived : sequence of str
         What the planner derived instead of reading (labels of ``Workspace.derived``),
         listed under the title.
     """
+    from planner.report import frontpage as fp
+
     first = progress_table.columns[0] if len(progress_table.columns) else None
     total = "合计" if first is not None and (progress_table[first].astype(str) == "合计").any() \
         else None
-    text_cols = [c for c in progress_table.columns if "镇" in str(c)]
+    text_cols = [c for c in progress_table.columns if "镇" in str(c) or "备注" in str(c)]
+    if actions is None:
+        found = [_chinese(f) for f in run.get("findings") or []]
+        actions = [("发现的问题", found)] if found else []
+    kinds = [k for k, v in (run.get("quota") or {}).items() if isinstance(v, dict)]
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "_assets"),
                       autoescape=True, keep_trailing_newline=True)
     page = env.get_template("report.html.j2").render(
         title=title, css=Markup(_CSS), notice=list(notice), derived=list(derived),
         workspace=str(run.get("workspace", "")),
         county_code=str(run.get("county_code") or ""), today=dt.date.today().isoformat(),
-        inputs=_inputs(run), kpis=Markup(_kpis(run)),
-        story=story_lines(run.get("coverage") or {}),
+        unit=str(run.get("issuing_unit") or ""), as_of=_date(run.get("as_of")),
+        period=str(run.get("period") or ""), vintage=fp.vintage_line(run),
+        kpis=Markup(fp.kpis(run) or _not_computed()), since=Markup(fp.since_line(run)),
+        meanings=Markup(fp.meanings(run)), figures=fp.headline_figures(run),
+        laggards=Markup(fp.laggards(progress, kinds) or _not_computed()),
+        plan=fp.plan_lines(run, progress),
+        summary_actions=Markup(fp.action_summary(list(actions))),
         progress=Markup(_table(progress_table, text_cols=text_cols, total_label=total)),
-        attention=attention(run, progress=progress, villages=villages),
+        staff=Markup("" if staff_table is None else _table(
+            staff_table, text_cols=["镇（街道）"], total_label="合计")),
         coverage=Markup(_coverage(run)), proposals=Markup(_proposals(proposals, run)),
         water=Markup(_water(water_top, run)), budget=Markup(_budget(run)),
         requisition=Markup(_requisition(requisition)),
-        images=Markup(_images(images)),
-        findings=[_chinese(f) for f in run.get("findings") or []])
+        images=Markup(_images(images)), actions=Markup(_actions(actions)),
+        inputs=Markup(_inputs(run)))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    write_document(path, page)
     return path
+
+
+def _date(iso: object) -> str:
+    """``2026年12月31日`` from an ISO date ("" when absent)."""
+    if not iso:
+        return ""
+    return date_label(dt.date.fromisoformat(str(iso)))
+
+
+def _chinese(text: object) -> str:
+    """The Chinese part of a bilingual message ("中文 / English" -> "中文")."""
+    return str(text).split(" / ")[0].strip()

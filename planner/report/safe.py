@@ -13,11 +13,18 @@ numbers in text cells.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from planner.records.privacy import is_text, mask_text, personal_header
+from planner.records.privacy import (
+    is_text,
+    mask_personal,
+    mask_text,
+    personal_header,
+    scrub_document,
+)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
@@ -65,6 +72,9 @@ def safe_frame(frame: pd.DataFrame, *, formulas: bool = True) -> pd.DataFrame:
     and (``formulas=True``, for CSV and xlsx) formula-like text neutralised."""
     personal = [c for c in frame.columns if personal_header(c, frame[c])]
     out = frame.drop(columns=personal)
+    if any(isinstance(c, str) and mask_personal(c) != c for c in out.columns):
+        out = out.set_axis([mask_personal(c) if isinstance(c, str) else c
+                            for c in out.columns], axis=1)
     text_cols = [c for c in out.columns if c != "geometry" and is_text(out[c])]
     if not text_cols:
         return out
@@ -74,3 +84,34 @@ def safe_frame(frame: pd.DataFrame, *, formulas: bool = True) -> pd.DataFrame:
     if formulas:
         out.columns = [neutralise(c) if isinstance(c, str) else c for c in out.columns]
     return out
+
+
+def write_document(path: str | Path, text: str) -> Path:
+    """Write a whole text document (HTML, JSON, GeoJSON) in UTF-8, scrubbed of personal
+    data as its last step (:func:`planner.records.privacy.scrub_document`)."""
+    path = Path(path)
+    path.write_text(scrub_document(text), encoding="utf-8")
+    return path
+
+
+def write_geojson(frame, path: str | Path) -> Path:
+    """A GeoDataFrame as UTF-8 GeoJSON: personal columns dropped, numbers masked, and the
+    document scrubbed as it is written."""
+    import geopandas as gpd
+
+    safe = gpd.GeoDataFrame(safe_frame(frame, formulas=False), geometry=frame.geometry.name,
+                            crs=frame.crs)
+    return write_document(path, safe.to_json(drop_id=True, ensure_ascii=False))
+
+
+def scrub_figure(fig) -> None:
+    """Mask personal data in every text drawn on a matplotlib figure (titles, labels,
+    annotations, legends), just before it is rendered."""
+    from matplotlib.text import Text
+
+    for artist in fig.findobj(Text):
+        text = artist.get_text()
+        if text:
+            masked = mask_personal(text)
+            if masked != text:
+                artist.set_text(masked)

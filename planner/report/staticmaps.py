@@ -16,14 +16,14 @@ from pathlib import Path
 import geopandas as gpd
 import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Patch
 
 from planner.glossary import KINDS
-from planner.measure.coverage import MEASURES, coverage_story
+from planner.measure.coverage import children_within_reach, coverage_story, village_coverage
 from planner.report._fonts import cjk_rc
+from planner.report._mapframe import DPI, NOTE, clip_to, county_outline, frame_map, map_figure
 from planner.report._maplayers import (
     COMPLETION_BINS,
     COVER_COLOURS,
@@ -44,51 +44,8 @@ from planner.report._png import save_png
 #: output file names
 FILES = {"quota": "map_quota.png", "coverage": "map_coverage.png", "water": "map_water_risk.png"}
 _MAX_LABELS = 80  # towns above this are not labelled (a province would be unreadable)
-_DPI = 150
-_NOTE = "示意图，不作为行政区域界线依据"
 #: default source line of the maps
 SOURCE = "县（市、区）民政局报送的阵地、儿童和水域数据；村（居）、镇（街道）界线"
-
-
-def _figure(title: str, subtitle: str, *, panels: int = 1) -> tuple[Figure, list]:
-    """A titled figure with ``panels`` map axes side by side (one when ``panels`` is 1)."""
-    fig = Figure(figsize=(8.0 if panels == 1 else 5.0 * panels, 8.6), dpi=_DPI)
-    FigureCanvasAgg(fig)
-    width = 0.96 / panels
-    axes = [fig.add_axes((0.02 + i * width, 0.06, width - 0.005, 0.82))
-            for i in range(panels)]
-    for ax in axes:
-        ax.set_axis_off()
-    fig.text(0.5, 0.955, title, ha="center", va="center", fontsize=15)
-    fig.text(0.5, 0.915, subtitle, ha="center", va="center", fontsize=10, color="#444444")
-    return fig, axes
-
-
-def _decorate(fig: Figure, ax, *, source: str, note: bool = True) -> None:
-    """Scale bar (lower right), north arrow (upper right), and the source, date and
-    示意图 note under the map. The axes are in a metric CRS (metres)."""
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    span = (x1 - x0) / 4
-    nice = max(v for v in (500, 1000, 2000, 5000, 10000, 20000, 50000, 100000) if v <= max(
-        span, 500))
-    bx, by = x1 - 0.04 * (x1 - x0) - nice, y0 + 0.04 * (y1 - y0)
-    h = 0.008 * (y1 - y0)
-    for i in range(2):
-        ax.add_patch(Rectangle((bx + i * nice / 2, by), nice / 2, h, facecolor=(
-            "#222222" if i == 0 else "white"), edgecolor="#222222", linewidth=0.6, zorder=5))
-    for frac, text in ((0, "0"), (0.5, f"{nice / 2000:g}"), (1, f"{nice / 1000:g} 公里")):
-        ax.text(bx + frac * nice, by + 2.2 * h, text, ha="center", va="bottom", fontsize=7,
-                zorder=5)
-    ax.annotate("北", xy=(0.95, 0.97), xytext=(0.95, 0.89), xycoords="axes fraction",
-                ha="center", va="center", fontsize=9, zorder=5,
-                arrowprops={"arrowstyle": "-|>", "color": "#222222", "linewidth": 1.2})
-    if not note:
-        return
-    fig.text(0.02, 0.025, f"数据来源：{source}    制图日期：{dt.date.today().isoformat()}",
-             ha="left", va="center", fontsize=7.5, color="#444444")
-    fig.text(0.98, 0.025, _NOTE, ha="right", va="center",
-             fontsize=7.5, color="#444444")
 
 
 def _metric(layers: MapLayers) -> MapLayers:
@@ -123,16 +80,14 @@ def _town_labels(ax, towns: gpd.GeoDataFrame, texts: list[str], *, size: float =
                     path_effects=halo, color="#111111")
 
 
-def _save(fig: Figure, ax, path: Path, handles: list, *, legend_title: str,
-          source: str = "") -> Path:
-    for each in fig.axes:
-        _decorate(fig, each, source=source, note=each is ax)
-    ax.legend(handles=handles, title=legend_title, loc="lower left", fontsize=8,
-              title_fontsize=9, frameon=True, framealpha=0.9)
+def _save(fig: Figure, axes: list, path: Path, handles: list, *, legend_title: str,
+          extent, source: str = "") -> Path:
+    """Frame the map (:func:`planner.report._mapframe.frame_map`) and write the PNG."""
+    frame_map(fig, axes, handles, legend_title=legend_title, source=source, extent=extent)
     title, subtitle = (t.get_text() for t in fig.texts[:2])
-    return save_png(fig, path, dpi=_DPI,
+    return save_png(fig, path, dpi=DPI,
                     metadata={"Title": title, "Description": subtitle, "Software": "planner",
-                              "Source": source, "Disclaimer": _NOTE,
+                              "Source": source, "Disclaimer": NOTE,
                               "Creation Time": dt.date.today().isoformat()})
 
 
@@ -141,7 +96,7 @@ def quota_map(layers: MapLayers, path: Path, *, title: str, source: str = "") ->
     required, capped), labelled with it. Kinds are never averaged."""
     towns = layers.towns
     kinds = quota_kinds(towns) or [None]
-    fig, axes = _figure(f"{title}：镇（街道）任务完成率",
+    fig, axes = map_figure(f"{title}：镇（街道）任务完成率",
                         "按阵地类型分别统计：已建 ÷ 任务数" if kinds[0] else "无任务表",
                         panels=len(kinds))
     for ax, kind in zip(axes, kinds, strict=True):
@@ -152,13 +107,14 @@ def quota_map(layers: MapLayers, path: Path, *, title: str, source: str = "") ->
         _town_outlines(ax, towns, tolerance=tol)
         _town_labels(ax, towns, [f"{n}\n{v:g}%" if np.isfinite(v) else str(n)
                                  for n, v in zip(towns["town_name"], comp, strict=True)],
-                     size=7.5 if len(kinds) == 1 else 6)
+                     size=7.5 if len(kinds) == 1 else 7)
         if kind:
             ax.set_title(f"{KINDS[kind][0]}", fontsize=11)
     handles = [Patch(facecolor=c, edgecolor="#404040", label=lab)
                for _low, c, lab in COMPLETION_BINS]
     handles.append(Patch(facecolor=NO_QUOTA[0], edgecolor="#404040", label=NO_QUOTA[1]))
-    return _save(fig, axes[0], path, handles, legend_title="完成率", source=source)
+    return _save(fig, axes, path, handles, legend_title="完成率", source=source,
+                 extent=towns.total_bounds)
 
 
 def coverage_map(layers: MapLayers, path: Path, *, title: str, source: str = "") -> Path:
@@ -169,12 +125,10 @@ def coverage_map(layers: MapLayers, path: Path, *, title: str, source: str = "")
     key, by_distance = village_covered(v)
     story = coverage_story(v, kinds=("care_point",))["care_point"]
     own, reach = story["own_site"], story["within_reach"]
-    subtitle = (f"{MEASURES['own_site']}的村（居）{own['villages']}/{own['villages_total']} 个"
-                f"（{_pct(own['share_villages'])}）")
+    subtitle = village_coverage(own)
     if reach is not None:
-        subtitle += (f"；{MEASURES['within_reach']}儿童 {reach['children']:,}/"
-                     f"{reach['children_total']:,} 人（{_pct(reach['share_children'])}）")
-    fig, (ax,) = _figure(f"{title}：村（居）儿童关爱站点覆盖", subtitle)
+        subtitle += f"；{children_within_reach(reach)}"
+    fig, (ax,) = map_figure(f"{title}：村（居）儿童关爱站点覆盖", subtitle)
     if by_distance:
         colours = [REACH_STYLE[k][1] for k in key]
         legend = [(c, lab) for lab, c in REACH_STYLE.values()]
@@ -195,11 +149,9 @@ def coverage_map(layers: MapLayers, path: Path, *, title: str, source: str = "")
                for c, lab in legend]
     handles.append(Line2D([], [], marker="o", linestyle="", color=colour, markersize=5,
                           label=KINDS["care_point"][0] + "（本村有站点）"))
-    return _save(fig, ax, path, handles, legend_title="村（居）", source=source)
+    return _save(fig, [ax], path, handles, legend_title="村（居）", source=source,
+                 extent=layers.towns.total_bounds)
 
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
 
 
 def water_map(layers: MapLayers, path: Path, *, title: str, source: str = "") -> Path:
@@ -207,11 +159,12 @@ def water_map(layers: MapLayers, path: Path, *, title: str, source: str = "") ->
     w = layers.water.copy()
     w["_tier"] = [tier_code(t) for t in w["tier"]] if "tier" in w else "N"
     counts = w["_tier"].value_counts()
-    fig, (ax,) = _figure(f"{title}：溺水风险水域",
+    fig, (ax,) = map_figure(f"{title}：溺水风险水域",
                       "，".join(f"{TIER_STYLE[t][0]} {int(counts.get(t, 0))} 处"
                                for t in ("A", "B", "C")) + f"，共 {len(w)} 处水域")
     tol = _tolerance(ax, layers)
     add_geometries(ax, layers.towns.geometry.values, facecolor="#f5f5f0", tolerance=tol)
+    w["geometry"] = clip_to(w.geometry.to_numpy(), county_outline(layers.towns.geometry))
     for tier in ("N", "C", "B", "A"):
         part = w[w["_tier"] == tier]
         if len(part):
@@ -220,13 +173,10 @@ def water_map(layers: MapLayers, path: Path, *, title: str, source: str = "") ->
                            linewidth=0.9 if tier != "N" else 0.4, tolerance=tol)
     _town_outlines(ax, layers.towns, tolerance=tol)
     _town_labels(ax, layers.towns, [str(n) for n in layers.towns["town_name"]])
-    x0, y0, x1, y1 = layers.towns.total_bounds
-    pad = 0.03 * max(x1 - x0, y1 - y0)
-    ax.set_xlim(x0 - pad, x1 + pad)
-    ax.set_ylim(y0 - pad, y1 + pad)
     handles = [Patch(facecolor=c, edgecolor=c, label=f"{lab}（{int(counts.get(t, 0))}）")
                for t, (lab, c) in TIER_STYLE.items()]
-    return _save(fig, ax, path, handles, legend_title="风险等级", source=source)
+    return _save(fig, [ax], path, handles, legend_title="风险等级", source=source,
+                 extent=layers.towns.total_bounds)
 
 
 def write_static_maps(layers: MapLayers, out_dir: str | Path, *, title: str,

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from xlsxwriter.utility import xl_rowcol_to_cell
 
-from planner.glossary import SHORT_LABELS, quota_label
+from planner.glossary import SHORT_LABELS, date_label, quota_label
+from planner.report._fields import typed
 from planner.report._xlsx import Book, text_width, write_table
-from planner.report.safe import safe_frame
+from planner.report.safe import safe_frame, write_document
 
 _SUB = ("任务数", "已建", "缺口", "超额", "完成率")
 _SUB_KEYS = ("required", "built", "missing", "extra", "pct")
@@ -31,17 +33,42 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """CSV in UTF-8 with BOM (readable by Excel on Chinese Windows).
 
     Cells are made safe first (:func:`planner.report.safe.safe_frame`): no formula, no
-    personal column, no ID or phone number.
+    personal column, no ID or phone number; codes are text and whole counts integers
+    (:func:`planner.report._fields.typed`: no ``320682001.0``).
     """
-    safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    typed(safe_frame(frame)).to_csv(path, index=False, encoding="utf-8-sig")
 
 
-def progress_display(progress: pd.DataFrame, *, kinds: list[str],
-                     villages: bool = True) -> tuple[pd.DataFrame, list]:
+#: the village-coverage group of the annex: villages, villages with a care point of their own
+COVERAGE_GROUP = "村（居）覆盖"
+COVERAGE_SUBS = ("村（居）数", "有站点", "覆盖率")
+
+
+def outside_quota(run: dict, progress: pd.DataFrame) -> dict | None:
+    """The annex row of the town-level units outside the quota table: their villages and
+    villages with a care point of their own (the county's figures of ``run["coverage"]`` less
+    the quota towns'), so that the annex's 合计 is the county's 村（居）覆盖率. ``None`` when
+    every village lies in a quota town."""
+    own = ((run.get("coverage") or {}).get("care_point") or {}).get("own_site")
+    if not own or "villages" not in progress.columns:
+        return None
+    n = int(own["villages_total"]) - int(progress["villages"].sum())
+    has = int(own["villages"]) - int(progress["villages_with_care_point"].sum())
+    names = list(run.get("towns_without_quota") or [])
+    if n <= 0 and not names:
+        return None
+    return {"label": f"其他（不在任务表中的镇级单位 {len(names)} 个）", "villages": n,
+            "villages_with_care_point": has, "note": "、".join(names)}
+
+
+def progress_display(progress: pd.DataFrame, *, kinds: list[str], villages: bool = True,
+                     outside: dict | None = None) -> tuple[pd.DataFrame, list]:
     """The annex-style table with a totals row and header groups.
 
     Columns are keyed ``"group|sub"`` (e.g. ``村（居）儿童关爱站点（个）|已建``) so that the
-    repeated sub-labels stay unique; the sheet shows the part after ``|``.
+    repeated sub-labels stay unique; the sheet shows the part after ``|``. ``outside``
+    (:func:`outside_quota`) adds a row, before 合计, with the villages of the town-level
+    units that have no quota (its task columns empty).
     """
     cols: dict[str, pd.Series] = {
         "序号": pd.Series(np.arange(1, len(progress) + 1), dtype=object),
@@ -54,26 +81,72 @@ def progress_display(progress: pd.DataFrame, *, kinds: list[str],
             cols[f"{label}|{sub}"] = progress[f"{key}_{kind}"]
         groups.append((label, len(_SUB)))
     if villages:
-        cols["村（居）全覆盖|村（居）数"] = progress["villages"]
-        cols["村（居）全覆盖|有站点"] = progress["villages_with_care_point"]
-        cols["村（居）全覆盖|覆盖率"] = (
-            100.0 * progress["villages_with_care_point"]
-            / progress["villages"].where(progress["villages"] > 0)).round(1)
-        groups.append(("村（居）全覆盖", 3))
+        n, has = progress["villages"], progress["villages_with_care_point"]
+        cols[f"{COVERAGE_GROUP}|村（居）数"] = n
+        cols[f"{COVERAGE_GROUP}|有站点"] = has
+        cols[f"{COVERAGE_GROUP}|覆盖率"] = (100.0 * has / n.where(n > 0)).round(1)
+        groups.append((COVERAGE_GROUP, 3))
     table = pd.DataFrame(cols)
-    total = {c: table[c].sum() for c in table.columns[2:]}
+    if villages and outside is not None:
+        extra = {"序号": "", "镇（区、街道）": outside["label"],
+                 f"{COVERAGE_GROUP}|村（居）数": outside["villages"],
+                 f"{COVERAGE_GROUP}|有站点": outside["villages_with_care_point"],
+                 f"{COVERAGE_GROUP}|覆盖率": _rate(outside["villages_with_care_point"],
+                                                outside["villages"])}
+        table = pd.concat([table.astype(object), pd.DataFrame([extra], dtype=object)],
+                          ignore_index=True)
+    total = {c: _whole(pd.to_numeric(table[c], errors="coerce").sum())
+             for c in table.columns[2:]}
     total["序号"], total["镇（区、街道）"] = "合计", ""
     for kind in kinds:
         label = quota_label(kind)
-        req = progress[f"required_{kind}"].sum()
-        done = progress[f"built_{kind}"].sum()  # already capped at the quota
-        total[f"{label}|完成率"] = round(100.0 * done / req, 1) if req else 100.0
-    vill = progress["villages"].sum()
+        total[f"{label}|完成率"] = _rate(progress[f"built_{kind}"].sum(),
+                                       progress[f"required_{kind}"].sum(), empty=100.0)
     if villages:
-        total["村（居）全覆盖|覆盖率"] = round(
-            100.0 * progress["villages_with_care_point"].sum() / vill, 1) if vill else 0.0
+        total[f"{COVERAGE_GROUP}|覆盖率"] = _rate(total[f"{COVERAGE_GROUP}|有站点"],
+                                               total[f"{COVERAGE_GROUP}|村（居）数"])
     table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
     return table, groups
+
+
+def _whole(value: float) -> float | int:
+    """A sum as an integer when it is one (counts summed over a column with blanks)."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _rate(part, whole, *, empty: float | None = None) -> float | None:
+    """100 * part / whole with one decimal (``empty`` when whole is 0)."""
+    return round(100.0 * float(part) / float(whole), 1) if whole else empty
+
+
+def annex_formulas(columns: Sequence[str]) -> Callable[[str, int, int, int], str | None]:
+    """The live formulas of an annex table (:func:`progress_display`) for
+    :func:`planner.report._xlsx.write_table`: per row 缺口 = 任务数 − 已建 and 完成率 =
+    已建 ÷ 任务数, 覆盖率 = 有站点 ÷ 村（居）数; the 合计 row's counts are sums of the rows
+    above and its rates the same quotients. A hand-corrected 已建 updates them in Excel; the
+    planner's values are cached in the cells."""
+    pos = {str(c): i for i, c in enumerate(columns)}
+
+    def ref(group: str, sub: str, row: int) -> str:
+        return xl_rowcol_to_cell(row, pos[f"{group}|{sub}"])
+
+    def formula(column: str, i: int, row: int, n: int) -> str | None:
+        group, _, sub = column.partition("|")
+        if not sub:
+            return None
+        if i == n - 1 and sub not in ("完成率", "覆盖率"):
+            col = pos[column]
+            return f"=SUM({xl_rowcol_to_cell(row - i, col)}:{xl_rowcol_to_cell(row - 1, col)})"
+        if sub == "缺口":
+            return f"=MAX({ref(group, '任务数', row)}-{ref(group, '已建', row)},0)"
+        if sub == "完成率":
+            req = ref(group, "任务数", row)
+            return f"=IF({req}>0,{ref(group, '已建', row)}/{req},1)"
+        if sub == "覆盖率":
+            return f"={ref(group, '有站点', row)}/{ref(group, '村（居）数', row)}"
+        return None
+
+    return formula
 
 
 def _town_labels(progress: pd.DataFrame) -> pd.Series:
@@ -101,41 +174,49 @@ ANNEX2_KINDS = ("social_org",)
 
 def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds: list[str],
                         sheets: dict[str, pd.DataFrame] | None = None,
-                        findings: list[str] | None = None, unit: str = "",
+                        findings: list[str] | pd.DataFrame | None = None, unit: str = "",
                         date: dt.date | None = None, notes: Sequence[str] = (),
+                        filed: dt.date | None = None, outside: dict | None = None,
+                        remarks: dict[str, list[str]] | None = None,
                         notice: Sequence[str] = ()) -> None:
     """``progress.xlsx``: the annex-1 progress sheet (任务进度), the annex-2 sheet of the
     organisations (社会组织任务) when the quota has them, then any extra sheets.
 
     Every sheet prints on A4 landscape, one page wide, with its header rows repeated; the
-    task sheets carry the 填报单位 / 填报日期 line, a 备注 column and ``notes`` below.
-    ``title`` is the county name and year, e.g. "如皋市2026年"; ``date`` defaults to today.
-    ``notice`` (:func:`incomplete_notice`): the task sheets' titles say 数据不全 and the
-    lines come first under them.
+    task sheets carry the 填报单位 / 统计截至 / 填报日期 line, a 备注 column and ``notes``
+    below, their 缺口, rates and 合计 row as live formulas; every other sheet's title starts
+    with ``title``. ``title`` is the county name and period, e.g. "如皋市2026年第四季度";
+    ``date`` (the reporting date, 统计截至) and ``filed`` (填报日期) default to today;
+    ``outside``: the annex row of the units without a quota (:func:`outside_quota`);
+    ``remarks``: further 备注 per town_code. ``findings``: a list of texts, or a frame shown
+    as it is (the 发现的问题 sheet). ``notice`` (:func:`incomplete_notice`): the task sheets'
+    titles say 数据不全 and the lines come first under them.
     """
     if notice:
         notes = [*notice, *notes]
     flag = "（数据不全）" if notice else ""
-    date = date or dt.date.today()
-    filled = (f"填报单位：{unit}（盖章）", f"填报日期：{date.year}年{date.month}月{date.day}日")
+    date, filed = date or dt.date.today(), filed or dt.date.today()
+    filled = (f"填报单位：{unit}（盖章）",
+              f"统计截至：{date_label(date)}　填报日期：{date_label(filed)}")
     annex1 = [k for k in kinds if k not in ANNEX2_KINDS]
     annex2 = [k for k in kinds if k in ANNEX2_KINDS]
     with Book(path) as book:
         if annex1 or not kinds:
             _task_sheet(book, book.sheet("任务进度"), progress, kinds=annex1,
                         title=f"{title}儿童关爱服务阵地建设任务完成情况{flag}", filled=filled,
-                        notes=notes, villages=True)
+                        notes=notes, villages=True, outside=outside, remarks=remarks)
         if annex2:
             _task_sheet(book, book.sheet("社会组织任务"), progress, kinds=annex2,
-                        filled=filled, notes=notes[:len(notice) + 1],
+                        filled=filled, notes=notes[:len(notice) + 1], remarks=remarks,
                         title=f"{title}儿童服务类社会组织任务完成情况{flag}", villages=False)
         for name, frame in (sheets or {}).items():
-            write_table(book, book.sheet(name), _capped(frame), title=name,
+            write_table(book, book.sheet(name), _capped(frame), title=f"{title}　{name}",
                         percent_cols=[c for c in frame.columns if is_percent(str(c))])
-        if findings:
-            write_table(book, book.sheet("发现的问题"),
-                        pd.DataFrame({"序号": range(1, len(findings) + 1), "问题": findings}),
-                        title="数据与任务表问题")
+        if findings is not None and len(findings):
+            frame = findings if isinstance(findings, pd.DataFrame) else pd.DataFrame(
+                {"序号": range(1, len(findings) + 1), "问题": findings})
+            write_table(book, book.sheet("发现的问题"), frame,
+                        title=f"{title}　数据与任务表问题")
 
 
 #: the most rows an extra sheet of progress.xlsx lists (the CSV/JSON outputs hold them all)
@@ -170,30 +251,38 @@ def _capped(frame: pd.DataFrame, *, limit: int = XLSX_ROWS) -> pd.DataFrame:
 
 
 def _task_sheet(book: Book, ws, progress: pd.DataFrame, *, kinds: list[str], title: str,
-                filled: tuple[str, str], notes: Sequence[str], villages: bool) -> None:
-    """One task table: annex layout, 备注 column, filled-by line and notes."""
+                filled: tuple[str, str], notes: Sequence[str], villages: bool,
+                outside: dict | None = None,
+                remarks: dict[str, list[str]] | None = None) -> None:
+    """One task table: annex layout, 备注 column, filled-by line and notes; one page."""
     if not kinds:
         write_table(book, ws, progress, title=title, filled_by=filled)
         return
-    table, groups = progress_display(progress, kinds=kinds, villages=villages)
-    remarks = [*_remarks(progress, kinds=kinds, villages=villages), ""]
-    table["备注"] = remarks
+    outside = outside if villages else None
+    table, groups = progress_display(progress, kinds=kinds, villages=villages, outside=outside)
+    notes_of = _remarks(progress, kinds=kinds, villages=villages, more=remarks)
+    if outside is not None:
+        notes_of.append(outside["note"])
+    table["备注"] = [*notes_of, ""]
     groups = [*groups, ("备注", 1)]
     write_table(book, ws, table, title=title, groups=groups,
                 percent_cols=[c for c in table.columns if c.endswith(("完成率", "覆盖率"))],
                 total_label="合计", header=lambda c: c.split("|")[-1], filled_by=filled,
-                notes=notes, widths={len(table.columns) - 1: 24})
+                notes=notes, widths={len(table.columns) - 1: 30},
+                formulas=annex_formulas(list(table.columns)))
+    ws.fit_to_pages(1, 1)  # an annex table prints on one page
 
 
-def _remarks(progress: pd.DataFrame, *, kinds: list[str], villages: bool) -> list[str]:
+def _remarks(progress: pd.DataFrame, *, kinds: list[str], villages: bool,
+             more: dict[str, list[str]] | None = None) -> list[str]:
     """Per town: the quota asks for a different number of care points than it has villages;
-    towns above their quota."""
+    towns above their quota; the caller's remarks (``more``, by town_code)."""
     out = []
     for row in progress.to_dict("records"):
         if "town_code" in row and not row["town_code"]:
             out.append("未匹配到镇界，已建按 0 计：请在 [aliases] 中对应（见“镇名对照”表）")
             continue
-        parts = []
+        parts = list((more or {}).get(str(row.get("town_code")), []))
         if villages and "care_point" in kinds and row["required_care_point"] != row["villages"]:
             parts.append(f"镇界内村（居）{row['villages']} 个")
         for kind in kinds:
@@ -203,29 +292,67 @@ def _remarks(progress: pd.DataFrame, *, kinds: list[str], villages: bool) -> lis
     return out
 
 
-def summary_lines(progress: pd.DataFrame, *, kinds: list[str], width: int = 100) -> list[str]:
-    """A short fixed-width terminal table of progress per town (CJK-aware)."""
-    header = ["镇（区、街道）", *[SHORT_LABELS.get(k, k) for k in kinds], "村居覆盖"]
-    rows = []
-    for r in progress.itertuples():
-        cells = [str(r.town_name)]
-        for k in kinds:
-            cells.append(f"{getattr(r, 'built_' + k)}/{getattr(r, 'required_' + k)}")
-        cells.append(f"{r.villages_with_care_point}/{r.villages}")
+def summary_lines(progress: pd.DataFrame, *, kinds: list[str],
+                  outside: dict | None = None) -> list[str]:
+    """The terminal's town table (CJK-aware columns): per kind 已建/任务, 缺口 and 完成率,
+    then 村（居）覆盖 (villages with a care point of their own / villages); the row of the
+    units outside the quota (``outside``, :func:`outside_quota`) and a 合计 row."""
+    table, _groups = progress_display(progress.assign(quota_town=progress["town_name"]),
+                                      kinds=kinds, outside=outside)
+    head1, head2 = ["镇（区、街道）"], [""]
+    for kind in kinds:
+        head1 += [SHORT_LABELS.get(kind, kind), "", ""]
+        head2 += ["已建/任务", "缺口", "完成率"]
+    head1.append(COVERAGE_GROUP)
+    head2.append("有站点/村（居）")
+    rows = [head1, head2]
+    for rec in table.to_dict("records"):
+        name = ("合计" if rec["序号"] == "合计" else "其他（无任务）" if rec["序号"] == ""
+                else str(rec["镇（区、街道）"]))
+        cells = [name]
+        for kind in kinds:
+            label = quota_label(kind)
+            req = rec[f"{label}|任务数"]
+            if req is None or pd.isna(req):
+                cells += ["", "", ""]
+                continue
+            cells += [f"{int(rec[f'{label}|已建'])}/{int(req)}",
+                      str(int(rec[f"{label}|缺口"])), f"{rec[f'{label}|完成率']:.1f}%"]
+        cells.append(f"{int(rec[f'{COVERAGE_GROUP}|有站点'])}/"
+                     f"{int(rec[f'{COVERAGE_GROUP}|村（居）数'])}")
         rows.append(cells)
-    table = [header, *rows]
-    widths = [max(text_width(row[i]) for row in table) for i in range(len(header))]
-    lines = []
-    for row in table:
-        lines.append("  ".join(c + " " * (w - text_width(c)) for c, w in zip(row, widths,
-                                                                              strict=True)))
-    return [line[:width * 2] for line in lines]
+    widths = [max(text_width(row[i]) for row in rows[1:]) for i in range(len(head1))]
+    widths[0] = max(widths[0], text_width(head1[0]))
+    for k in range(len(kinds)):  # a kind's label spans its three columns
+        span = slice(1 + 3 * k, 4 + 3 * k)
+        short = text_width(head1[1 + 3 * k]) - (sum(widths[span]) + 2)
+        if short > 0:
+            widths[3 + 3 * k] += short
+    return [_line(row, widths, spans=len(kinds) if row is head1 else 0) for row in rows]
+
+
+def _line(cells: list[str], widths: list[int], *, spans: int = 0) -> str:
+    """One terminal row: two spaces between kinds, one inside a kind's three columns; with
+    ``spans`` the kinds' labels run over their three columns."""
+    out = _pad(cells[0], widths[0])
+    for k in range((len(cells) - 2) // 3):
+        group = slice(1 + 3 * k, 4 + 3 * k)
+        if spans:
+            text = _pad(cells[1 + 3 * k], sum(widths[group]) + 2)
+        else:
+            text = " ".join(_pad(c, w) for c, w in zip(cells[group], widths[group],
+                                                          strict=True))
+        out += "  " + text
+    return (out + "  " + cells[-1]).rstrip()
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - text_width(text))
 
 
 def write_json(data: dict, path: Path) -> None:
     """``run.json`` (UTF-8, Chinese kept readable)."""
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=_jsonable),
-                    encoding="utf-8")
+    write_document(path, json.dumps(data, ensure_ascii=False, indent=1, default=_jsonable))
 
 
 def _jsonable(value):

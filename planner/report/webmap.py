@@ -22,18 +22,23 @@ import re
 from pathlib import Path
 
 import folium
+import pandas as pd
 import shapely
+from branca.element import MacroElement, Template
 
 from planner.geo.datum import transform_geometry
 from planner.glossary import KINDS
 from planner.report import _mapdraw as draw
-from planner.report._leaflet import JS, RawText
+from planner.report._leaflet import JS, RawText, js_json
 from planner.report._maplayers import (  # noqa: F401  (layers_from_result re-exported)
     FACILITY_PREFIX,
     LAYER_NAMES,
     MapLayers,
     layers_from_result,
+    tier_code,
+    water_layer,
 )
+from planner.report.safe import write_document
 from planner.settings import BASEMAPS, MapConfig  # noqa: F401 (re-exported)
 
 ASSETS = Path(__file__).resolve().parent / "_assets"
@@ -52,8 +57,12 @@ def layer_names(layers: MapLayers) -> list[str]:
     names += [LAYER_NAMES["roads"]] if layers.roads is not None else []
     kinds = set(layers.facilities["kind"])
     names += [FACILITY_PREFIX + KINDS[k][0] for k in KINDS if k in kinds]
-    names += [LAYER_NAMES[key] for key in ("proposed_sites", "water", "kits", "proposed_kits",
-                                           "patrol_routes") if getattr(layers, key) is not None]
+    names += [LAYER_NAMES["proposed_sites"]] if layers.proposed_sites is not None else []
+    if layers.water is not None:
+        tiers = {tier_code(t) for t in layers.water.get("tier", pd.Series(["N"]))}
+        names += [water_layer(t) for t in "NCBA" if t in tiers]
+    names += [LAYER_NAMES[key] for key in ("kits", "proposed_kits", "patrol_routes")
+              if getattr(layers, key) is not None]
     return names
 
 
@@ -68,16 +77,20 @@ body,.leaflet-container{font-family:%FONTS%}.leaflet-container{background:#f2efe
 .pm{background:none;border:none}
 .pp table{border-collapse:collapse;margin-top:4px}.pp th{text-align:left;padding:1px 8px 1px 0;
  font-weight:normal;color:#555}.pp td{padding:1px 0}
-#pl-legend{position:fixed;left:10px;bottom:56px;z-index:1000;background:rgba(255,255,255,.92);
- padding:8px 10px;border-radius:4px;box-shadow:0 1px 5px rgba(0,0,0,.4);font-size:12px;
- line-height:18px;max-height:70vh;overflow-y:auto}
+#pl-legend{position:fixed;left:10px;bottom:40px;z-index:1000;background:rgba(255,255,255,.92);
+ padding:6px 10px;border-radius:4px;box-shadow:0 1px 5px rgba(0,0,0,.4);font-size:12px;
+ line-height:18px;max-height:calc(100vh - 120px);overflow-y:auto;max-width:calc(100vw - 80px)}
+#pl-legend summary{cursor:pointer;font-weight:bold;outline:none}
+#pl-legend:not([open]){padding:4px 10px}
 #pl-legend .lt{font-weight:bold;margin-top:4px}#pl-legend .it{display:flex;align-items:center}
 #pl-legend .it svg,#pl-legend .sw,#pl-legend .ln{margin-right:6px;flex:none}
 #pl-legend .sw{display:inline-block;width:16px;height:11px;border:1px solid #888}
 #pl-legend .ln{display:inline-block;width:18px;height:0;border-top:3px dashed}
-#pl-title{position:fixed;left:56px;top:10px;z-index:1000;
+#pl-title{position:fixed;left:56px;top:10px;z-index:1000;max-width:calc(100vw - 130px);
  background:rgba(255,255,255,.92);padding:4px 12px;border-radius:4px;font-size:16px;
  font-weight:bold;box-shadow:0 1px 5px rgba(0,0,0,.4)}
+@media (max-width:600px){#pl-title{font-size:13px;padding:3px 8px}
+ #pl-legend{font-size:11px;line-height:16px;max-height:45vh}}
 """
 
 
@@ -117,6 +130,25 @@ def _basemap(m: folium.Map, config: MapConfig) -> None:
                          subdomains="1234", max_zoom=18).add_to(m)
 
 
+class _Setup(MacroElement):
+    """``plSetup`` (``_assets/map.js``) on the map: metric scale bar, plain attribution,
+    the legend following the layers that are on, folded on a small screen."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        plSetup({{ this._parent.get_name() }}, {{ this.groups }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, m: folium.Map) -> None:
+        super().__init__()
+        self._name = "PlannerSetup"
+        groups = {g.layer_name: g.get_name() for g in m._children.values()
+                  if isinstance(g, folium.FeatureGroup)}
+        # names are the planner's own (LAYER_NAMES); the values are script variables
+        self.groups = "{" + ",".join(f"{js_json(k)}:{v}" for k, v in groups.items()) + "}"
+
+
 def write_map(layers: MapLayers, path: str | Path, *, config: MapConfig | None = None,
               title: str) -> Path:
     """Write the interactive map ``map.html`` and return its path.
@@ -139,7 +171,7 @@ def write_map(layers: MapLayers, path: str | Path, *, config: MapConfig | None =
         box = transform_geometry([box], datum="gcj02", inverse=True)[0]
     w, s, e, n = box.bounds
     m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=10, tiles=None,
-                   control_scale=True, prefer_canvas=True)
+                   control_scale=False, prefer_canvas=True, zoom_snap=0.25)
     m.get_root().title = html.escape(title)
     _inline_assets(m)
     _basemap(m, config)
@@ -152,12 +184,14 @@ def write_map(layers: MapLayers, path: str | Path, *, config: MapConfig | None =
                       ("patrol_routes", draw.draw_patrols)):
         if getattr(layers, key) is not None:
             legend += func(layers, m, amap=amap)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.fit_bounds([[s, w], [n, e]])
+    _Setup(m).add_to(m)
     page = m.get_root().html
     page.add_child(RawText(f"<div id='pl-title'>{html.escape(title)}</div>"))
-    page.add_child(RawText(f"<div id='pl-legend'>{''.join(legend)}</div>"))
+    page.add_child(RawText("<details id='pl-legend' open><summary>图例</summary>"
+                           f"{''.join(legend)}</details>"))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    m.save(str(path))
+    write_document(path, m.get_root().render())
     return path

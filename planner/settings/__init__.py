@@ -5,7 +5,8 @@ valid one: ``[qouta]`` -> "did you mean [quota]?"), validates every value and re
 frozen :class:`Settings`. Every stage receives it (or the part it needs); nothing reads
 ``planner.toml`` elsewhere. The tables:
 
-``[workspace]`` name, county_code, crs · ``[layers.*]`` and ``[[facilities]]`` inputs ·
+``[workspace]`` name, county_code, crs, as_of (the reporting date) · ``[layers.*]`` and
+``[[facilities]]`` inputs ·
 ``[quota]`` the allocation table · ``[aliases]`` quota-table town -> boundary town ·
 ``[roads]`` OSM file · ``[validate]`` distances · ``[access]`` speeds, and per kind the one
 coverage distance and travel mode (coverage and placement alike) · ``[place]`` placement
@@ -24,11 +25,12 @@ from planner.settings._toml import (
     Settings,
     load_settings,
     overriding,
+    reporting_date,
 )
 from planner.settings._water_rules import DEFAULT_PATROL, PatrolFrequency, WaterConfig
 
 __all__ = [
     "AccessConfig", "BASEMAPS", "DEFAULT_PATROL", "KNOWN_LAYERS", "KindRule", "LayerSpec",
     "MapConfig", "PatrolFrequency", "PlaceConfig", "QuotaSpec", "SECTIONS", "Settings",
-    "WaterConfig", "load_settings", "overriding", "village_counts",
+    "WaterConfig", "load_settings", "overriding", "reporting_date", "village_counts",
 ]

@@ -39,7 +39,7 @@ KNOWN_LAYERS: dict[str, bool] = {
 
 _LAYER_KEYS = {
     "path", "datum", "encoding", "fields", "x", "y", "datum_column", "sheet", "layer", "crs",
-    "header",
+    "header", "vintage",
 }
 
 
@@ -70,6 +70,9 @@ class LayerSpec:
         ``"EPSG:4528"`` for CGCS2000 3-degree Gauss-Krüger zone 40.
     header : int
         The row of a CSV/XLSX table holding the column names (2 below a title row).
+    vintage : str or None
+        When the data are from, as the report states it (e.g. "2021年"); ``None``: the
+        report gives the file's date instead.
     """
 
     name: str
@@ -84,6 +87,7 @@ class LayerSpec:
     layer: str | None = None
     crs: str | None = None
     header: int = 1
+    vintage: str | None = None
 
     def column(self, canonical: str) -> str:
         """The file's column for a canonical field name (the name itself if unmapped)."""
@@ -101,6 +105,10 @@ class QuotaSpec:
     encoding: str | None = None
     sheet: str | None = None
     header: int = 1
+    #: add the law's quota (``glossary.STATUTORY_QUOTAS``) for kinds the table has no column for
+    statutory_defaults: bool = True
+    #: when the table was issued, as the report states it (e.g. "2021年（皋民儿童〔2021〕1号）")
+    vintage: str | None = None
 
 
 def _header(raw: dict, where: str, what: str) -> int:
@@ -114,9 +122,10 @@ def _header(raw: dict, where: str, what: str) -> int:
 #: every table ``planner.toml`` may have, and the keys of the plain ones (``None``: the
 #: table's own parser checks its keys)
 SECTIONS: dict[str, frozenset[str] | None] = {
-    "workspace": frozenset({"name", "county_code", "crs"}),
+    "workspace": frozenset({"name", "county_code", "crs", "as_of"}),
     "layers": None, "facilities": None,
-    "quota": frozenset({"path", "town", "kinds", "encoding", "sheet", "header"}),
+    "quota": frozenset({"path", "town", "kinds", "encoding", "sheet", "header",
+                        "statutory_defaults", "vintage"}),
     "aliases": None,
     "roads": frozenset({"path"}),
     "validate": frozenset({"duplicate_distance_m", "locate_tolerance_m", "max_unusable_share",
@@ -167,6 +176,9 @@ class Settings:
         travel mode per kind, used by coverage and placement alike).
     water_year, water_as_of
         The year of the patrol calendar and the date kits' inspections are counted from.
+    as_of
+        ``[workspace] as_of``: the reporting date (统计截至) of the annex and the report; its
+        quarter is the reporting period. ``None``: the day of the run.
     children_per_director
         ``[staff]``: a village needs one more 儿童主任 per this many children above it
         (``None``: one per village).
@@ -200,6 +212,7 @@ class Settings:
     max_unusable_share: float = 0.05
     accept_incomplete: bool = False
     outline_tolerance_m: float = 500.0
+    as_of: dt.date | None = None
     water_files: tuple[LayerSpec, ...] = ()
 
     @property
@@ -262,7 +275,8 @@ def _layer(name: str, raw: Any, root: Path, where: str) -> LayerSpec:
             f"{where}: layer {name!r} has unknown key(s) {sorted(unknown)}; "
             f"{hint}allowed: {sorted(_LAYER_KEYS)}"
         )
-    for key in ("path", "encoding", "x", "y", "datum_column", "sheet", "layer", "datum"):
+    for key in ("path", "encoding", "x", "y", "datum_column", "sheet", "layer", "datum",
+                "vintage"):
         _text(raw, key, where, f"layer {name!r}:")
     fields = raw.get("fields", {})
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
@@ -283,6 +297,7 @@ def _layer(name: str, raw: Any, root: Path, where: str) -> LayerSpec:
         layer=raw.get("layer"),
         crs=raw.get("crs"),
         header=_header(raw, where, f"layer {name!r}:"),
+        vintage=raw.get("vintage"),
     )
 
 
@@ -296,7 +311,7 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
             f"{where}: [quota] needs path, town (the column naming towns) and a [quota.kinds] "
             "table mapping kind codes to columns"
         )
-    for key in ("path", "town", "encoding", "sheet"):
+    for key in ("path", "town", "encoding", "sheet", "vintage"):
         _text(raw, key, where, "[quota]")
     if not isinstance(raw["kinds"], dict):
         raise ConfigError(f"{where}: [quota.kinds] must be a table mapping kind codes to "
@@ -320,6 +335,11 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
                 f"{where}: [quota.kinds.{kind}] standard must be 'any' or 'provincial'"
             )
         standards[kind] = standard
+    statutory = raw.get("statutory_defaults", True)
+    if not isinstance(statutory, bool):
+        raise ConfigError(f"{where}: [quota] statutory_defaults = {statutory!r} must be true or "
+                          "false (add the law's quota, e.g. one 未成年人保护工作站 per town, for "
+                          "kinds the table has no column for)")
     return QuotaSpec(
         path=_inside(root, raw["path"], where, "[quota]"),
         town=raw["town"],
@@ -328,6 +348,8 @@ def _quota(raw: dict, root: Path, where: str) -> QuotaSpec | None:
         encoding=raw.get("encoding"),
         sheet=raw.get("sheet"),
         header=_header(raw, where, "[quota]"),
+        statutory_defaults=statutory,
+        vintage=raw.get("vintage"),
     )
 
 
@@ -422,6 +444,7 @@ def load_settings(workspace: str | Path) -> Settings:
         max_unusable_share=share,
         accept_incomplete=accept or bool(_OVERRIDES.get().get("accept_incomplete")),
         outline_tolerance_m=outline,
+        as_of=reporting_date(ws.get("as_of"), where="[workspace] as_of", source=where),
     )
 
 
@@ -492,6 +515,24 @@ def _demo_toml() -> str:
         return str(datasets.demo() / "planner.toml")
     except FileNotFoundError:
         return "data/planner.toml in a source checkout"
+
+
+def reporting_date(value: Any, *, where: str, source: str = "") -> dt.date | None:
+    """A reporting date given as a TOML date or ``"YYYY-MM-DD"`` text (``None`` if absent).
+
+    Raises
+    ------
+    ConfigError
+        When it is not a date.
+    """
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        at = f"{source}: " if source else ""
+        raise ConfigError(f"{at}{where} = {value!r} is not a date; give it as YYYY-MM-DD, "
+                          "e.g. 2026-12-31") from exc
 
 
 def _water_dates(year: Any, as_of: Any, where: str) -> tuple[int | None, dt.date | None]:

@@ -302,8 +302,8 @@ def _toml(name: str, code: str, *, quota: bool, aliases: dict[str, str],
         "[layers.towns]", _path("towns.geojson"), "",
         "[layers.villages]", _path("villages.shp"), f'encoding = "{dbf_encoding}"',
         'fields = { village_code = "XZQDM", village_name = "XZQMC", town_code = "SSXZDM" }',
-        "",
-        "[layers.children]", _path("children.xlsx"),
+        'vintage = "2023年区划代码"', "",
+        "[layers.children]", _path("children.xlsx"), 'vintage = "2021年"',
         'fields = { village_code = "村代码", children = "儿童数", left_behind = "留守儿童数", '
         'vulnerable = "困境儿童数", vulnerable_red = "红色", vulnerable_orange = "橙色", '
         'vulnerable_yellow = "黄色", vulnerable_blue = "蓝色", under5 = "5岁以下" }', "",
@@ -312,15 +312,16 @@ def _toml(name: str, code: str, *, quota: bool, aliases: dict[str, str],
         "[[facilities]]", _path("facilities_2021.csv"), 'datum = "gcj02"',
         'datum_column = "坐标系"', 'x = "经度"', 'y = "纬度"',
         'fields = { name = "名称", kind = "类型", standard = "达标情况", '
-        'declared_town = "所属镇" }', "",
+        'declared_town = "所属镇" }', 'vintage = "2021年"', "",
         "[[facilities]]", _path("organisations.xlsx"), 'datum = "cgcs2000"', 'x = "东经"',
         'y = "北纬"', 'fields = { name = "机构名称", kind = "机构类型", declared_town = "镇街" }',
-        "",
+        'vintage = "2021年"', "",
     ]
     if quota:
         lines += [
             f"# {quota_note}", "[quota]", _path("quota_2021.csv"),
-            'town = "town_name"', "[quota.kinds]",
+            'town = "town_name"', 'vintage = "2021年4月（皋民儿童〔2021〕1号）"',
+            "[quota.kinds]",
             'care_home = { column = "care_home_provincial_standard", standard = "provincial" }',
             'care_point = { column = "village_care_points" }',
             'social_org = { column = "child_service_social_orgs" }', "",
@@ -487,7 +488,7 @@ def _write_extras(out: Path, *, county, towns, villages, settlements, crs,
         "[layers.kits]", _path("kits.csv"), 'x = "经度"', 'y = "纬度"',
         'fields = { kit_id = "编号", has_sign = "警示牌", has_lifebuoy = "救生圈", '
         'has_rope = "救生绳", has_pole = "救生杆", rope_m = "绳长米", '
-        'last_inspected = "最近检查" }', "",
+        'last_inspected = "最近检查" }', 'vintage = "2025年6月检查"', "",
         "[layers.schools]", _path("schools.gpkg"), "",
         "[water]", 'as_of = "2025-06-01"', "year = 2025", "",
         "# Synthetic road network in OpenStreetMap XML (see README.md).",

@@ -129,7 +129,9 @@ def test_interrupt_is_one_line(mini, cli, monkeypatch):
     monkeypatch.setattr(planner.pipeline, "load_workspace", stop)
     res = cli(mini)
     assert res.code == 130
-    assert res.line == "planner: 已中断，成果可能不完整（interrupted; outputs may be incomplete）"
+    # a run is all or nothing: the earlier outputs stay as they were
+    assert res.line == ("planner: 已中断，上次的成果保持不变（interrupted; the earlier outputs "
+                        "are unchanged）")
 
 
 def test_library_warning_is_one_line(mini, cli, monkeypatch):
@@ -159,8 +161,9 @@ def test_output_folder_that_is_a_file(mini, capsys):
     assert main(["run", str(mini), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert err.startswith(f"planner: 错误（error）：无法写入 {out}")
-    assert err.endswith("choose an output folder you can write to with --out")
+    assert err.startswith(f"planner: 错误（error）：成果文件夹不可用：{out}")
+    assert "这是一个文件而不是文件夹" in err and err.endswith("give a folder with --out")
+    assert out.read_text(encoding="utf-8") == "not a folder"  # the user's file is untouched
 
 
 def test_unreadable_layer_is_one_line(mini, cli, monkeypatch):

@@ -38,3 +38,29 @@ def test_read_quota_lists_unmatched_rows_and_reports_towns():
     assert ledger.rejected == []
     assert ledger.repairs[0]["row"] == 4 and "[aliases]" in ledger.repairs[0]["note"]
     assert ledger.reconcile() == []
+
+
+def test_law_default_for_a_kind_the_table_lacks():
+    """The mini quota table has no workstation column: the Minor Protection Law's one per
+    town is added and cited; a column of the table wins; ``statutory_defaults = false``
+    turns it off."""
+    from dataclasses import replace
+
+    cfg = load_settings(MINI)
+    towns = pd.DataFrame({"town_code": ["320999001", "320999002"],
+                          "town_name": ["甲山镇", "乙水镇"]})
+    quota = read_quota(cfg.quota, towns, aliases=cfg.aliases, ledger=Ledger())
+    assert list(quota.kinds) == ["care_home", "care_point", "protection_station"]
+    # every row, the one that matches no town (listed on the annex) included
+    assert quota.table["required_protection_station"].tolist() == [1] * len(quota.table)
+    assert "第八十一条" in quota.defaults["protection_station"]
+    assert quota.standards["protection_station"] == "any"
+    off = read_quota(replace(cfg.quota, statutory_defaults=False), towns,
+                     aliases=cfg.aliases, ledger=Ledger())
+    assert "protection_station" not in off.kinds and off.defaults == {}
+    assert "required_protection_station" not in off.table.columns
+    own = replace(cfg.quota, kinds={**cfg.quota.kinds, "protection_station": "站点"})
+    given = read_quota(own, towns, aliases=cfg.aliases, ledger=Ledger())
+    assert given.defaults == {}
+    assert given.table["required_protection_station"].tolist() == \
+        given.table["required_care_point"].tolist()

@@ -49,7 +49,8 @@ def test_report_with_every_section(demo_result, tmp_path):
     page = write_report(tmp_path / "report.html", title="如皋市儿童关爱服务阵地建设任务完成情况",
                         progress_table=_table(demo_result), run=demo_result.run,
                         images=images, proposals=layers.proposed_sites, water_top=water,
-                        requisition=req).read_text(encoding="utf-8")
+                        requisition=req, progress=demo_result.progress
+                        ).read_text(encoding="utf-8")
     parsed = _parse(page)
     text = "".join(parsed.text)
     assert parsed.tags.count("img") == len(images) == 3
@@ -79,8 +80,9 @@ def test_report_without_optional_stages_and_hostile_text(demo_result, tmp_path):
     assert "img" not in parsed.tags
     text = "".join(parsed.text)
     assert HOSTILE[0] in text and HOSTILE[1] in text  # shown as text
-    # coverage, proposals, water, requisition and maps: not computed
-    assert text.count(NOT_COMPUTED) == 5
+    # the towns furthest behind (no progress given), coverage, proposals, water,
+    # requisition and maps: not computed
+    assert text.count(NOT_COMPUTED) == 6
 
 
 def _pdf_pages(page: Path, tmp_path: Path) -> list[str]:
@@ -100,19 +102,64 @@ def _pdf_pages(page: Path, tmp_path: Path) -> list[str]:
         options.margin_top = options.margin_bottom = 1.0
         options.margin_left = options.margin_right = 1.0
         pdf = base64.b64decode(driver.print_page(options))
-    return [unicodedata.normalize("NFKC", p.extract_text()) for p in PdfReader(
-        io.BytesIO(pdf)).pages]
+    return [unicodedata.normalize("NFKC", p.extract_text()).translate(_RADICALS)
+            for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+#: CJK radicals a PDF's text layer may give for the ideographs the font drew (NFKC keeps them)
+_RADICALS = str.maketrans("⺠⻅⻛⻚⻓⻔⻋⻢⻄⻝⻨⻩⻬⻰⻜⻘⻙⻤",
+                          "民见风页长门车马西食麦黄齐龙飞青韦鬼")
 
 
 @pytest.mark.browser
-def test_summary_prints_on_one_a4_page(demo_result, tmp_path):
+def test_page_one_is_one_a4_page_for_a_leader(demo_result, tmp_path):
+    """Printed on A4 in Chromium, page 1 holds the period, the issuing unit, the headline
+    figures, the towns furthest behind, the plan and what it costs and what needs doing --
+    and nothing after: the details start on page 2; the processing counts are in the
+    appendix, not on page 1."""
+    run = demo_result.run
     pages = _pdf_pages(demo_result.out / "report.html", tmp_path)
-    assert len(pages) >= 2
     first = pages[0]
-    for heading in ("一、总体情况", "二、各镇（街道）任务完成情况", "三、需要关注", "详细情况"):
-        assert unicodedata.normalize("NFKC", heading) in first, heading
-    assert "四、覆盖情况" not in first
-    assert pages[1].lstrip().startswith("四、覆盖情况")  # details begin after the break
+    for text in ("一、总体情况", "二、进度最慢的镇（街道）", "三、规划建议与费用",
+                 "四、需要处理的问题", f"填报单位：{run['issuing_unit']}", run["period"], "¥"):
+        assert unicodedata.normalize("NFKC", text) in first, text
+    for kind, t in run["quota"].items():  # every quota kind's completion, as in run.json
+        if isinstance(t, dict):
+            assert f"{t['percent']:.1f}%" in first, kind
+    assert "五、" not in first and "读入记录" not in first
+    details = unicodedata.normalize("NFKC", "五、各镇（街道）任务完成情况")
+    assert pages[1].lstrip().startswith(details)
+    appendix = next(p for p in pages if unicodedata.normalize("NFKC", "附录二、数据处理情况") in p)
+    assert "读入记录" in appendix
+
+
+def test_page_one_names_the_towns_behind_and_the_findings(demo_result):
+    """The towns furthest behind are those with most sites missing; the findings name the
+    village, town, file and row, grouped by what to do."""
+    page = (demo_result.out / "report.html").read_text(encoding="utf-8")
+    summary = page[page.index("<section id=\"summary\">"):page.index("<section id=\"details\"")]
+    p = demo_result.progress
+    missing = sum(p[f"missing_{k}"] for k in demo_result.kinds)
+    worst = p.loc[missing.sort_values(ascending=False, kind="stable").index[0], "town_name"]
+    lag = summary[summary.index("二、进度最慢"):summary.index("三、")]
+    assert f"<td class=t>{worst}</td><td><b>{int(missing.max())}</b></td>" in lag
+    assert lag.count("<tr>") == 1 + 5  # the header and five towns
+    for group in ("一、请更正数据后重新运行", "二、请核对", "三、请决定"):
+        assert group in summary
+    # the village that lost its children by a row error, with the file and row
+    rejected = demo_result.workspace.ledger.rejected_frame()
+    row = rejected[(rejected["layer"] == "children")
+                   & rejected["reason"].str.startswith("分项人数大于总数")].iloc[0]
+    code = re.search(r"village_code=(\d+)", row["record"])[1]
+    vil = demo_result.villages.set_index("village_code").loc[code]
+    assert f"{vil['village_name']}（{vil['town_name']}）的儿童人数未计入" in summary
+    assert f"children.xlsx 第 {row['row']} 行（儿童 " in summary
+    # every town-level unit without a quota, by name
+    appendix = page[page.index("附录一"):]
+    for name in demo_result.run["towns_without_quota"]:
+        assert name in appendix
+    for rec in demo_result.run["located_disagreements"]:
+        assert f"{rec['name']}（" in appendix and f"第 {rec['row']} 行" in appendix
 
 
 def test_report_is_chinese_with_percent_and_ranks_from_one(demo_result):
@@ -124,12 +171,11 @@ def test_report_is_chinese_with_percent_and_ranks_from_one(demo_result):
     assert re.search(r"<td>\d+\.\d%</td>", total)  # 完成率 with %
     kinds = demo_result.run["proposals"]["by_kind"]
     if demo_result.run["proposals"]["sites"]:
-        body = page[page.index("五、拟新建阵地"):page.index("六、")]
+        body = page[page.index("拟新建阵地</h2>"):page.index("溺水风险最高的水域")]
         first = re.findall(r"<tr><td>(\d+)</td>", body)
         assert first[:3] == ["1", "2", "3"], first
         assert any("children_newly_covered" in v for v in kinds.values())
     assert "有未满足需求的村（居）" not in text
-    assert "关爱站点服务半径外儿童" in text
 
 
 def test_children_newly_within_reach_one_figure_per_kind(demo_result):

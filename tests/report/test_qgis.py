@@ -1,4 +1,5 @@
-"""QGIS styles in planner.gpkg: one default QML per layer, colours and categories of the map."""
+"""QGIS styles in planner.gpkg: one default QML per layer, with symbols of the layer's
+geometry type, the map's colours and classes, labels and the fields' Chinese aliases."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import shapely
 from planner.report._maplayers import KIND_STYLE, TIER_COLOURS
 from planner.report._qgis import _rgba, add_styles, qml
 
+BOX = shapely.box(120.5, 32.3, 120.6, 32.4)
+LINE = shapely.LineString([(120.5, 32.3), (120.6, 32.4)])
+
 
 def _styles(path) -> dict[str, tuple]:
     with sqlite3.connect(path) as con:
@@ -19,58 +23,92 @@ def _styles(path) -> dict[str, tuple]:
             "SELECT f_table_name, f_geometry_column, styleQML, useAsDefault FROM layer_styles")}
 
 
+def _doc(text: str) -> ET.Element:
+    return ET.fromstring(text.split("'SYSTEM'>", 1)[1])
+
+
+def _props(symbol: ET.Element) -> dict[str, str]:
+    return {p.get("k"): p.get("v") for p in symbol.iter("prop")}
+
+
 def test_every_map_layer_gets_its_default_style(tmp_path) -> None:
     path = tmp_path / "p.gpkg"
-    box = shapely.box(120.5, 32.3, 120.6, 32.4)
-    gpd.GeoDataFrame({"town_code": ["1"]}, geometry=[box], crs=4326).to_file(path, layer="towns")
+    gpd.GeoDataFrame({"town_code": ["1"], "town_name": ["甲镇"], "pct_care_point": [85.0]},
+                     geometry=[BOX], crs=4326).to_file(path, layer="towns")
     gpd.GeoDataFrame({"kind": ["care_home", "care_point"]},
                      geometry=[shapely.Point(120.55, 32.35), shapely.Point(120.56, 32.36)],
                      crs=4326).to_file(path, layer="facilities")
-    gpd.GeoDataFrame({"tier": ["A", "C"]}, geometry=[box, shapely.LineString(
-        [(120.5, 32.3), (120.6, 32.4)])], crs=4326).to_file(path, layer="water_risk")
-    gpd.GeoDataFrame({"x": [1]}, geometry=[box], crs=4326).to_file(path, layer="other")
-    assert add_styles(path) == 3
-    assert add_styles(path) == 3  # written again, not twice
+    gpd.GeoDataFrame({"tier": ["A", "C"], "name": ["东河", ""]}, geometry=[LINE, LINE],
+                     crs=4326).to_file(path, layer="water_lines")
+    gpd.GeoDataFrame({"x": [1]}, geometry=[BOX], crs=4326).to_file(path, layer="other")
+    aliases = {"towns": {"fid": "要素编号", "town_code": "镇（街道）代码",
+                         "town_name": "镇（街道）", "pct_care_point": "完成率"}}
+    assert add_styles(path, aliases) == 3
+    assert add_styles(path, aliases) == 3  # written again, not twice
     styles = _styles(path)
-    assert set(styles) == {"towns", "facilities", "water_risk"}
-    assert all(use == 1 for _col, _doc, use in styles.values())
-    fac = ET.fromstring(styles["facilities"][1].split("'SYSTEM'>", 1)[1])
-    renderer = fac.find("renderer-v2")
-    assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "kind"
-    cats = {c.get("value"): c.get("label") for c in renderer.iter("category")}
-    assert cats["care_home"] == '儿童"关爱之家"'
-    colour = {o.get("value") for o in fac.iter("Option") if o.get("name") == "color"}
-    assert _rgba(KIND_STYLE["care_home"][0]) in colour
-    assert fac.find(".//layer").get("class") == "SimpleMarker"
-    water = ET.fromstring(styles["water_risk"][1].split("'SYSTEM'>", 1)[1])
-    assert {c.get("value") for c in water.iter("category")} == set(TIER_COLOURS)
-    assert water.find(".//layer").get("class") == "SimpleFill"
+    assert set(styles) == {"towns", "facilities", "water_lines"}
+    assert all(use == 1 for _col, _doc_text, use in styles.values())
+    fac = _doc(styles["facilities"][1])
+    rules = {r.get("filter"): r.get("label") for r in fac.iter("rule")}
+    assert rules == {"\"kind\" = 'care_home'": '儿童"关爱之家"',
+                     "\"kind\" = 'care_point'": "村（居）儿童关爱站点"}  # no ELSE: all named
+    assert _rgba(KIND_STYLE["care_home"][0]) in {_props(s)["color"] for s in fac.iter("symbol")}
+    assert {s.get("type") for s in fac.iter("symbol")} == {"marker"}
+    assert fac.findtext("layerGeometryType") == "0"
+    water = _doc(styles["water_lines"][1])
+    assert {s.get("type") for s in water.iter("symbol")} == {"line"}
+    assert {_props(s)["line_color"] for s in water.iter("symbol")} == \
+        {_rgba(TIER_COLOURS["A"]), _rgba(TIER_COLOURS["C"])}
+    assert water.get("labelsEnabled") == "1"
+    assert water.find(".//text-style").get("fieldName") == "name"
+    assert water.find("renderer-v2").get("enableorderby") == "1"  # 一级 drawn on top
+    towns = _doc(styles["towns"][1])
+    assert {a.get("field"): a.get("name") for a in towns.iter("alias")} == aliases["towns"]
+    filters = [r.get("filter") for r in towns.iter("rule")]
+    assert filters[0] == '"pct_care_point" >= 100' and filters[-1] == "ELSE"
+    assert towns.find(".//text-style").get("fieldName") == "town_name"
     # the table is registered, and the feature layers still read as before
     with sqlite3.connect(path) as con:
         kind = con.execute("SELECT data_type FROM gpkg_contents WHERE table_name = "
                            "'layer_styles'").fetchone()
     assert kind == ("attributes",)
-    assert {"towns", "facilities", "water_risk", "other"} <= {n for n, _ in
-                                                              pyogrio.list_layers(path)}
+    assert {"towns", "facilities", "water_lines", "other"} <= {n for n, _ in
+                                                               pyogrio.list_layers(path)}
 
 
-def test_line_layers_are_dashed_lines() -> None:
-    doc = qml("patrol_routes", "line")
-    assert 'class="SimpleLine"' in doc and 'value="dash"' in doc
-    assert qml("unknown_table", "point") is None
+def test_symbols_follow_the_geometry_type() -> None:
+    fields = {"fid": "要素编号", "tier": "风险等级", "name": "名称"}
+    for geometry, symbol, cls in (("point", "marker", "SimpleMarker"),
+                                  ("line", "line", "SimpleLine"),
+                                  ("polygon", "fill", "SimpleFill")):
+        doc = _doc(qml("water_areas", geometry, fields, values={"tier": {"A", "N"}}))
+        assert {s.get("type") for s in doc.iter("symbol")} == {symbol}
+        assert {layer.get("class") for layer in doc.iter("layer")} == {cls}
+    doc = qml("patrol_routes", "line", {"route_id": "路线编号"})
+    assert 'class="SimpleLine"' in doc and 'v="dash"' in doc
+    assert qml("unknown_table", "point", {}) is None
     assert _rgba("#ffffff00") == "255,255,255,0"
 
 
-def test_demo_geopackage_has_styles(demo_result) -> None:
-    styles = _styles(demo_result.out / "planner.gpkg")
-    assert {"towns", "villages", "facilities", "water_risk", "kits", "patrol_routes"} <= \
-        set(styles)
+def test_unknown_values_fall_into_an_else_rule() -> None:
+    doc = _doc(qml("proposed_kits", "point", {"status": "状态"},
+                   values={"status": {"new", "something_else", None}}))
+    rules = [(r.get("label"), r.get("filter")) for r in doc.iter("rule")]
+    assert rules == [("新设", "\"status\" = 'new'"), ("其他", "ELSE")]
+
+
+def test_kits_by_completeness_and_villages_by_coverage() -> None:
+    kits = _doc(qml("kits", "point", {"kit_id": "设施编号", "complete": "是否齐全"}))
+    assert [r.get("filter") for r in kits.iter("rule")] == ['"complete"', "ELSE"]
+    villages = _doc(qml("villages", "polygon", {"covshare_care_point": "覆盖占比"}))
+    assert [r.get("label") for r in villages.iter("rule")] == [
+        "儿童全部在服务半径内", "部分儿童在服务半径内", "儿童均在服务半径外"]
 
 
 def test_styles_table_reads_cleanly_with_gdal(tmp_path) -> None:
     path = tmp_path / "p.gpkg"
     gpd.GeoDataFrame({"kind": ["care_home"]}, geometry=[shapely.Point(120.5, 32.3)],
                      crs=4326).to_file(path, layer="facilities")
-    add_styles(path)
+    add_styles(path, {})
     styles = pyogrio.read_dataframe(path, layer="layer_styles")  # warnings are errors here
     assert list(styles["f_table_name"]) == ["facilities"]

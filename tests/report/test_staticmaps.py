@@ -73,3 +73,55 @@ def test_static_maps_draw_the_data(demo_result, tmp_path):
     green = np.all(np.abs(rgb - [0x1A, 0x98, 0x50]) <= 2, axis=-1).mean()
     red = np.all(np.abs(rgb - [0xF4, 0x6D, 0x43]) <= 2, axis=-1).mean()
     assert green > 0.15 and red < 0.001
+
+
+def test_frame_hides_no_data_and_maps_stop_at_the_county(demo_result, tmp_path, monkeypatch):
+    """Legend, north arrow and scale bar sit beside the map: with them hidden, not one
+    pixel under their boxes is drawn; every map shows the county and nothing beyond it."""
+    from pathlib import Path
+
+    from planner.report import staticmaps
+    from planner.report.webmap import layers_from_result
+
+    layers = layers_from_result(demo_result)
+    figures = {}
+    save = staticmaps.save_png
+
+    def keep(fig, path, **kwargs):
+        figures[Path(path).name] = fig
+        return save(fig, path, **kwargs)
+
+    monkeypatch.setattr(staticmaps, "save_png", keep)
+    write_static_maps(layers, tmp_path, title="如皋市")
+    assert set(figures) == set(FILES.values())
+    county = layers.towns.to_crs(layers.crs).total_bounds
+    for name, fig in figures.items():
+        with mpl.rc_context(cjk_rc()):
+            _check_frame(name, fig, county)
+
+
+def _check_frame(name: str, fig, county) -> None:
+    """No pixel under the frame's boxes with the frame hidden; shapes within the county."""
+    fig.set_facecolor("white")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    frame = [a for a in fig.findobj() if a.get_gid() in {"legend", "north", "scalebar"}]
+    assert {a.get_gid() for a in frame} == {"legend", "north", "scalebar"}, name
+    boxes = [a.get_window_extent(canvas.get_renderer()) for a in frame]
+    for box in boxes:  # inside the picture
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= fig.bbox.x1 \
+            and box.y1 <= fig.bbox.y1, (name, box)
+    for artist in [*frame, *fig.texts]:
+        artist.set_visible(False)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3]
+    height = rgb.shape[0]
+    for box in boxes:
+        region = rgb[max(0, int(height - box.y1) - 2):int(height - box.y0) + 2,
+                     max(0, int(box.x0) - 2):int(box.x1) + 2]
+        assert (region == 255).all(), f"{name}: data drawn under {box}"
+    for ax in fig.axes:  # the shapes drawn stop at the county (a pixel or so of slack)
+        lim = ax.dataLim
+        slack = 0.002 * (county[2] - county[0])
+        assert lim.x0 >= county[0] - slack and lim.y0 >= county[1] - slack, name
+        assert lim.x1 <= county[2] + slack and lim.y1 <= county[3] + slack, name

@@ -8,13 +8,121 @@ from openpyxl import load_workbook
 from planner.report._labels import for_people, label
 
 
+def _evaluate(formula: str, value) -> float | str:
+    """The value of one of the annex's formula shapes, ``value(ref)`` giving a cell's value:
+    SUM(A1:A9), MAX(a-b,0), IF(a>0,b/a,1) and a/b (what the annex writes, nothing more)."""
+    from openpyxl.utils import range_boundaries
+
+    body = formula.removeprefix("=")
+    if m := re.fullmatch(r"SUM\((\w+):(\w+)\)", body):
+        c0, r0, c1, r1 = range_boundaries(f"{m[1]}:{m[2]}")
+        return sum(v for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)
+                   if isinstance(v := value((r, c)), int | float))
+    if m := re.fullmatch(r"MAX\((\w+)-(\w+),0\)", body):
+        return max(value(m[1]) - value(m[2]), 0)
+    if m := re.fullmatch(r"IF\((\w+)>0,(\w+)/(\w+),1\)", body):
+        assert m[1] == m[3], formula
+        return value(m[2]) / value(m[1]) if value(m[1]) > 0 else 1
+    if m := re.fullmatch(r"(\w+)/(\w+)", body):
+        return value(m[1]) / value(m[2])
+    raise AssertionError(f"unexpected formula {formula}")
+
+
+def _calculate(ws, edits: dict[str, float] | None = None) -> dict:
+    """Every cell of ``ws`` (formulas as written) calculated, with ``edits`` typed in first."""
+    from openpyxl.utils import coordinate_to_tuple
+
+    memo: dict = {}
+
+    def value(ref):
+        key = coordinate_to_tuple(ref) if isinstance(ref, str) else ref
+        if key not in memo:
+            cell = ws.cell(*key)
+            raw = (edits or {}).get(cell.coordinate, cell.value)
+            memo[key] = _evaluate(raw, value) if isinstance(raw, str) and raw.startswith("=") \
+                else raw
+        return memo[key]
+
+    return {c.coordinate: value(c.coordinate) for row in ws.iter_rows() for c in row}
+
+
+def test_annex_every_kind_with_live_formulas_and_cached_values(demo_result):
+    """Annex 1 holds the care homes, care points and the workstations (the law's one per town,
+    cited), annex 2 the organisations; every 缺口, rate and 合计 is a formula whose calculated
+    value equals the planner's cached one, and a site typed in by hand moves the totals."""
+    path = demo_result.out / "progress.xlsx"
+    formulas, cached = load_workbook(path), load_workbook(path, data_only=True)
+    run = demo_result.run
+    assert run["quota_defaults"] == {"protection_station": {
+        "per_town": 1, "source": run["quota_defaults"]["protection_station"]["source"]}}
+    assert "第八十一条" in run["quota_defaults"]["protection_station"]["source"]
+    for sheet, kinds in (("任务进度", ["care_home", "care_point", "protection_station"]),
+                         ("社会组织任务", ["social_org"])):
+        ws, wv = formulas[sheet], cached[sheet]
+        groups = [ws.cell(3, c).value for c in range(3, ws.max_column)
+                  if ws.cell(3, c).value is not None]
+        labels = {"care_home": "省标", "care_point": "村（居）儿童关爱站点",
+                  "protection_station": "未成年人保护工作站", "social_org": "儿童服务类社会组织"}
+        assert [g for g in groups if not g.startswith("村（居）覆盖")] == [
+            g for g in groups if any(g.startswith(labels[k]) for k in kinds)]
+        assert len([g for g in groups if not g.startswith("村（居）覆盖")]) == len(kinds)
+        total = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value == "合计")
+        calc = _calculate(ws)
+        n_formulas = 0
+        for row in ws.iter_rows(min_row=5, max_row=total):
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    n_formulas += 1
+                    want = wv[cell.coordinate].value
+                    assert abs(calc[cell.coordinate] - want) < 6e-4, (sheet, cell.coordinate)
+        assert n_formulas >= 2 * 14 * len(kinds) + 4 * len(kinds)
+        # the county totals of run.json, from the cached 合计 row
+        for i, kind in enumerate(kinds):
+            col = 3 + 5 * i
+            t = run["quota"][kind]
+            got = [wv.cell(total, col + j).value for j in range(5)]
+            assert got == [t["required"], t["built"], t["missing"], t["extra"],
+                           round(t["percent"] / 100, 6)], (sheet, kind)
+        # a site entered by hand: 已建 of the first town + 1 moves 缺口, 完成率 and 合计
+        col = 3 + 5 * (len(kinds) - 1)
+        req, built = ws.cell(5, col).value, ws.cell(5, col + 1).value
+        if built < req:
+            ref = ws.cell(5, col + 1).coordinate
+            after = _calculate(ws, {ref: built + 1})
+            assert after[ws.cell(5, col + 2).coordinate] == req - built - 1
+            assert after[ws.cell(total, col + 1).coordinate] == \
+                calc[ws.cell(total, col + 1).coordinate] + 1
+    notes = " ".join(str(c.value) for row in formulas["任务进度"].iter_rows() for c in row
+                     if str(c.value).startswith(("注", "2.", "3.")))
+    assert "未成年人保护法》第八十一条" in notes
+
+
+def test_annex_total_is_the_county_village_coverage(demo_result):
+    """The village-coverage group adds a row for the units outside the quota table, so its
+    合计 is the county's 村（居）覆盖率 of run.json."""
+    cached = load_workbook(demo_result.out / "progress.xlsx", data_only=True)["任务进度"]
+    head = [cached.cell(4, c).value for c in range(1, cached.max_column + 1)]
+    n_col = head.index("村（居）数") + 1
+    total = next(r for r in range(5, cached.max_row + 1) if cached.cell(r, 1).value == "合计")
+    own = demo_result.run["coverage"]["care_point"]["own_site"]
+    assert [cached.cell(total, n_col + j).value for j in range(3)] == [
+        own["villages_total"], own["villages"], round(own["share_villages"] / 100, 6)]
+    other = cached.cell(total - 1, 2).value
+    assert other.startswith("其他") and str(len(demo_result.run["towns_without_quota"])) in other
+    assert demo_result.run["towns_without_quota"][0] in cached.cell(
+        total - 1, cached.max_column).value
+
+
 def test_progress_sheet_layout(demo_result):
     wb = load_workbook(demo_result.out / "progress.xlsx")
     ws = wb["任务进度"]
     year = dt.date.today().year
-    assert ws["A1"].value == f"如皋市{year}年儿童关爱服务阵地建设任务完成情况"
+    period = demo_result.run["period"]
+    assert period.startswith(f"{year}年第")
+    assert ws["A1"].value == f"如皋市{period}儿童关爱服务阵地建设任务完成情况"
     assert ws["A2"].value == "填报单位：如皋市民政局（盖章）"
-    assert any(str(c.value).startswith(f"填报日期：{year}年") for c in ws[2])
+    assert any(str(c.value).startswith("统计截至：") and f"填报日期：{year}年" in str(c.value)
+               for c in ws[2])
     assert ws["A3"].value == "序号" and ws["B3"].value == "镇（区、街道）"
     assert ws["C3"].value.startswith('省标儿童"关爱之家"')
     subs = [ws.cell(4, c).value for c in range(3, 8)]
@@ -22,7 +130,8 @@ def test_progress_sheet_layout(demo_result):
     assert ws.cell(3, ws.max_column).value == "备注"
     assert ws.freeze_panes == "C5"
     total = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value == "合计")
-    assert ws.cell(total, 3).value == 14 and ws.cell(total, 8).value == 347
+    cached = load_workbook(demo_result.out / "progress.xlsx", data_only=True)["任务进度"]
+    assert cached.cell(total, 3).value == 14 and cached.cell(total, 8).value == 347
     assert ws.cell(5, 7).number_format == "0.0%"
     assert ws.column_dimensions["B"].width >= 20
     names = [ws.cell(r, 2).value for r in range(5, total)]
@@ -31,7 +140,7 @@ def test_progress_sheet_layout(demo_result):
     assert {"村（居）", "被拒记录", "发现的问题", "覆盖情况"} <= set(wb.sheetnames)
     # annex 2 (organisations) has a sheet of its own
     org = wb["社会组织任务"]
-    assert org["A1"].value == f"如皋市{year}年儿童服务类社会组织任务完成情况"
+    assert org["A1"].value == f"如皋市{period}儿童服务类社会组织任务完成情况"
     assert org["C3"].value.startswith("儿童服务类社会组织")
     assert "社会组织" not in "".join(str(c.value) for c in ws[3])
 
@@ -42,8 +151,10 @@ def test_every_sheet_prints_one_page_wide_landscape_in_chinese(demo_result):
         assert ws.page_setup.orientation == "landscape", ws.title
         assert int(ws.page_setup.paperSize) == 9  # A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage
-        # one page wide: fitToWidth is 1, or absent (1 is its default in OOXML)
-        assert ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0
+        # one page wide: fitToWidth is 1, or absent (1 is its default in OOXML); the annex
+        # tables one page tall too, the others as many pages as they need
+        tall = (1, None) if ws.title in ("任务进度", "社会组织任务") else (0,)
+        assert ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight in tall
         assert ws.print_title_rows.startswith("$1:")
         head = int(ws.print_title_rows.split(":")[1].lstrip("$"))
         headers = [c.value for r in range(2, head + 1) for c in ws[r] if c.value is not None]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shutil
 from dataclasses import replace
@@ -32,10 +31,11 @@ from planner.report.webmap import (
     layers_from_result,
     write_map,
 )
+from tests.report.browser import MAP_JS as _MAP
+from tests.report.browser import browser as _browser
+from tests.report.browser import open_page as _open
 from tests.report.test_mapdata import decode_geometries, page_layers
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 HOSTILE = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
 SCREENSHOT = Path("/tmp/map_screenshot.png")
 
@@ -153,9 +153,11 @@ def test_map_is_self_contained(demo_result, tmp_path):
         assert host not in page
     assert "L.tileLayer" not in page
     for name in layer_names(layers):
-        assert name in page or json.dumps(name)[1:-1] in page
+        assert (name in page or json.dumps(name)[1:-1] in page
+                or json.dumps(name, ensure_ascii=False)[1:-1] in page)
     assert layers.roads is not None  # the demo's roads.osm, drawn without tiles
-    assert len(layer_names(layers)) == 2 + 1 + 7 + 5  # towns, villages, roads, 7 kinds, ...
+    # towns, villages, roads, 7 kinds, proposals, water by tier (4), kits, new kits, patrols
+    assert len(layer_names(layers)) == 2 + 1 + 7 + 1 + 4 + 3
     assert LAYER_NAMES["roads"] in layer_names(layers)
 
 
@@ -216,14 +218,6 @@ def test_amap_draws_gcj02(tmp_path, basemap):
 
 # ---------------------------------------------------------------- in headless chromium
 
-_PRELOAD = """
-window.__alerts = []; window.__errors = [];
-window.alert = function (m) { window.__alerts.push(String(m)); };
-window.addEventListener('error', function (e) {
-  window.__errors.push(String(e.message || e.type) + ' ' + (e.filename || ''));
-});
-"""
-_MAP = "const map = window[Object.keys(window).find(k => /^map_[0-9a-f]+$/.test(k))];\n"
 _POPUPS = _MAP + """
 const out = {popups: [], tooltips: [], markers: []};
 const shown = [];
@@ -245,53 +239,6 @@ return out;
 """
 
 
-@contextlib.contextmanager
-def _browser(tmp_path: Path):
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: apt-get install chromium chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    from planner.report._fonts import cjk_font_path
-
-    assert CHROMEDRIVER.exists(), "chromium without chromedriver: apt-get install chromium-driver"
-    conf = tmp_path / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
-        f"<dir>{cjk_font_path().parent}</dir><cachedir>{tmp_path}/fc-cache</cachedir>"
-        "</fontconfig>", encoding="utf-8")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                f"--user-data-dir={tmp_path / 'profile'}", "--proxy-server=127.0.0.1:9",
-                "--proxy-bypass-list=<-loopback>", "--window-size=1400,1000"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=str(CHROMEDRIVER),
-                      env=dict(os.environ, FONTCONFIG_FILE=str(conf)))
-    driver = webdriver.Chrome(service=service, options=opts)
-    try:
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
-            "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _PRELOAD})
-        yield driver
-    finally:
-        driver.quit()
-
-
-def _open(driver, page: Path) -> None:
-    driver.get(page.resolve().as_uri())
-    driver.execute_script("return document.readyState")
-    errors = driver.execute_script("return window.__errors")
-    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-    assert errors == [] and severe == [], (errors, severe)
-    assert driver.execute_script("return typeof L") == "object"
-
-
 @pytest.mark.browser
 def test_map_in_offline_browser(demo_result, tmp_path):
     layers = full_layers(demo_result)
@@ -299,7 +246,7 @@ def test_map_in_offline_browser(demo_result, tmp_path):
     with _browser(tmp_path) as driver:
         _open(driver, page)
         control = driver.execute_script(
-            "return document.querySelector('.leaflet-control-layers').innerText")
+            "return document.querySelector('.leaflet-control-layers').textContent")
         for name in layer_names(layers):
             assert name in control, f"layer {name} missing from the layer control"
         legend = driver.execute_script("return document.getElementById('pl-legend').innerText")
@@ -308,6 +255,8 @@ def test_map_in_offline_browser(demo_result, tmp_path):
             "return performance.getEntriesByType('resource').map(e => e.name)")
         assert all(u.startswith(("file:", "data:")) for u in loaded), loaded
         # every toggle works without a script error; switch the villages on for the picture
+        driver.execute_script("document.querySelector('.leaflet-control-layers')"
+                              ".classList.add('leaflet-control-layers-expanded')")
         boxes = driver.find_elements("css selector", ".leaflet-control-layers-selector")
         assert len(boxes) == len(layer_names(layers))
         for box in boxes:
@@ -402,7 +351,7 @@ def test_layers_popups_and_shapes_in_browser(demo_result, tmp_path):
     """The demo's own layers: every feature drawn once in its layer, the popup and tooltip
     of the riskiest water, and shapes within a metre or so of the data."""
     from planner.glossary import KINDS
-    from planner.report._maplayers import FACILITY_PREFIX, TIER_STYLE, tier_code
+    from planner.report._maplayers import FACILITY_PREFIX, TIER_STYLE, tier_code, water_layer
 
     layers = layers_from_result(demo_result)
     page = write_map(layers, tmp_path / "map.html", title="如皋市")
@@ -410,23 +359,22 @@ def test_layers_popups_and_shapes_in_browser(demo_result, tmp_path):
         _open(driver, page)
         seen = driver.execute_script(_LAYERS)
         assert driver.execute_script("return window.__errors") == []
+    tiers = np.array([tier_code(t) for t in layers.water["tier"]])
     expected = {LAYER_NAMES["towns"]: len(layers.towns),
                 LAYER_NAMES["villages"]: len(layers.villages), LAYER_NAMES["roads"]: 1,
-                LAYER_NAMES["water"]: len(layers.water), LAYER_NAMES["kits"]: len(layers.kits),
+                LAYER_NAMES["kits"]: len(layers.kits),
                 LAYER_NAMES["proposed_sites"]: len(layers.proposed_sites),
                 LAYER_NAMES["proposed_kits"]: len(layers.proposed_kits),
                 LAYER_NAMES["patrol_routes"]: len(layers.patrol_routes)}
+    expected.update({water_layer(t): int((tiers == t).sum()) for t in set(tiers)})
     for kind, n in layers.facilities["kind"].value_counts().items():
         expected[FACILITY_PREFIX + KINDS[kind][0]] = n
     assert {name: info["count"] for name, info in seen.items()} == expected
     roads = layers.roads.geometry.iloc[0]
     assert seen[LAYER_NAMES["roads"]]["vertices"] == shapely.get_num_coordinates(roads)
-    # water in tiers N, C, B, A (on top): the last A of the data is the last drawn
-    water = seen[LAYER_NAMES["water"]]
-    order = np.argsort(["NCBA".index(tier_code(t)) for t in layers.water["tier"]],
-                       kind="stable")
-    top = layers.water.iloc[order[-1]]
-    assert top["tier"] == "A"
+    # water by tier, 一级 (drawn last, on top): the last A of the data is the last drawn
+    water = seen[water_layer("A")]
+    top = layers.water[tiers == "A"].iloc[-1]
     heading = top["name"] or top["water_id"]
     tier = TIER_STYLE[top["tier"]][0]
     assert water["tooltip"] == f"{heading}（{tier}）"
@@ -439,13 +387,15 @@ def test_layers_popups_and_shapes_in_browser(demo_result, tmp_path):
     assert town["tooltip"].startswith(layers.towns["town_name"].iloc[-1])
     # shapes: the browser's geometries are the data's, simplified by about a metre
     utm = layers.towns.estimate_utm_crs()
-    for key, frame in (("water", layers.water.iloc[order]), ("villages", layers.villages),
-                       ("patrol_routes", layers.patrol_routes), ("kits", layers.kits)):
+    for name, frame in ((water_layer("A"), layers.water[tiers == "A"]),
+                        (LAYER_NAMES["villages"], layers.villages),
+                        (LAYER_NAMES["patrol_routes"], layers.patrol_routes),
+                        (LAYER_NAMES["kits"], layers.kits)):
         drawn = gpd.GeoSeries([shapely.geometry.shape(g)
-                               for g in seen[LAYER_NAMES[key]]["shapes"]], crs=4326)
+                               for g in seen[name]["shapes"]], crs=4326)
         data = frame.geometry.iloc[:len(drawn)].to_crs(utm).to_numpy()
         gap = shapely.hausdorff_distance(drawn.to_crs(utm).to_numpy(), data)
-        assert len(drawn) == 40 and gap.max() < 1.5, (key, gap.max())
+        assert len(drawn) == 40 and gap.max() < 1.5, (name, gap.max())
 
 def test_kit_popups_list_contents_and_dates(demo_result, tmp_path):
     from planner.report._mapdraw import _date

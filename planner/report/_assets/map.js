@@ -120,3 +120,26 @@ function plLayer(data, spec) {
   else { options.onEachFeature = plBind(spec); }
   return L.geoJson({type: 'FeatureCollection', features: feats}, options);
 }
+/* The page around the layers: a metric scale bar, the attribution without Leaflet's flag,
+   the legend showing the rows of the layers that are on (groups: layer-control name ->
+   layer), folded at first on a small screen. */
+function plSetup(map, groups) {
+  map.attributionControl.setPrefix('Leaflet');
+  L.control.scale({metric: true, imperial: false}).addTo(map);
+  var legend = document.getElementById('pl-legend');
+  if (!legend) { return; }
+  if (window.innerWidth <= 600 || window.innerHeight <= 500) { legend.open = false; }
+  function update() {
+    legend.querySelectorAll('.lb').forEach(function (block) {
+      var shown = 0;
+      block.querySelectorAll('.it').forEach(function (row) {
+        var layer = groups[row.getAttribute('data-layer')];
+        var on = !layer || map.hasLayer(layer);
+        row.style.display = on ? '' : 'none'; shown += on ? 1 : 0;
+      });
+      block.style.display = shown ? '' : 'none';
+    });
+  }
+  map.on('overlayadd overlayremove', update);
+  update();
+}
