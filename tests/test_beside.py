@@ -121,4 +121,4 @@ def test_bad_osm_file_read_beside_is_one_line(tmp_path):
     assert done.returncode == 2, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "roads.osm" in lines[0] and "Traceback" not in done.stderr
-    assert "[4/9] roads" in done.stdout and "[5/9]" not in done.stdout
+    assert "[4/9] 道路" in done.stdout and "[5/9]" not in done.stdout
