@@ -283,12 +283,17 @@ def is_non_residential(name: object) -> bool:
     return bool(NON_RESIDENTIAL.search(clean_text(name)))
 
 
+#: zero-width, bidi and other invisible format characters (never part of a name)
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                        "\u2066-\u206f\ufeff]")
+
+
 def clean_text(value: object) -> str:
     """NFKC-normalise, unify brackets/quotes and strip whitespace from a cell value."""
     if value is None:
         return ""
     text = unicodedata.normalize("NFKC", str(value)).translate(_WIDTH_TABLE)
-    text = re.sub(r"\s+", "", text)
+    text = _INVISIBLE.sub("", re.sub(r"\s+", "", text))
     return "" if text.lower() in {"nan", "none", "null"} else text
 
 

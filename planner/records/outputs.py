@@ -55,7 +55,7 @@ LEGACY_NAMES = (
     "water_risk.csv", "proposed_kits.geojson", "patrol_plan.csv", "patrol_routes.csv",
     "patrol_sheets.xlsx", "requisition.csv", "water_actions.xlsx", "map.html",
     "report.html", "planner.gpkg", "map_*.png", "budget_curve.png", "进度对比.xlsx",
-    "town_matching.csv",
+    "town_matching.csv", "planner.qgs",
     "planner.gpkg-journal", "planner.gpkg-wal", "planner.gpkg-shm",
 )
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)

@@ -130,9 +130,10 @@ def _county(result: RunResult, towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "villages": [len(result.workspace.villages)]}, geometry=[outline], crs=towns.crs)
 
 
-def fit_layer(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def fit_layer(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
     """A layer fit to write: internal fields dropped, personal columns and ID or phone
-    numbers removed, codes as text, counts as integers, flags as 0/1, one geometry type."""
+    numbers removed, codes as text, counts as integers, flags as 0/1, one geometry type;
+    ``None`` when no feature has a geometry (villages from a bare list)."""
     frame = gpd.GeoDataFrame(typed(public(safe_frame(frame, formulas=False))),
                              geometry="geometry", crs=frame.crs)
     frame.columns = [str(c) for c in frame.columns]
@@ -141,7 +142,7 @@ def fit_layer(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     # one geometry type: the layer's own (the family most features have); stray parts of
     # another family (a line left of a repaired polygon) are not part of the map layer
     parts = by_geometry_type(frame)
-    return max(parts.values(), key=len)
+    return max(parts.values(), key=len) if parts else None
 
 
 def write_gpkg(result: RunResult, path: Path, *, layers: MapLayers,
@@ -155,11 +156,14 @@ def write_gpkg(result: RunResult, path: Path, *, layers: MapLayers,
     if path.exists():
         path.unlink()
     aliases: dict[str, dict[str, str]] = {}
-    for i, (name, frame) in enumerate(gpkg_layers(result, layers).items()):
-        frame = fit_layer(frame).to_crs(crs)
+    for name, frame in gpkg_layers(result, layers).items():
+        frame = fit_layer(frame)
+        if frame is None:  # nothing to draw: the layer is left out (the report says why)
+            continue
+        frame = frame.to_crs(crs)
         pyogrio.write_dataframe(
             frame, path, layer=name, driver="GPKG",
-            dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None,
+            dataset_options=None if aliases else {"VERSION": GPKG_VERSION},
             layer_options={"IDENTIFIER": TITLES[name], "DESCRIPTION": TITLES[name]})
         aliases[name] = field_aliases(["fid", *frame.columns.drop("geometry")])
     add_aliases(path, aliases)

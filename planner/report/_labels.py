@@ -57,8 +57,9 @@ FIELDS: dict[str, str] = {
     "point_town_code": "坐标所在镇代码",
     # the GeoPackage's other fields (planner.gpkg: every field carries a Chinese alias)
     "fid": "要素编号", "county_code": "县（市、区）代码", "county_name": "县（市、区）",
-    "towns": "镇（街道）数", "quota_row": "任务表行号", "located_by": "定位方式",
+    "towns": "镇（街道）数", "quota_row": "任务表行号", "located_by": "落入村界方式",
     "offset_m": "定位偏移（米）", "town_agrees": "与申报镇（街道）一致",
+    "village_agrees": "与申报村（居）一致",
     "type": "水域类型代码", "type_label": "水域类型", "tier_label": "风险等级名称",
     "water_name": "水域名称", "water_type": "水域类型", "bank_m": "岸线长度（米）",
     "area_m2": "面积（平方米）", "home_m": "距最近住户（米）", "school_m": "距最近学校（米）",

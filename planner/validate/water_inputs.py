@@ -88,7 +88,7 @@ def merge_water(files: list[gpd.GeoDataFrame], *, crs: Any, ledger: Ledger,
     for file in pd.unique(water["source"].to_numpy()[rows]):
         sel = rows[water["source"].to_numpy()[rows] == file]
         ledger.reject_each(layer, file, water.iloc[sel], [
-            f"同一水域重复（与 {water['source'].iat[k]} 第 {water['_row'].iat[k]} 行）/ the "
+            f"同一水域重复（与 {water['source'].iat[k]} 第 {water['_row'].iat[k]} 行） / the "
             f"same water as {water['source'].iat[k]} row {water['_row'].iat[k]} (a line "
             "inside its polygon, or drawn in two files): that record is kept"
             for k in dup[sel]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyogrio
@@ -29,12 +30,21 @@ def output_texts(out: Path) -> dict[str, str]:
     return texts
 
 
+#: the planner's own formulas (the annex's totals, gaps and rates): cell references,
+#: numbers, arithmetic and SUM / IF / MAX / MIN / ROUND / IFERROR, nothing else
+OWN_FORMULA = re.compile(r"=(?:SUM|IF|MAX|MIN|ROUND|IFERROR|[A-Z]{1,3}\$?\d+|\$|\d+(?:\.\d+)?"
+                         r"|[-+*/(),:<>=.% ])+")
+
+
 def live_formulas(out: Path) -> list[str]:
-    """Cells of the xlsx outputs that Excel would evaluate as formulas."""
+    """Cells of the xlsx outputs that Excel would evaluate as formulas, other than the
+    planner's own arithmetic over cells (``OWN_FORMULA``): text from the inputs must never
+    become one."""
     found = []
     for path in out.glob("*.xlsx"):
         wb = load_workbook(path)
         for ws in wb.worksheets:
             for row in ws.iter_rows():
-                found += [f"{ws.title}!{c.coordinate}" for c in row if c.data_type == "f"]
+                found += [f"{ws.title}!{c.coordinate}" for c in row if c.data_type == "f"
+                          and not OWN_FORMULA.fullmatch(str(c.value))]
     return found
