@@ -24,9 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 
+def _env(**env: str) -> dict[str, str]:
+    """This environment without a ``PLANNER_SERIAL`` of the caller's, plus ``env``."""
+    return {k: v for k, v in os.environ.items() if k != "PLANNER_SERIAL"} | env
+
+
 def _python(code: str, **env: str) -> str:
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
-                          env=os.environ | env, capture_output=True, text=True, timeout=300)
+                          env=_env(**env), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -81,7 +86,7 @@ def test_forked_and_serial_runs_write_the_same(tmp_path):
     runs = {}
     for mode, env in (("forked", {}), ("serial", {"PLANNER_SERIAL": "1"})):
         done = subprocess.run([sys.executable, "-m", "planner", "run", "--out",
-                               str(tmp_path / mode), "-q"], cwd=ROOT, env=os.environ | env,
+                               str(tmp_path / mode), "-q"], cwd=ROOT, env=_env(**env),
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         runs[mode] = json.loads((tmp_path / mode / "run.json").read_text(encoding="utf-8"))
@@ -116,8 +121,8 @@ def test_bad_osm_file_read_beside_is_one_line(tmp_path):
     toml.write_text(toml.read_text(encoding="utf-8") + '\n[roads]\npath = "roads.osm"\n',
                     encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "planner", "run", str(ws), "--out",
-                           str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+                           str(tmp_path / "out")], cwd=ROOT, env=_env(), capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 2, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "roads.osm" in lines[0] and "Traceback" not in done.stderr

@@ -54,6 +54,7 @@ def test_compare_into_a_read_only_folder_is_one_line(mini_result):
     assert code == 2 and len(lines) == 1 and "进度对比.xlsx" in lines[0], lines
 
 
+@pytest.mark.slow  # several planners in a namespace of their own
 def test_a_disk_that_fills_keeps_the_earlier_outputs():
     """The first run fits; the second, staged beside it, fills the disk."""
     script = f"""
@@ -82,6 +83,7 @@ def test_a_disk_that_fills_keeps_the_earlier_outputs():
     assert kept == "True ['out']"
 
 
+@pytest.mark.slow  # several planners in a namespace of their own
 def test_a_file_where_the_folder_should_be():
     setup = f"echo x > {MOUNT}/f"
     for argv in (["run", str(MINI), "--out", f"{MOUNT}/f"],

@@ -77,6 +77,7 @@ def test_an_output_folder_holding_the_users_files_is_refused(mini, where):
     assert sorted(p.name for p in mini.parent.iterdir()) == ["mini"]
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 def test_a_workspace_name_with_dot_dots_stays_in_outputs(mini, tmp_path):
     toml = mini / "planner.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace(
@@ -90,6 +91,7 @@ def test_a_workspace_name_with_dot_dots_stays_in_outputs(mini, tmp_path):
     assert not (tmp_path / "逃逸").exists() and not (tmp_path.parent / "逃逸").exists()
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 def test_a_rerun_without_water_leaves_no_water_file(mini, tmp_path):
     out = tmp_path / "out"
     _with_water(mini)
@@ -119,6 +121,7 @@ def _staging(out: Path) -> list[Path]:
     return [p for p in out.parent.iterdir() if ".planner-new-" in p.name]
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 def test_two_runs_at_once_the_second_is_refused(mini, tmp_path):
     out = tmp_path / "out"
     first = _start("run", str(mini), "--out", str(out))
@@ -133,6 +136,7 @@ def test_two_runs_at_once_the_second_is_refused(mini, tmp_path):
     assert is_complete(out)
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 def test_kill_9_mid_run_leaves_the_earlier_complete_set(mini, tmp_path):
     out = tmp_path / "out"
     assert _planner("run", str(mini), "--out", str(out)).returncode == 0
@@ -167,6 +171,7 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 @pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/stat").exists(),
                     reason="forked stages need fork; the test counts them in /proc")
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -187,6 +192,7 @@ def test_a_signal_ends_the_run_and_its_forked_stages_in_one_line(mini, tmp_path,
     assert _snapshot(out) == before and not _staging(out)
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 def test_the_demo_output_folder_of_an_earlier_version_is_taken_over(mini, tmp_path):
     """Outputs written before the manifest existed are recognised by their run.json."""
     out = tmp_path / "out"
@@ -195,3 +201,20 @@ def test_the_demo_output_folder_of_an_earlier_version_is_taken_over(mini, tmp_pa
     shutil.copy(out / "progress.csv", out / "map_extra.png")  # an old map name
     assert _planner("run", str(mini), "--out", str(out)).returncode == 0
     assert not (out / "map_extra.png").exists() and is_complete(out)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/stat").exists(),
+                    reason="forked stages need fork; the test counts them in /proc")
+def test_kill_9_of_the_parent_alone_ends_its_forked_stages(mini, tmp_path):
+    """The OOM killer takes the parent only: its forked stages end too, writing nothing."""
+    out = tmp_path / "out"
+    ws = _with_water(mini)
+    proc = _start("run", str(ws), "--out", str(out))
+    _wait_for(lambda: _group_size(proc.pid) >= 2)
+    os.kill(proc.pid, signal.SIGKILL)  # the parent only, not its group
+    proc.wait(timeout=60)
+    proc.stderr.close()
+    _wait_for(lambda: not _group_alive(proc.pid), seconds=10)
+    assert not out.exists()  # no complete set before: nothing
+    assert _planner("run", str(ws), "--out", str(out)).returncode == 0
+    assert is_complete(out) and not _staging(out)

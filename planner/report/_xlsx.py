@@ -40,6 +40,10 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: characters Excel refuses in a sheet name
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
 _DATE_FORMAT = "yyyy-mm-dd"
+#: longitude and latitude: six decimals (about 0.1 m), in every sheet
+COORDINATE_FORMAT = "0.000000"
+#: headers that hold a longitude or latitude
+_COORDINATE = re.compile(r"^(经度|纬度|lon|lat|longitude|latitude)(（.*）)?$", re.IGNORECASE)
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
@@ -131,7 +135,8 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
                 notes: Sequence[str] = (),
                 emphasis: Sequence[bool] | None = None,
                 widths: dict[int, float] | None = None,
-                formulas: Callable[[str, int, int, int], str | None] | None = None) -> None:
+                formulas: Callable[[str, int, int, int], str | None] | None = None,
+                number_formats: dict[str, str] | None = None) -> None:
     """Write ``frame`` to ``ws`` (a sheet of ``book``) with a title row, optional grouped
     header and totals.
 
@@ -162,6 +167,11 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
         0-based sheet row) in ``column``, or ``None`` for a plain value. The frame's value is
         cached in the formula cell (a percentage as its fraction), so a reader that does not
         calculate sees the planner's figure. Asked only for cells that hold a number.
+    number_formats : dict of str to str, optional
+        Excel number formats of the numbers in these columns (e.g. ``"#,##0"`` for yuan);
+        other numbers show as they are (whole numbers without decimals, others with one),
+        but for longitude and latitude (headers 经度 / 纬度), always with six decimals
+        (:data:`COORDINATE_FORMAT`).
 
     Every sheet is set up for printing: A4 landscape, one page wide, the title and header
     rows repeated on every page, centred, with page numbers in the footer.
@@ -204,13 +214,17 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
         fills[-1] = _TOTAL_FILL
     layout = _layout(frame, header=header, percent=pct, fixed=widths or {})
     formats = _RowFormats(book)
+    numbers = {c: COORDINATE_FORMAT for c, name in enumerate(frame.columns)
+               if _COORDINATE.match(header(str(name)).strip())}
+    numbers |= {frame.columns.get_loc(c): f for c, f in (number_formats or {}).items()
+                if c in frame.columns}
     for c in range(ncol):
         name = str(frame.columns[c])
         live = None if formulas is None else (
             lambda i, r, _name=name: formulas(_name, i, r, n))
         _write_column(ws, frame.iloc[:, c], row=first, col=c, percent=c in pct,
                       fills=fills, formats=formats, formulas=live,
-                      number=layout.numbers[c], wrap=layout.wrap[c])
+                      number=numbers.get(c) or layout.numbers[c], wrap=layout.wrap[c])
     _row_heights(ws, frame, layout, head=head, first=first, single=single, header=header)
     last = first + n - 1
     line = max(sum(layout.widths), 40)  # characters a merged note line holds
@@ -363,10 +377,10 @@ def _write_column(ws: Worksheet, values: pd.Series, *, row: int, col: int, perce
             if not math.isfinite(value):
                 ws.write_blank(row + i, col, None, formats("General", fill))
             elif live is not None:
-                number = round(float(value) / 100.0, 6) if percent else value
-                shown = "0.0%" if percent else ("General" if float(value).is_integer()
-                                                else "0.0")
-                ws.write_formula(row + i, col, live, formats(shown, fill), number)
+                shown = number or ("0.0%" if percent else (
+                    "General" if float(value).is_integer() else "0.0"))
+                cached = round(float(value) / 100.0, 6) if percent else value
+                ws.write_formula(row + i, col, live, formats(shown, fill), cached)
             elif percent:
                 ws.write_number(row + i, col, round(float(value) / 100.0, 6),
                                 formats("0.0%", fill))

@@ -9,12 +9,11 @@ from planner.glossary import (
     CHILD_GROUPS,
     DISTANCE_METHODS,
     SHORT_LABELS,
-    SOLVER_LABELS,
-    TIERS,
     kind_label,
 )
 from planner.measure.coverage import story_lines
 from planner.report.tables import outside_quota, summary_lines
+from planner.report.water_figures import water_lines
 from planner.results import RunResult
 
 
@@ -36,7 +35,8 @@ def print_summary(result: RunResult, *, echo: Callable[[str], None] = print) -> 
         echo(line)
     for line in [*story_lines(run.get("coverage") or {}), *staff_lines(run)]:
         echo(line)
-    for line in [*access_lines(run), *proposal_lines(run), *water_lines(run)]:
+    # the water sentences are the report's (planner.report.water_figures)
+    for line in [*access_lines(run), *proposal_lines(run), *water_lines(run.get("water"))]:
         echo(line)
     read = sum(i["read"] for i in run["inputs"])
     echo(f"读入记录 {read} 条，拒收 {run['rejected']} 条（rejected.csv），修复 "
@@ -107,26 +107,3 @@ def proposal_lines(run: dict) -> list[str]:
         parts.append(text)
     return [f"拟新建（含升级）阵地 {props['sites']} 处：{'；'.join(parts)}"
             " → proposed_sites.geojson"]
-
-
-def water_lines(run: dict) -> list[str]:
-    """Risky waters by tier, the bank left uncovered, and the kit budget."""
-    water = run.get("water")
-    if not water:
-        return []
-    tiers = water["risky_waters_by_tier"]
-    by_tier = "/".join(TIERS[t] for t in "ABC")
-    lines = [f"防溺水：水域 {water['water_bodies']} 处，{by_tier}风险 {tiers.get('A', 0)}/"
-             f"{tiers.get('B', 0)}/{tiers.get('C', 0)} 处；未覆盖的风险岸线 "
-             f"{water['uncovered_risky_bank_m_before'] / 1000:.0f} 公里，新设 "
-             f"{water['proposed_kits']} 套“四个一”后 "
-             f"{water['uncovered_risky_bank_m_after'] / 1000:.0f} 公里"]
-    b = water.get("budget")
-    if b and b.get("budget_yuan") is not None:
-        how = "，".join(SOLVER_LABELS.get(str(x), str(x)) for x in (b["method"], b["status"]))
-        lines.append(
-            f"“四个一”预算：安排 ¥{b['spend_yuan']:,.0f} / ¥{b['budget_yuan']:,.0f}（剩余 "
-            f"¥{b['remaining_yuan']:,.0f}）：新设 {b['new_kits']} 套，补齐/维修 "
-            f"{b['fixed_kits']} 套，按危险度加权的风险岸线覆盖 {b['risk_covered_share']:.1%}"
-            f"（{how}，最优性差距 {b['gap']:.2%}）→ water_actions.xlsx")
-    return lines

@@ -17,6 +17,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from planner.glossary import SHORT_LABELS, date_label, quota_label
 from planner.report._fields import typed
+from planner.report._labels import chinese_part
 from planner.report._xlsx import Book, text_width, write_table
 from planner.report.safe import safe_frame, write_document
 
@@ -281,7 +282,8 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
                         percent_cols=[c for c in frame.columns if is_percent(str(c))])
         if findings is not None and len(findings):
             frame = findings if isinstance(findings, pd.DataFrame) else pd.DataFrame(
-                {"序号": range(1, len(findings) + 1), "问题": findings})
+                {"序号": range(1, len(findings) + 1),
+                 "问题": [chinese_part(f) for f in findings]})
             write_table(book, book.sheet("发现的问题"), frame,
                         title=f"{title}　数据与任务表问题")
 

@@ -1,4 +1,5 @@
-"""planner.osm (XML, PBF, online) and planner._roads_synth (the demo's road network)."""
+"""planner.load.osm (XML, PBF) and scripts/synth/roads.py (the demo's road network); the
+online reader is tested in test_online.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import osmium
-import osmnx as ox
 import pandas as pd
 import pyproj
 import pytest
@@ -17,7 +17,7 @@ from scipy.spatial import cKDTree
 
 from planner._errors import CRSError, InputFileError
 from planner.core.network import component_mask, nearest_source_distance
-from planner.load import online, osm
+from planner.load import osm
 from scripts.synth import roads as rs
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -144,33 +144,6 @@ def test_bad_paths(tmp_path):
     broken.write_bytes(b"not a pbf at all")
     with pytest.raises(InputFileError, match="cannot read"):
         osm.read_osm_pbf(broken, polygon=None)
-
-
-def test_fetch_osm_uses_osmnx_polygon_calls(monkeypatch, xml_layers):
-    calls = []
-
-    def fake_graph(polygon, **kw):
-        calls.append(("graph", kw["network_type"], kw["simplify"]))
-        return ox.graph_from_xml(TINY, simplify=False, retain_all=True)
-
-    def fake_features(polygon, tags):
-        calls.append(("features", tuple(sorted(tags))))
-        return ox.features_from_xml(TINY, tags=tags)
-
-    monkeypatch.setattr(ox, "graph_from_polygon", fake_graph)
-    monkeypatch.setattr(ox, "features_from_polygon", fake_features)
-    poly = shapely.box(120.5, 32.3, 120.7, 32.5)
-    got = online.fetch_osm(poly)
-    assert calls[0] == ("graph", "all", False) and calls[1][0] == "features"
-    assert got.source == "online"
-    pd.testing.assert_frame_equal(_roads_frame(got), _roads_frame(xml_layers))
-
-    def failing(polygon, **kw):
-        raise ConnectionError("no route to overpass")
-
-    monkeypatch.setattr(ox, "graph_from_polygon", failing)
-    with pytest.raises(InputFileError, match="download failed"):
-        online.fetch_osm(poly)
 
 
 @pytest.fixture(scope="module")

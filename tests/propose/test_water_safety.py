@@ -1,4 +1,5 @@
-"""Water and kit layers, banks and segments, synthetic layers, and the end-to-end stage."""
+"""The water-safety stage end to end, on synthetic layers (the water and kit layers
+themselves: tests/validate/test_water_layer.py)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,9 @@ import shapely
 from pyproj import CRS
 from scipy.spatial import cKDTree
 
-from planner._errors import CRSError, InputFileError
 from planner.measure.risk import WaterConfig
 from planner.propose.water_safety import water_safety
-from planner.validate.water_layer import (
-    banks,
-    classify_osm,
-    normalise_kits,
-    normalise_water,
-    split_banks,
-    water_type_codes,
-)
+from planner.validate.water_layer import banks, normalise_kits, normalise_water
 from scripts.synth.water import synth_water
 
 UTM = CRS.from_epsg(32651)
@@ -31,76 +24,6 @@ X0, Y0 = 250_000.0, 3_580_000.0
 
 def _gdf(geoms, crs=UTM, **cols) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(cols, geometry=list(geoms), crs=crs)
-
-
-def test_classify_osm_tags() -> None:
-    tags = pd.DataFrame({
-        "natural": ["water", "water", "water", None, None, None, "water", None, "wood"],
-        "water": ["pond", "lake", None, None, None, None, "river", None, None],
-        "waterway": [None, None, None, "canal", "drain", "stream", None, None, None],
-        "landuse": [None, None, None, None, None, None, None, "reservoir", None],
-    })
-    assert list(classify_osm(tags)) == ["pond", "lake", "pond", "canal", "ditch", "ditch",
-                                        "river", "reservoir", "other"]
-    assert list(classify_osm(pd.DataFrame({"waterway": ["river"]}))) == ["river"]
-
-
-def test_type_codes_accept_labels_and_reject_unknown() -> None:
-    codes = water_type_codes(pd.Series(["坑塘", "沟渠", "明渠/运河", "Pond", "水库", None]),
-                             source="w.csv")
-    assert list(codes) == ["pond", "ditch", "canal", "pond", "reservoir", "other"]
-    assert list(water_type_codes(pd.Series(["海岸/近岸海域", "滩涂"]), source="w.csv")) == [
-        "coast", "coast"]
-    with pytest.raises(InputFileError, match=r"w.csv row 2: unknown water type '温泉'"):
-        water_type_codes(pd.Series(["河流", "温泉"]), source="w.csv")
-
-
-def test_normalise_water_layer() -> None:
-    poly = shapely.box(0, 0, 10, 10)
-    line = shapely.LineString([(0, 0), (100, 0)])
-    out = normalise_water(_gdf([poly, line], type=["坑塘", "river"]))
-    assert list(out.columns) == ["water_id", "name", "type", "type_label", "geometry"]
-    assert list(out["type_label"]) == ["坑塘", "河流"] and out["water_id"].iat[0] == "W000001"
-    osm = normalise_water(_gdf([poly, line], natural=["water", None],
-                               waterway=[None, "ditch"]))
-    assert list(osm["type"]) == ["pond", "ditch"]
-    with pytest.raises(InputFileError, match="row 2: water geometry must be a polygon or line"):
-        normalise_water(_gdf([poly, shapely.Point(0, 0)], type=["pond", "pond"]))
-    with pytest.raises(InputFileError, match="neither a 'type' column nor OSM tags"):
-        normalise_water(_gdf([poly]))
-
-
-def test_normalise_kits() -> None:
-    pts = [shapely.Point(0, 0), shapely.Point(1, 1)]
-    k = normalise_kits(_gdf(pts, has_sign=["是", "1"], has_lifebuoy=["否", "true"],
-                            has_rope=[1, 1], has_pole=["yes", "有"],
-                            last_inspected=["2025-05-01", None]))
-    assert list(k["complete"]) == [False, True]
-    assert pd.isna(k["last_inspected"].iat[1]) and k["kit_id"].iat[0] == "K000001"
-    plain = normalise_kits(_gdf(pts))
-    assert plain["complete"].all()
-    assert len(normalise_kits(None)) == 0
-    with pytest.raises(InputFileError, match="row 1: column 'has_rope' value 'maybe'"):
-        normalise_kits(_gdf(pts, has_rope=["maybe", "1"]))
-
-
-def test_banks_and_segments() -> None:
-    ring = shapely.box(X0, Y0, X0 + 100, Y0 + 50)  # perimeter 300 m
-    multi = shapely.MultiPolygon([shapely.box(X0, Y0 + 500, X0 + 10, Y0 + 510),
-                                  shapely.box(X0 + 50, Y0 + 500, X0 + 60, Y0 + 510)])
-    line = shapely.LineString([(X0, Y0 + 1000), (X0 + 120, Y0 + 1000)])
-    w = normalise_water(_gdf([ring, multi, line], type=["pond", "pond", "ditch"]))
-    b = banks(w, crs=UTM)
-    assert list(b.water) == [0, 1, 1, 2] and list(b.closed) == [True, True, True, False]
-    np.testing.assert_allclose(b.length, [300, 40, 40, 120])
-    s = split_banks(b, segment_m=50)
-    assert np.bincount(s.bank).tolist() == [6, 1, 1, 3]
-    np.testing.assert_allclose(np.bincount(s.bank, weights=s.length), b.length)
-    assert (s.length <= 50 + 1e-9).all()
-    d = shapely.distance(shapely.points(s.x, s.y), b.geometry[s.bank])
-    assert d.max() < 1e-6
-    with pytest.raises(CRSError, match="geographic"):
-        banks(w, crs="EPSG:4326")
 
 
 def _county(n_towns: int = 2, villages_per_town: int = 3, homes_per_village: int = 5,

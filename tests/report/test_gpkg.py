@@ -236,3 +236,29 @@ def test_demo_qgis_project(demo_result) -> None:
     # the layer panel lists the top layer first: the county outline is at the bottom
     assert [n.get("source").split("layername=")[1] for n in doc.iter("layer-tree-layer")
             ][-1] == "county"
+
+
+def test_aliases_written_twice_are_recorded_once_and_leave_the_data(tmp_path) -> None:
+    """``add_aliases`` twice: one row per field, one extension row, the layer's data as
+    written (read back by :func:`table_aliases`)."""
+    from planner.report._gpkg import add_aliases, table_aliases
+
+    path = tmp_path / "planner.gpkg"
+    villages = gpd.GeoDataFrame(
+        {"village_code": ["1", "2"], "village_name": ["东村", "西村"], "children": [12, 30],
+         "sites_care_point": [1, 0], "my_note": ["a", "b"]},
+        geometry=[shapely.Point(120.5, 32.3), shapely.Point(120.6, 32.4)], crs=4326)
+    villages.to_file(path, layer="villages", driver="GPKG")
+    aliases = {"villages": field_aliases([c for c in villages.columns if c != "geometry"])}
+    assert aliases["villages"]["my_note"] == "my_note"
+    for _ in range(2):
+        assert add_aliases(path, aliases) == len(aliases["villages"])
+    with sqlite3.connect(path) as con:
+        rows = set(con.execute("SELECT table_name, column_name, name FROM gpkg_data_columns"))
+        ext = con.execute("SELECT COUNT(*) FROM gpkg_extensions WHERE table_name = "
+                          "'gpkg_data_columns'").fetchone()[0]
+    assert rows == {("villages", c, a) for c, a in aliases["villages"].items()} and ext == 1
+    assert table_aliases(path) == aliases
+    back = gpd.read_file(path, layer="villages")
+    for column in ("village_code", "village_name", "children", "my_note"):
+        assert back[column].tolist() == villages[column].tolist()

@@ -81,8 +81,8 @@ def test_report_without_optional_stages_and_hostile_text(demo_result, tmp_path):
     text = "".join(parsed.text)
     assert HOSTILE[0] in text and HOSTILE[1] in text  # shown as text
     # the towns furthest behind (no progress given), coverage, proposals, water,
-    # requisition and maps: not computed
-    assert text.count(NOT_COMPUTED) == 6
+    # requisition, patrols and maps: not computed
+    assert text.count(NOT_COMPUTED) == 7
 
 
 def _pdf_pages(page: Path, tmp_path: Path) -> list[str]:

@@ -1,0 +1,71 @@
+"""The terminal summary of a run: each figure it prints recounted from the files the run
+wrote (progress.csv, rejected.csv, repairs.csv, proposed_sites.geojson, water_risk.csv,
+proposed_kits.geojson: its new kits, not the existing ones completed)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from planner.report.summary import print_summary
+
+
+def _lines(result) -> list[str]:
+    lines: list[str] = []
+    print_summary(result, echo=lines.append)
+    assert all("\n" not in line for line in lines)
+    return lines
+
+
+def _quota_and_records(result, lines: list[str]) -> None:
+    out = result.out
+    progress = pd.read_csv(out / "progress.csv", encoding="utf-8-sig")
+    for kind in result.kinds:
+        required = int(progress[f"required_{kind}"].sum())
+        missing = int(progress[f"missing_{kind}"].sum())
+        built = int(progress[f"built_{kind}"].sum())
+        pct = round(100 * (required - missing) / required, 1)
+        assert f"{kind}: required {required}, built {built}, missing {missing}, " \
+               f"{pct}% complete" in lines
+    rejected = len(pd.read_csv(out / "rejected.csv", encoding="utf-8-sig"))
+    repaired = len(pd.read_csv(out / "repairs.csv", encoding="utf-8-sig"))
+    read = sum(i["read"] for i in json.loads((out / "run.json").read_text("utf-8"))["inputs"])
+    assert f"records read {read}, rejected {rejected} (rejected.csv), repaired {repaired} " \
+           f"(repairs.csv); findings: {len(result.findings)}" in lines
+    assert lines[-1] == f"outputs: {out}"
+
+
+def test_mini_summary(mini_result):
+    lines = _lines(mini_result)
+    _quota_and_records(mini_result, lines)
+    assert not any(line.startswith("water") for line in lines)  # the mini has no water
+
+
+def test_demo_summary(demo_result):
+    lines = _lines(demo_result)
+    _quota_and_records(demo_result, lines)
+    out = demo_result.out
+    sites = json.loads((out / "proposed_sites.geojson").read_text("utf-8"))["features"]
+    (line,) = [x for x in lines if x.startswith("proposed sites: ")]
+    assert line.startswith(f"proposed sites: {len(sites)} (")
+    for kind in {f["properties"]["kind"] for f in sites}:
+        mine = [f["properties"] for f in sites if f["properties"]["kind"] == kind]
+        upgrades = sum(p["method"] == "upgrade" for p in mine)  # an existing site raised
+        text = f"{kind} {len(mine) - upgrades} new" + (f" + {upgrades} upgrades"
+                                                       if upgrades else "")
+        assert re.search(rf"[(;] ?{re.escape(text)}[;)]", line), (text, line)
+    risk = pd.read_csv(out / "water_risk.csv", encoding="utf-8-sig", dtype={"tier": str})
+    tiers = risk.drop_duplicates("water_id")["tier"].value_counts()
+    kits = json.loads((out / "proposed_kits.geojson").read_text("utf-8"))["features"]
+    (water,) = [x for x in lines if x.startswith("water: ")]
+    m = re.fullmatch(r"water: (\d+) bodies, tier A/B/C (\d+)/(\d+)/(\d+); uncovered risky bank "
+                     r"(\d+) km -> (\d+) km with (\d+) new kits", water)
+    assert m, water
+    assert int(m[1]) == risk["water_id"].nunique()
+    assert [int(m[i]) for i in (2, 3, 4)] == [int(tiers.get(t, 0)) for t in "ABC"]
+    assert int(m[7]) == sum(f["properties"]["status"] == "new" for f in kits)
+    km = risk["uncovered_risky_m_before"].sum() / 1000, risk["uncovered_risky_m_after"].sum() / 1000
+    assert (int(m[5]), int(m[6])) == pytest.approx(km, abs=1)
