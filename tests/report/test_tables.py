@@ -10,7 +10,8 @@ from planner.report._labels import for_people, label
 
 def _evaluate(formula: str, value) -> float | str:
     """The value of one of the annex's formula shapes, ``value(ref)`` giving a cell's value:
-    SUM(A1:A9), MAX(a-b,0), IF(a>0,b/a,1) and a/b (what the annex writes, nothing more)."""
+    SUM(A1:A9), MAX(a-b,0), IF(a>0,b/a,1 or 0) and a/b (what the annexes write, nothing
+    more)."""
     from openpyxl.utils import range_boundaries
 
     body = formula.removeprefix("=")
@@ -20,9 +21,9 @@ def _evaluate(formula: str, value) -> float | str:
                    if isinstance(v := value((r, c)), int | float))
     if m := re.fullmatch(r"MAX\((\w+)-(\w+),0\)", body):
         return max(value(m[1]) - value(m[2]), 0)
-    if m := re.fullmatch(r"IF\((\w+)>0,(\w+)/(\w+),1\)", body):
+    if m := re.fullmatch(r"IF\((\w+)>0,(\w+)/(\w+),([01])\)", body):
         assert m[1] == m[3], formula
-        return value(m[2]) / value(m[1]) if value(m[1]) > 0 else 1
+        return value(m[2]) / value(m[1]) if value(m[1]) > 0 else int(m[4])
     if m := re.fullmatch(r"(\w+)/(\w+)", body):
         return value(m[1]) / value(m[2])
     raise AssertionError(f"unexpected formula {formula}")
