@@ -65,11 +65,12 @@ def test_demo_summary(demo_result):
     kits = json.loads((out / "proposed_kits.geojson").read_text("utf-8"))["features"]
     (water,) = [x for x in lines if x.startswith("防溺水：")]
     by_tier = "/".join(TIERS[t] for t in "ABC")
-    m = re.fullmatch(rf"防溺水：水域 (\d+) 处，{by_tier}风险 (\d+)/(\d+)/(\d+) 处；未覆盖的风险"
-                     r"岸线 (\d+) 公里，新设 (\d+) 套“四个一”后 (\d+) 公里", water)
+    m = re.fullmatch(rf"防溺水：水域 ([\d,]+) 处，{by_tier} ([\d,]+)/([\d,]+)/([\d,]+) 处；"
+                     r"危险岸线 ([\d.]+) 公里，其中救援范围外 ([\d.]+) 公里", water)
     assert m, water
-    assert int(m[1]) == risk["water_id"].nunique()
-    assert [int(m[i]) for i in (2, 3, 4)] == [int(tiers.get(t, 0)) for t in "ABC"]
-    assert int(m[6]) == sum(f["properties"]["status"] == "new" for f in kits)
-    km = risk["uncovered_risky_m_before"].sum() / 1000, risk["uncovered_risky_m_after"].sum() / 1000
-    assert (int(m[5]), int(m[7])) == pytest.approx(km, abs=1)
+    num = [int(m[i].replace(",", "")) for i in range(1, 5)]
+    assert num[0] == risk["water_id"].nunique()
+    assert num[1:] == [int(tiers.get(t, 0)) for t in "ABC"]
+    km = risk["uncovered_risky_m_before"].sum() / 1000
+    assert float(m[6]) == pytest.approx(km, abs=0.1)
+    assert len(kits) > 0
