@@ -379,7 +379,7 @@ def test_layers_popups_and_shapes_in_browser(demo_result, tmp_path):
     tier = TIER_STYLE[top["tier"]][0]
     assert water["tooltip"] == f"{heading}（{tier}）"
     assert water["popup"].split("\n") == [
-        heading, f"编号\t{top['water_id']}", f"类型\t{top['type_label']}",
+        heading, f"位置\t{top['locator']}", f"类型\t{top['type_label']}",
         f"风险等级\t{tier}", f"风险分（0–100）\t{top['score']:,.1f}",
         f"风险排序\t{top['rank']}", f"所属镇（街道）\t{top['town_name']}"]
     town = seen[LAYER_NAMES["towns"]]
