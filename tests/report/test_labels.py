@@ -37,7 +37,8 @@ def test_named_fields_groups_and_unknown_columns():
     shared = {text: sorted(f for f, t in FIELDS.items() if t == text)
               for text in set(FIELDS.values()) if list(FIELDS.values()).count(text) > 1}
     assert shared == {"文件": ["_file", "file"], "行号": ["_row", "row"],
-                      "水域类型": ["type_label", "water_type"]}
+                      "水域类型": ["type_label", "water_type"],
+                      "水域（名称或位置）": ["locator", "water_locator"]}
 
 
 def test_for_people_cell_by_cell():
