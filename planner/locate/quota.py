@@ -17,10 +17,11 @@ from planner.core.names import match_towns
 from planner.glossary import KINDS, STATUTORY_QUOTAS, clean_text
 from planner.load.files import read_table
 from planner.records.ledger import Ledger
-from planner.records.privacy import withhold_personal
+from planner.records.privacy import footer_rows, withhold_personal
 from planner.settings import LayerSpec, QuotaSpec
 from planner.validate.columns import require_columns
 from planner.validate.frames import nonnegative_ints
+from planner.validate.reading import drop_footers
 from planner.validate.topology import same_name_towns
 
 MATCH_LABELS = {"code": "代码", "name": "名称", "alias": "别名表", "stem": "简称"}
@@ -57,7 +58,9 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
     file = spec.path.name
     known = {spec.town, *spec.kinds.values()}
     ledger.read_frame("quota", file, frame, encoding=encoding, shown=known)
+    footer = footer_rows(frame)
     frame, withheld, masked = withhold_personal(frame, keep=known)
+    frame = drop_footers(frame, ledger, layer="quota", file=file, footer=footer)
     ledger.withhold("quota", file, withheld, masked)
     require_columns(frame, [spec.town, *spec.kinds.values()], path=spec.path, role="quota",
                     sheet=spec.sheet, fix="set [quota] town and the [quota.kinds] columns in "

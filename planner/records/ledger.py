@@ -15,6 +15,8 @@ import pandas as pd
 _INTERNAL = {"_row", "geometry", "_file", "_datum"}
 #: how a duplicate's rejection reason begins (a duplicate loses no information)
 DUPLICATE = "重复"
+#: the reason of a form's signature line (planner.records.privacy.FOOTER_REASON)
+FOOTER_REASON = "表尾签名栏"
 
 
 def describe(record: pd.Series, *, limit: int = 160,
@@ -167,8 +169,9 @@ class Ledger:
     def limit_loss(self, layer: str, share: float, *, accepted: bool,
                    paths: dict[str, str] | None = None) -> None:
         """Let at most ``share`` of each file of ``layer`` be unusable (rejected for any
-        reason but being a duplicate); ``accepted``: the user accepts more, and the outputs
-        say the result is incomplete. :meth:`check_loss` applies it."""
+        reason but being a duplicate or a form's signature line); ``accepted``: the user
+        accepts more, and the outputs say the result is incomplete. :meth:`check_loss`
+        applies it."""
         self.limits[layer] = (float(share), bool(accepted), dict(paths or {}))
 
     def losses(self) -> list[dict]:
@@ -181,7 +184,8 @@ class Ledger:
             share, accepted, paths = self.limits[layer]
             reasons = pd.Series([r["reason"] for r in self.rejected
                                  if (r["layer"], r["file"]) == (layer, file)
-                                 and not r["reason"].startswith(DUPLICATE)], dtype=object)
+                                 and not r["reason"].startswith((DUPLICATE, FOOTER_REASON))],
+                                dtype=object)
             lost = len(reasons)
             main = reasons.value_counts().index[0] if lost else ""
             first = next((r["row"] for r in self.rejected if (r["layer"], r["file"]) ==

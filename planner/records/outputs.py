@@ -252,8 +252,8 @@ class OutputFolder:
     """
 
     def __init__(self, target: str | Path, *, info: dict | None = None) -> None:
-        raw = Path(target).expanduser()
-        self.target = raw.resolve() if raw.is_symlink() else Path(os.path.abspath(raw))
+        # one folder, one lock: however it is named (relative, through a symlink)
+        self.target = Path(os.path.realpath(Path(target).expanduser()))
         self.info = dict(info or {})
         name = safe_name(self.target.name, fallback="outputs")
         self._side = self.target.parent / f".{name}.planner"

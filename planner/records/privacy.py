@@ -87,6 +87,29 @@ FOOTER = re.compile(
 )
 
 
+#: a cell that opens a form's signature line (填表人：, 审核人 ...): never the start of data
+FOOTER_CELL = re.compile(
+    r"^\s*(?:填表人|填报人|制表人|统计人|审核人|审批人|复核人|核对人|经办人|单位负责人|分管领导|"
+    r"主要领导|填表日期|制表日期|填报日期)\s*(?:[:：]|$)")
+
+
+#: why such a row is rejected (not data: it is not counted as a record lost)
+FOOTER_REASON = ("表尾签名栏（填表人、审核人等），不是数据 / a form's signature line (填表人, "
+                 "审核人 ...), not data")
+
+
+def footer_rows(frame: pd.DataFrame) -> pd.Series:
+    """Rows of a table that are a form's signature line (a cell opens with 填表人：,
+    审核人： ...): not data, and what follows the labels is people's names."""
+    hit = pd.Series(False, index=frame.index)
+    for col in frame.columns:
+        if col in ("_row", "geometry") or not is_text(frame[col]):
+            continue
+        text = frame[col].map(lambda v: fold(v) if isinstance(v, str) else "")
+        hit |= text.str.contains(FOOTER_CELL)
+    return hit
+
+
 def has_personal(text: object) -> bool:
     """Whether a text holds an ID, phone number or e-mail (after folding) or a form's
     signature line."""

@@ -117,3 +117,33 @@ def county_code(value: Any, *, where: str) -> str | None:
         raise ConfigError(f"{where}: [workspace] county_code = {value!r} must be the county's "
                           "6-digit code in quotes, e.g. \"320682\"")
     return text
+
+
+def reporting_date(value: Any, *, where: str, source: str = "") -> dt.date | None:
+    """A reporting date given as a TOML date or ``"YYYY-MM-DD"`` text (``None`` if absent).
+
+    Raises
+    ------
+    ConfigError
+        When it is not a date.
+    """
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        at = f"{source}: " if source else ""
+        raise ConfigError(f"{at}{where} = {value!r} is not a date; give it as YYYY-MM-DD, "
+                          "e.g. 2026-12-31") from exc
+
+
+def water_dates(value: Any, as_of: Any, where: str) -> tuple[int | None, dt.date | None]:
+    """``[water] year`` and ``as_of``: a year and a date a plan can be about."""
+    value = year(value, key="[water] year", where=where)
+    if as_of is not None and not isinstance(as_of, dt.date):
+        try:
+            as_of = dt.date.fromisoformat(str(as_of))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: water.as_of = {as_of!r}; give a date such as "
+                              "\"2025-06-01\"") from exc
+    return value, plan_date(as_of, key="[water] as_of", where=where)

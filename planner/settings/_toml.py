@@ -26,7 +26,8 @@ from planner.settings._ranges import (
     metres,
     plan_date,
     refuse_non_finite,
-    year,
+    reporting_date,
+    water_dates,
 )
 from planner.settings._water_rules import WaterConfig
 
@@ -429,7 +430,7 @@ def load_settings(workspace: str | Path) -> Settings:
     place = replace(place, thresholds_m=MappingProxyType(
         {k: r.threshold_m for k, r in access.rules.items()}))
     water = dict(_table(data, "water", where))
-    year, as_of = _water_dates(water.pop("year", None), water.pop("as_of", None), where)
+    year, as_of = water_dates(water.pop("year", None), water.pop("as_of", None), where)
     return Settings(
         root=root,
         name=str(ws.get("name", root.name)),
@@ -525,32 +526,3 @@ def _demo_toml() -> str:
         return str(datasets.demo() / "planner.toml")
     except FileNotFoundError:
         return "data/planner.toml in a source checkout"
-
-
-def reporting_date(value: Any, *, where: str, source: str = "") -> dt.date | None:
-    """A reporting date given as a TOML date or ``"YYYY-MM-DD"`` text (``None`` if absent).
-
-    Raises
-    ------
-    ConfigError
-        When it is not a date.
-    """
-    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as exc:
-        at = f"{source}: " if source else ""
-        raise ConfigError(f"{at}{where} = {value!r} is not a date; give it as YYYY-MM-DD, "
-                          "e.g. 2026-12-31") from exc
-
-
-def _water_dates(value: Any, as_of: Any, where: str) -> tuple[int | None, dt.date | None]:
-    value = year(value, key="[water] year", where=where)
-    if as_of is not None and not isinstance(as_of, dt.date):
-        try:
-            as_of = dt.date.fromisoformat(str(as_of))
-        except ValueError as exc:
-            raise ConfigError(f"{where}: water.as_of = {as_of!r}; give a date such as "
-                              "\"2025-06-01\"") from exc
-    return value, plan_date(as_of, key="[water] as_of", where=where)

@@ -9,7 +9,7 @@ import pandas as pd
 from planner._errors import InputFileError
 from planner.load.files import read_layer
 from planner.records.ledger import Ledger
-from planner.records.privacy import withhold_personal
+from planner.records.privacy import FOOTER_REASON, footer_rows, withhold_personal
 from planner.settings import LayerSpec
 from planner.validate.frames import clean_geometries, points_from_table, vector_to_wgs84
 
@@ -31,11 +31,26 @@ def read_private(spec: LayerSpec, ledger: Ledger, canonical: list[str]) -> pd.Da
     """Read a layer, drop its personal columns and open its ledger entry."""
     frame, encoding = read_layer(spec)
     known = known_columns(spec, canonical)
-    read = frame
+    read, footer = frame, footer_rows(frame)
     frame, withheld, masked = withhold_personal(frame, keep=known)
     ledger.read_frame(spec.name, spec.path.name, read, encoding=encoding, shown=known)
+    frame = drop_footers(frame, ledger, layer=spec.name, file=spec.path.name, footer=footer)
     ledger.withhold(spec.name, spec.path.name, withheld, masked)
     return frame
+
+
+def drop_footers(frame: pd.DataFrame, ledger: Ledger, *, layer: str, file: str,
+                 footer: pd.Series | None = None) -> pd.DataFrame:
+    """``frame`` without the rows that are a form's signature line (``footer``: found before
+    personal columns were dropped), each rejected with the reason and nothing of its
+    content (the names on it)."""
+    if "_row" not in frame.columns or frame.empty:
+        return frame
+    footer = footer_rows(frame) if footer is None else footer.reindex(frame.index,
+                                                                      fill_value=False)
+    if footer.any():
+        ledger.reject(layer, file, frame.loc[footer, ["_row"]], FOOTER_REASON)
+    return frame[~footer]
 
 
 def need_coordinates(spec: LayerSpec) -> None:

@@ -16,6 +16,7 @@ from planner.records.ledger import Ledger
 from planner.settings import Settings
 from planner.validate.columns import require_columns
 from planner.validate.frames import nonnegative_ints
+from planner.validate.reading import drop_footers
 
 _ALIASES = {v: k for k, v in STAFF_ROLES.items()}
 
@@ -28,6 +29,7 @@ def load_staff(settings: Settings, ledger: Ledger, *, villages: pd.DataFrame,
         return None
     frame, encoding = read_layer(spec)
     ledger.read_frame(spec.name, spec.path.name, frame, encoding=encoding)
+    frame = drop_footers(frame, ledger, layer=spec.name, file=spec.path.name)
     mapping = {spec.column(c): c for c in ("code", "role", "count", "trained")
                if spec.column(c) in frame.columns}
     frame = frame.rename(columns=mapping)

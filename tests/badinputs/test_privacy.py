@@ -109,3 +109,25 @@ def test_personal_by_header_or_value(header, value, withheld):
     assert (cols == [header]) is withheld
     assert set(out.columns) == {"_row", "村代码", "经度"} | (set() if withheld else {header})
     assert masked == 0
+
+
+def test_a_form_footer_spread_over_cells_is_dropped_with_its_names(mini, cli):
+    """The signature line under a table as Excel users type it: the label in one cell, the
+    name in the next (填表人： | 张三丰 | 审核人： | 李四光), in the facilities and quota tables."""
+    path = mini / "facilities.csv"
+    fac = pd.read_csv(path, dtype=str, encoding="gb18030", keep_default_na=False)
+    fac.loc[len(fac)] = ["填表人：", "张三丰", "审核人：", "李四光", "", "", ""]
+    fac.loc[len(fac)] = ["填表日期：2024年6月", "", "联系电话", "139 1234 5678", "", "", ""]
+    fac.to_csv(path, index=False, encoding="gb18030")
+    quota = pd.read_csv(mini / "quota.csv", dtype=str)
+    quota.loc[len(quota)] = ["制表人：欧阳修远", "", ""]
+    quota.to_csv(mini / "quota.csv", index=False)
+    res = cli(mini)
+    assert res.code == 0, res.err
+    _assert_nowhere(res.out, "张三丰", "李四光", "欧阳修远", "1234 5678")
+    rej = rejected(res.out)
+    footers = rej[rej["reason"].str.contains("signature line")]
+    assert {(r.file, r.row) for r in footers.itertuples()} == {
+        ("facilities.csv", str(len(fac))), ("facilities.csv", str(len(fac) + 1)),
+        ("quota.csv", str(len(quota) + 1))}
+    assert (footers["record"] == "").all()

@@ -256,3 +256,16 @@ def test_a_read_only_folder_is_one_line_before_anything_is_written():
     """, mount="size=64k,ro")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["OutputFolderError False True"] * 2
+
+
+def test_one_lock_whatever_the_folder_is_called(tmp_path, monkeypatch):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    first = OutputFolder(tmp_path / "real" / "out")
+    first.open()
+    for other in ("link/out", "real/../real/out", tmp_path / "link" / "out"):
+        with pytest.raises(OutputFolderError, match="another run"):
+            OutputFolder(other).open()
+    first.abort()
