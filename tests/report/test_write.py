@@ -13,7 +13,7 @@ import pyogrio
 import pytest
 
 from planner.records.outputs import MANIFEST
-from planner.report.write import coverage_sheet, task_notes, write_tables
+from planner.report.write import write_tables
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "outputs.md"
 
@@ -25,13 +25,13 @@ def documented_files() -> set[str]:
     """File names in the "every output file" table of docs/outputs.md."""
     text = DOCS.read_text(encoding="utf-8")
     table = text.split("## 文件一览", 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"`([^`/ ]+\.(?:csv|xlsx|geojson|gpkg|html|json|png))`", table))
+    return set(re.findall(r"`([^`/ *]+\.[a-z]{2,7})`", table))
 
 
 def _expected_tables(result) -> set[str]:
     """The files write_tables makes for ``result``, by what the run holds."""
     files = {"progress.csv", "villages.csv", "rejected.csv", "repairs.csv", "facilities.csv",
-             "planner.gpkg", "progress.xlsx"}
+             "planner.gpkg", "planner.qgs", "progress.xlsx"}
     if result.access is not None:
         files.add("coverage.csv")
     if result.proposals is not None:
@@ -102,14 +102,13 @@ def test_tables_hold_what_the_run_holds(mini_result, tables):
 def test_geopackage_layers(mini_result, tables):
     layers = dict(pyogrio.list_layers(tables / "planner.gpkg"))
     ws = mini_result.workspace
-    expected = {"towns": "Polygon", "villages": "Polygon", "facilities": "Point",
-                "proposed_sites": "Point"}
-    assert {k: v for k, v in layers.items() if k in expected} == expected
-    assert set(layers) - set(expected) == {"layer_styles"}     # the QGIS styles table
-    for name, frame in {"towns": ws.towns, "villages": ws.villages,
-                        "facilities": ws.facilities,
-                        "proposed_sites": mini_result.proposals}.items():
+    frames = {"towns": ws.towns, "villages": ws.villages, "facilities": ws.facilities,
+              "proposed_sites": mini_result.proposals}
+    assert set(frames) | {"county", "layer_styles"} <= set(layers)
+    assert layers["facilities"] == layers["proposed_sites"] == "Point"
+    for name, frame in frames.items():
         assert pyogrio.read_info(tables / "planner.gpkg", layer=name)["features"] == len(frame)
+    assert pyogrio.read_info(tables / "planner.gpkg", layer="county")["features"] == 1
 
 
 def test_writing_again_replaces_the_geopackage(mini_result, tables):
@@ -140,27 +139,3 @@ def test_demo_writes_the_water_files(demo_result):
     assert _expected_tables(demo_result) | MAPS | {"map_water_risk.png"} <= written
     assert written - documented_files() == set()
 
-
-def _story(reach: bool) -> dict:
-    own = {"name": "本村有站点", "villages": 3, "villages_total": 4, "share_villages": 75.0,
-           "children": 600, "children_total": 1000, "share_children": 60.0}
-    s = {"own_site": own}
-    if reach:
-        s["within_reach"] = {"name": "服务半径内", "children": 500, "children_total": 1000,
-                             "share_children": 50.0, "method": "straight_line",
-                             "threshold_m": 1000.0}
-    return s
-
-
-def test_coverage_sheet_one_row_per_measure():
-    sheet = coverage_sheet({"care_point": _story(True), "care_home": _story(False)})
-    assert len(sheet) == 3
-    assert sheet["村（居）"].iat[0] == "3/4" and pd.isna(sheet["村（居）"].iat[1])
-    assert sheet["儿童（人）"].tolist() == [600, 500, 600]
-    assert sheet["说明"].iat[1] == "住处到最近站点的直线距离不超过1000 米"
-
-
-def test_task_notes_state_the_county_coverage():
-    assert len(task_notes({})) == 1
-    notes = task_notes({"coverage": {"care_point": _story(True)}})
-    assert "3/4 个（75.0%" in notes[1] and "500/1,000 人（50.0%）" in notes[1]
