@@ -122,7 +122,7 @@ SOLVER_LABELS: Final[dict[str, str]] = {
     "optimal": "最优解", "within_gap": "达到允许差距", "time_limit": "达到时间上限",
     "node_limit": "达到节点上限", "full_coverage": "全覆盖", "infeasible": "无可行解",
     "heuristic": "启发式", "milp": "整数规划", "greedy": "贪心算法", "upgrade": "升级现有",
-    "minimum_kits": "最少点位",
+    "minimum_kits": "最少点位", "trivial": "无需求解", "cheapest_cover": "全覆盖最省方案",
 }
 
 #: water-risk tier code -> Chinese label
@@ -169,6 +169,43 @@ KIT_ITEM_COUNTS: Final[dict[str, tuple[str, str]]] = {
     "has_sign": ("signs", "块"), "has_lifebuoy": ("lifebuoys", "个"),
     "has_rope": ("ropes", "根"), "has_pole": ("poles", "根"),
 }
+
+
+#: why a kit is proposed (``reason`` of proposed_kits.geojson, the 说明 of the actions)
+KIT_REASONS: Final[dict[str, str]] = {
+    "one_kit_rule": "每处危险水域至少一套“四个一”", "out_of_reach": "危险岸线不在救援范围内",
+    "short_rope": "救生绳过短，更换新绳", "partial": "器材不全，补齐缺少的器材",
+    "access": "高后果水域：人员可到达处",
+}
+
+#: the water plans an officer compares (run.json ``water.scenarios`` keys, and the
+#: full-coverage plan) -> Chinese label
+WATER_SCENARIOS: Final[dict[str, str]] = {
+    "optimal": "按风险效益最优", "fix_first": "先修复现有器材", "full_coverage": "全覆盖",
+    # the budgeted choice when the access points of high-consequence waters come first
+    "optimal_access": "重要水域可达点优先、其余按风险效益最优",
+}
+
+
+def gap_percent(gap: float) -> str:
+    """A relative gap as the percentage it does not exceed, two decimals rounded up
+    (0.000177 -> "0.02%"): the one way every output prints a solver's gap."""
+    hundredths = max(0, int(-(-round(float(gap) * 1e4, 9) // 1)))
+    return f"{hundredths / 100:.2f}%"
+
+
+def gap_words(gap: float, *, method: str = "") -> str:
+    """How sure a plan's risk covered is: 最优, or 与最优差距 ≤ x% (x from
+    :func:`gap_percent`; the heuristic says so)."""
+    if float(gap) <= 1e-7:
+        return "最优"
+    words = f"与最优差距 ≤ {gap_percent(gap)}"
+    return f"{SOLVER_LABELS['heuristic']}，{words}" if method == "greedy" else words
+
+
+def cost_gap_words(gap: float) -> str:
+    """How sure the full-coverage plan's yuan are: 费用最省, or 费用与最省差距 ≤ x%."""
+    return "费用最省" if float(gap) <= 1e-7 else f"费用与最省差距 ≤ {gap_percent(gap)}"
 
 
 #: where a village's area comes from -> Chinese label (``geometry_source`` of villages)
@@ -246,12 +283,17 @@ def is_non_residential(name: object) -> bool:
     return bool(NON_RESIDENTIAL.search(clean_text(name)))
 
 
+#: zero-width, bidi and other invisible format characters (never part of a name)
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                        "\u2066-\u206f\ufeff]")
+
+
 def clean_text(value: object) -> str:
     """NFKC-normalise, unify brackets/quotes and strip whitespace from a cell value."""
     if value is None:
         return ""
     text = unicodedata.normalize("NFKC", str(value)).translate(_WIDTH_TABLE)
-    text = re.sub(r"\s+", "", text)
+    text = _INVISIBLE.sub("", re.sub(r"\s+", "", text))
     return "" if text.lower() in {"nan", "none", "null"} else text
 
 

@@ -307,6 +307,7 @@ under5 = "5岁以下"
 
 [[facilities]]               # 现有阵地（可写多个 [[facilities]]）
 path = "facilities/facilities.xlsx"
+sheet = "设施"
 datum = "gcj02"              # 整表默认坐标系；每行的“坐标系”列优先
 datum_column = "坐标系"
 x = "经度"
@@ -315,6 +316,7 @@ fields = {{ name = "名称", kind = "类型", standard = "达标情况", declare
 
 [quota]                      # 任务分解表：每镇一行（已按默认标准预填，请按上级文件修改）
 path = "quota/quota.xlsx"
+sheet = "任务分解表"
 town = "镇（街道）"
 [quota.kinds]
 {kinds}

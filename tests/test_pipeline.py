@@ -100,6 +100,28 @@ def test_stage_outputs_and_run_json(demo_result):
     lonely = wr[(wr["type"] == "pond") & (wr["children_500"] == 0)]
     assert (hc["rank"].max() < lonely["rank"]).all()
     assert w["high_consequence_access_bank_m"] > 0
+    # one rule for a complete kit (four items, rope >= min_rope_m) in run.json, the
+    # GeoPackage and the actions sheet
+    import geopandas as gpd
+
+    kits = gpd.read_file(out / "planner.gpkg", layer="kits")
+    ek = w["existing_kits"]
+    assert int(kits["complete"].sum()) == ek["complete"]
+    assert ek["complete"] + ek["partial"] + ek["short_rope"] == len(kits)
+    assert ek["not_on_a_bank"] == 0
+    acts = pd.read_excel(out / "water_actions.xlsx", sheet_name="器材不全", header=1)
+    assert len(acts) == len(kits) - ek["complete"]
+    # waters are named for people by name or locator, never by an id
+    import re
+
+    ids = re.compile(r"W\d{6}|osm:(?:way|relation)/")
+    every = pd.read_excel(out / "water_actions.xlsx", sheet_name="村级行动清单", header=1)
+    assert not every.astype(str).apply(lambda c: c.str.contains(ids)).any().any()
+    routes = pd.read_csv(out / "patrol_routes.csv", dtype=str)
+    assert not routes["water_names"].str.contains(ids).any()
+    html = re.sub(r"data:image/[^'\"]+", "", (out / "report.html").read_text(encoding="utf-8"))
+    assert not ids.search(html)
+    assert wr["locator"].str.len().gt(0).all()
     assert w["patrol"]["max_week_hours"] <= w["patrol"]["week_hours_cap"]
     for stage in ["roads", "access", "propose", "water", "report"]:
         assert stage in run["timings_s"]

@@ -201,3 +201,20 @@ def test_the_demo_output_folder_of_an_earlier_version_is_taken_over(mini, tmp_pa
     shutil.copy(out / "progress.csv", out / "map_extra.png")  # an old map name
     assert _planner("run", str(mini), "--out", str(out)).returncode == 0
     assert not (out / "map_extra.png").exists() and is_complete(out)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/stat").exists(),
+                    reason="forked stages need fork; the test counts them in /proc")
+def test_kill_9_of_the_parent_alone_ends_its_forked_stages(mini, tmp_path):
+    """The OOM killer takes the parent only: its forked stages end too, writing nothing."""
+    out = tmp_path / "out"
+    ws = _with_water(mini)
+    proc = _start("run", str(ws), "--out", str(out))
+    _wait_for(lambda: _group_size(proc.pid) >= 2)
+    os.kill(proc.pid, signal.SIGKILL)  # the parent only, not its group
+    proc.wait(timeout=60)
+    proc.stderr.close()
+    _wait_for(lambda: not _group_alive(proc.pid), seconds=10)
+    assert not out.exists()  # no complete set before: nothing
+    assert _planner("run", str(ws), "--out", str(out)).returncode == 0
+    assert is_complete(out) and not _staging(out)

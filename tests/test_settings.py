@@ -122,3 +122,53 @@ def test_settings_are_built_once_and_frozen():
     settings = load_settings(MINI)
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.name = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("table, line, key", [
+    ("validate", "duplicate_distance_m = nan", "duplicate_distance_m"),
+    ("validate", "duplicate_distance_m = inf", "duplicate_distance_m"),
+    ("validate", "locate_tolerance_m = -5", "locate_tolerance_m"),
+    ("validate", 'locate_tolerance_m = "100 米"', "locate_tolerance_m"),
+    ("water", "year = 20025", "year"),
+    ("water", "year = 1025", "year"),
+    ("water", "as_of = 2205-06-01", "as_of"),
+    ("water", "budget_yuan = nan", "budget_yuan"),
+    ("water", "rope_m = 1e15", "rope_m"),
+    ("access", "walk_speed_kmh = 4500", "walk_speed_kmh"),
+    ("access.care_point", "threshold_m = -inf", "threshold_m"),
+    ("place", "mip_rel_gap = 5", "mip_rel_gap"),
+])
+def test_every_setting_is_range_checked_in_one_line(tmp_path, table, line, key):
+    import shutil
+
+    shutil.copytree(MINI, tmp_path / "ws")
+    toml = tmp_path / "ws" / "planner.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = (text.replace(f"[{table}]\n", f"[{table}]\n{line}\n", 1)
+            if f"\n[{table}]\n" in text else text + f"\n[{table}]\n{line}\n")
+    toml.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path / "ws")
+    message = str(err.value)
+    assert key in message and "planner.toml" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("code", ["../../x", "32068", "320682/..", "abc"])
+def test_county_code_must_be_digits(tmp_path, code):
+    import shutil
+
+    shutil.copytree(MINI, tmp_path / "ws")
+    toml = tmp_path / "ws" / "planner.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "[workspace]", f'[workspace]\ncounty_code = "{code}"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match="county_code"):
+        load_settings(tmp_path / "ws")
+
+
+def test_the_demo_and_the_init_template_are_within_range(tmp_path):
+    from planner import datasets
+    from planner.init import init_workspace
+
+    load_settings(datasets.demo())
+    init_workspace("灌云县", tmp_path / "gy")
+    assert load_settings(tmp_path / "gy").county_code == "320723"

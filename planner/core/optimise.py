@@ -68,6 +68,31 @@ __all__ = [
 
 
 
+#: why a model was not handed to the solver
+NOTHING_TO_PLACE = ("nothing to place (no new site asked for, no candidate or no demand left): "
+                    "no solver call")
+
+
+def nothing_to_place(model: str, *, objective: float = 0.0, maximise: bool = True,
+                     notes: tuple[str, ...] = ()) -> Solution:
+    """The solution of an instance with nothing to choose: no site, no solver call.
+
+    A county whose task is complete (0 missing everywhere), a model without candidates or
+    without demand left to serve is trivially optimal with the empty selection; handing it
+    to HiGHS would give it an empty or infeasible model.
+    """
+    return make_solution(np.zeros(0, dtype=np.int64), objective, objective, maximise,
+                         status="optimal", method="trivial", times=(0.0, 0.0), model=model,
+                         notes=(NOTHING_TO_PLACE, *notes))
+
+
+def _nothing_to_choose(lim: Limits) -> bool:
+    """No new site may or must be chosen under ``lim``."""
+    sel = lim.selectable
+    room = np.minimum(lim.hi, np.bincount(lim.groups[sel], minlength=lim.hi.size)).sum()
+    return lim.total_hi <= 0 or not sel.any() or int(room) == 0
+
+
 def _cover_model(
     w: np.ndarray,
     cov: sp.csr_array,
@@ -79,6 +104,8 @@ def _cover_model(
     heuristic_above: int | None,
     model: str,
 ) -> Solution:
+    if _nothing_to_choose(lim):
+        return nothing_to_place(model)
     t0 = time.perf_counter()
     cov = cov @ sp.diags_array(lim.selectable.astype(float))  # excluded candidates cover nothing
     cov = sp.csr_array(cov, dtype=bool)
@@ -222,6 +249,8 @@ def set_cover(
             f"{int((need & ~reach).sum())} demand points no candidate covers; left uncovered"
         )
     sub = cov[np.flatnonzero(need & reach)]
+    if sub.shape[0] == 0:  # every demand covered already, or none any candidate reaches
+        return nothing_to_place("set_cover", maximise=False, notes=tuple(notes))
     if heuristic_above is not None and sub.nnz > heuristic_above:
         build = time.perf_counter() - t0
         t1 = time.perf_counter()
@@ -279,6 +308,12 @@ def p_median(
     w = check_weights(weights, n)
     e = existing_costs(existing_cost, n)
     lim = count_limits(m, groups, counts, p, "p_median")
+    if _nothing_to_choose(lim):
+        unserved = (w > 0) & ~np.isfinite(e)
+        notes = ((f"{int(unserved.sum())} demand points have no site and none is to be "
+                  "placed"),) if unserved.any() else ()
+        return nothing_to_place("p_median", objective=float((w * e)[np.isfinite(e)].sum()),
+                                maximise=False, notes=notes)
     t0 = time.perf_counter()
     rows, cols, dist = closer_pairs(cost, e)
     keep = (w[rows] > 0) & lim.selectable[cols]

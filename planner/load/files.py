@@ -15,6 +15,8 @@ import geopandas as gpd
 import pandas as pd
 
 from planner._errors import InputFileError, one_line
+from planner.load.choose import READ_NOTE, pick_layer, pick_sheet
+from planner.load.invisible import strip_invisible
 from planner.settings import LayerSpec
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb"}
@@ -183,7 +185,10 @@ def read_table(
     """
     _require_file(path, role)
     suffix = path.suffix.lower()
+    note = None
     if suffix in {".xlsx", ".xlsm", ".xls"}:
+        if sheet is None:
+            sheet, note = pick_sheet(path, role=role)
         raw, used = _read_excel_raw(path, role=role, sheet=sheet), "xlsx"
     elif suffix in {".csv", ".txt", ".tsv"}:
         raw, used = _read_csv_raw(path, role=role, encoding=encoding, skip=header - 1)
@@ -200,8 +205,10 @@ def read_table(
     if suffix in {".csv", ".txt", ".tsv"}:  # the lines above the header were skipped
         frame = _with_header(raw, path=path, role=role, header=1)
         frame["_row"] += header - 1  # row numbers as a person sees them
-        return frame, used
-    return _with_header(raw, path=path, role=role, header=header), used
+        return strip_invisible(frame), used
+    frame = strip_invisible(_with_header(raw, path=path, role=role, header=header))
+    frame.attrs[READ_NOTE] = note
+    return frame, used
 
 
 def read_vector(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
@@ -219,8 +226,13 @@ def read_vector(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
             "use .gpkg, .geojson or .shp (or .csv/.xlsx with x and y columns)"
         )
     kwargs: dict = {}
+    note = None
     if spec.layer:
         kwargs["layer"] = spec.layer
+    else:
+        chosen, note = pick_layer(path, role=spec.name)
+        if chosen is not None:
+            kwargs["layer"] = chosen
     if spec.encoding:
         kwargs["encoding"] = spec.encoding
     try:
@@ -234,6 +246,8 @@ def read_vector(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
     encoding = spec.encoding or ("cpg/utf-8" if suffix == ".shp" else "utf-8")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.insert(0, "_row", range(1, len(frame) + 1))
+    frame = strip_invisible(frame)
+    frame.attrs[READ_NOTE] = note
     return frame, encoding
 
 

@@ -56,8 +56,8 @@ def read_quota(spec: QuotaSpec, towns: gpd.GeoDataFrame, *, aliases: dict[str, s
                                  sheet=spec.sheet, header=spec.header)
     file = spec.path.name
     known = {spec.town, *spec.kinds.values()}
+    ledger.read_frame("quota", file, frame, encoding=encoding, shown=known)
     frame, withheld, masked = withhold_personal(frame, keep=known)
-    ledger.read("quota", file, len(frame), encoding=encoding, shown=known)
     ledger.withhold("quota", file, withheld, masked)
     require_columns(frame, [spec.town, *spec.kinds.values()], path=spec.path, role="quota",
                     sheet=spec.sheet, fix="set [quota] town and the [quota.kinds] columns in "

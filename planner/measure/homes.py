@@ -51,9 +51,20 @@ def water_homes(*, settlements: gpd.GeoDataFrame | None, villages: gpd.GeoDataFr
     """Homes from the settlements layer (points in water spread over their village) or,
     without one, children spread over each village's area outside water (module doc)."""
     vill = villages.to_crs(crs)
+    placed = vill.geometry.notna().to_numpy() & ~vill.geometry.is_empty.to_numpy()
+    unplaced = float(_num(vill[~placed], "children").sum())
+    vill = vill[placed].reset_index(drop=True)  # a village of a bare list has no area
     wet = _water_polygons(water, crs)
     if settlements is not None and "children" in settlements.columns and len(settlements):
         return _from_settlements(settlements, vill, wet, crs=crs, grid_m=grid_m)
+    homes = _spread_villages(vill, wet, crs=crs, grid_m=grid_m)
+    homes.info["children_without_home"] += int(round(unplaced))
+    return homes
+
+
+def _spread_villages(vill: gpd.GeoDataFrame, wet: np.ndarray, *, crs: Any,
+                     grid_m: float) -> Homes:
+    """The fallback: each village's children spread over its area outside water."""
     counts = np.column_stack([_num(vill, c) for c in COUNTS])
     pts, owner = spread_points(vill.geometry.to_numpy(), wet, grid_m=grid_m)
     homes = _share(pts, owner, counts, vill["village_code"].astype(str).to_numpy(), crs)

@@ -92,6 +92,7 @@ def water_actions(*, proposed: gpd.GeoDataFrame, kits: gpd.GeoDataFrame,
     items = kits[list(KIT_ITEMS)].to_numpy(dtype=bool)
     wid = water["water_id"].to_numpy()
     widx = pd.Series(np.arange(len(wid)), index=wid)
+    widx = widx[~widx.index.duplicated()]
 
     def by_water(i: np.ndarray) -> dict[str, np.ndarray]:
         ok = i >= 0

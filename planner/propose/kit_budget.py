@@ -21,6 +21,7 @@ reported for every point of the budget curve.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +31,9 @@ import shapely
 from scipy.spatial import cKDTree
 
 from planner.core.budget import BudgetSolution, budget_cover, covered_value, elements
-from planner.core.budget_steps import CoverPlan, cheapest_cover
+from planner.core.budget_steps import CoverPlan, cheapest_cover, prune
 from planner.core.kits import kit_pairs, residual
+from planner.propose.kit_scenarios import Reach, fix_first, scenario
 from planner.settings import WaterConfig
 from planner.validate.water_layer import Banks, Segments
 
@@ -51,6 +53,8 @@ class BudgetPlan:
     solution: BudgetSolution | None
     curve: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    #: what the budget buys under each plan (:mod:`planner.propose.kit_scenarios`)
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
 
 
 def fix_costs(items: np.ndarray, short_rope: np.ndarray, *, config: WaterConfig) -> np.ndarray:
@@ -82,7 +86,7 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
                 risky: np.ndarray, *, kit_bank: np.ndarray, kit_pos: np.ndarray,
                 effective: np.ndarray, fix_cost: np.ndarray, plan_bank: np.ndarray,
                 plan_pos: np.ndarray, home_xy: np.ndarray, road_xy: np.ndarray,
-                config: WaterConfig) -> BudgetPlan:
+                config: WaterConfig, access: np.ndarray | None = None) -> BudgetPlan:
     """Choose new kits, completions and repairs for the budget (see module doc).
 
     Parameters
@@ -96,6 +100,9 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
         The minimum-kits full-coverage plan (new kits only).
     home_xy, road_xy
         Homes and schools, road nodes (metric x, y) for access-point candidates.
+    access : ndarray of bool, optional
+        Segments at the access points of high-consequence waters people reach: the budget
+        brings them within reach first (:func:`access_first`).
     """
     args = (seg.bank, seg.s0, seg.s1, reach, bk.length, bk.closed)
     eff = (kit_bank >= 0) & effective
@@ -118,6 +125,13 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
     values, cover, unreachable = elements(hazard, seg.s0, r_seg, r_lo, r_hi, pa, ps, plo, phi,
                                           n_actions=len(act_bank))
     total = float(values.sum() + unreachable)
+    # the same elements measured in metres: the risky bank each plan leaves out of reach
+    metres, _, unreachable_m = elements(np.ones(len(hazard)), seg.s0, r_seg, r_lo, r_hi, pa,
+                                        ps, plo, phi, n_actions=len(act_bank))
+    reach = Reach(metres, cover, unreachable_m)
+    must = (elements(np.where(access, hazard, 0.0), seg.s0, r_seg, r_lo, r_hi, pa, ps, plo,
+                     phi, n_actions=len(act_bank))[0]
+            if access is not None and len(values) else np.zeros(len(values)))
     kw = {"time_limit": config.budget_time_limit, "exact_max": config.budget_exact_max,
           "node_limit": config.budget_node_limit, "mip_rel_gap": config.budget_gap}
     # the cheapest plan covering every risky metre, never worse than the exact minimum
@@ -128,11 +142,26 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
     if config.placement == "full":
         sol, sel = None, full.selected
     else:
-        sol = budget_cover(values, cover, cost, budget=config.budget_yuan,
-                           max_count=config.max_new_kits, counted=is_new, full=full.selected,
-                           **kw)
+        sol, first = access_first(values, must, cover, cost, budget=config.budget_yuan,
+                                  max_count=config.max_new_kits, counted=is_new,
+                                  full=full.selected, **kw)
         sel = sol.selected
-    curve = budget_curve(values, cover, cost, full, total=total, kits=config.curve_kits, **kw)
+    curve = budget_curve(values, cover, cost, full, total=total, kits=config.curve_kits,
+                         is_new=is_new, reach=reach, **kw)
+    scenarios = []
+    if sol is not None:
+        common = {"values": values, "cover": cover, "cost": cost, "is_new": is_new,
+                  "total": total, "budget": float(config.budget_yuan), "reach": reach}
+        def new_step(v, m, c, k, **a):  # the new kits by the budgeted choice's rule
+            return access_first(v, m, c, k, counted=np.ones(c.shape[1], bool), **a, **kw)[0]
+
+        ff, *how = fix_first(values, cover, cost, is_new=is_new, budget=config.budget_yuan,
+                             max_new=config.max_new_kits, full=full.selected, must=must,
+                             new_step=new_step, **kw)
+        scenarios = [scenario("optimal", sol.selected, status=sol.status, method=sol.method,
+                              gap=sol.gap, **common),
+                     scenario("fix_first", ff, status=how[0], method=how[1], gap=how[2],
+                              **common)]
     new = sel[sel < nc]
     fixed = fixable[sel[sel >= nc] - nc]
     got = covered_value(values, cover, sel)
@@ -155,26 +184,85 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
             "bound": round(sol.bound, 1), "seconds": round(sol.seconds, 2),
             "tie_break": sol.tie_break} if sol else
            {"status": full.status, "method": "cheapest_cover", "gap": round(full.gap, 6)}),
-        "full_coverage": _full_summary(full, is_new=is_new, n_min=len(plan_bank)),
+        "full_coverage": _full_summary(full, is_new=is_new, n_min=len(plan_bank))
+        | {"risky_bank_m_out_of_reach": reach.out_of_reach(full.selected)},
+        "access_points": _access_summary(must, cover, cost, sel,
+                                         first if sol else np.zeros(0, np.int64)),
     }
     plan_idx = np.r_[np.full(len(hb) + len(rb), -1), np.arange(len(plan_bank))]
     return BudgetPlan(new_bank=act_bank[new], new_pos=act_pos[new], new_source=source[new],
                       new_plan=plan_idx[new].astype(np.int64),
-                      fixed=fixed, solution=sol, curve=curve, summary=summary)
+                      fixed=fixed, solution=sol, curve=curve, summary=summary,
+                      scenarios=scenarios)
+
+
+def access_first(values: np.ndarray, must: np.ndarray, cover: sp.csr_array,
+                 cost: np.ndarray, *, budget: float, max_count: int | None,
+                 counted: np.ndarray, full: np.ndarray, **kw: Any,
+                 ) -> tuple[BudgetSolution, np.ndarray]:
+    """The budgeted choice with the access points of high-consequence waters first.
+
+    ``must`` is the value of each element at such access points. When the budget reaches
+    the full plan it is the answer; otherwise the cheapest actions covering every access
+    point are bought first (as many of them as the budget allows, most value first), then
+    the rest of the budget is spent on the most value (:func:`budget_cover` on what is left).
+    The status and gap are those of the second step, on what the first left.
+
+    Returns
+    -------
+    (solution, first) : BudgetSolution, ndarray
+        The whole choice and the actions bought for the access points.
+    """
+    cap = np.inf if max_count is None else float(max_count)
+    sol = budget_cover(values, cover, cost, budget=budget, max_count=max_count,
+                       counted=counted, full=full, **kw)
+    if not (must > 0).any() or sol.method == "full_coverage":
+        return sol, np.zeros(0, np.int64)
+    plan = cheapest_cover(must, cover, cost, counted=counted, max_count=cap, **kw)
+    first = plan.selected
+    if not np.isfinite(plan.cost) or plan.cost > budget:
+        first = budget_cover(must, cover, cost, budget=budget, max_count=max_count,
+                             counted=counted, **kw).selected
+    x = np.zeros(cover.shape[1])
+    x[first] = 1.0
+    left = np.where(cover @ x > 0, 0.0, values)
+    rest = budget_cover(left, cover, cost, budget=budget - float(cost[first].sum()),
+                        max_count=None if max_count is None
+                        else int(max_count - counted[first].sum()), counted=counted, **kw)
+    sel = prune(values, cover, cost, np.union1d(first, rest.selected))
+    got = covered_value(values, cover, sel)
+    bound = got + max(rest.bound - rest.objective, 0.0)
+    return dataclasses.replace(
+        rest, selected=sel, objective=got, bound=bound,
+        gap=(bound - got) / bound if bound > 0 else 0.0, cost=float(cost[sel].sum()),
+        method=f"access_first+{rest.method}"), first
+
+
+def _access_summary(must: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
+                    sel: np.ndarray, first: np.ndarray) -> dict[str, Any]:
+    """``run.json``: the risk at the access points of high-consequence waters, the share
+    the plan brings within reach, and the yuan bought for them first."""
+    need = float(must.sum())
+    got = covered_value(must, cover, sel) if len(sel) and need else 0.0
+    return {"risk": round(need, 1), "covered_share": round(got / need, 4) if need else 1.0,
+            "first_yuan": round(float(cost[first].sum()), 2)}
 
 
 def budget_curve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
                  full: CoverPlan, *, total: float, kits: tuple[int, ...],
                  time_limit: float, exact_max: int,
                  node_limit: int | None = None,
-                 mip_rel_gap: float = 1e-4) -> list[dict[str, Any]]:
+                 mip_rel_gap: float = 1e-4, is_new: np.ndarray | None = None,
+                 reach: Reach | None = None) -> list[dict[str, Any]]:
     """Risk covered against actions (new kits + completed/repaired) and yuan.
 
     One point per count in ``kits`` below the number of actions of the full plan (unlimited
     yuan, at most that many actions), then the full plan (the cheapest covering every risky
     metre). A point never covers less than the one before (its selection is feasible for a
     larger count and kept if the solver returns less within its limits: ``status`` then
-    says ``carried``).
+    says ``carried``). With ``is_new`` (new-kit actions) and ``reach``, each point also
+    splits its actions into new and fixed kits and states the risky metres left out of
+    reach.
     """
     out: list[dict[str, Any]] = []
     prev: np.ndarray | None = None
@@ -190,11 +278,23 @@ def budget_curve(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray,
             sel, val, status = prev, prev_val, "carried"
         out.append(_point(k, sel, val, cost, total, status, sol.method,
                           (sol.bound - val) / sol.bound if sol.bound > 0 else 0.0)
-                   | {"seconds": round(sol.seconds, 2)})
+                   | _split(sel, is_new, reach) | {"seconds": round(sol.seconds, 2)})
         prev, prev_val = sel, val
     val = covered_value(values, cover, full.selected)
     out.append(_point(len(full.selected), full.selected, val, cost, total, "full_coverage",
-                      "cheapest_cover", 0.0) | {"yuan_gap": round(full.gap, 6)})
+                      "cheapest_cover", 0.0) | _split(full.selected, is_new, reach)
+               | {"yuan_gap": round(full.gap, 6)})
+    return out
+
+
+def _split(sel: np.ndarray, is_new: np.ndarray | None, reach: Reach | None) -> dict[str, Any]:
+    """New and fixed kits of a curve point, and the risky metres it leaves out of reach."""
+    out: dict[str, Any] = {}
+    if is_new is not None:
+        new = int(np.asarray(is_new, bool)[sel].sum())
+        out |= {"new_kits": new, "fixed_kits": int(len(sel) - new)}
+    if reach is not None:
+        out["risky_bank_m_out_of_reach"] = reach.out_of_reach(sel)
     return out
 
 

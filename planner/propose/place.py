@@ -288,6 +288,11 @@ def _solution_summary(prob: _Problem, sol: optimise.Solution, model: str, want, 
 def _sites(prob: _Problem, sol: optimise.Solution, cost, exist_cost) -> tuple:
     """Rank the chosen sites greedily by marginal gain and build the WGS-84 table."""
     sel = sol.selected
+    if sel.size == 0:  # nothing placed: no distances needed
+        empty = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in SITE_COLUMNS},
+                                 geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+        return empty, {"children_newly_covered": 0,
+                       "distance_saved_km": 0.0 if sol.model == "p_median" else None}
     sub = sp.csc_array(cost)[:, sel] if sp.issparse(cost) else np.asarray(cost)[:, sel]
     dense = sub.toarray() if sp.issparse(sub) else sub
     if sp.issparse(sub):
@@ -407,6 +412,9 @@ def propose_sites(
         candidates=candidates, cost=cost,
     )  # fmt: skip
     want, counts = _counts_per_town(prob, missing_per_town)
+    if int(counts.sum()) == 0:  # the task is complete, or no candidate: no distance, no solver
+        sol = optimise.nothing_to_place(config.model, maximise=config.model == "max_cover")
+        return _run(prob, sol, None, None, config.model, want, counts)
     if config.model == "max_cover":
         dist, exist = prob.distances(radius=prob.threshold)
         sol = optimise.max_cover(
@@ -446,6 +454,9 @@ def propose_budget(
         candidates=candidates, cost=cost,
     )  # fmt: skip
     want, counts = _counts_per_town(prob, missing_per_town)
+    if int(budget) == 0 or not (prob.groups >= 0).any():
+        sol = optimise.nothing_to_place("county_budget")
+        return _run(prob, sol, None, None, "county_budget", want, counts)
     dist, exist = prob.distances(radius=prob.threshold)
     sol = optimise.county_budget(
         prob.weights, optimise.coverage_from_cost(dist, prob.threshold), groups=prob.groups,

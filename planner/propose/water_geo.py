@@ -4,7 +4,8 @@ Everything geometric the stage needs is measured here, in the metric CRS, on the
 each water inside the county: banks and their segments, the nearest home and school and the
 children within reach of each segment and each water, incidents near them, the reach of a
 kit on each segment, where each existing kit sits on a bank, the town of each water and
-segment, and the access points of high-consequence waters. What follows
+segment, and the access points of high-consequence waters (one per village and water).
+What follows
 (:mod:`planner.propose.water_plan`) works on the arrays.
 """
 
@@ -21,11 +22,12 @@ from scipy.spatial import cKDTree
 
 from planner._errors import InputFileError
 from planner.core.network import RoadGraph
-from planner.core.water_model import complete_kits, segment_reach
+from planner.core.water_model import segment_reach
 from planner.geo.crs import check_metric
 from planner.glossary import KIT_ITEMS
 from planner.measure.risk import weighted_children
 from planner.propose._geo import assign_towns, layer_xy, segment_context, water_context
+from planner.propose.water_names import water_locators
 from planner.settings import WaterConfig
 from planner.validate.water_layer import (
     Banks,
@@ -81,10 +83,11 @@ class WaterGeo:
     kit_pos: np.ndarray
     kit_items: np.ndarray        #: (n, 4) items present
     kit_short: np.ndarray        #: rope shorter than min_rope_m
-    kit_effective: np.ndarray    #: complete by the one rule (planner.core.water_model)
+    kit_effective: np.ndarray    #: complete by the one rule (``complete`` of the kit layer)
     water_town: np.ndarray
     seg_town: np.ndarray
     road_xy: np.ndarray
+    locator: np.ndarray          #: human locator of each water (planner.propose.water_names)
 
     @property
     def args(self) -> tuple[np.ndarray, ...]:
@@ -109,7 +112,7 @@ def water_geo(layers: WaterLayers, *, config: WaterConfig,
     """Measure the layers once (module doc)."""
     crs = check_metric(layers.crs, where="the water-safety CRS")
     wn = as_water(layers.water, source="water layer").to_crs(crs)
-    kn = as_kits(layers.kits, source="kits layer")
+    kn = as_kits(layers.kits, source="kits layer", min_rope_m=config.min_rope_m)
     bk = banks(wn, crs=crs, clip=layers.clip)
     seg = split_banks(bk, segment_m=config.segment_m)
     seg_water = bk.water[seg.bank]
@@ -138,10 +141,21 @@ def water_geo(layers: WaterLayers, *, config: WaterConfig,
                             quiet_m=config.reach_quiet_m),
         kit_xy=kit_xy, kit_bank=kit_bank, kit_pos=kit_pos, kit_items=items,
         kit_short=items[:, 2] & (rope < config.min_rope_m),
-        kit_effective=complete_kits(items, rope, min_rope_m=config.min_rope_m),
+        kit_effective=kn["complete"].to_numpy(dtype=bool),
         water_town=assign_towns(layers.towns, shapely.point_on_surface(geom), crs),
         seg_town=assign_towns(layers.towns, shapely.points(seg.x, seg.y), crs),
-        road_xy=graph.node_xy if graph is not None else np.zeros((0, 2)))
+        road_xy=graph.node_xy if graph is not None else np.zeros((0, 2)),
+        locator=_locators(wn, geom, layers, crs=crs))
+
+
+def _locators(wn: gpd.GeoDataFrame, geom: np.ndarray, layers: WaterLayers, *,
+              crs: Any) -> np.ndarray:
+    """Each water's human locator, by village (by town without villages)."""
+    by_village = layers.villages is not None and len(layers.villages) > 0
+    return water_locators(geom, names=wn["name"].to_numpy(),
+                          type_labels=wn["type_label"].to_numpy(),
+                          places=layers.villages if by_village else layers.towns, crs=crs,
+                          place_column="village_name" if by_village else "town_name")
 
 
 def _count(gdf: gpd.GeoDataFrame, col: str, *, required: bool) -> np.ndarray:
@@ -201,32 +215,29 @@ def _attach(kit_xy: np.ndarray, bk: Banks, *, snap_m: float) -> tuple[np.ndarray
     return kit_bank, kit_pos
 
 
-def access_segments(geo: WaterGeo, waters: np.ndarray, *, far_m: float, snap_m: float,
+def access_segments(geo: WaterGeo, waters: np.ndarray, *, far_m: float,
                     villages: gpd.GeoDataFrame | None) -> np.ndarray:
-    """Segments of ``waters`` (bool per water) where people reach them: the segment nearest
-    each village's homes within ``far_m`` (each home's own nearest segment without
-    villages), every segment within ``snap_m`` of a road node, and every segment whose
-    nearest home or school is within ``snap_m``."""
+    """Segments of ``waters`` (bool per water) where people reach them: per village and
+    water, the segment nearest the village's homes and schools within ``far_m`` (per home
+    without villages) - one access point per village, not every metre near a house."""
     seg = geo.seg
     on = np.asarray(waters, dtype=bool)[geo.seg_water]
-    out = on & (np.minimum(geo.seg_home, geo.seg_school) <= snap_m)
+    out = np.zeros(len(on), dtype=bool)
     idx = np.flatnonzero(on)
-    if len(idx) == 0:
+    if len(idx) == 0 or len(geo.access) == 0:
         return out
     tree = cKDTree(np.column_stack([seg.x[idx], seg.y[idx]]))
-    if len(geo.road_xy):
-        near = tree.query_ball_point(geo.road_xy, r=snap_m)
-        hit = np.unique(np.concatenate([np.asarray(n, np.int64) for n in near] or [[]]))
-        out[idx[hit.astype(np.int64)]] = True
-    if len(geo.access):
-        d, j = tree.query(geo.access, distance_upper_bound=far_m)
-        ok = np.isfinite(d)
-        group = _village_of(geo.access[ok], villages, geo.water.crs)
-        # per village (or per home) and water, the nearest segment
-        w = geo.seg_water[idx[j[ok]]]
-        key = pd.DataFrame({"g": group, "w": w, "d": d[ok], "s": idx[j[ok]]})
-        best = key.sort_values("d", kind="stable").drop_duplicates(["g", "w"])["s"]
-        out[best.to_numpy(np.int64)] = True
+    # every segment of these waters within far_m of a home, then the nearest per village
+    near = tree.query_ball_point(geo.access, r=far_m)
+    home = np.repeat(np.arange(len(near)), [len(n) for n in near])
+    if len(home) == 0:
+        return out
+    s = idx[np.concatenate([np.asarray(n, np.int64) for n in near])]
+    d = np.hypot(seg.x[s] - geo.access[home, 0], seg.y[s] - geo.access[home, 1])
+    key = pd.DataFrame({"g": _village_of(geo.access, villages, geo.water.crs)[home],
+                        "w": geo.seg_water[s], "d": d, "s": s})
+    best = key.sort_values(["d", "s"], kind="stable").drop_duplicates(["g", "w"])["s"]
+    out[best.to_numpy(np.int64)] = True
     return out
 
 

@@ -5,8 +5,8 @@
   tiers (by share of the waters by default) and marks the risky bank
   (:func:`planner.core.water_model.risky_bank`): segments whose hazard reaches the kit
   cut-off; **the access points of high-consequence waters that homes or schools reach**
-  (:func:`planner.propose.water_geo.access_segments`: the bank nearest each village's homes,
-  where roads reach the bank, where people live at it), whatever the cut-offs, so that the
+  (:func:`planner.propose.water_geo.access_segments`: per village, the bank nearest its
+  homes and schools), whatever the cut-offs, so that the
   Yangtze where people reach it gets kits under the defaults; and one segment of each risky
   water that would have no kit.
 * :func:`plan_kits` places the exact minimum of new kits (:func:`planner.core.kits.place`)
@@ -26,6 +26,7 @@ import shapely
 
 from planner.core.kits import Pieces, place, residual, uncovered_length
 from planner.core.water_model import per_water, risky_bank
+from planner.glossary import KIT_REASONS
 from planner.measure.risk import score_components, share_tiers, tiers
 from planner.propose.kit_budget import SOURCES, BudgetPlan, fix_costs, plan_budget
 from planner.propose.water_geo import WaterGeo, access_segments
@@ -84,8 +85,7 @@ def assess(geo: WaterGeo, *, config: WaterConfig, villages: Any = None,
             lift = large & reached & (wsc["tier"] > config.large_min_tier)
             wsc["tier"][lift] = config.large_min_tier
     sc["tier"] = tiers(sc["score"], config=tcfg)
-    access = access_segments(geo, large & reached, far_m=config.far_m,
-                             snap_m=config.kit_snap_m, villages=villages)
+    access = access_segments(geo, large & reached, far_m=config.far_m, villages=villages)
     has_kit = np.zeros(nw, dtype=bool)
     has_kit[geo.bank.water[geo.kit_bank[geo.attached]]] = True
     risky, rule = risky_bank(sc["hazard"], geo.seg_water, cut=tcfg.risky_min, forced=access,
@@ -110,8 +110,8 @@ class Plan:
 
 
 #: why a kit of the minimum-kits plan is where it is
-REASONS = {"bank": "risky bank out of reach", "rule": "minimum one kit per risky water",
-           "access": "high-consequence water: where people reach it"}
+REASONS = {"bank": KIT_REASONS["out_of_reach"], "rule": KIT_REASONS["one_kit_rule"],
+           "access": KIT_REASONS["access"]}
 
 
 def plan_kits(geo: WaterGeo, risk: Risk, *, config: WaterConfig) -> Plan:
@@ -124,7 +124,7 @@ def plan_kits(geo: WaterGeo, risk: Risk, *, config: WaterConfig) -> Plan:
     bp = plan_budget(geo.bank, geo.seg, geo.reach, risk.seg["hazard"], risk.risky,
                      kit_bank=geo.kit_bank, kit_pos=geo.kit_pos, effective=geo.kit_effective,
                      fix_cost=fcost, plan_bank=nb, plan_pos=npos, home_xy=geo.access,
-                     road_xy=geo.road_xy, config=config)
+                     road_xy=geo.road_xy, config=config, access=risk.access)
     reason = np.where(bp.new_plan >= 0,
                       np.array([REASONS[k] for k in kind], dtype=object)[
                           np.maximum(bp.new_plan, 0)] if len(kind) else "",

@@ -143,14 +143,18 @@ def _tables(geo: WaterGeo, risk: Risk, plan: Any, *, layers: WaterLayers,
         kit_water=np.where(attached, geo.bank.water[np.maximum(geo.kit_bank, 0)], -1)
         if len(geo.bank.water) else np.full(len(geo.kits), -1),
         fixable=attached & ~geo.kit_effective, fix_cost=plan.fix_cost, funded_fix=plan.fixed,
-        short_rope=geo.kit_short, water=geo.water[["water_id", "name", "type_label"]],
+        short_rope=geo.kit_short,
+        water=geo.water[["water_id", "type_label"]].assign(name=geo.locator),
         tier=risk.water["tier"], villages=layers.villages, crs=crs,
         inspection_yuan=config.prices["inspection"], roads=layers.roads)
     return {"water_risk": water_risk_table(geo, risk, plan, towns=towns, config=config),
             "segments": segment_table(geo, risk, plan, towns=towns),
             "gaps_by_town": gaps_table(geo, risk, plan, towns=towns),
             "proposed_kits": proposed, "requisition": req, "actions": actions,
-            "summary": summary(geo, risk, plan, req=req, overdue=overdue, config=config)}
+            "summary": summary(geo, risk, plan, req=req, overdue=overdue, config=config)
+            | {"inspections": {"as_of": today.isoformat(),
+                               "interval_days": config.inspection_days,
+                               "overdue": int(overdue.sum())}}}
 
 
 def _patrol_waters(geo: WaterGeo, risk: Risk, *, towns: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -160,7 +164,7 @@ def _patrol_waters(geo: WaterGeo, risk: Risk, *, towns: gpd.GeoDataFrame) -> pd.
     ax, ay = np.full(nw, np.nan), np.full(nw, np.nan)
     ax[geo.seg_water[best]], ay[geo.seg_water[best]] = geo.seg.x[best], geo.seg.y[best]
     frame = pd.DataFrame({
-        "water_id": geo.water["water_id"].to_numpy(), "name": geo.water["name"].to_numpy(),
+        "water_id": geo.water["water_id"].to_numpy(), "name": geo.locator,
         "type_label": geo.water["type_label"].to_numpy(),
         "town_code": codes(towns, "town_code", geo.water_town),
         "town_name": codes(towns, "town_name", geo.water_town),
@@ -236,9 +240,11 @@ def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> W
     clip = shapely.buffer(county, settings.locate_tolerance_m)
     homes = water_homes(settlements=ws.extra.get("settlements"), villages=ws.villages,
                         water=ws.extra["water"], crs=ws.crs, grid_m=settings.water.home_grid_m)
+    placed = ws.villages[ws.villages.geometry.notna()]  # a bare list has no village areas
     layers = WaterLayers(water=ws.extra["water"], kits=ws.extra.get("kits"),
                          homes=homes.points, schools=ws.extra.get("schools"), towns=ws.towns,
-                         villages=ws.villages, incidents=ws.extra.get("incidents"),
+                         villages=placed if len(placed) else None,
+                         incidents=ws.extra.get("incidents"),
                          roads=ws.extra.get("roads"), crs=ws.crs, clip=clip)
     result = run_water(layers, config=settings.water, graph=graph, year=settings.water_year,
                        today=settings.water_as_of)

@@ -13,7 +13,7 @@ import shapely
 
 from planner.core.kits import requisition
 from planner.core.water_model import per_water, reach_at
-from planner.glossary import KIT_ITEMS, TIERS
+from planner.glossary import KIT_ITEMS, KIT_REASONS, TIERS
 from planner.propose.water_geo import WaterGeo
 from planner.propose.water_plan import Plan, Risk
 from planner.settings import WaterConfig
@@ -39,6 +39,7 @@ def water_risk_table(geo: WaterGeo, risk: Risk, plan: Plan, *, towns: gpd.GeoDat
     attached, eff = geo.attached, geo.kit_effective
     table = pd.DataFrame({
         "water_id": geo.water["water_id"].to_numpy(), "name": geo.water["name"].to_numpy(),
+        "locator": geo.locator,
         "type": wtype, "type_label": geo.water["type_label"].to_numpy(),
         "town_code": codes(towns, "town_code", geo.water_town),
         "town_name": codes(towns, "town_name", geo.water_town),
@@ -110,8 +111,8 @@ def proposed_table(geo: WaterGeo, risk: Risk, plan: Plan, *, towns: gpd.GeoDataF
     town = np.r_[assign(new_pts), assign(kit_pts[part]) if npart else np.zeros(0, int)]
     items = geo.kit_items & ~(geo.kit_short[:, None] & (np.arange(4) == 2))  # rope replaced
     complete = geo.kit_items.all(axis=1)
-    label = (geo.water["type_label"] + " " + geo.water["water_id"] + " ("
-             + pd.Series(risk.water["tier"]).map(TIERS).to_numpy() + ")").to_numpy()
+    label = (pd.Series(geo.locator, dtype=object) + "（"
+             + pd.Series(risk.water["tier"]).map(TIERS).to_numpy() + "）").to_numpy()
     pwater = np.r_[geo.bank.water[nb], np.where(
         geo.kit_bank[part] >= 0, geo.bank.water[np.maximum(geo.kit_bank[part], 0)], -1)]
     pw = np.maximum(pwater, 0)
@@ -124,6 +125,7 @@ def proposed_table(geo: WaterGeo, risk: Risk, plan: Plan, *, towns: gpd.GeoDataF
         "cost_yuan": np.r_[np.full(nn, config.kit_price), plan.fix_cost[part]],
         "water_id": np.where(pwater >= 0, geo.water["water_id"].to_numpy()[pw], ""),
         "water_type": np.where(pwater >= 0, geo.water["type"].to_numpy()[pw], ""),
+        "water_locator": np.where(pwater >= 0, geo.locator[pw] if len(geo.locator) else "", ""),
         "town_code": codes(towns, "town_code", town),
         "town_name": codes(towns, "town_name", town),
         "bank_pos_m": np.r_[npos, geo.kit_pos[part]].round(1),
@@ -132,10 +134,10 @@ def proposed_table(geo: WaterGeo, risk: Risk, plan: Plan, *, towns: gpd.GeoDataF
         "nearest_home_or_school_m": np.r_[geo.access_distance(nb, npos),
                                           np.full(npart, np.nan)].round(1),
         **{f"need_{c[4:]}": need[:, j] for j, c in enumerate(KIT_ITEMS)},
-        "reason": np.r_[(pd.Series(label[geo.bank.water[nb]], dtype=object) + ": "
+        "reason": np.r_[(pd.Series(label[geo.bank.water[nb]], dtype=object) + "："
                          + plan.reason).to_numpy(),
-                        np.where(complete[part], "rope shorter than min_rope_m: new rope",
-                                 "partial kit: add the missing items")],
+                        np.where(complete[part], KIT_REASONS["short_rope"],
+                                 KIT_REASONS["partial"])],
     }, geometry=gpd.GeoSeries(np.r_[new_pts, kit_pts[part]] if nn + npart
                               else np.zeros(0, object), crs=geo.water.crs).to_crs("EPSG:4326"))
 
@@ -162,15 +164,19 @@ def summary(geo: WaterGeo, risk: Risk, plan: Plan, *, req: pd.DataFrame,
     """``run.json`` ``water`` (without the patrol and sensitivity parts)."""
     r = risk.risky
     tier_counts = pd.Series(risk.water["tier"]).value_counts()
-    complete = geo.kit_items.all(axis=1)
+    missing = ~geo.kit_items.all(axis=1)
     return {
         "water_bodies": int(len(geo.water)), "bank_segments": int(len(geo.seg.x)),
         "risky_waters_by_tier": {t: int(tier_counts.get(t, 0)) for t in ("A", "B", "C")},
         "risky_bank_m": round(float(geo.seg.length[r].sum()), 1),
         "uncovered_risky_bank_m_before": round(float(risk.unc_before[r].sum()), 1),
         "uncovered_risky_bank_m_after": round(float(plan.unc_after[r].sum()), 1),
-        "existing_kits": {"complete": int(complete.sum()), "partial": int((~complete).sum()),
-                          "short_rope": int((complete & geo.kit_short).sum()),
+        # one rule (planner.core.water_model.complete_kits): complete + partial + short_rope
+        # is every kit
+        "existing_kits": {"complete": int(geo.kit_effective.sum()),
+                          "partial": int(missing.sum()),
+                          "short_rope": int((~missing & geo.kit_short).sum()),
+                          "complete_rule": f"four items, rope >= {config.min_rope_m:g} m",
                           "not_on_a_bank": int((~geo.attached).sum()),
                           "inspection_overdue": int(overdue.sum())},
         "proposed_kits": int(len(plan.new_bank)), "completed_kits": int(plan.fixed.sum()),
@@ -181,6 +187,7 @@ def summary(geo: WaterGeo, risk: Risk, plan: Plan, *, req: pd.DataFrame,
         "tier_cutoffs": {t: round(float(v), 4) if np.isfinite(v) else None
                          for t, v in zip("ABC", risk.cuts, strict=True)},
         "budget": plan.budget.summary, "budget_curve": plan.budget.curve,
+        "scenarios": plan.budget.scenarios,
         "requisition": {k: (float(req[k].sum()) if k == "rope_m" else int(req[k].sum()))
                         for k in ("signs", "lifebuoys", "ropes", "rope_m", "poles")},
     }

@@ -68,6 +68,8 @@ class Ledger:
     shown: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     #: per (layer, file): personal columns withheld and cells masked
     withheld: dict[tuple[str, str], tuple[list[str], int]] = field(default_factory=dict)
+    #: what the readers said (which sheet or layer of a file was read), for the findings
+    notes: list[str] = field(default_factory=list)
     #: per layer: the largest share of a file's records that may be unusable, whether the
     #: user accepts more, and the files' paths (see :meth:`limit_loss`)
     limits: dict[str, tuple[float, bool, dict[str, str]]] = field(default_factory=dict)
@@ -89,8 +91,9 @@ class Ledger:
             self.withheld[(layer, file)] = (list(columns), int(masked))
 
     def findings(self) -> list[str]:
-        """One finding per file whose personal columns were withheld (names only)."""
-        out = []
+        """One finding per file whose personal columns were withheld (names only), and the
+        notes of the readers (which sheet or layer of a file was read)."""
+        out = list(self.notes)
         for (layer, file), (columns, masked) in self.withheld.items():
             parts = []
             if columns:
@@ -112,12 +115,27 @@ class Ledger:
         reasons = list(reasons)
         if len(reasons) != len(rows):
             raise ValueError(f"{len(rows)} rows but {len(reasons)} reasons")
+        if not len(rows):  # nothing to reject (an emptied frame may lack its columns)
+            return
         records = describe_rows(rows, allowed=self.shown.get((layer, file), frozenset()))
         self.rejected.extend(
             {"layer": layer, "file": file, "row": int(row), "reason": reason, "record": rec}
             for row, reason, rec in zip(rows["_row"].to_numpy(), reasons, records,
                                         strict=True))
         self.counts[(layer, file)]["rejected"] += len(rows)
+
+    def read_frame(self, layer: str, file: str, frame: pd.DataFrame, *, encoding: str = "",
+                   shown: Collection[str] = ()) -> None:
+        """:meth:`read` for a frame as read from its file; the rows whose invisible
+        characters the reader removed (``frame.attrs["invisible_rows"]``) are repairs."""
+        self.read(layer, file, len(frame), encoding=encoding, shown=shown)
+        note = frame.attrs.get("read_note")
+        if note and note not in self.notes:
+            self.notes.append(note)
+        rows = frame.attrs.get("invisible_rows") or []
+        if rows:
+            self.repair(layer, file, rows, "去掉了不可见字符（零宽字符、双向控制符等）/ invisible "
+                        "characters (zero-width, bidi controls) removed")
 
     def repair(self, layer: str, file: str, rows: Iterable[int], note: str) -> None:
         """Note that records at ``rows`` were repaired, and how."""

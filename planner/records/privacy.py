@@ -98,7 +98,10 @@ def has_personal(text: object) -> bool:
 
 def mask_personal(text: str) -> str:
     """``text`` with every ID, phone number, e-mail and signed name replaced by
-    :data:`MASK` (found in the folded text, replaced in the original)."""
+    :data:`MASK` (found in the folded text, replaced in the original); anything but a
+    text is returned as it is."""
+    if not isinstance(text, str):
+        return text
     folded = fold(text)
     spans = [m.span() for m in PERSONAL_VALUE.finditer(folded)]
     spans += [m.span("name") for m in FOOTER.finditer(folded)]
@@ -166,7 +169,7 @@ def personal_columns(frame: pd.DataFrame, *, keep: Collection[str] = ()) -> list
             out.append(col)
             continue
         values = frame[col]
-        if is_text(values) or pd.api.types.is_integer_dtype(values):
+        if is_text(values) or pd.api.types.is_numeric_dtype(values):
             if any_personal(values):
                 out.append(col)
     return out
@@ -208,7 +211,13 @@ def personal_cells(values: pd.Series) -> pd.Series:
 
 def any_personal(values: pd.Series) -> bool:
     """Whether any cell (a text, or an integer written out) holds personal data."""
-    if pd.api.types.is_integer_dtype(values):
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    if pd.api.types.is_float_dtype(values):  # 13912345678.0: a phone read as a float
+        values = values.dropna()
+        values = values[(values == values.round()) & (values.abs() < 1e19)]
+        values = values.astype("int64").astype(str)
+    elif pd.api.types.is_integer_dtype(values):
         values = values.dropna().astype(str)
     return any(has_personal(v) for v in pd.Series(values.dropna().unique()))
 

@@ -7,6 +7,8 @@ Percentages are columns whose label ends in "占比" (0-100 here, shown with a %
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -67,7 +69,7 @@ FIELDS: dict[str, str] = {
     "school_band": "学校距离系数", "proximity": "距离系数 P", "exposure": "暴露系数 E",
     "protection": "缺少防护系数 M", "hazard": "危险度", "uncovered_share": "未覆盖岸线占比",
     "kits_complete": "齐全“四个一”（套）", "kits_partial": "不齐全“四个一”（套）",
-    "kits_new": "拟新设“四个一”（套）", "high_consequence": "高后果大型水域",
+    "kits_new": "拟新设“四个一”（套）",
     "incidents": "既往溺水事件（起）", "bank_pos_m": "岸线位置（米）",
     "reach_m": "救援可及距离（米）", "nearest_home_or_school_m": "距最近住户或学校（米）",
     "need_sign": "需配警示牌", "need_lifebuoy": "需配救生圈", "need_rope": "需配救生绳",
@@ -77,6 +79,8 @@ FIELDS: dict[str, str] = {
     "landmark": "位置参照", "route_id": "路线编号", "stops": "水域数",
     "length_m": "路程（米，按路网）", "hours": "用时（小时）", "water_ids": "水域编号（顺序）",
     "water_names": "水域（顺序）", "datum": "原坐标系",
+    "locator": "水域（名称或位置）", "water_locator": "水域（名称或位置）",
+    "access_point": "重要水域可达点", "high_consequence": "重要水域",
 }
 _VALUES = {
     "level": {"town": "镇（街道）", "county": "全县（市、区）"},
@@ -88,6 +92,19 @@ _VALUES = {
     "layer": {"children": CHILD_GROUPS["children"], "villages": "村界", "towns": "镇界",
               "facilities": "阵地", "water": "水域", "kits": "四个一", "settlements": "居民点"},
 }
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+#: where the English half of a bilingual message starts: a slash, a space, a Latin letter
+_SPLIT = re.compile(r"\s*/\s+(?=[A-Za-z])")
+
+
+def chinese_part(text: object) -> str:
+    """The Chinese part of a bilingual message ("中文 / English: hint" -> "中文"); a text
+    without a Chinese part before " / " is kept whole (the CSV files keep both parts)."""
+    whole = "" if text is None else str(text)
+    parts = _SPLIT.split(whole, maxsplit=1)
+    return parts[0].strip() if len(parts) == 2 and _CJK.search(parts[0]) else whole
 
 
 def label(column: str) -> str:
@@ -115,14 +132,17 @@ def label(column: str) -> str:
 
 
 def for_people(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with Chinese headers, 是/否 for flags, Chinese codes, distances in whole
-    metres, shares as percentages (0-100, one decimal) and other decimals to one place."""
+    """``frame`` with Chinese headers, 是/否 for flags, Chinese codes, the Chinese part of
+    bilingual reasons, distances in whole metres, shares as percentages (0-100, one decimal)
+    and other decimals to one place."""
     out = {}
     for col in frame.columns:
         values = frame[col]
         name = label(str(col))
         if str(col) in _VALUES:
             values = values.map(lambda v, m=_VALUES[str(col)]: m.get(v, v))
+        elif str(col) == "reason":  # messages are "中文 / English": the sheet is Chinese
+            values = values.map(lambda v: v if pd.isna(v) else chinese_part(v))
         elif values.dtype == bool or str(values.dtype) == "boolean":
             values = values.map(lambda v: None if pd.isna(v) else ("是" if v else "否"))
         elif pd.api.types.is_float_dtype(values):

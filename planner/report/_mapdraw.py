@@ -267,7 +267,7 @@ def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     one shown when the map opens: the highest tier there is)."""
     w = layers.water
     tier = _by_value(tier_code, _col(w, "tier", "N"), missing="N")
-    labels = ["编号", "类型", "风险等级", "风险分（0–100）", "风险排序", "所属镇（街道）"]
+    labels = ["位置", "类型", "风险等级", "风险分（0–100）", "风险排序", "所属镇（街道）"]
     kind = _col(w, "type_label")
     if "type" in w.columns:
         kind = w["type"] if kind is None else kind.where(kind.notna(), w["type"])
@@ -279,14 +279,17 @@ def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
     for t in present:
         part = np.flatnonzero(tier == t)
         sub = w.iloc[part]
-        name = _col(sub, "name")
+        # people find a water by its name or locator ("东陈村中心东南约 200 米的坑塘"), not
+        # its id
+        name = _col(sub, "locator") if "locator" in sub.columns else _col(sub, "name")
         group = folium.FeatureGroup(name=water_layer(t), show=t == top).add_to(m)
-        # the heading is the name, else the id (value 0); the tooltip adds the tier (value 2)
+        # the heading is the name or locator (value 0); the tooltip adds the tier (value 2)
         add_layer(group, sub, amap=amap, crs=layers.crs,
                   labels=labels, styles=styles, keys=t,
                   heading=None if name is None else name.where(name != "", None),
                   heading_value=0, tip_value=2,
-                  values=[_col(sub, "water_id"), None if kind is None else kind.iloc[part],
+                  values=[name if name is not None else _col(sub, "water_id"),
+                          None if kind is None else kind.iloc[part],
                           TIER_STYLE[t][0], _col(sub, "score"), _col(sub, "rank"),
                           _col(sub, "town_name")])
         rows.append((_swatch(TIER_STYLE[t][1]), TIER_STYLE[t][0], water_layer(t)))
@@ -332,7 +335,8 @@ def draw_proposed_kits(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[
               labels=["状态", "水域", "所属镇（街道）", "需配", "理由"],
               heading=_col(kits, "kit_id", "拟新增"),
               values=[_by_value(lambda s: status.get(str(s), s), _col(kits, "status")),
-                      _col(kits, "water_id"), _col(kits, "town_name"),
+                      _col(kits, "water_locator") if "water_locator" in kits.columns
+                      else _col(kits, "water_id"), _col(kits, "town_name"),
                       _joined(kits, needs, have=True), _col(kits, "reason")])
     return [legend_block("", [(dot("#d7191c", ring=True), "拟新增“四个一”")],
                          layer=LAYER_NAMES["proposed_kits"])]

@@ -188,7 +188,9 @@ def layers_from_result(result: RunResult, *, roads: bool = True) -> MapLayers:
         towns=gpd.GeoDataFrame(towns, geometry="geometry", crs=ws.towns.crs),
         villages=gpd.GeoDataFrame(villages, geometry="geometry", crs=ws.villages.crs),
         facilities=facilities, proposed_sites=_proposals(result.proposals),
-        water=water_layer, kits=_kits(ws.extra.get("kits")),
+        water=water_layer,
+        kits=_kits(getattr(water, "kits", None) if water is not None
+                   else ws.extra.get("kits")),
         proposed_kits=None if water is None else water.proposed_kits,
         roads=road_lines(result.graph, crs=ws.crs) if roads else None,
         patrol_routes=_patrol_lines(getattr(water, "route_table", None), water_layer,
@@ -266,8 +268,11 @@ def _kits(raw: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
         return None
     from planner.validate.water_layer import as_kits
 
-    kits = as_kits(raw).to_crs("EPSG:4326")
+    kits = as_kits(raw).to_crs("EPSG:4326").drop(columns="_row", errors="ignore")
+    # "complete": the planner's one rule (planner.core.water_model.complete_kits)
     items = kits[list(KIT_ITEMS)].to_numpy(dtype=bool)
     names = np.array(list(KIT_ITEMS.values()))
-    kits["missing"] = ["、".join(names[~row]) for row in items]
+    short = items.all(axis=1) & ~kits["complete"].to_numpy(dtype=bool)
+    kits["missing"] = ["、".join(names[~row]) + ("救生绳长度不足" if s else "")
+                       for row, s in zip(items, short, strict=True)]
     return kits

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 from pyproj import CRS
 
 from planner.report._qgis import QGIS_VERSION, class_values, geometry_family, style_xml
+from planner.report.safe import write_document
 
 #: layers switched on when the project opens (as on map.html); the others one click away
 SHOWN = ("county", "towns", "roads", "water_areas", "water_lines", "water_points",
@@ -97,5 +98,4 @@ def write_project(gpkg: Path, path: Path, *, titles: dict[str, str],
            '<SpatialRefSys><ProjectionsEnabled type="int">1</ProjectionsEnabled>'
            "</SpatialRefSys></properties>"
            "</qgis>")
-    path.write_text(doc, encoding="utf-8")
-    return path
+    return write_document(path, doc)

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,10 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: characters Excel refuses in a sheet name
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
 _DATE_FORMAT = "yyyy-mm-dd"
+#: longitude and latitude: six decimals (about 0.1 m), in every sheet
+COORDINATE_FORMAT = "0.000000"
+#: headers that hold a longitude or latitude
+_COORDINATE = re.compile(r"^(经度|纬度|lon|lat|longitude|latitude)(（.*）)?$", re.IGNORECASE)
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
@@ -130,7 +135,8 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
                 notes: Sequence[str] = (),
                 emphasis: Sequence[bool] | None = None,
                 widths: dict[int, float] | None = None,
-                formulas: Callable[[str, int, int, int], str | None] | None = None) -> None:
+                formulas: Callable[[str, int, int, int], str | None] | None = None,
+                number_formats: dict[str, str] | None = None) -> None:
     """Write ``frame`` to ``ws`` (a sheet of ``book``) with a title row, optional grouped
     header and totals.
 
@@ -161,6 +167,11 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
         0-based sheet row) in ``column``, or ``None`` for a plain value. The frame's value is
         cached in the formula cell (a percentage as its fraction), so a reader that does not
         calculate sees the planner's figure. Asked only for cells that hold a number.
+    number_formats : dict of str to str, optional
+        Excel number formats of the numbers in these columns (e.g. ``"#,##0"`` for yuan);
+        other numbers show as they are (whole numbers without decimals, others with one),
+        but for longitude and latitude (headers 经度 / 纬度), always with six decimals
+        (:data:`COORDINATE_FORMAT`).
 
     Every sheet is set up for printing: A4 landscape, one page wide, the title and header
     rows repeated on every page, centred, with page numbers in the footer.
@@ -201,36 +212,137 @@ def write_table(book: Book, ws: Worksheet, frame: pd.DataFrame, *, title: str,
     fills = np.where(strong, EMPHASIS_FILL, "")
     if total_label is not None and n:
         fills[-1] = _TOTAL_FILL
+    layout = _layout(frame, header=header, percent=pct, fixed=widths or {})
     formats = _RowFormats(book)
+    numbers = {c: COORDINATE_FORMAT for c, name in enumerate(frame.columns)
+               if _COORDINATE.match(header(str(name)).strip())}
+    numbers |= {frame.columns.get_loc(c): f for c, f in (number_formats or {}).items()
+                if c in frame.columns}
     for c in range(ncol):
         name = str(frame.columns[c])
         live = None if formulas is None else (
             lambda i, r, _name=name: formulas(_name, i, r, n))
         _write_column(ws, frame.iloc[:, c], row=first, col=c, percent=c in pct,
-                      fills=fills, formats=formats, formulas=live)
+                      fills=fills, formats=formats, formulas=live,
+                      number=numbers.get(c) or layout.numbers[c], wrap=layout.wrap[c])
+    _row_heights(ws, frame, layout, head=head, first=first, single=single, header=header)
     last = first + n - 1
+    line = max(sum(layout.widths), 40)  # characters a merged note line holds
     for i, text in enumerate(notes, start=last + 2 if n else first + 1):
         _merge(ws, i, 0, i, last_col, text, book.fmt(text_wrap=True, valign="top"))
-        ws.set_row(i, 15 * (1 + text_width(text) // max(8 * max(ncol, 1), 60)))
+        ws.set_row(i, _LINE_PT * -(-max(text_width(text), 1) // int(line)))
     ws.freeze_panes(head + 1, 2 if ncol > 2 else 0)
     print_setup(ws, repeat=(0, head))
+    for c, width in enumerate(layout.widths):
+        ws.set_column(c, c, width)
+
+
+#: points per printed line of 11-pt text (Excel's default row height)
+_LINE_PT = 15
+#: the widest a text column gets before its text wraps (characters, CJK counting double)
+WRAP_AT = 36
+#: the narrowest a wrapped text column is made to keep the sheet's print size
+_WRAP_MIN = 16
+#: the widest the columns may be together: A4 landscape between 0.4-inch margins is 784 pt;
+#: fitted to it at no less than 8.5/11 (11-pt text printed at 8.5 pt, above the 8 pt a
+#: printed table needs), in pixels (0.75 pt each)
+MAX_PIXELS = int(784 / 0.75 * 11 / 8.5)
+_COORDS = ("经度", "纬度")
+
+
+class _Layout(NamedTuple):
+    """Per column: width (characters), whether its text wraps, its number format."""
+
+    widths: list[float]
+    wrap: list[bool]
+    numbers: list[str | None]
+
+
+def column_pixels(width: float) -> int:
+    """Pixels of a column ``width`` characters wide (Calibri 11: 7 px a digit, 5 px padding),
+    as Excel draws and prints it."""
+    return int(width * 7 + 5)
+
+
+def _layout(frame: pd.DataFrame, *, header: Callable[[str], str], percent: set[int],
+            fixed: dict[int, float]) -> _Layout:
+    """Column widths by content: the data's width (the header wraps, on up to three lines),
+    long texts wrapped at :data:`WRAP_AT`, then the widest text columns narrowed and wrapped
+    (not below 16) until the sheet fits :data:`MAX_PIXELS`, so that it prints at 8 pt or
+    more; longitude and latitude with six decimals."""
+    widths, wrap, numbers, texts = [], [], [], []
     for c, name in enumerate(frame.columns):
-        values = [header(str(name)), *frame.iloc[:, c].astype(str).head(200)]
-        width = min(max(text_width(v) for v in values) + 2, 48)
-        ws.set_column(c, c, (widths or {}).get(c, max(width, 6)))
+        label = header(str(name))
+        values = frame.iloc[:, c].head(500)
+        coord = label in _COORDS
+        data = max((_shown_width(v, percent=c in percent, coord=coord) for v in values),
+                   default=0)
+        head = -(-text_width(label) // 3)  # a header wraps on up to three lines
+        text = bool(values.map(lambda v: isinstance(v, str)).any()) and c not in fixed
+        long = data > WRAP_AT and text
+        width = max(min(data, WRAP_AT) if long else data, head, 4) + 2
+        widths.append(float(fixed.get(c, width)))
+        wrap.append(long)
+        texts.append(text)
+        numbers.append("0.000000" if coord else None)
+    while sum(column_pixels(w) for w in widths) > MAX_PIXELS:
+        shrink = [c for c, w in enumerate(widths) if texts[c] and w > _WRAP_MIN]
+        if not shrink:
+            break
+        widest = max(shrink, key=lambda c: widths[c])
+        widths[widest] -= 1
+        wrap[widest] = True
+    return _Layout(widths, wrap, numbers)
+
+
+def _shown_width(value: object, *, percent: bool, coord: bool) -> int:
+    """The width of a value as the sheet shows it (numbers in their format)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return 0
+    if isinstance(value, bool | np.bool_):
+        return 5
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+        number = float(value)
+        if coord:
+            return len(f"{number:.6f}")
+        if percent:
+            return len(f"{number:.1f}%")
+        return len(f"{number:.0f}" if number.is_integer() else f"{number:.1f}")
+    return text_width(value)
+
+
+def _row_heights(ws: Worksheet, frame: pd.DataFrame, layout: _Layout, *, head: int,
+                 first: int, single: set[int], header: Callable[[str], str]) -> None:
+    """Rows tall enough for their wrapped text: the header row and data rows whose
+    wrapped cells run over several lines."""
+    lines = [-(-text_width(header(str(name))) // max(int(w) - 1, 1))
+             for c, (name, w) in enumerate(zip(frame.columns, layout.widths, strict=True))
+             if c not in single]
+    if max(lines, default=1) > 1:
+        ws.set_row(head, _LINE_PT * max(lines))
+    wrapped = [c for c, w in enumerate(layout.wrap) if w]
+    if not wrapped:
+        return
+    for i in range(len(frame)):
+        most = max(-(-text_width(frame.iat[i, c]) // max(int(layout.widths[c]) - 1, 1))
+                   if isinstance(frame.iat[i, c], str) else 1 for c in wrapped)
+        if most > 1:
+            ws.set_row(first + i, _LINE_PT * most)
 
 
 class _RowFormats:
-    """The data cells' formats by (number format, fill)."""
+    """The data cells' formats by (number format, fill, wrapped text)."""
 
     def __init__(self, book: Book) -> None:
         self.book, self._cache = book, {}
 
-    def __call__(self, number: str, fill: str) -> Format:
-        key = (number, fill)
+    def __call__(self, number: str, fill: str, wrap: bool = False) -> Format:
+        key = (number, fill, wrap)
         found = self._cache.get(key)
         if found is None:
             props = boxed(num_format=number) if number != "General" else boxed()
+            if wrap:
+                props |= {"text_wrap": True, "valign": "top"}
             if fill:
                 props |= {"bold": True, "bg_color": fill}
             found = self._cache[key] = self.book.fmt(**props)
@@ -239,9 +351,11 @@ class _RowFormats:
 
 def _write_column(ws: Worksheet, values: pd.Series, *, row: int, col: int, percent: bool,
                   fills: np.ndarray, formats: _RowFormats,
-                  formulas: Callable[[int, int], str | None] | None = None) -> None:
+                  formulas: Callable[[int, int], str | None] | None = None,
+                  number: str | None = None, wrap: bool = False) -> None:
     """One column of data cells, each written by its type with a border; a number whose
-    ``formulas(i, row)`` gives a formula is written as that formula with the number cached."""
+    ``formulas(i, row)`` gives a formula is written as that formula with the number cached;
+    ``number``: the number format of every number (else by value); ``wrap``: texts wrap."""
     for i, value in enumerate(values.tolist()):
         fill = fills[i]
         if value is None or value is pd.NA or value is pd.NaT \
@@ -253,7 +367,7 @@ def _write_column(ws: Worksheet, values: pd.Series, *, row: int, col: int, perce
         if isinstance(value, str):
             value = _cell_text(neutralise(value))
             if value:
-                ws.write_string(row + i, col, value, formats("General", fill))
+                ws.write_string(row + i, col, value, formats("General", fill, wrap))
             else:
                 ws.write_blank(row + i, col, None, formats("General", fill))
         elif isinstance(value, bool):
@@ -263,13 +377,15 @@ def _write_column(ws: Worksheet, values: pd.Series, *, row: int, col: int, perce
             if not math.isfinite(value):
                 ws.write_blank(row + i, col, None, formats("General", fill))
             elif live is not None:
-                number = round(float(value) / 100.0, 6) if percent else value
-                shown = "0.0%" if percent else ("General" if float(value).is_integer()
-                                                else "0.0")
-                ws.write_formula(row + i, col, live, formats(shown, fill), number)
+                shown = number or ("0.0%" if percent else (
+                    "General" if float(value).is_integer() else "0.0"))
+                cached = round(float(value) / 100.0, 6) if percent else value
+                ws.write_formula(row + i, col, live, formats(shown, fill), cached)
             elif percent:
                 ws.write_number(row + i, col, round(float(value) / 100.0, 6),
                                 formats("0.0%", fill))
+            elif number is not None:
+                ws.write_number(row + i, col, value, formats(number, fill))
             elif isinstance(value, float):
                 ws.write_number(row + i, col, value,
                                 formats("0" if value.is_integer() else "0.0", fill))

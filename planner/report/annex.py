@@ -39,7 +39,8 @@ def write_annex(result: RunResult, path: Path) -> None:
                         notes=[*task_notes(run), *since_notes(run)],
                         outside=outside_quota(run, result.progress),
                         remarks=town_remarks(result),
-                        notice=incomplete_notice(result.workspace.ledger.incomplete()))
+                        notice=incomplete_notice(result.workspace.ledger.incomplete()),
+                        staff_notes=staff_notes(run) if run.get("staff") else None)
 
 
 def detail_sheets(result: RunResult) -> dict[str, pd.DataFrame]:
@@ -47,8 +48,6 @@ def detail_sheets(result: RunResult) -> dict[str, pd.DataFrame]:
     ws, run = result.workspace, result.run
     sheets = {"村（居）": for_people(result.villages[
         [c for c in _VILLAGE_SHEET if c in result.villages.columns]])}
-    if run.get("staff"):
-        sheets["儿童工作队伍"] = for_people(result.progress[["town_name", *STAFF_COLUMNS]])
     if run.get("coverage"):
         sheets["覆盖情况"] = coverage_sheet(run["coverage"])
     if result.access is not None:
@@ -69,11 +68,6 @@ def detail_sheets(result: RunResult) -> dict[str, pd.DataFrame]:
             compare(result.earlier.progress, result.progress, kinds=kinds), kinds=kinds)
     return sheets
 
-
-#: the staff columns of the progress table (planner.measure.staff)
-STAFF_COLUMNS = ("directors_required", "directors", "directors_missing",
-                 "villages_without_director", "supervisors_required", "supervisors",
-                 "supervisors_missing", "staff", "trained", "pct_trained")
 
 #: the people-facing columns of the "村（居）" sheet (every column is in villages.csv)
 _VILLAGE_SHEET = ("village_code", "village_name", "town_name", "children", "left_behind",
@@ -100,6 +94,17 @@ def task_notes(run: dict) -> list[str]:
             text += f"。{children_within_reach(story['within_reach'])}：{meaning[1]}"
         notes.append(text + "。")
     return notes
+
+
+def staff_notes(run: dict) -> list[str]:
+    """The notes under the staff annex: what each figure counts."""
+    per = (run.get("staff") or {}).get("children_per_director")
+    need = ("每村（居）1 名" if not per else
+            f"每村（居）1 名，儿童超过 {per} 人的村（居）每多 {per} 人增配 1 名")
+    return [f"注：1. 儿童主任应配{need}，儿童督导员每镇（街道）1 名（2019、2021 年国家关爱服务"
+            "意见）；已配按各村（居）、镇（街道）应配数封顶计，超配的人员计入在岗人数。",
+            "2. 配备率 = 已配 ÷ 应配，培训占比 = 已培训 ÷ 在岗人数（表中缺口、配备率、培训占比、"
+            "合计为公式）。只统计人数，不含姓名、身份证号、电话。"]
 
 
 def since_notes(run: dict) -> list[str]:

@@ -31,8 +31,9 @@ _LAYERS = {"children": "儿童人数表", "facilities": "阵地表", "villages":
 
 
 def chinese(text: object) -> str:
-    """The Chinese part of a bilingual message ("中文 / English" -> "中文")."""
-    return str(text).split(" / ")[0].strip()
+    """The Chinese part of a bilingual message ("中文 / English" -> "中文"; also
+    "中文（…）/ English")."""
+    return re.split(r"\s*/\s+(?=[A-Za-z'\"(])", str(text), maxsplit=1)[0].strip()
 
 
 def _fields(record: object) -> dict[str, str]:

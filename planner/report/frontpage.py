@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.glossary import MODES, SHORT_LABELS, TIERS, kind_label
+from planner.glossary import MODES, SHORT_LABELS, kind_label
 from planner.measure.coverage import (
     MEASURES,
     children_within_reach,
     definitions,
     village_coverage,
 )
+from planner.report.water_figures import headline as water_headline
 
 #: towns listed as furthest behind
 LAGGARDS = 5
@@ -144,16 +145,8 @@ def plan_lines(run: dict, progress: pd.DataFrame | None) -> list[str]:
         lines.append("阵地建设费用未测算（未设单价），选址明细见 proposed_sites.geojson 与 "
                      "progress.xlsx“建议选址”")
     water = run.get("water") or {}
-    b = water.get("budget") or {}
-    if water:
-        tiers = water.get("risky_waters_by_tier") or {}
-        text = (f"防溺水：{TIERS['A']}风险水域 {tiers.get('A', 0)} 处、{TIERS['B']} "
-                f"{tiers.get('B', 0)} 处")
-        if b.get("budget_yuan") is not None:
-            text += (f"；预算 ¥{b['budget_yuan']:,.0f}，安排 ¥{b['spend_yuan']:,.0f}：新设"
-                     f"“四个一” {b['new_kits']} 套、补齐/维修 {b['fixed_kits']} 套，按危险度"
-                     f"加权的风险岸线覆盖 {b['risk_covered_share']:.1%}")
-        lines.append(text)
+    if water:  # what the budget buys and what full coverage needs, both (issue 25)
+        lines.append(water_headline(water))
     return lines
 
 

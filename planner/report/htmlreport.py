@@ -3,8 +3,10 @@
 Page 1 is for a leader (:mod:`planner.report.frontpage`): period and issuing unit, the
 headline figures and the change since the last report, the towns furthest behind, what the
 plan proposes and costs, and what needs doing. After a page break come the details: the
-annex table per town (and the staff), coverage per kind, proposed sites, the top water
-risks, the "四个一" requisition, the maps (full width, one or two to a page), then the
+annex table per town (and the staff), coverage per kind, proposed sites, each town's
+riskiest waters, the "四个一" budget (what it buys under each plan and what full coverage
+needs, the budget table and chart, the requisition), patrols and overdue inspections
+(:mod:`planner.report.water_figures`), the maps (full width, one or two to a page), then the
 findings grouped by what to do and, in an appendix, how the inputs were processed.
 Sections whose stage was not run say "未计算". The page is a Jinja2 template
 (``_assets/report.html.j2``, autoescaped); the tables are built here with every input text
@@ -34,22 +36,33 @@ from planner.glossary import (
     date_label,
 )
 from planner.report.safe import write_document
+from planner.report.water_figures import (
+    CHART_FILE,
+    PLAN,
+    SURE,
+    budget_table,
+    kit_lines,
+    patrol_items,
+    printed,
+    side_by_side,
+)
 
 NOT_COMPUTED = "未计算"
-_TOP = 10  # rows of the proposal and water tables
+_TOP = 10  # rows of the proposal table
 
 _COLUMNS = {
     "kind": "类型", "town_name": "镇（街道）", "village_name": "村（居）", "rank": "排序",
     "children_newly_covered": "新增服务半径内儿童", "reason": "理由", "water_id": "编号",
-    "name": "名称",
+    "name": "名称", "locator": "水域（名称或位置）",
     "type_label": "类型", "tier_label": "风险等级", "tier": "风险等级", "score": "风险分",
     "home_m": "距最近住户（米）", "children_500": "500米内儿童", "new_kits": "新设（套）",
     "completed_kits": "补齐（套）", "rope_m": "绳长（米）",
     **{count: KIT_ITEMS[item] for item, (count, _unit) in KIT_ITEM_COUNTS.items()},
 }
 _PROPOSAL_COLS = ["序号", "kind", "town_name", "village_name", "children_newly_covered", "reason"]
-_WATER_COLS = ["rank", "name", "water_id", "type_label", "town_name", "tier_label", "score",
-               "home_m", "children_500"]
+_WATER_COLS = ["town_name", "rank", "locator", "type_label", "tier_label", "score", "home_m",
+               "children_500"]
+_PER_TOWN = 3  # waters per town in the priority list
 _REQ_COLS = ["town_name", "new_kits", "completed_kits", "signs", "lifebuoys", "ropes", "rope_m",
              "poles"]
 
@@ -100,8 +113,10 @@ def _esc(value: object) -> str:
 
 
 def _table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
-           text_cols: Sequence[str] = (), total_label: str | None = None) -> str:
-    """An HTML table; columns named ``group|sub`` get a two-row header."""
+           text_cols: Sequence[str] = (), total_label: str | None = None,
+           emphasis: Sequence[bool] | None = None) -> str:
+    """An HTML table; columns named ``group|sub`` get a two-row header; rows flagged in
+    ``emphasis`` (and a ``total_label`` row) are shown in bold."""
     labels = labels or {}
     cols = list(frame.columns)
     split = [str(c).split("|", 1) if "|" in str(c) else [str(c)] for c in cols]
@@ -124,9 +139,11 @@ def _table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
         head.append("<tr>" + "".join(f"<th>{html.escape(s[1])}</th>" for s in split
                                      if len(s) == 2) + "</tr>")
     body = []
-    for row in frame.itertuples(index=False):
+    strong = list(emphasis) if emphasis is not None else [False] * len(frame)
+    for row, bold in zip(frame.itertuples(index=False), strong, strict=True):
         first = str(row[0])
-        cls = " class='total'" if total_label is not None and first == total_label else ""
+        cls = " class='total'" if bold or (total_label is not None and first == total_label) \
+            else ""
         cells = "".join(f"<td{' class=t' if c in text_cols else ''}>{_cell(c, v)}</td>"
                         for c, v in zip(cols, row, strict=True))
         body.append(f"<tr{cls}>{cells}</tr>")
@@ -135,7 +152,8 @@ def _table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
 
 def _cell(column: object, value: object) -> str:
     """A table cell: completion and coverage rates with a % sign."""
-    if str(column).endswith(("完成率", "覆盖率")) and isinstance(value, float | int | np.number) \
+    if str(column).endswith(("完成率", "覆盖率", "配备率", "占比")) \
+            and isinstance(value, float | int | np.number) \
             and np.isfinite(value):
         return f"{float(value):.1f}%"
     return _esc(value)
@@ -215,17 +233,25 @@ def _proposals(proposals: pd.DataFrame | None, run: dict) -> str:
 
 
 def _water(water_top: pd.DataFrame | None, run: dict) -> str:
+    """Risky waters by tier, where the homes come from, and the priority list: the first
+    few waters of each town (a county list of ten ties from one cluster helps nobody)."""
     if water_top is None:
         return _not_computed()
-    frame = pd.DataFrame(water_top).drop(columns="geometry", errors="ignore").head(_TOP).copy()
+    frame = pd.DataFrame(water_top).drop(columns="geometry", errors="ignore").copy()
     if "tier_label" not in frame and "tier" in frame:
         frame["tier_label"] = frame["tier"].map(lambda t: TIERS.get(str(t), str(t)))
+    if "locator" not in frame:
+        frame["locator"] = frame.get("name", "")
     summary = (run.get("water") or {}).get("risky_waters_by_tier") or {}
     head = "，".join(f"{TIERS[t]} {summary[t]} 处" for t in ("A", "B", "C") if t in summary)
-    show = _drop_empty(frame[[c for c in _WATER_COLS if c in frame.columns]])
-    return ((f"<p>风险水域：{html.escape(head)}（前 {_TOP} 处）</p>" if head else "")
+    tiered = frame[frame["tier"].astype(str) != "N"] if "tier" in frame else frame
+    top = (tiered.sort_values("rank", kind="stable").groupby("town_name", sort=False)
+           .head(_PER_TOWN).sort_values(["town_name", "rank"], kind="stable"))
+    show = _drop_empty(top[[c for c in _WATER_COLS if c in top.columns]])
+    return ((f"<p>风险水域：{html.escape(head)}；下表为各镇（街道）排在前 {_PER_TOWN} 位的"
+             f"水域（全部见 water_risk.csv）</p>" if head else "")
             + _homes_line(run)
-            + _table(show, labels=_COLUMNS, text_cols=["name", "town_name"]))
+            + _table(show, labels=_COLUMNS, text_cols=["locator", "town_name"]))
 
 
 def _homes_line(run: dict) -> str:
@@ -250,39 +276,37 @@ def _requisition(requisition: pd.DataFrame | None) -> str:
     show = frame[[c for c in _REQ_COLS if c in frame.columns]].copy()
     total = {c: show[c].sum() for c in show.columns if c != "town_name"}
     show = pd.concat([show, pd.DataFrame([{"town_name": "合计", **total}])], ignore_index=True)
-    return _table(show, labels=_COLUMNS, text_cols=["town_name"], total_label="合计")
+    return ("<p>本年预算方案的物资申领（按镇，同 requisition.csv）：</p>"
+            + _table(show, labels=_COLUMNS, text_cols=["town_name"], total_label="合计"))
 
 
 def _budget(run: dict) -> str:
-    """Spend, what remains, and the budget curve (issue 13)."""
+    """What the budget buys under each plan and what full coverage needs, side by side;
+    the budget table (issue 25)."""
     w = run.get("water") or {}
-    b = w.get("budget")
-    if not b:
+    if not w.get("budget"):
         return ""
-    line = (f"<p>预算 ¥{b['budget_yuan']:,.0f}，安排 ¥{b['spend_yuan']:,.0f}，剩余 "
-            f"¥{b['remaining_yuan']:,.0f}；" if b.get("budget_yuan") is not None
-            else f"<p>全覆盖方案费用 ¥{b['spend_yuan']:,.0f}；")
-    line += (f"新建“四个一” {b['new_kits']} 处，补齐/更换救生绳 {b['fixed_kits']} 处，"
-             f"危险岸线（按危险度加权）覆盖 {b['risk_covered_share']:.1%}"
-             f"（求解 {_esc(b['method'])}，{_esc(b['status'])}，最优性差距 "
-             f"{b.get('gap', 0.0):.2%}）。</p>")
-    full = b.get("full_coverage")
-    if full:
-        line += (f"<p>全覆盖（每一米危险岸线都在救援点可及范围内）最省方案：新建 "
-                 f"{full['new_kits']} 处（精确最少 {full['min_new_kits']} 处，区间覆盖算法）、"
-                 f"补齐/更换救生绳 {full['fixed_kits']} 处，共 ¥{full['yuan']:,.0f}"
-                 f"（{_esc(full['status'])}，费用差距 {full['gap']:.2%}）"
-                 + ("；本年预算已够全覆盖，余款不再安排。" if b.get("method") == "full_coverage"
-                    else "。") + "</p>")
-    curve = pd.DataFrame(w.get("budget_curve") or [])
-    if len(curve):
-        curve = curve.assign(risk_covered_share=(100 * curve["risk_covered_share"]).round(1))
-        line += "<p>预算曲线：点位数与费用对应的风险覆盖比例（供确定预算）。</p>" + _table(
-            curve[["kits", "yuan", "risk_covered_share", "status", "gap"]],
-            labels={"kits": "点位数（新建+补齐）", "yuan": "费用（元）",
-                    "risk_covered_share": "风险覆盖（%）", "status": "求解状态",
-                    "gap": "最优性差距"})
-    return line
+    table = budget_table(w)
+    out = "<ul class='s'>" + "".join(f"<li>{html.escape(t)}</li>" for t in kit_lines(w)) \
+        + "</ul>"
+    if (table["key"] != "curve").any():
+        out += "<p>本年预算能做什么、全覆盖需要什么：</p>" + _table(side_by_side(table),
+                                                                text_cols=["项目"])
+    if (table["key"] == "curve").any():
+        out += ("<p>预算曲线：费用与危险岸线风险覆盖（按危险度加权）的对应关系，含本年预算的两种"
+                "安排与全覆盖，供确定预算（同 water_actions.xlsx 预算曲线表、budget_curve.png）。"
+                "</p>" + _table(printed(table), text_cols=[PLAN, SURE],
+                                emphasis=table["chosen"].tolist()))
+    return out
+
+
+def _patrols(run: dict, *, villages: pd.DataFrame | None,
+             actions: pd.DataFrame | None) -> str:
+    """Patrols and overdue inspections (:func:`planner.report.water_figures.patrol_items`)."""
+    items = patrol_items(run.get("water"), villages=villages, actions=actions)
+    if not items:
+        return _not_computed()
+    return "<ul class='s'>" + "".join(f"<li>{html.escape(t)}</li>" for t in items) + "</ul>"
 
 
 def _images(images: Sequence[Path]) -> str:
@@ -295,6 +319,13 @@ def _images(images: Sequence[Path]) -> str:
         figs.append(f"<figure><img alt='{name}' src='data:image/png;base64,{data}'>"
                     f"<figcaption>{name}.png</figcaption></figure>")
     return "<div class='maps'>" + "".join(figs) + "</div>"
+
+
+def _chart(images: Sequence[Path]) -> tuple[str, list[Path]]:
+    """The budget chart, full width (for the budget section), and the other images."""
+    chart = [Path(p) for p in images if Path(p).name == CHART_FILE]
+    rest = [Path(p) for p in images if Path(p).name != CHART_FILE]
+    return (_images(chart) if chart else ""), rest
 
 
 def _inputs(run: dict) -> str:
@@ -342,6 +373,7 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
                  requisition: pd.DataFrame | None = None,
                  progress: pd.DataFrame | None = None,
                  villages: pd.DataFrame | None = None,
+                 water_actions: pd.DataFrame | None = None,
                  actions: Sequence[tuple[str, list[str]]] | None = None,
                  staff_table: pd.DataFrame | None = None, notice: Sequence[str] = (),
                  derived: Sequence[str] = ()) -> Path:
@@ -368,7 +400,11 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
     progress : DataFrame, optional
         The progress table (the towns furthest behind, the completion once built).
     villages : DataFrame, optional
-        Kept for callers of the earlier signature; not used.
+        ``village_code, village_name, town_name``: the names of the villages losing most
+        patrols to the weekly-hour cap.
+    water_actions : DataFrame, optional
+        The water actions (:func:`planner.propose.actions.water_actions`): overdue
+        inspections per town.
     actions : sequence of (group, lines), optional
         The findings grouped by what to do (:func:`planner.report.findings.action_groups`);
         without it the Chinese parts of ``run["findings"]``, ungrouped.
@@ -390,6 +426,7 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         found = [_chinese(f) for f in run.get("findings") or []]
         actions = [("发现的问题", found)] if found else []
     kinds = [k for k, v in (run.get("quota") or {}).items() if isinstance(v, dict)]
+    chart, maps = _chart(images)
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "_assets"),
                       autoescape=True, keep_trailing_newline=True)
     page = env.get_template("report.html.j2").render(
@@ -407,9 +444,10 @@ def write_report(path: str | Path, *, title: str, progress_table: pd.DataFrame, 
         staff=Markup("" if staff_table is None else _table(
             staff_table, text_cols=["镇（街道）"], total_label="合计")),
         coverage=Markup(_coverage(run)), proposals=Markup(_proposals(proposals, run)),
-        water=Markup(_water(water_top, run)), budget=Markup(_budget(run)),
+        water=Markup(_water(water_top, run)), budget=Markup(_budget(run) + chart),
+        patrols=Markup(_patrols(run, villages=villages, actions=water_actions)),
         requisition=Markup(_requisition(requisition)),
-        images=Markup(_images(images)), actions=Markup(_actions(actions)),
+        images=Markup(_images(maps)), actions=Markup(_actions(actions)),
         inputs=Markup(_inputs(run)))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -425,5 +463,7 @@ def _date(iso: object) -> str:
 
 
 def _chinese(text: object) -> str:
-    """The Chinese part of a bilingual message ("中文 / English" -> "中文")."""
-    return str(text).split(" / ")[0].strip()
+    """The Chinese part of a bilingual message (:func:`planner.report.findings.chinese`)."""
+    from planner.report.findings import chinese
+
+    return chinese(text)

@@ -9,12 +9,11 @@ from planner.glossary import (
     CHILD_GROUPS,
     DISTANCE_METHODS,
     SHORT_LABELS,
-    SOLVER_LABELS,
-    TIERS,
     kind_label,
 )
 from planner.measure.coverage import story_lines
 from planner.report.tables import outside_quota, summary_lines
+from planner.report.water_figures import water_lines
 from planner.results import RunResult
 
 
@@ -34,9 +33,10 @@ def print_summary(result: RunResult, *, echo: Callable[[str], None] = print) -> 
         echo("")
     for line in quota_lines(run):
         echo(line)
-    for line in story_lines(run.get("coverage") or {}):
+    for line in [*story_lines(run.get("coverage") or {}), *staff_lines(run)]:
         echo(line)
-    for line in [*access_lines(run), *proposal_lines(run), *water_lines(run)]:
+    # the water sentences are the report's (planner.report.water_figures)
+    for line in [*access_lines(run), *proposal_lines(run), *water_lines(run.get("water"))]:
         echo(line)
     read = sum(i["read"] for i in run["inputs"])
     echo(f"读入记录 {read} 条，拒收 {run['rejected']} 条（rejected.csv），修复 "
@@ -60,6 +60,21 @@ def quota_lines(run: dict) -> list[str]:
         lines.append(f"{_short(kind)}：任务 {t['required']}{law}，已建 {t['built']}，缺口 "
                      f"{t['missing']}{extra}，完成率 {t['percent']}%")
     return lines
+
+
+def staff_lines(run: dict) -> list[str]:
+    """The staff figures: directors and supervisors required, in post, missing, villages
+    without a director, staff trained (none without a staff table)."""
+    t = run.get("staff")
+    if not t:
+        return []
+    rate = 100.0 * t["directors"] / t["directors_required"] if t["directors_required"] else 100.0
+    trained = f"（{t['pct_trained']:.1f}%）" if t.get("pct_trained") is not None else ""
+    return [f"儿童工作队伍：儿童主任应配 {t['directors_required']} 名，已配 {t['directors']} 名，"
+            f"缺口 {t['directors_missing']} 名（配备率 {rate:.1f}%），无儿童主任的村（居）"
+            f"{t['villages_without_director']} 个；儿童督导员应配 {t['supervisors_required']} 名，"
+            f"已配 {t['supervisors']} 名，缺口 {t['supervisors_missing']} 名；在岗 "
+            f"{t['staff']} 人，已培训 {t['trained']} 人{trained}"]
 
 
 def access_lines(run: dict) -> list[str]:
@@ -92,26 +107,3 @@ def proposal_lines(run: dict) -> list[str]:
         parts.append(text)
     return [f"拟新建（含升级）阵地 {props['sites']} 处：{'；'.join(parts)}"
             " → proposed_sites.geojson"]
-
-
-def water_lines(run: dict) -> list[str]:
-    """Risky waters by tier, the bank left uncovered, and the kit budget."""
-    water = run.get("water")
-    if not water:
-        return []
-    tiers = water["risky_waters_by_tier"]
-    by_tier = "/".join(TIERS[t] for t in "ABC")
-    lines = [f"防溺水：水域 {water['water_bodies']} 处，{by_tier}风险 {tiers.get('A', 0)}/"
-             f"{tiers.get('B', 0)}/{tiers.get('C', 0)} 处；未覆盖的风险岸线 "
-             f"{water['uncovered_risky_bank_m_before'] / 1000:.0f} 公里，新设 "
-             f"{water['proposed_kits']} 套“四个一”后 "
-             f"{water['uncovered_risky_bank_m_after'] / 1000:.0f} 公里"]
-    b = water.get("budget")
-    if b and b.get("budget_yuan") is not None:
-        how = "，".join(SOLVER_LABELS.get(str(x), str(x)) for x in (b["method"], b["status"]))
-        lines.append(
-            f"“四个一”预算：安排 ¥{b['spend_yuan']:,.0f} / ¥{b['budget_yuan']:,.0f}（剩余 "
-            f"¥{b['remaining_yuan']:,.0f}）：新设 {b['new_kits']} 套，补齐/维修 "
-            f"{b['fixed_kits']} 套，按危险度加权的风险岸线覆盖 {b['risk_covered_share']:.1%}"
-            f"（{how}，最优性差距 {b['gap']:.2%}）→ water_actions.xlsx")
-    return lines

@@ -17,6 +17,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from planner.glossary import SHORT_LABELS, date_label, quota_label
 from planner.report._fields import typed
+from planner.report._labels import chinese_part
 from planner.report._xlsx import Book, text_width, write_table
 from planner.report.safe import safe_frame, write_document
 
@@ -119,12 +120,21 @@ def _rate(part, whole, *, empty: float | None = None) -> float | None:
     return round(100.0 * float(part) / float(whole), 1) if whole else empty
 
 
-def annex_formulas(columns: Sequence[str]) -> Callable[[str, int, int, int], str | None]:
-    """The live formulas of an annex table (:func:`progress_display`) for
-    :func:`planner.report._xlsx.write_table`: per row 缺口 = 任务数 − 已建 and 完成率 =
-    已建 ÷ 任务数, 覆盖率 = 有站点 ÷ 村（居）数; the 合计 row's counts are sums of the rows
-    above and its rates the same quotients. A hand-corrected 已建 updates them in Excel; the
-    planner's values are cached in the cells."""
+#: the annex's derived columns by sub-label: 缺口 = a − b (not below 0); a rate = a ÷ b
+#: (``whole``: its value when b is 0, ``None`` for a plain quotient)
+GAPS = {"缺口": ("任务数", "已建")}
+RATES = {"完成率": ("已建", "任务数", 1), "覆盖率": ("有站点", "村（居）数", None)}
+
+
+def annex_formulas(columns: Sequence[str], *, gaps: dict | None = None,
+                   rates: dict | None = None) -> Callable[[str, int, int, int], str | None]:
+    """The live formulas of an annex table (:func:`progress_display`, :func:`staff_display`)
+    for :func:`planner.report._xlsx.write_table`: per row each gap (default 缺口 = 任务数 −
+    已建) and rate (完成率 = 已建 ÷ 任务数, 覆盖率 = 有站点 ÷ 村（居）数) of its column group;
+    the 合计 row's counts are sums of the rows above and its rates the same quotients. A
+    hand-corrected 已建 updates them in Excel; the planner's values are cached in the
+    cells. Columns are keyed ``"group|sub"``."""
+    gaps, rates = gaps or GAPS, rates or RATES
     pos = {str(c): i for i, c in enumerate(columns)}
 
     def ref(group: str, sub: str, row: int) -> str:
@@ -134,19 +144,64 @@ def annex_formulas(columns: Sequence[str]) -> Callable[[str, int, int, int], str
         group, _, sub = column.partition("|")
         if not sub:
             return None
-        if i == n - 1 and sub not in ("完成率", "覆盖率"):
+        if i == n - 1 and sub not in rates:
             col = pos[column]
             return f"=SUM({xl_rowcol_to_cell(row - i, col)}:{xl_rowcol_to_cell(row - 1, col)})"
-        if sub == "缺口":
-            return f"=MAX({ref(group, '任务数', row)}-{ref(group, '已建', row)},0)"
-        if sub == "完成率":
-            req = ref(group, "任务数", row)
-            return f"=IF({req}>0,{ref(group, '已建', row)}/{req},1)"
-        if sub == "覆盖率":
-            return f"={ref(group, '有站点', row)}/{ref(group, '村（居）数', row)}"
+        if sub in gaps:
+            a, b = gaps[sub]
+            return f"=MAX({ref(group, a, row)}-{ref(group, b, row)},0)"
+        if sub in rates:
+            top, bottom, whole = rates[sub]
+            num, den = ref(group, top, row), ref(group, bottom, row)
+            return f"={num}/{den}" if whole is None else f"=IF({den}>0,{num}/{den},{whole})"
         return None
 
     return formula
+
+
+#: the staff annex's groups and what each sub-column is (planner.measure.staff); "（人）" marks
+#: them as counts of people, which the privacy guard keeps (a header naming 主任 is dropped)
+STAFF_GROUPS = {
+    "儿童主任（人）": {"应配": "directors_required", "已配": "directors",
+                   "缺口": "directors_missing", "配备率": None,
+                   "无儿童主任的村（居）": "villages_without_director"},
+    "儿童督导员（人）": {"应配": "supervisors_required", "已配": "supervisors",
+                    "缺口": "supervisors_missing", "配备率": None},
+    "培训（人）": {"在岗人数": "staff", "已培训": "trained", "培训占比": None},
+}
+STAFF_GAPS = {"缺口": ("应配", "已配")}
+STAFF_RATES = {"配备率": ("已配", "应配", 1), "培训占比": ("已培训", "在岗人数", 0)}
+
+
+def staff_display(progress: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+    """The staff annex (儿童工作队伍): per town directors and supervisors required, in post,
+    missing and the staffing rate, villages without a director, staff trained; a 合计 row.
+    Columns keyed ``"group|sub"`` as :func:`progress_display`'s."""
+    cols: dict[str, pd.Series] = {
+        "序号": pd.Series(np.arange(1, len(progress) + 1), dtype=object),
+        "镇（区、街道）": progress["town_name"].astype(str),
+    }
+    groups: list[tuple[str, int]] = [("序号", 1), ("镇（区、街道）", 1)]
+    for group, subs in STAFF_GROUPS.items():
+        for sub, column in subs.items():
+            if column is None:  # a rate of two counts of the group
+                top, bottom, _if_none = STAFF_RATES[sub]
+                column = [_rate(x, y) for x, y in zip(progress[subs[top]],
+                                                      progress[subs[bottom]], strict=True)]
+                cols[f"{group}|{sub}"] = pd.Series(column, dtype=float)
+            else:
+                cols[f"{group}|{sub}"] = progress[column]
+        groups.append((group, len(subs)))
+    table = pd.DataFrame(cols)
+    total = {c: _whole(pd.to_numeric(table[c], errors="coerce").sum())
+             for c in table.columns[2:]}
+    total["序号"], total["镇（区、街道）"] = "合计", ""
+    for group, subs in STAFF_GROUPS.items():
+        for sub, (top, bottom, _if_none) in STAFF_RATES.items():
+            if sub in subs:
+                total[f"{group}|{sub}"] = _rate(total[f"{group}|{top}"],
+                                                total[f"{group}|{bottom}"])
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True), groups
 
 
 def _town_labels(progress: pd.DataFrame) -> pd.Series:
@@ -178,7 +233,8 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
                         date: dt.date | None = None, notes: Sequence[str] = (),
                         filed: dt.date | None = None, outside: dict | None = None,
                         remarks: dict[str, list[str]] | None = None,
-                        notice: Sequence[str] = ()) -> None:
+                        notice: Sequence[str] = (), staff_notes: Sequence[str] | None = None
+                        ) -> None:
     """``progress.xlsx``: the annex-1 progress sheet (任务进度), the annex-2 sheet of the
     organisations (社会组织任务) when the quota has them, then any extra sheets.
 
@@ -190,7 +246,9 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
     ``outside``: the annex row of the units without a quota (:func:`outside_quota`);
     ``remarks``: further 备注 per town_code. ``findings``: a list of texts, or a frame shown
     as it is (the 发现的问题 sheet). ``notice`` (:func:`incomplete_notice`): the task sheets'
-    titles say 数据不全 and the lines come first under them.
+    titles say 数据不全 and the lines come first under them. ``staff_notes``: with them (a
+    staff table was given) a 儿童工作队伍 annex (:func:`staff_display`) follows the task
+    sheets, its notes under it.
     """
     if notice:
         notes = [*notice, *notes]
@@ -209,12 +267,23 @@ def write_progress_xlsx(path: Path, *, title: str, progress: pd.DataFrame, kinds
             _task_sheet(book, book.sheet("社会组织任务"), progress, kinds=annex2,
                         filled=filled, notes=notes[:len(notice) + 1], remarks=remarks,
                         title=f"{title}儿童服务类社会组织任务完成情况{flag}", villages=False)
+        if staff_notes is not None:
+            table, groups = staff_display(progress)
+            write_table(book, book.sheet("儿童工作队伍"), table,
+                        title=f"{title}儿童工作队伍配备情况{flag}", groups=groups,
+                        percent_cols=[c for c in table.columns if is_percent(str(c))
+                                      or str(c).endswith("配备率")],
+                        total_label="合计", header=lambda c: c.split("|")[-1],
+                        filled_by=filled, notes=staff_notes,
+                        formulas=annex_formulas(list(table.columns), gaps=STAFF_GAPS,
+                                                rates=STAFF_RATES))
         for name, frame in (sheets or {}).items():
             write_table(book, book.sheet(name), _capped(frame), title=f"{title}　{name}",
                         percent_cols=[c for c in frame.columns if is_percent(str(c))])
         if findings is not None and len(findings):
             frame = findings if isinstance(findings, pd.DataFrame) else pd.DataFrame(
-                {"序号": range(1, len(findings) + 1), "问题": findings})
+                {"序号": range(1, len(findings) + 1),
+                 "问题": [chinese_part(f) for f in findings]})
             write_table(book, book.sheet("发现的问题"), frame,
                         title=f"{title}　数据与任务表问题")
 
@@ -268,8 +337,7 @@ def _task_sheet(book: Book, ws, progress: pd.DataFrame, *, kinds: list[str], tit
     write_table(book, ws, table, title=title, groups=groups,
                 percent_cols=[c for c in table.columns if c.endswith(("完成率", "覆盖率"))],
                 total_label="合计", header=lambda c: c.split("|")[-1], filled_by=filled,
-                notes=notes, widths={len(table.columns) - 1: 30},
-                formulas=annex_formulas(list(table.columns)))
+                notes=notes, formulas=annex_formulas(list(table.columns)))
     ws.fit_to_pages(1, 1)  # an annex table prints on one page
 
 

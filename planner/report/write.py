@@ -17,7 +17,7 @@ from planner.report._maplayers import MapLayers, layers_from_result
 from planner.report.annex import heading, write_annex
 from planner.report.patrol_sheets import write_patrol_sheets
 from planner.report.safe import write_geojson
-from planner.report.tables import incomplete_notice, outside_quota, write_csv
+from planner.report.tables import incomplete_notice, outside_quota, staff_display, write_csv
 from planner.report.water_actions import write_actions_xlsx
 from planner.results import RunResult
 from planner.settings import MapConfig
@@ -57,7 +57,7 @@ def write_tables(result: RunResult, out: Path, *, layers: MapLayers | None = Non
         write_geojson(_in_output_crs(w.proposed_kits, ws.settings.map.output_crs), path)
         if w.actions is not None:
             write_actions_xlsx(w.actions, out / "water_actions.xlsx", title=heading(result),
-                               curve=w.summary.get("budget_curve"), notes=w.risk_notes)
+                               water=w.summary, notes=w.risk_notes)
     _write_gpkg(result, out, layers=layers, early=early)
     if result.quota is not None and result.quota.vintages is not None:
         write_csv(result.quota.vintages, out / "town_matching.csv")
@@ -108,8 +108,7 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
     if curve:
         from planner.report.budgetchart import FILE, budget_chart
 
-        pngs.append(budget_chart(curve, out / FILE, title=name,
-                                 chosen=result.water.summary.get("budget")))
+        pngs.append(budget_chart(result.water.summary, out / FILE, title=name))
     table = report_table(result) if kinds else result.progress
     water = result.water
     write_report(out / "report.html", title=f"{name}儿童关爱服务阵地建设与防溺水工作进展",
@@ -117,7 +116,11 @@ def write_maps(result: RunResult, out: Path, *, config: MapConfig,
                  proposals=result.proposals,
                  water_top=None if water is None else water.water_risk,
                  requisition=None if water is None else water.requisition,
-                 progress=result.progress, actions=action_groups(result),
+                 progress=result.progress, villages=result.villages,
+                 water_actions=None if water is None else water.actions,
+                 actions=action_groups(result),
+                 staff_table=staff_display(result.progress)[0] if result.run.get("staff")
+                 else None,
                  notice=incomplete_notice(result.workspace.ledger.incomplete()),
                  derived=[d["label"] for d in result.workspace.derived.values()
                           if d.get("label")])

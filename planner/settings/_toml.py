@@ -20,6 +20,14 @@ from planner.geo.datum import normalise_datum
 from planner.settings._access_rules import AccessConfig
 from planner.settings._map import MapConfig
 from planner.settings._placement import PlaceConfig
+from planner.settings._ranges import (
+    check_bounds,
+    county_code,
+    metres,
+    plan_date,
+    refuse_non_finite,
+    year,
+)
 from planner.settings._water_rules import WaterConfig
 
 #: Layers with geometry or a table the planner knows, and whether a workspace must have them.
@@ -379,6 +387,8 @@ def load_settings(workspace: str | Path) -> Settings:
         raise ConfigError(f"{where}: not valid TOML ({exc}); fix the syntax") from exc
     root = path.parent.resolve()
     _check_keys(data, where)
+    refuse_non_finite(data, where)
+    check_bounds(data, where)
     ws = _table(data, "workspace", where)
     layers_raw = _table(data, "layers", where)
     unknown = set(layers_raw) - set(KNOWN_LAYERS)
@@ -408,11 +418,10 @@ def load_settings(workspace: str | Path) -> Settings:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ConfigError(f"{where}: [workspace] {key} = {ws[key]!r} must be text in quotes")
     validate_raw = _table(data, "validate", where)
-    try:
-        dup = float(validate_raw.get("duplicate_distance_m", 100.0))
-        tol = float(validate_raw.get("locate_tolerance_m", 100.0))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: [validate] distances must be numbers in metres") from exc
+    dup = metres(validate_raw, "duplicate_distance_m", table="validate", where=where,
+                 default=100.0, high=10_000.0)
+    tol = metres(validate_raw, "locate_tolerance_m", table="validate", where=where,
+                 default=100.0, high=50_000.0)
     share, accept, outline = _completeness(validate_raw, where)
     access = AccessConfig.from_mapping(_table(data, "access", where), source=where)
     place = PlaceConfig.from_mapping(_table(data, "place", where), source=where)
@@ -424,7 +433,7 @@ def load_settings(workspace: str | Path) -> Settings:
     return Settings(
         root=root,
         name=str(ws.get("name", root.name)),
-        county_code=str(ws["county_code"]) if "county_code" in ws else None,
+        county_code=county_code(ws.get("county_code"), where=where),
         crs=ws.get("crs"),
         layers=layers,
         water_files=water_files,
@@ -444,7 +453,8 @@ def load_settings(workspace: str | Path) -> Settings:
         max_unusable_share=share,
         accept_incomplete=accept or bool(_OVERRIDES.get().get("accept_incomplete")),
         outline_tolerance_m=outline,
-        as_of=reporting_date(ws.get("as_of"), where="[workspace] as_of", source=where),
+        as_of=plan_date(reporting_date(ws.get("as_of"), where="[workspace] as_of",
+                                       source=where), key="[workspace] as_of", where=where),
     )
 
 
@@ -535,13 +545,12 @@ def reporting_date(value: Any, *, where: str, source: str = "") -> dt.date | Non
                           "e.g. 2026-12-31") from exc
 
 
-def _water_dates(year: Any, as_of: Any, where: str) -> tuple[int | None, dt.date | None]:
-    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        raise ConfigError(f"{where}: water.year = {year!r}; give a year such as 2025")
+def _water_dates(value: Any, as_of: Any, where: str) -> tuple[int | None, dt.date | None]:
+    value = year(value, key="[water] year", where=where)
     if as_of is not None and not isinstance(as_of, dt.date):
         try:
             as_of = dt.date.fromisoformat(str(as_of))
         except ValueError as exc:
             raise ConfigError(f"{where}: water.as_of = {as_of!r}; give a date such as "
                               "\"2025-06-01\"") from exc
-    return year, as_of
+    return value, plan_date(as_of, key="[water] as_of", where=where)

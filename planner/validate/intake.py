@@ -24,6 +24,7 @@ from planner.validate.frames import (
     reject_duplicate_keys,
     reject_outside,
 )
+from planner.validate.kit_values import repair_kit_values
 from planner.validate.reading import read_geo, read_private, rename_fields
 from planner.validate.site_list import load_sites
 from planner.validate.staff_table import load_staff
@@ -111,7 +112,10 @@ def _extra(settings: Settings, ledger: Ledger, *, county_m, crs: CRS,
         frame = reject_outside(frame, county_metric=county_m, crs=crs,
                                tolerance_m=settings.locate_tolerance_m, spec=spec, ledger=ledger)
         if name == "kits":  # normalised once, here: run and check alike
-            frame = kit_file(frame, file=spec.path.name)
+            raw = frame
+            frame = kit_file(frame, file=spec.path.name,
+                             min_rope_m=settings.water.min_rope_m)
+            frame = repair_kit_values(frame, raw, ledger, layer=name, file=spec.path.name)
         ledger.accept(spec.name, spec.path.name, len(frame))
         if frame.empty:  # nothing usable: the stages that need the layer are skipped
             findings.append(f"{spec.path.name}（{name}）没有可用记录，未使用 / no usable "
@@ -162,8 +166,10 @@ def _water_types(frame: gpd.GeoDataFrame, spec: LayerSpec, ledger: Ledger) -> gp
             return False
         return True
 
+    if frame.empty:  # every feature rejected already (points in a water layer, say)
+        return frame
     values = frame["type"].fillna("").astype(str)
-    ok = values.map({v: known(v) for v in values.unique()})
+    ok = values.map({v: known(v) for v in values.unique()}).astype(bool)
     ledger.reject(spec.name, spec.path.name, frame[~ok],
                   "未知水域类型 / unknown water type: use one of "
                   + "、".join(WATER_TYPES.values()))

@@ -31,8 +31,9 @@ def read_private(spec: LayerSpec, ledger: Ledger, canonical: list[str]) -> pd.Da
     """Read a layer, drop its personal columns and open its ledger entry."""
     frame, encoding = read_layer(spec)
     known = known_columns(spec, canonical)
+    read = frame
     frame, withheld, masked = withhold_personal(frame, keep=known)
-    ledger.read(spec.name, spec.path.name, len(frame), encoding=encoding, shown=known)
+    ledger.read_frame(spec.name, spec.path.name, read, encoding=encoding, shown=known)
     ledger.withhold(spec.name, spec.path.name, withheld, masked)
     return frame
 

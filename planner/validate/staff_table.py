@@ -27,7 +27,7 @@ def load_staff(settings: Settings, ledger: Ledger, *, villages: pd.DataFrame,
     if spec is None:
         return None
     frame, encoding = read_layer(spec)
-    ledger.read(spec.name, spec.path.name, len(frame), encoding=encoding)
+    ledger.read_frame(spec.name, spec.path.name, frame, encoding=encoding)
     mapping = {spec.column(c): c for c in ("code", "role", "count", "trained")
                if spec.column(c) in frame.columns}
     frame = frame.rename(columns=mapping)

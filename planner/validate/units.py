@@ -74,6 +74,18 @@ def _no_features(spec: LayerSpec, ledger: Ledger) -> None:
                              "the file that holds the boundaries")
 
 
+def _none_usable(frame: pd.DataFrame, spec: LayerSpec, ledger: Ledger) -> None:
+    """Stop in one line when every feature of a boundary layer was rejected (points in a
+    polygon layer, say), naming the first reason."""
+    if len(frame):
+        return
+    first = next((r for r in ledger.rejected if r["layer"] == spec.name
+                  and r["file"] == spec.path.name), None)
+    why = f"row {first['row']}: {first['reason']}" if first else "no usable feature"
+    raise InputFileError(f"{spec.path}: no usable boundary in layer {spec.name!r} ({why}); "
+                         "give the file that holds the town polygons")
+
+
 def _outline(settings: Settings, ledger: Ledger) -> gpd.GeoSeries | None:
     """The ``[layers.county]`` outline as WGS-84 polygons (``None`` without one)."""
     spec = settings.layers.get("county")
@@ -95,6 +107,7 @@ def _towns(settings: Settings, ledger: Ledger, outline: gpd.GeoSeries | None,
     _no_features(spec, ledger)
     attrs = _attributes(raw, spec, TOWN_FIELDS)
     frame = rename_fields(to_features(raw, spec, ledger, kind="polygon"), spec, TOWN_FIELDS)
+    _none_usable(frame, spec, ledger)
     require_columns(frame, ["town_name"], path=spec.path, fields=spec.fields,
                     sheet=spec.sheet, role=spec.name)
     for c in TOWN_FIELDS:

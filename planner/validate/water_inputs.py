@@ -4,15 +4,16 @@
   of tables) several - lines and polygons, each with its own datum and fields. Each file is
   normalised once (:func:`water_file`: type codes from a ``type`` column or OSM tags, ids,
   the file and row of every record); ids repeated across files are prefixed with the file's
-  name.
+  name, ids repeated within a file get their row (``W7#12``).
 * **The same water drawn twice** (:func:`merge_water`): a line lying for at least half its
   length inside a polygon (within :data:`INSIDE_TOLERANCE_M`) is that polygon's centre line
   (a river drawn as line and as area) and is merged into it; a polygon at least half of
   which (of the smaller of the two) overlaps a polygon of an earlier file, or a line running
   for at least half its length along a line of an earlier file (within
   :data:`DUPLICATE_BUFFER_M`), is the same water from two sources. The repeated record is
-  rejected in the ledger naming the one kept. Polygons of one file that overlap are the
-  file's own drawing: they are kept, and listed as a finding.
+  rejected in the ledger naming the one kept, which takes its name if it has none. Polygons
+  of one file that overlap are the file's own drawing: they are kept, and listed as a
+  finding.
 * **Findings** (:func:`water_findings`): a water polygon larger than the county (a national
   or provincial small-scale layer: only its part inside the county is measured, see
   :func:`planner.validate.water_layer.banks`), and a layer far coarser than the villages
@@ -78,6 +79,9 @@ def merge_water(files: list[gpd.GeoDataFrame], *, crs: Any, ledger: Ledger,
     repeated = water["water_id"].duplicated(keep=False) & (water["source"].nunique() > 1)
     water.loc[repeated, "water_id"] = (water.loc[repeated, "source"].map(_stem) + ":"
                                        + water.loc[repeated, "water_id"])
+    again = water["water_id"].duplicated(keep=False)  # an id repeated within one file
+    water.loc[again, "water_id"] = (water.loc[again, "water_id"] + "#"
+                                    + water.loc[again, "_row"].astype(str))
     geom = water.geometry.to_crs(crs).to_numpy()
     dup, partial = _duplicates(geom, water["source"].to_numpy())
     rows = np.flatnonzero(dup >= 0)
@@ -88,6 +92,11 @@ def merge_water(files: list[gpd.GeoDataFrame], *, crs: Any, ledger: Ledger,
             f"same water as {water['source'].iat[k]} row {water['_row'].iat[k]} (a line "
             "inside its polygon, or drawn in two files): that record is kept"
             for k in dup[sel]])
+    # a name travels to the record kept (a named river line merged into an unnamed area)
+    names = water["name"].fillna("").astype(str).to_numpy().copy()
+    take = rows[(names[rows] != "") & (names[dup[rows]] == "")]
+    names[dup[take[::-1]]] = names[take[::-1]]
+    water["name"] = names
     findings = []
     if len(partial):
         i, j = partial[0]
@@ -183,10 +192,12 @@ def water_findings(water: gpd.GeoDataFrame, *, county_m: shapely.Geometry,
             f"{water['source'].iat[k]} row {water['_row'].iat[k]}: a water polygon larger "
             "than the county: only its part inside the county is measured; use a county-scale "
             "water layer")
+    placed = villages[villages.geometry.notna()] if len(villages) else villages
+    area = shapely.area(placed.geometry.to_crs(crs).to_numpy()) if len(placed) else []
+    width = float(np.median(np.sqrt(area))) if len(area) else 0.0
     for file in pd.unique(water["source"]):
         sel = (water["source"] == file).to_numpy()
         spacing = _spacing(geom[sel])
-        width = float(np.median(np.sqrt(villages.to_crs(crs).area))) if len(villages) else 0.0
         if width > 0 and spacing > COARSE_SHARE * width:
             out.append(
                 f"{file}：水域边界平均每 {spacing:,.0f} 米才有一个节点，村（居）宽约 "
@@ -206,10 +217,11 @@ def _spacing(geom: np.ndarray) -> float:
     return float(length.sum() / steps.sum())
 
 
-def kit_file(frame: gpd.GeoDataFrame, *, file: str) -> gpd.GeoDataFrame:
+def kit_file(frame: gpd.GeoDataFrame, *, file: str, min_rope_m: float) -> gpd.GeoDataFrame:
     """The kit layer normalised once (:func:`planner.validate.water_layer.normalise_kits`,
-    every message naming ``file``), with the file and row of each kit."""
-    out = normalise_kits(frame, source=file)
+    every message naming ``file``; ``complete`` by the planner's one rule with
+    ``[water] min_rope_m``), with the file and row of each kit."""
+    out = normalise_kits(frame, source=file, min_rope_m=min_rope_m)
     out["_row"] = (frame["_row"].to_numpy() if "_row" in frame
                    else np.arange(1, len(frame) + 1))
     return out

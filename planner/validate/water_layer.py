@@ -18,8 +18,10 @@ import pandas as pd
 import shapely
 
 from planner._errors import InputFileError
+from planner.core.water_model import complete_kits
 from planner.geo.crs import check_metric
 from planner.glossary import KIT_ITEMS, WATER_TYPE_ALIASES, WATER_TYPES
+from planner.settings import WaterConfig
 
 #: ``natural=water`` without a ``water=*`` subtype is a pond (坑塘) below this area and a
 #: lake (湖泊) from it up: 5 ha, larger than the fish ponds of the Jiangsu plain, smaller
@@ -194,12 +196,13 @@ def as_water(water: gpd.GeoDataFrame, *, source: str = "water layer") -> gpd.Geo
     return normalise_water(water, source=source)
 
 
-def as_kits(kits: gpd.GeoDataFrame | None, *, source: str = "kits layer") -> gpd.GeoDataFrame:
+def as_kits(kits: gpd.GeoDataFrame | None, *, source: str = "kits layer",
+            min_rope_m: float = WaterConfig.min_rope_m) -> gpd.GeoDataFrame:
     """``kits`` if validation normalised them already (:data:`KIT_COLUMNS`), else
     :func:`normalise_kits` of them."""
     if kits is not None and len(kits) and all(c in kits.columns for c in KIT_COLUMNS):
         return kits
-    return normalise_kits(kits, source=source)
+    return normalise_kits(kits, source=source, min_rope_m=min_rope_m)
 
 
 def _bools(values: pd.Series, *, column: str, source: str, rows: Any = None) -> np.ndarray:
@@ -221,13 +224,17 @@ def _bools(values: pd.Series, *, column: str, source: str, rows: Any = None) -> 
 
 
 def normalise_kits(kits: gpd.GeoDataFrame | None, *, source: str = "kits layer",
-                   crs: object = "EPSG:4326") -> gpd.GeoDataFrame:
+                   crs: object = "EPSG:4326",
+                   min_rope_m: float = WaterConfig.min_rope_m) -> gpd.GeoDataFrame:
     """Normalise a kit layer to ``kit_id, has_sign, has_lifebuoy, has_rope, has_pole, rope_m,
     last_inspected, complete, geometry`` (points).
 
     Missing item columns count as present only if the layer has none of them (a layer of plain
     kit points lists complete kits). ``last_inspected`` is parsed as a date (NaT if unknown).
-    ``None`` gives an empty layer in ``crs``.
+    ``complete`` follows the planner's one rule
+    (:func:`planner.core.water_model.complete_kits`): all four items and a rope of at least
+    ``min_rope_m`` (``[water] min_rope_m``) where its length is known. ``None`` gives an
+    empty layer in ``crs``.
     """
     cols = ["kit_id", *KIT_ITEMS, "rope_m", "last_inspected", "complete"]
     if kits is None or len(kits) == 0:
@@ -263,7 +270,7 @@ def normalise_kits(kits: gpd.GeoDataFrame | None, *, source: str = "kits layer",
     else:
         data["last_inspected"] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     items = np.column_stack([np.asarray(data[c], dtype=bool) for c in KIT_ITEMS])
-    data["complete"] = items.all(axis=1)
+    data["complete"] = complete_kits(items, data["rope_m"], min_rope_m=min_rope_m)
     return gpd.GeoDataFrame(data, geometry=geom, crs=kits.crs, index=pd.RangeIndex(n))
 
 

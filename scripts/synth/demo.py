@@ -335,7 +335,7 @@ def _toml(name: str, code: str, *, quota: bool, aliases: dict[str, str],
 def build_workspace(out: Path, *, county_code: str, quota_csv: Path | None = None,
                     aliases: dict[str, str] | None = None, seed: int = 2021,
                     defects: bool = True, extras: bool = True,
-                    quota_note: str | None = None) -> dict:
+                    quota_note: str | None = None, staff: bool = True) -> dict:
     """Write a complete workspace for ``county_code`` into ``out``.
 
     Parameters
@@ -354,6 +354,8 @@ def build_workspace(out: Path, *, county_code: str, quota_csv: Path | None = Non
         Plant the defects listed in :data:`DEFECTS`.
     extras : bool
         Also write the road network and the water, kit and school layers.
+    staff : bool
+        Also write the staff table (儿童主任 / 儿童督导员 counts, ``scripts/synth/staff.py``).
     quota_note : str, optional
         Where the quota table comes from (a comment in ``planner.toml``).
 
@@ -428,14 +430,22 @@ def build_workspace(out: Path, *, county_code: str, quota_csv: Path | None = Non
     if quota_csv is not None:
         shutil.copyfile(quota_csv, _at(out, "quota_2021.csv"))
     extra_toml = ""
+    if staff:
+        from scripts.synth.staff import write_staff
+
+        extra_toml, counts = write_staff(
+            out, villages.assign(children=children["儿童数"].to_numpy()), towns, seed=seed)
     stats = {"county": county_name, "towns": len(towns), "villages": len(villages),
              "children": int(children["儿童数"].sum()), "facilities": len(fac),
              "settlements": len(settlements),
              "outline": "reference" if outline_note is None else "approximate"}
+    if staff:
+        stats.update(counts)
     if extras:
         with_kids = villages.assign(children=children["儿童数"].to_numpy())
-        extra_toml, more = _write_extras(out, county=outline, towns=towns, villages=with_kids,
+        water_toml, more = _write_extras(out, county=outline, towns=towns, villages=with_kids,
                                          settlements=settlements, crs=crs, seed=seed)
+        extra_toml += water_toml
         stats.update(more)
     (out / "planner.toml").write_text(
         _toml(county_name, county_code, quota=quota_csv is not None, aliases=aliases,

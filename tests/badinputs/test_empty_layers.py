@@ -110,3 +110,31 @@ def test_missing_datum_column_points_at_x_y(mini, cli):
     assert res.code == 2
     assert res.line.endswith("set x, y and datum_column of this layer in planner.toml to the "
                              "file's column names")
+
+
+def _as_points(path):
+    frame = gpd.read_file(path)
+    frame["geometry"] = frame.geometry.representative_point()
+    frame.to_file(path)
+
+
+def test_a_town_layer_of_points_is_one_line(mini, cli):
+    _as_points(mini / "towns.geojson")
+    res = cli(mini)
+    assert res.code == 2
+    assert "towns.geojson" in res.line and "not a polygon" in res.line
+
+
+def test_a_water_layer_of_points_is_left_out(mini, cli):
+    import shapely
+
+    water = gpd.GeoDataFrame({"type": ["坑塘"] * 3}, geometry=[shapely.Point(120.52, 32.33)] * 3,
+                             crs=4326)
+    water.to_file(mini / "water.gpkg")
+    toml = mini / "planner.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "[quota]", '[layers.water]\npath = "water.gpkg"\n\n[quota]'), encoding="utf-8")
+    res = cli(mini)
+    assert res.code == 0, res.err
+    assert _inputs(res)["water"]["rejected"] == 3
+    assert json.loads((res.out / "run.json").read_text(encoding="utf-8"))["water"] is None

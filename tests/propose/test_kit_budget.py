@@ -139,7 +139,7 @@ def test_actions_list_every_kit_and_reconcile_with_the_budget(budgeted, tmp_path
     rank = a["tier_label"].map({"一级": 0, "二级": 1, "三级": 2, "未分级": 3}).fillna(4)
     assert all(rank[g.index].is_monotonic_increasing for _, g in a.groupby("village_code"))
     path = tmp_path / "water_actions.xlsx"
-    write_actions_xlsx(a, path, title="测试", curve=s["budget_curve"],
+    write_actions_xlsx(a, path, title="测试", water=s,
                        notes=budgeted.risk_notes)
     wb = load_workbook(path, read_only=True)
     assert wb.sheetnames == ["村级行动清单", "逾期检查", "器材不全", "预算曲线", "评分说明"]

@@ -225,3 +225,51 @@ def test_place_config_validation():
         PlaceConfig.from_mapping({"radius": 3}, source="planner.toml")
     with pytest.raises(ConfigError, match="no coverage distance"):
         cfg.threshold("kit")
+
+
+def test_a_county_whose_task_is_complete_gets_no_proposal_and_no_solver_call(
+        mini, monkeypatch, tmp_path):
+    """Every town has its care home and every village its care point: 0 missing."""
+    import json
+
+    import planner.core._milp
+    from planner.cli import main
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the solver was called")
+
+    def no_solver():
+        monkeypatch.setattr(planner.core._milp, "milp", refuse)
+
+    out = _complete(mini, tmp_path, then=no_solver)
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    by_kind = run["proposals"]["by_kind"]
+    assert run["proposals"]["sites"] == 0
+    for kind in ("care_home", "care_point"):
+        assert by_kind[kind]["proposed"] == 0 and by_kind[kind]["method"] == "trivial"
+    assert main(["-q", "run", str(mini), "--out", str(tmp_path / "again")]) == 0
+
+
+def _complete(mini, tmp_path, *, then):
+    """The mini workspace with its quota set to what is built (0 missing), run after
+    ``then()``."""
+    import pandas as pd
+
+    from planner.pipeline import run
+
+    first = run(mini, write=False, echo=lambda _l: None)
+    built = first.progress.set_index("quota_town")
+    quota = pd.read_csv(mini / "quota.csv", dtype=str)
+    quota["关爱之家"] = quota["镇"].map(built["built_care_home"]).fillna(0).astype(int)
+    quota["站点"] = quota["镇"].map(built["built_care_point"]).fillna(0).astype(int)
+    quota.to_csv(mini / "quota.csv", index=False)
+    toml = mini / "planner.toml"  # only the kinds of the table (no statutory station)
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "[quota]\n", "[quota]\nstatutory_defaults = false\n", 1), encoding="utf-8")
+    then()
+    out = tmp_path / "out"
+    result = run(mini, out=out, echo=lambda _l: None)
+    missing = result.progress.filter(like="missing_")
+    assert int(missing.sum().sum()) == 0 and "missing_care_home" in missing.columns
+    assert "missing_protection_station" not in missing.columns
+    return out

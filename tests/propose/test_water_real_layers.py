@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
+from planner.glossary import KIT_REASONS
 from planner.measure.risk import WaterConfig
 from planner.propose.water_safety import water_safety
 from planner.validate.water_layer import normalise_water
@@ -89,7 +91,14 @@ def test_a_great_river_people_reach_gets_kits_at_its_access_points_whatever_the_
         assert big["kits_new"] >= 1, mode  # the default budget buys them
         kits = r.proposed_kits
         on_big = kits[kits["water_id"] == "BIG"]
-        assert on_big["reason"].str.contains("where people reach it").any()
+        assert on_big["reason"].str.contains(KIT_REASONS["access"]).any()
+    # a tight budget still goes to the access points first (ponds score higher per yuan)
+    tight = _stage(water, c=c, kits=lay["kits"], config=WaterConfig(budget_yuan=3 * 1040.0))
+    acc = tight.summary["budget"]["access_points"]
+    assert tight.summary["budget"]["method"].startswith("access_first")
+    assert tight.water_risk.set_index("water_id").loc["BIG", "kits_new"] >= 1
+    assert acc["first_yuan"] > 0 and acc["covered_share"] > 0
+    assert tight.summary["budget"]["spend_yuan"] <= 3 * 1040.0
     # its bank alone would not be risky under the share tiers: the ponds set the cut-off
     share = res["share"]
     seg = share.segments[share.segments["water_id"] == "BIG"]
@@ -101,3 +110,42 @@ def test_a_great_river_people_reach_gets_kits_at_its_access_points_whatever_the_
     assert [s["cut_factor"] for s in sens] == [0.9, 1.1]
     assert max(kits) <= 3 * min(kits)
     assert all(0 <= s["risk_covered_share"] <= 1 for s in sens)
+
+
+def test_human_locators_name_a_water_by_its_name_or_where_it_is():
+    from planner.propose.water_names import distance_words, water_locators
+
+    v1 = shapely.box(X0, Y0, X0 + 2000, Y0 + 2000)          # 东陈村, centre (1000, 1000)
+    v2 = shapely.box(X0 + 2000, Y0, X0 + 4000, Y0 + 2000)   # 西陈村
+    villages = gpd.GeoDataFrame({"village_name": ["东陈村", "西陈村"]}, geometry=[v1, v2],
+                                crs=UTM)
+    seat = shapely.point_on_surface(v1)
+
+    def pond(dx, dy):
+        return shapely.box(seat.x + dx - 10, seat.y + dy - 10, seat.x + dx + 10, seat.y + dy + 10)
+
+    geoms = np.array([
+        pond(141, -141),                                    # 200 m to the south-east
+        pond(0, 640),                                       # 640 m north
+        pond(0, 640),                                       # the same place again
+        pond(-20, 10),                                      # at the centre
+        shapely.LineString([(X0 + 100, Y0 + 50), (X0 + 3900, Y0 + 50)]),  # named, shared
+        shapely.LineString([(X0 + 2100, Y0 + 1900), (X0 + 3900, Y0 + 1900)]),
+        shapely.box(X0 + 2500, Y0 + 500, X0 + 2600, Y0 + 600),
+    ], dtype=object)
+    names = np.array(["", "", "", "", "如海河", "如海河", "如意湖"], dtype=object)
+    types = np.array(["坑塘", "坑塘", "坑塘", "坑塘", "河流", "河流", "湖泊"], dtype=object)
+    out = water_locators(geoms, names=names, type_labels=types, places=villages, crs=UTM)
+    assert list(out) == [
+        "东陈村中心东南约 200 米的坑塘", "东陈村中心北约 650 米的坑塘（之 1）",
+        "东陈村中心北约 650 米的坑塘（之 2）", "东陈村中心附近的坑塘",
+        "如海河（东陈村）", "如海河（西陈村）", "如意湖"]
+    assert [distance_words(d) for d in (4, 86, 640, 1234)] == ["10 米", "90 米", "650 米",
+                                                              "1.2 公里"]
+    # a brute-force compass: the sector of every bearing
+    for deg, word in ((0, "北"), (44, "东北"), (90, "东"), (181, "南"), (260, "西"),
+                      (316, "西北")):
+        dx, dy = 300 * np.sin(np.radians(deg)), 300 * np.cos(np.radians(deg))
+        got = water_locators(np.array([pond(dx, dy)], dtype=object), names=np.array([""]),
+                             type_labels=np.array(["沟渠"]), places=villages, crs=UTM)[0]
+        assert got == f"东陈村中心{word}约 300 米的沟渠", (deg, got)

@@ -22,3 +22,12 @@ def test_count_of_people_is_kept_and_people_are_dropped() -> None:
     written = safe_frame(frame)
     assert "儿童主任应配（人）" in written.columns and "儿童主任" not in written.columns
     assert "主任电话" not in written.columns
+
+
+def test_a_phone_read_as_a_number_is_personal() -> None:
+    import numpy as np
+
+    frame = pd.DataFrame({"备用": [13912345678.0, np.nan], "值": [1.5, 2.0],
+                          "人数": [100, 200], "经度": [120.5123, 120.6],
+                          "号码": [320682200801011234, 1], "是否": [True, False]})
+    assert sorted(personal_columns(frame)) == ["号码", "备用"]

@@ -81,8 +81,8 @@ def test_report_without_optional_stages_and_hostile_text(demo_result, tmp_path):
     text = "".join(parsed.text)
     assert HOSTILE[0] in text and HOSTILE[1] in text  # shown as text
     # the towns furthest behind (no progress given), coverage, proposals, water,
-    # requisition and maps: not computed
-    assert text.count(NOT_COMPUTED) == 6
+    # requisition, patrols and maps: not computed
+    assert text.count(NOT_COMPUTED) == 7
 
 
 def _pdf_pages(page: Path, tmp_path: Path) -> list[str]:
@@ -171,7 +171,7 @@ def test_report_is_chinese_with_percent_and_ranks_from_one(demo_result):
     assert re.search(r"<td>\d+\.\d%</td>", total)  # 完成率 with %
     kinds = demo_result.run["proposals"]["by_kind"]
     if demo_result.run["proposals"]["sites"]:
-        body = page[page.index("拟新建阵地</h2>"):page.index("溺水风险最高的水域")]
+        body = page[page.index("拟新建阵地</h2>"):page.index("各镇（街道）风险水域")]
         first = re.findall(r"<tr><td>(\d+)</td>", body)
         assert first[:3] == ["1", "2", "3"], first
         assert any("children_newly_covered" in v for v in kinds.values())

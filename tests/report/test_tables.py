@@ -10,7 +10,8 @@ from planner.report._labels import for_people, label
 
 def _evaluate(formula: str, value) -> float | str:
     """The value of one of the annex's formula shapes, ``value(ref)`` giving a cell's value:
-    SUM(A1:A9), MAX(a-b,0), IF(a>0,b/a,1) and a/b (what the annex writes, nothing more)."""
+    SUM(A1:A9), MAX(a-b,0), IF(a>0,b/a,1 or 0) and a/b (what the annexes write, nothing
+    more)."""
     from openpyxl.utils import range_boundaries
 
     body = formula.removeprefix("=")
@@ -20,9 +21,9 @@ def _evaluate(formula: str, value) -> float | str:
                    if isinstance(v := value((r, c)), int | float))
     if m := re.fullmatch(r"MAX\((\w+)-(\w+),0\)", body):
         return max(value(m[1]) - value(m[2]), 0)
-    if m := re.fullmatch(r"IF\((\w+)>0,(\w+)/(\w+),1\)", body):
+    if m := re.fullmatch(r"IF\((\w+)>0,(\w+)/(\w+),([01])\)", body):
         assert m[1] == m[3], formula
-        return value(m[2]) / value(m[1]) if value(m[1]) > 0 else 1
+        return value(m[2]) / value(m[1]) if value(m[1]) > 0 else int(m[4])
     if m := re.fullmatch(r"(\w+)/(\w+)", body):
         return value(m[1]) / value(m[2])
     raise AssertionError(f"unexpected formula {formula}")
@@ -182,3 +183,68 @@ def test_labels_for_people():
     assert out.iloc[0].tolist() == [1235.0, 47.2, "是", "村（居）儿童关爱站点", 4353.3]
     assert pd.isna(out.iloc[1, 0]) and out.iloc[1, 2] == "否"
     assert label("sites_care_home") == '儿童"关爱之家"（个）'
+
+
+#: A4 landscape in points
+_A4_LANDSCAPE = (842.0, 595.0)
+
+
+def _column_pixels(ws) -> list[int]:
+    """Each used column's printed width in pixels: a column ``w`` characters wide as the
+    file stores it (its 5-px padding included) is ``w * 7`` px in Calibri 11 (7 px a
+    character); unset columns are 8.43 wide (64 px). (openpyxl keeps a run of equal
+    columns as one dimension spanning ``min``..``max``.)"""
+    widths = dict.fromkeys(range(1, ws.max_column + 1), 8.43)
+    for dim in ws.column_dimensions.values():
+        if dim.width and dim.min:
+            for c in range(dim.min, (dim.max or dim.min) + 1):
+                widths[c] = dim.width
+    return [int(widths[c] * 7 + 0.5) for c in range(1, ws.max_column + 1)]
+
+
+def _printed_points(ws, body_pt: float) -> float:
+    """The size body text of ``body_pt`` prints at: the page set-up's scale, or with "fit
+    to" the scale that fits the columns to the printable width of A4 landscape (and, fitted
+    one page tall, the rows to its height)."""
+    m = ws.page_margins
+    width = _A4_LANDSCAPE[0] - 72 * (m.left + m.right)
+    height = _A4_LANDSCAPE[1] - 72 * (m.top + m.bottom)
+    if not ws.sheet_properties.pageSetUpPr.fitToPage:
+        return body_pt * (ws.page_setup.scale or 100) / 100
+    scale = min(1.0, width / (0.75 * sum(_column_pixels(ws))))
+    if ws.page_setup.fitToHeight in (1, None):  # one page tall (1 is the OOXML default)
+        rows = sum((ws.row_dimensions[r].height or 15) for r in range(1, ws.max_row + 1))
+        scale = min(scale, height / rows)
+    return body_pt * scale
+
+
+def test_every_sheet_prints_its_body_text_at_8_pt_or_more(demo_result):
+    """From each sheet's page set-up and column widths: the body text (11 pt) prints at
+    8 pt or more; long texts wrap (被拒记录 reasons), longitude/latitude show 6 decimals."""
+    path = demo_result.out / "progress.xlsx"
+    wb = load_workbook(path)
+    for ws in wb:
+        head = int(ws.print_title_rows.split(":")[1].lstrip("$"))
+        body = ws.cell(head + 1, 1).font.sz or 11
+        assert _printed_points(ws, body) >= 8.0, (ws.title, _printed_points(ws, body))
+    rejected = wb["被拒记录"]
+    head = int(rejected.print_title_rows.split(":")[1].lstrip("$"))
+    reasons = [c for c in rejected[head] if c.value == "原因"][0].column
+    cell = rejected.cell(head + 1, reasons)
+    assert cell.alignment.wrap_text
+    assert _column_pixels(rejected)[reasons - 1] <= 7 * 39  # wrapped at 36 characters
+    assert (rejected.row_dimensions[head + 1].height or 15) > 15  # its lines fit the row
+    sites = wb["建议选址"]
+    head = int(sites.print_title_rows.split(":")[1].lstrip("$"))
+    names = [c.value for c in sites[head]]
+    for axis in ("经度", "纬度"):
+        cell = sites.cell(head + 1, names.index(axis) + 1)
+        assert cell.number_format == "0.000000" and round(cell.value, 6) == cell.value
+    # the village sheet's widths come from its content, not its long headers
+    villages = wb["村（居）"]
+    head = int(villages.print_title_rows.split(":")[1].lstrip("$"))
+    labels = [str(c.value) for c in villages[head]]
+    longest = max(range(len(labels)), key=lambda i: len(labels[i]))
+    assert "（米）" in labels[longest] or "占比" in labels[longest]  # a number column
+    assert _column_pixels(villages)[longest] < 7 * len(labels[longest])  # header wraps
+    assert (villages.row_dimensions[head].height or 15) >= 30

@@ -38,8 +38,8 @@ def test_staff_layer_in_progress_and_xlsx(mini, tmp_path):
     reasons = [r["reason"] for r in run_json_rejected(out) if r["layer"] == "staff"]
     assert len(reasons) == 3
     assert any("受训人数" in r for r in reasons) and any("未知岗位" in r for r in reasons)
-    ws = load_workbook(out / "progress.xlsx")["儿童工作队伍"]
-    assert ws["B2"].value == "儿童主任应配（人）"
+    ws = load_workbook(out / "progress.xlsx")["儿童工作队伍"]  # in the annex form
+    assert (ws["C3"].value, ws["C4"].value, ws["D4"].value) == ("儿童主任（人）", "应配", "已配")
     assert "备注" not in str(result.workspace.extra["staff"].columns)  # counts only
 
 

@@ -125,3 +125,22 @@ def test_check_names_the_kit_file_and_row(mini):
                         'fields = { has_rope = "救生绳" }\n', {})
     with pytest.raises(InputFileError, match=r"^kits\.csv 第 3 行：has_rope 列的值 '也许'"):
         load_workspace(load_settings(ws_dir))
+
+
+def test_real_osm_river_as_line_and_area_is_one_named_water():
+    """A real extract (Beijing 海淀, tests/data/README.md): 小月河 is mapped as a named
+    waterway=river line and as an unnamed natural=water/water=river area; it is one water,
+    the area, carrying the line's name."""
+    from planner.load.osm import read_osm
+    from planner.validate.osm_water import add_osm_water
+
+    layers = read_osm(Path(__file__).parents[1] / "data" / "haidian.osm.bz2")
+    assert sorted(layers.water.geometry.geom_type) == ["LineString", "Polygon"]
+    extra, ledger = {}, Ledger()
+    info = add_osm_water(extra, layers.water, crs="EPSG:32650", ledger=ledger,
+                         file="haidian.osm.bz2")
+    assert info["lines_merged_into_areas"] == 1 and info["added"] == 1
+    water = extra["water"]
+    assert list(water["name"]) == ["小月河"] and list(water["type"]) == ["river"]
+    assert water.geometry.iloc[0].geom_type == "Polygon"
+    assert not ledger.reconcile() and "haidian.osm.bz2 第 2 行" in ledger.rejected[0]["reason"]
