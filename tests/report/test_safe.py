@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.records.privacy import MASK, PERSONAL_VALUE
@@ -51,6 +51,7 @@ text_cells = st.one_of(
     st.none(), st.integers(-5, 5), st.just(float("nan")))
 
 
+@settings(max_examples=50)  # each example builds frames: keep the default run short
 @given(cells=st.lists(text_cells, min_size=1, max_size=12))
 def test_safe_frame_equals_a_cell_by_cell_loop(cells):
     frame = pd.DataFrame({"name": pd.Series(cells, dtype=object),
