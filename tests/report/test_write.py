@@ -13,6 +13,7 @@ import pyogrio
 import pytest
 
 from planner.records.outputs import MANIFEST
+from planner.report.annex import coverage_sheet, task_notes
 from planner.report.write import write_tables
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "outputs.md"
@@ -25,7 +26,7 @@ def documented_files() -> set[str]:
     """File names in the "every output file" table of docs/outputs.md."""
     text = DOCS.read_text(encoding="utf-8")
     table = text.split("## 文件一览", 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"`([^`/ *]+\.[a-z]{2,7})`", table))
+    return set(re.findall(r"`([^`/ ]+\.(?:csv|xlsx|geojson|gpkg|qgs|html|json|png))`", table))
 
 
 def _expected_tables(result) -> set[str]:
@@ -102,13 +103,17 @@ def test_tables_hold_what_the_run_holds(mini_result, tables):
 def test_geopackage_layers(mini_result, tables):
     layers = dict(pyogrio.list_layers(tables / "planner.gpkg"))
     ws = mini_result.workspace
-    frames = {"towns": ws.towns, "villages": ws.villages, "facilities": ws.facilities,
-              "proposed_sites": mini_result.proposals}
-    assert set(frames) | {"county", "layer_styles"} <= set(layers)
-    assert layers["facilities"] == layers["proposed_sites"] == "Point"
-    for name, frame in frames.items():
+    # one geometry type per layer, areas multi-part (issue 27)
+    expected = {"towns": "MultiPolygon", "villages": "MultiPolygon", "facilities": "Point",
+                "proposed_sites": "Point"}
+    assert {k: v for k, v in layers.items() if k in expected} == expected
+    # the QGIS styles table, and the county and its roads
+    assert set(layers) - set(expected) <= {"layer_styles", "county", "roads"}
+    assert "layer_styles" in layers
+    for name, frame in {"towns": ws.towns, "villages": ws.villages,
+                        "facilities": ws.facilities,
+                        "proposed_sites": mini_result.proposals}.items():
         assert pyogrio.read_info(tables / "planner.gpkg", layer=name)["features"] == len(frame)
-    assert pyogrio.read_info(tables / "planner.gpkg", layer="county")["features"] == 1
 
 
 def test_writing_again_replaces_the_geopackage(mini_result, tables):
@@ -139,3 +144,28 @@ def test_demo_writes_the_water_files(demo_result):
     assert _expected_tables(demo_result) | MAPS | {"map_water_risk.png"} <= written
     assert written - documented_files() == set()
 
+
+def _story(reach: bool) -> dict:
+    own = {"name": "本村有站点", "villages": 3, "villages_total": 4, "share_villages": 75.0,
+           "children": 600, "children_total": 1000, "share_children": 60.0}
+    s = {"own_site": own}
+    if reach:
+        s["within_reach"] = {"name": "服务半径内", "children": 500, "children_total": 1000,
+                             "share_children": 50.0, "method": "straight_line",
+                             "threshold_m": 1000.0}
+    return s
+
+
+def test_coverage_sheet_one_row_per_measure():
+    sheet = coverage_sheet({"care_point": _story(True), "care_home": _story(False)})
+    assert len(sheet) == 3
+    assert sheet["村（居）"].iat[0] == "3/4" and pd.isna(sheet["村（居）"].iat[1])
+    assert sheet["儿童（人）"].tolist() == [600, 500, 600]
+    assert sheet["说明"].iat[1] == ("住处到最近村（居）儿童关爱站点的直线距离不超过 1000 米的儿童"
+                                    "占全部儿童的比例")
+
+
+def test_task_notes_state_the_county_coverage():
+    assert len(task_notes({})) == 1
+    notes = task_notes({"coverage": {"care_point": _story(True)}})
+    assert "村（居）覆盖率 75.0%（3/4）" in notes[1] and "50.0%（500/1,000 人）" in notes[1]
