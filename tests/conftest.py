@@ -66,8 +66,11 @@ def demo_result(tmp_path_factory):
         return run(DEMO, out=out, echo=lambda _line: None)
 
 
-#: Tests that the default ``python -m pytest`` leaves out (``.ci/run`` runs them with
-#: ``-m slow``): besides those marked ``slow`` by hand, every browser and notebook test.
+#: Tests the default ``python -m pytest`` leaves out (``.ci/run`` runs them with ``-m slow``):
+#: those marked ``slow`` by hand -- each runs the pipeline or the command line on a workspace
+#: of its own, in this process or another, or starts a dask cluster -- and, marked here,
+#: every browser and notebook test and every test on the bundled demo (``demo_result``, a
+#: run of ~25 CPU-s). The default run shares one run of the mini workspace (``mini_result``).
 SLOW_MARKERS = {"slow", "browser", "notebook"}
 
 
@@ -75,9 +78,9 @@ SLOW_MARKERS = {"slow", "browser", "notebook"}
 def pytest_collection_modifyitems(items):
     """Mark end-to-end tests, slow tests, and keep each session run on one xdist worker.
 
-    Tests that run the whole pipeline (the demo or mini fixtures) are ``e2e``; browser and
-    notebook tests are also ``slow``; the tests sharing ``demo_result`` form one xdist group
-    (``--dist loadgroup``) so that the demo is run once, not once per worker.
+    Tests that run the whole pipeline (the demo or mini fixtures) are ``e2e``; browser,
+    notebook and demo tests are also ``slow``; the tests sharing ``demo_result`` form one
+    xdist group (``--dist loadgroup``) so that the demo is run once, not once per worker.
     """
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
@@ -85,6 +88,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
         if "demo_result" in fixtures:
             item.add_marker(pytest.mark.xdist_group("demo"))
+            item.add_marker(pytest.mark.slow)
         if SLOW_MARKERS & {mark.name for mark in item.iter_markers()} - {"slow"}:
             item.add_marker(pytest.mark.slow)
 

@@ -106,6 +106,7 @@ def test_what_is_derived_and_what_is_lacking_is_said(example):
     assert how["none"] > 200 and how["town_point"] > 0 and how["coordinates"] > 0
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_runs_from_the_cli(tmp_path, capsys):
     from planner.cli import main
 

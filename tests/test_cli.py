@@ -50,6 +50,7 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"planner {__version__}"
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_quiet_and_verbose(mini, tmp_path, capsys):
     assert main(["-q", "run", str(mini), "--out", str(tmp_path / "q")]) == 0
     assert capsys.readouterr().out == ""

@@ -163,6 +163,7 @@ def _fill(root, divisions):
     return mine
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_init_fill_check_and_run(tmp_path, divisions, capsys):
     root = tmp_path / "yz"
     assert main(["init", "扬中市", str(root)]) == 0

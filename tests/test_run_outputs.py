@@ -203,6 +203,7 @@ def test_the_demo_output_folder_of_an_earlier_version_is_taken_over(mini, tmp_pa
     assert not (out / "map_extra.png").exists() and is_complete(out)
 
 
+@pytest.mark.slow  # whole runs in processes of their own
 @pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/stat").exists(),
                     reason="forked stages need fork; the test counts them in /proc")
 def test_kill_9_of_the_parent_alone_ends_its_forked_stages(mini, tmp_path):

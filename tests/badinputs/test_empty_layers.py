@@ -6,6 +6,7 @@ import json
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 
 
 def _inputs(res) -> dict:
@@ -43,6 +44,7 @@ def test_planner_toml_saved_as_gbk(mini, cli):
            "as UTF-8" in res.line
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_facility_file_with_a_header_only(mini, cli):
     path = mini / "facilities.csv"
     path.write_bytes(path.read_bytes().split(b"\n")[0] + b"\n")
@@ -52,6 +54,7 @@ def test_facility_file_with_a_header_only(mini, cli):
     assert (fac["read"], fac["accepted"], fac["rejected"]) == (0, 0, 0)
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_every_facility_outside_the_county(mini, cli):
     path = mini / "facilities.csv"
     frame = pd.read_csv(path, dtype=str, encoding="gb18030", keep_default_na=False)
@@ -73,6 +76,7 @@ def test_every_facility_outside_the_county(mini, cli):
         "位置在县域外": 7, "未知设施类型": 1, "坐标不在中国范围内": 1}  # row 4 had x/y swapped
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_water_layer_with_nothing_usable_is_left_out(mini, cli):
     import shapely
 

@@ -24,6 +24,7 @@ def test_neutralise(value, expected):
     assert neutralise(value) == expected
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_hostile_site_names_are_inert(mini, cli):
     path = mini / "facilities.csv"
     frame = pd.read_csv(path, dtype=str, encoding="gb18030", keep_default_na=False)
@@ -41,6 +42,7 @@ def test_hostile_site_names_are_inert(mini, cli):
     assert not any(isinstance(v, str) and v.startswith(("=", "+", "-", "@")) for v in cells)
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_hostile_workspace_name_and_village_names(mini, cli):
     import geopandas as gpd
 
@@ -58,6 +60,7 @@ def test_hostile_workspace_name_and_village_names(mini, cli):
     assert "'@cmd" in vill["village_name"].tolist()
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_hostile_file_name_in_rejected_inert(mini, cli):
     """A file named like a formula is inert where rejected.csv and the xlsx name it."""
     text = (mini / "children.csv").read_text(encoding="utf-8") + "320999009999,5,1,0,1\n"

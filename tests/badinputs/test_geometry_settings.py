@@ -28,6 +28,7 @@ def _balanced(res) -> None:
         assert item["read"] == item["accepted"] + item["rejected"], item
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_zero_area_village_is_rejected(mini, cli):
     def add(frame):
         sliver = shapely.Polygon([(120.51, 32.31), (120.52, 32.31), (120.52, 32.31 + 1e-9),
@@ -46,6 +47,7 @@ def test_zero_area_village_is_rejected(mini, cli):
     _balanced(res)
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_overlapping_villages_are_a_finding(mini, cli):
     def grow(frame):
         frame.loc[0, "geometry"] = shapely.box(120.5, 32.3, 120.56, 32.35)  # into 南村
@@ -60,12 +62,14 @@ def test_overlapping_villages_are_a_finding(mini, cli):
     assert "东村×南村（" in found[0]
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_touching_villages_are_no_finding(mini, cli):
     res = cli(mini)
     assert res.code == 0
     assert not [f for f in _findings(res) if "村界重叠" in f or "不在任何镇界内" in f]
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_village_inside_no_town_is_a_finding(mini, cli):
     def move(frame):
         frame.loc[3, "geometry"] = shapely.box(120.61, 32.35, 120.63, 32.37)  # east of 乙水镇
@@ -82,6 +86,7 @@ def test_village_inside_no_town_is_a_finding(mini, cli):
                      "their town_code): 北村; fix the town or village boundaries"]
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_two_towns_with_the_same_name(mini, cli):
     towns = gpd.read_file(mini / "towns.geojson")
     towns.loc[1, "town_name"] = "甲山镇"
@@ -131,6 +136,7 @@ def test_settings_mistakes_are_one_line(mini, cli, old, new, expected):
     assert expected in res.line
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_counts_that_are_not_counts_are_rejected(mini, cli):
     text = ("村代码,儿童数,留守儿童数,困境儿童数,5岁以下\n320999001001,100,10,1,20\n"
             "320999001002,两百,20,2,40\n320999002001,-3,0,0,0\n320999002002,40,50,4,8\n"
@@ -149,6 +155,7 @@ def test_counts_that_are_not_counts_are_rejected(mini, cli):
     _balanced(res)
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_facility_rows_rejected_with_reasons(mini, cli):
     path = mini / "facilities.csv"
     frame = pd.read_csv(path, dtype=str, encoding="gb18030", keep_default_na=False)
@@ -170,6 +177,7 @@ def test_facility_rows_rejected_with_reasons(mini, cli):
     _balanced(res)
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_thousands_separators_full_width_digits_and_absurd_counts(mini, cli):
     text = ("村代码,儿童数,留守儿童数,困境儿童数,5岁以下\n"
             '320999001001,"1,200",10,1,20\n320999001002,２００,20,2,40\n'
@@ -190,6 +198,7 @@ def test_thousands_separators_full_width_digits_and_absurd_counts(mini, cli):
     _balanced(res)
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_village_inside_another_town_is_a_finding(mini, cli):
     def swap(frame):
         frame.loc[[0, 2], "geometry"] = frame.loc[[2, 0], "geometry"].to_numpy()

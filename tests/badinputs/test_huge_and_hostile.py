@@ -30,6 +30,7 @@ def test_a_list_pasted_twenty_thousand_times(mini, cli):
            "(0 m apart): keep one" in res.stdout
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_html_in_names_is_escaped_in_the_report(mini, cli):
     frame = _facilities(mini)
     frame.iloc[0, 0] = "<script>alert(1)</script>"
@@ -40,6 +41,7 @@ def test_html_in_names_is_escaped_in_the_report(mini, cli):
     assert "<script>alert(1)</script>" not in report
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_control_characters_and_long_names(mini, cli):
     frame = _facilities(mini)
     frame.iloc[0, 0] = "东村\x07儿童之家\x00"
@@ -99,6 +101,7 @@ def test_capped_frame_says_how_many_were_left_out():
                                     "the CSV/JSON outputs")
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_control_characters_and_huge_text_in_village_names(mini, cli):
     import geopandas as gpd
     from openpyxl import load_workbook

@@ -25,19 +25,15 @@ def _balanced(res) -> None:
         assert item["read"] == item["accepted"] + item["rejected"], item
 
 
-#: each case runs the whole pipeline: the default run reads three of them (UTF-16 with and
-#: without its byte-order mark, GB18030 with another delimiter), .ci/run all
-_SLOW = pytest.mark.slow
-
-
 @pytest.mark.parametrize(("sep", "encoding", "bom", "label"), [
     ("\t", "utf-16", b"", "utf-16, delimiter tab"),  # Excel "Unicode text"
-    pytest.param(";", "utf-8", b"", "utf-8, delimiter ';'", marks=_SLOW),
-    pytest.param("\t", "utf-8", b"", "utf-8, delimiter tab", marks=_SLOW),
+    (";", "utf-8", b"", "utf-8, delimiter ';'"),
+    ("\t", "utf-8", b"", "utf-8, delimiter tab"),
     ("|", "gb18030", b"", "gb18030, delimiter '|'"),
     (",", "utf-16-le", b"", "utf-16-le"),  # UTF-16 without its byte-order mark
-    pytest.param(",", "utf-8", b"\xef\xbb\xbf", "utf-8-sig", marks=_SLOW),
+    (",", "utf-8", b"\xef\xbb\xbf", "utf-8-sig"),
 ])
+@pytest.mark.slow  # a whole run of its own
 def test_encodings_and_delimiters_are_read(mini, cli, sep, encoding, bom, label):
     text = "\r\n".join(sep.join(r) for r in [HEADER, *CHILD_ROWS]) + "\r\n"
     (mini / "children.csv").write_bytes(bom + text.encode(encoding))
@@ -89,6 +85,7 @@ def _xlsx(path, sheets: dict[str, list[list]]):
     wb.save(path)
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_xlsx_title_row_hints_header(mini, cli):
     _xlsx(mini / "children.xlsx", {"Sheet1": [["测试县儿童人数统计表"], HEADER, *CHILD_ROWS]})
     edit(mini / "planner.toml", 'path = "children.csv"', 'path = "children.xlsx"')
@@ -102,6 +99,7 @@ def test_xlsx_title_row_hints_header(mini, cli):
     assert _children_input(res)["accepted"] == 4
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_xlsx_rows_numbered_below_a_title(mini, cli):
     rows = [r[:] for r in CHILD_ROWS]
     rows[2][1] = "很多"
@@ -196,6 +194,7 @@ def test_layer_without_crs_in_metres(mini, cli):
     assert "towns_nocrs.geojson: coordinates are not degrees" in res.line
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_csv_title_line_hints_header_and_header_reads_it(mini, cli):
     rows = [r[:] for r in CHILD_ROWS]
     rows[1][1] = "-5"

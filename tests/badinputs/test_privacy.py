@@ -38,6 +38,7 @@ def _assert_nowhere(out, *values):
             assert value not in text, (name, value)
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_personal_columns_of_children_never_written(mini, cli):
     _children_with_people(mini)
     res = cli(mini)
@@ -52,6 +53,7 @@ def test_personal_columns_of_children_never_written(mini, cli):
     assert "列 / columns 联系人姓名、身份证号、联系电话" in run
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_personal_columns_of_facilities_never_written(mini, cli):
     _facilities_with_people(mini)
     res = cli(mini)
@@ -69,6 +71,7 @@ def test_personal_columns_of_facilities_never_written(mini, cli):
         encoding="utf-8")
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_phone_inside_a_site_name_is_masked(mini, cli):
     path = mini / "facilities.csv"
     frame = pd.read_csv(path, dtype=str, encoding="gb18030", keep_default_na=False)

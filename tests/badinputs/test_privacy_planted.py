@@ -189,6 +189,7 @@ def _everything_written(out: Path, terminal: str) -> dict[str, str]:
 FORMATS = ["csv-utf8", "csv-gbk", "xlsx", "geojson", "gpkg", "shp"]
 
 
+@pytest.mark.slow  # whole runs of their own (two per format)
 @pytest.mark.parametrize("fmt", FORMATS)
 @settings(max_examples=2, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 
+import geopandas as gpd
 import numpy as np
 import pyproj
 import pytest
@@ -25,8 +26,11 @@ def mini_ws() -> Workspace:
 
 
 def _layers(ws: Workspace) -> dict:
-    return {"towns": ws.towns, "villages": ws.villages, "facilities": ws.facilities,
-            **ws.extra}
+    """The workspace's map layers (the extra tables without geometry, such as the staff
+    table, are no layers)."""
+    extra = {k: v for k, v in ws.extra.items() if isinstance(v, gpd.GeoDataFrame)}
+    assert all("geometry" not in v.columns for k, v in ws.extra.items() if k not in extra)
+    return {"towns": ws.towns, "villages": ws.villages, "facilities": ws.facilities, **extra}
 
 
 def _check(ws: Workspace) -> None:

@@ -178,6 +178,7 @@ def test_output_crs_setting() -> None:
         assert "t.toml" in str(err.value) and "EPSG:4490" in str(err.value)
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_cgcs2000_output(mini, mini_result, tmp_path) -> None:
     """``[map] output_crs = "EPSG:4490"``: planner.gpkg and the GeoJSON say CGCS2000, with
     the same coordinates as the default WGS-84 run (the two agree within centimetres)."""

@@ -4,6 +4,7 @@ import re
 
 import openpyxl
 import pandas as pd
+import pytest
 
 from planner.cli import main
 
@@ -34,6 +35,7 @@ def test_a_ledger_of_unusable_rows_stops_in_one_line(mini, tmp_path, capsys):
     assert not (tmp_path / "out" / "progress.xlsx").exists()
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_an_accepted_run_says_incomplete_on_the_annex_and_page_one(mini, tmp_path, capsys):
     _ledger(mini)
     out = tmp_path / "out"

@@ -59,6 +59,7 @@ def _titles(out) -> dict[str, list[str]]:
     return titles
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_period_in_every_title_and_change_since(mini, tmp_path, capsys):
     """A first run without one care point; a second, as of 2026-12-31, with it and
     ``--since`` the first: the period heads every title; run.json, page 1 and the annex

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from openpyxl import load_workbook
 
 from planner.pipeline import run
@@ -17,6 +18,7 @@ STAFF = """村居或镇代码,岗位,人数,已培训,备注
 """
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_staff_layer_in_progress_and_xlsx(mini, tmp_path):
     (mini / "staff.csv").write_text(STAFF, encoding="utf-8")
     with (mini / "planner.toml").open("a", encoding="utf-8") as f:
@@ -49,6 +51,7 @@ def run_json_rejected(out):
     return pd.read_csv(out / "rejected.csv").to_dict("records")
 
 
+@pytest.mark.slow  # a whole run of its own
 def test_more_directors_above_children_per_director(mini, tmp_path):
     import math
 
