@@ -1,6 +1,6 @@
-"""The two coverage measures of a kind — 本村有站点 (a site inside the village) and 服务半径内
-(children within reach) — against a village-by-village count, and the sentences printed
-from them."""
+"""The two coverage measures of a kind — 村（居）覆盖率 (a site inside the village) and
+服务半径内儿童占比 (children within reach) — against a village-by-village count, and the
+sentences printed from them."""
 
 from __future__ import annotations
 
@@ -52,12 +52,12 @@ def test_both_measures_equal_a_village_by_village_count(rows):
             own_children += children
         reach += children * share
     own = story["care_point"]["own_site"]
-    assert own == {"name": "本村有站点", "villages": own_villages, "villages_total": len(rows),
+    assert own == {"name": "村（居）覆盖率", "villages": own_villages, "villages_total": len(rows),
                    "share_villages": _pct(own_villages, len(rows)),
                    "children": own_children, "children_total": total,
                    "share_children": _pct(own_children, total)}
     within = story["care_point"]["within_reach"]
-    assert within["name"] == "服务半径内"
+    assert within["name"] == "服务半径内儿童占比"
     # rounded once (sums may differ in the last bit from this loop's order)
     assert abs(within["children"] - reach) <= 0.5 + 1e-6 and within["children_total"] == total
     if total:
@@ -98,17 +98,20 @@ def test_a_county_without_children_has_no_shares():
     own = story["care_point"]["own_site"]
     assert own["share_villages"] == 50.0 and own["share_children"] is None
     assert story["care_point"]["within_reach"]["share_children"] is None
-    assert "（—）" in story_lines(story)[0]
+    assert story_lines(story)[1].startswith("服务半径内儿童占比 —（0/0 人）：")
 
 
 def test_sentences_carry_the_figures_of_the_story():
     frame = _frame([(1200, 1, 1.0), (800, 0, 0.25), (1000, 2, 0.5)])
     story = coverage_story(frame, kinds=("care_point",), thresholds={"care_point": 1000.0},
                            method="straight_line")
-    (line,) = story_lines(story)
+    villages, children = story_lines(story)
     own, reach = story["care_point"]["own_site"], story["care_point"]["within_reach"]
     assert (own["villages"], own["children"], own["children_total"]) == (2, 2200, 3000)
     assert reach["children"] == 1200 + 200 + 500
-    assert line == (f"{KINDS['care_point'][0]}：{MEASURES['own_site']}的村（居）2/3 个（66.7%），"
-                    "儿童 2,200/3,000 人（73.3%）；服务半径内（直线距离1000 米）儿童 1,900/3,000 人"
-                    "（63.3%）")
+    site = KINDS["care_point"][0]
+    assert villages == (f"{MEASURES['own_site']} 66.7%（2/3）：本村（居）建有{site}的村（居）"
+                        "占全部村（居）的比例（含不在任务表中的镇级单位；不同于任务表的完成率 = "
+                        "已建 ÷ 任务数）")
+    assert children == (f"{MEASURES['within_reach']} 63.3%（1,900/3,000 人）：住处到最近{site}的"
+                        "直线距离不超过 1000 米的儿童占全部儿童的比例")

@@ -171,7 +171,7 @@ def test_report_is_chinese_with_percent_and_ranks_from_one(demo_result):
     assert re.search(r"<td>\d+\.\d%</td>", total)  # 完成率 with %
     kinds = demo_result.run["proposals"]["by_kind"]
     if demo_result.run["proposals"]["sites"]:
-        body = page[page.index("拟新建阵地</h2>"):page.index("溺水风险最高的水域")]
+        body = page[page.index("拟新建阵地</h2>"):page.index("各镇（街道）风险水域")]
         first = re.findall(r"<tr><td>(\d+)</td>", body)
         assert first[:3] == ["1", "2", "3"], first
         assert any("children_newly_covered" in v for v in kinds.values())

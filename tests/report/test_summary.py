@@ -8,8 +8,8 @@ import json
 import re
 
 import pandas as pd
-import pytest
 
+from planner.glossary import SHORT_LABELS
 from planner.report.summary import print_summary
 
 
@@ -28,20 +28,20 @@ def _quota_and_records(result, lines: list[str]) -> None:
         missing = int(progress[f"missing_{kind}"].sum())
         built = int(progress[f"built_{kind}"].sum())
         pct = round(100 * (required - missing) / required, 1)
-        assert f"{kind}: required {required}, built {built}, missing {missing}, " \
-               f"{pct}% complete" in lines
+        line = next(x for x in lines if x.startswith(f"{SHORT_LABELS[kind]}：任务 {required}"))
+        assert f"，已建 {built}，缺口 {missing}" in line and line.endswith(f"完成率 {pct}%")
     rejected = len(pd.read_csv(out / "rejected.csv", encoding="utf-8-sig"))
     repaired = len(pd.read_csv(out / "repairs.csv", encoding="utf-8-sig"))
     read = sum(i["read"] for i in json.loads((out / "run.json").read_text("utf-8"))["inputs"])
-    assert f"records read {read}, rejected {rejected} (rejected.csv), repaired {repaired} " \
-           f"(repairs.csv); findings: {len(result.findings)}" in lines
-    assert lines[-1] == f"outputs: {out}"
+    assert f"读入记录 {read} 条，拒收 {rejected} 条（rejected.csv），修复 {repaired} 条" \
+           f"（repairs.csv）；发现的问题 {len(result.findings)} 条" in lines
+    assert lines[-1] == f"成果文件夹：{out}"
 
 
 def test_mini_summary(mini_result):
     lines = _lines(mini_result)
     _quota_and_records(mini_result, lines)
-    assert not any(line.startswith("water") for line in lines)  # the mini has no water
+    assert not any(line.startswith("防溺水") for line in lines)  # the mini has no water
 
 
 def test_demo_summary(demo_result):
@@ -49,23 +49,24 @@ def test_demo_summary(demo_result):
     _quota_and_records(demo_result, lines)
     out = demo_result.out
     sites = json.loads((out / "proposed_sites.geojson").read_text("utf-8"))["features"]
-    (line,) = [x for x in lines if x.startswith("proposed sites: ")]
-    assert line.startswith(f"proposed sites: {len(sites)} (")
+    (line,) = [x for x in lines if x.startswith("拟新建（含升级）阵地 ")]
+    assert line.startswith(f"拟新建（含升级）阵地 {len(sites)} 处：")
     for kind in {f["properties"]["kind"] for f in sites}:
         mine = [f["properties"] for f in sites if f["properties"]["kind"] == kind]
         upgrades = sum(p["method"] == "upgrade" for p in mine)  # an existing site raised
-        text = f"{kind} {len(mine) - upgrades} new" + (f" + {upgrades} upgrades"
-                                                       if upgrades else "")
-        assert re.search(rf"[(;] ?{re.escape(text)}[;)]", line), (text, line)
+        text = f"{SHORT_LABELS[kind]}新建 {len(mine) - upgrades} 处" + (
+            f"、升级 {upgrades} 处" if upgrades else "")
+        assert re.search(rf"[：；]{re.escape(text)}[；\s]", line), (text, line)
     risk = pd.read_csv(out / "water_risk.csv", encoding="utf-8-sig", dtype={"tier": str})
     tiers = risk.drop_duplicates("water_id")["tier"].value_counts()
     kits = json.loads((out / "proposed_kits.geojson").read_text("utf-8"))["features"]
-    (water,) = [x for x in lines if x.startswith("water: ")]
-    m = re.fullmatch(r"water: (\d+) bodies, tier A/B/C (\d+)/(\d+)/(\d+); uncovered risky bank "
-                     r"(\d+) km -> (\d+) km with (\d+) new kits", water)
+    (water,) = [x for x in lines if x.startswith("防溺水：")]
+    # the water sentences are the report's (planner.report.water_figures)
+    m = re.match(r"防溺水：水域 ([\d,]+) 处，一级/二级/三级 ([\d,]+)/([\d,]+)/([\d,]+) 处；", water)
     assert m, water
-    assert int(m[1]) == risk["water_id"].nunique()
-    assert [int(m[i]) for i in (2, 3, 4)] == [int(tiers.get(t, 0)) for t in "ABC"]
-    assert int(m[7]) == sum(f["properties"]["status"] == "new" for f in kits)
-    km = risk["uncovered_risky_m_before"].sum() / 1000, risk["uncovered_risky_m_after"].sum() / 1000
-    assert (int(m[5]), int(m[6])) == pytest.approx(km, abs=1)
+    assert int(m[1].replace(",", "")) == risk["water_id"].nunique()
+    assert [int(m[i].replace(",", "")) for i in (2, 3, 4)] == [
+        int(tiers.get(t, 0)) for t in "ABC"]
+    budget = next(x for x in lines if x.startswith("“四个一”本年预算"))
+    new = sum(f["properties"]["status"] == "new" for f in kits)
+    assert f"新建 {new} 套" in budget, (new, budget)

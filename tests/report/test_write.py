@@ -13,7 +13,8 @@ import pyogrio
 import pytest
 
 from planner.records.outputs import MANIFEST
-from planner.report.write import coverage_sheet, task_notes, write_tables
+from planner.report.annex import coverage_sheet, task_notes
+from planner.report.write import write_tables
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "outputs.md"
 
@@ -142,11 +143,11 @@ def test_demo_writes_the_water_files(demo_result):
 
 
 def _story(reach: bool) -> dict:
-    own = {"name": "本村有站点", "villages": 3, "villages_total": 4, "share_villages": 75.0,
+    own = {"name": "村（居）覆盖率", "villages": 3, "villages_total": 4, "share_villages": 75.0,
            "children": 600, "children_total": 1000, "share_children": 60.0}
     s = {"own_site": own}
     if reach:
-        s["within_reach"] = {"name": "服务半径内", "children": 500, "children_total": 1000,
+        s["within_reach"] = {"name": "服务半径内儿童占比", "children": 500, "children_total": 1000,
                              "share_children": 50.0, "method": "straight_line",
                              "threshold_m": 1000.0}
     return s
@@ -157,10 +158,14 @@ def test_coverage_sheet_one_row_per_measure():
     assert len(sheet) == 3
     assert sheet["村（居）"].iat[0] == "3/4" and pd.isna(sheet["村（居）"].iat[1])
     assert sheet["儿童（人）"].tolist() == [600, 500, 600]
-    assert sheet["说明"].iat[1] == "住处到最近站点的直线距离不超过1000 米"
+    assert sheet["数值"].tolist() == ["村（居）覆盖率 75.0%（3/4）",
+                                    "服务半径内儿童占比 50.0%（500/1,000 人）",
+                                    "村（居）覆盖率 75.0%（3/4）"]
+    assert sheet["说明"].iat[1].endswith("的直线距离不超过 1000 米的儿童占全部儿童的比例")
 
 
 def test_task_notes_state_the_county_coverage():
     assert len(task_notes({})) == 1
     notes = task_notes({"coverage": {"care_point": _story(True)}})
-    assert "3/4 个（75.0%" in notes[1] and "500/1,000 人（50.0%）" in notes[1]
+    assert notes[1].startswith("2. 村（居）覆盖率 75.0%（3/4）：")
+    assert "服务半径内儿童占比 50.0%（500/1,000 人）" in notes[1]
