@@ -283,7 +283,7 @@ def draw_water(layers: MapLayers, m: folium.Map, *, amap: bool) -> list[str]:
         # its id
         name = _col(sub, "locator") if "locator" in sub.columns else _col(sub, "name")
         group = folium.FeatureGroup(name=water_layer(t), show=t == top).add_to(m)
-        # the heading is the name, else the id (value 0); the tooltip adds the tier (value 2)
+        # the heading is the name or locator (value 0); the tooltip adds the tier (value 2)
         add_layer(group, sub, amap=amap, crs=layers.crs,
                   labels=labels, styles=styles, keys=t,
                   heading=None if name is None else name.where(name != "", None),

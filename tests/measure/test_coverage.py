@@ -1,4 +1,4 @@
-"""The two coverage measures of a kind — 村（居）覆盖率 (a site inside the village) and
+"""The two coverage measures of a kind — 村（居）覆盖率 (villages with a site inside) and
 服务半径内儿童占比 (children within reach) — against a village-by-village count, and the
 sentences printed from them."""
 
@@ -52,12 +52,13 @@ def test_both_measures_equal_a_village_by_village_count(rows):
             own_children += children
         reach += children * share
     own = story["care_point"]["own_site"]
-    assert own == {"name": "村（居）覆盖率", "villages": own_villages, "villages_total": len(rows),
+    assert own == {"name": MEASURES["own_site"], "villages": own_villages,
+                   "villages_total": len(rows),
                    "share_villages": _pct(own_villages, len(rows)),
                    "children": own_children, "children_total": total,
                    "share_children": _pct(own_children, total)}
     within = story["care_point"]["within_reach"]
-    assert within["name"] == "服务半径内儿童占比"
+    assert within["name"] == MEASURES["within_reach"]
     # rounded once (sums may differ in the last bit from this loop's order)
     assert abs(within["children"] - reach) <= 0.5 + 1e-6 and within["children_total"] == total
     if total:
@@ -98,20 +99,21 @@ def test_a_county_without_children_has_no_shares():
     own = story["care_point"]["own_site"]
     assert own["share_villages"] == 50.0 and own["share_children"] is None
     assert story["care_point"]["within_reach"]["share_children"] is None
-    assert story_lines(story)[1].startswith("服务半径内儿童占比 —（0/0 人）：")
+    assert story_lines(story)[0].startswith(f"{MEASURES['own_site']} 50.0%（1/2）：")
+    assert story_lines(story)[1].startswith(f"{MEASURES['within_reach']} —（0/0 人）：")
 
 
 def test_sentences_carry_the_figures_of_the_story():
     frame = _frame([(1200, 1, 1.0), (800, 0, 0.25), (1000, 2, 0.5)])
     story = coverage_story(frame, kinds=("care_point",), thresholds={"care_point": 1000.0},
                            method="straight_line")
-    villages, children = story_lines(story)
+    own_line, reach_line = story_lines(story)
     own, reach = story["care_point"]["own_site"], story["care_point"]["within_reach"]
     assert (own["villages"], own["children"], own["children_total"]) == (2, 2200, 3000)
     assert reach["children"] == 1200 + 200 + 500
     site = KINDS["care_point"][0]
-    assert villages == (f"{MEASURES['own_site']} 66.7%（2/3）：本村（居）建有{site}的村（居）"
-                        "占全部村（居）的比例（含不在任务表中的镇级单位；不同于任务表的完成率 = "
+    assert own_line == (f"{MEASURES['own_site']} 66.7%（2/3）：本村（居）建有{site}的村（居）占"
+                        "全部村（居）的比例（含不在任务表中的镇级单位；不同于任务表的完成率 = "
                         "已建 ÷ 任务数）")
-    assert children == (f"{MEASURES['within_reach']} 63.3%（1,900/3,000 人）：住处到最近{site}的"
-                        "直线距离不超过 1000 米的儿童占全部儿童的比例")
+    assert reach_line.startswith(f"{MEASURES['within_reach']} 63.3%（1,900/3,000 人）：")
+    assert "1000 米" in reach_line

@@ -32,11 +32,13 @@ def test_named_fields_groups_and_unknown_columns():
         assert label(f"{group}_covered") == f"服务半径内{text}"
         assert label(f"share_{group}") == f"服务半径内{text}占比"
     assert label("something_else") == "something_else"
-    # two fields share a header only where they are the same thing (a rejected record's
-    # file and row, with or without the leading underscore of the intake frames)
+    # two fields share a header only where they are the same thing: a rejected record's
+    # file and row (with or without the intake frames' underscore), a water's type label
     shared = {text: sorted(f for f, t in FIELDS.items() if t == text)
               for text in set(FIELDS.values()) if list(FIELDS.values()).count(text) > 1}
-    assert shared == {"文件": ["_file", "file"], "行号": ["_row", "row"]}
+    assert shared == {"文件": ["_file", "file"], "行号": ["_row", "row"],
+                      "水域类型": ["type_label", "water_type"],
+                      "水域（名称或位置）": ["locator", "water_locator"]}
 
 
 def test_for_people_cell_by_cell():

@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
-import pytest
-from openpyxl import load_workbook
 from shapely.geometry import Point
-
-from planner.propose.actions import COLUMNS
-from planner.report.water_actions import write_actions_xlsx
 
 ACTIONS = ["new", "inspect", "complete", "repair_rope", "new", "inspect", "new"]
 
@@ -40,42 +35,3 @@ def _sheet(wb, name) -> pd.DataFrame:
     """A sheet's table: title on row 1, header on row 2, data below."""
     rows = list(wb[name].iter_rows(values_only=True))
     return pd.DataFrame(rows[2:], columns=rows[1])
-
-
-def test_each_sheet_holds_its_actions(tmp_path):
-    actions = _actions()
-    path = tmp_path / "water_actions.xlsx"
-    write_actions_xlsx(actions, path, title="如皋市")
-    wb = load_workbook(path, read_only=True)
-    assert wb.sheetnames == ["村级行动清单", "逾期检查", "器材不全"]
-    assert next(wb["村级行动清单"].iter_rows(values_only=True))[0] == "如皋市防溺水村级行动清单"
-    wanted = {"村级行动清单": set(ACTIONS), "逾期检查": {"inspect"},
-              "器材不全": {"complete", "repair_rope"}}
-    headers = [COLUMNS[c] for c in actions.columns if c not in ("geometry", "action")]
-    for name, kinds in wanted.items():
-        table = _sheet(wb, name)
-        mine = actions[actions["action"].isin(kinds)]
-        assert list(table.columns) == headers, name
-        assert table["点位编号"].tolist() == mine["kit_id"].tolist(), name
-        assert table["纳入预算"].tolist() == ["是" if f else "否（待后续预算）"
-                                           for f in mine["funded"]], name
-        assert table["费用（元）"].tolist() == pytest.approx(mine["cost_yuan"].tolist())
-    assert _sheet(wb, "村级行动清单")["村（居）"].iloc[-1] == "'=HYPERLINK(\"x\")"  # inert
-    assert actions["funded"].dtype == bool  # the caller's table is left as it was
-
-
-def test_budget_curve_and_score_notes(tmp_path):
-    curve = [{"max_kits": 50, "kits": 50, "yuan": 52000.0, "risk_covered": 1200.5,
-              "risk_covered_share": 0.05, "status": "optimal", "method": "milp",
-              "gap": 0.0, "seconds": 0.2}]
-    notes = [("风险等级", "按危险度排序", "一级 5%、二级 15%、三级 30%")]
-    path = tmp_path / "water_actions.xlsx"
-    write_actions_xlsx(_actions(), path, title="如皋市", curve=curve, notes=notes)
-    wb = load_workbook(path, read_only=True)
-    assert wb.sheetnames[-2:] == ["预算曲线", "评分说明"]
-    table = _sheet(wb, "预算曲线")
-    assert list(table.columns) == ["点位上限", "点位数（新建+补齐）", "费用（元）",
-                                   "覆盖风险（危险度×米）", "覆盖风险占比", "求解状态", "方法",
-                                   "最优性差距", "用时（秒）"]
-    assert table.iloc[0]["费用（元）"] == 52000
-    assert _sheet(wb, "评分说明").values.tolist() == [list(notes[0])]

@@ -26,13 +26,13 @@ def documented_files() -> set[str]:
     """File names in the "every output file" table of docs/outputs.md."""
     text = DOCS.read_text(encoding="utf-8")
     table = text.split("## 文件一览", 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"`([^`/ ]+\.(?:csv|xlsx|geojson|gpkg|html|json|png))`", table))
+    return set(re.findall(r"`([^`/ ]+\.(?:csv|xlsx|geojson|gpkg|qgs|html|json|png))`", table))
 
 
 def _expected_tables(result) -> set[str]:
     """The files write_tables makes for ``result``, by what the run holds."""
     files = {"progress.csv", "villages.csv", "rejected.csv", "repairs.csv", "facilities.csv",
-             "planner.gpkg", "progress.xlsx"}
+             "planner.gpkg", "planner.qgs", "progress.xlsx"}
     if result.access is not None:
         files.add("coverage.csv")
     if result.proposals is not None:
@@ -103,10 +103,13 @@ def test_tables_hold_what_the_run_holds(mini_result, tables):
 def test_geopackage_layers(mini_result, tables):
     layers = dict(pyogrio.list_layers(tables / "planner.gpkg"))
     ws = mini_result.workspace
-    expected = {"towns": "Polygon", "villages": "Polygon", "facilities": "Point",
+    # one geometry type per layer, areas multi-part (issue 27)
+    expected = {"towns": "MultiPolygon", "villages": "MultiPolygon", "facilities": "Point",
                 "proposed_sites": "Point"}
     assert {k: v for k, v in layers.items() if k in expected} == expected
-    assert set(layers) - set(expected) == {"layer_styles"}     # the QGIS styles table
+    # the QGIS styles table, and the county and its roads
+    assert set(layers) - set(expected) <= {"layer_styles", "county", "roads"}
+    assert "layer_styles" in layers
     for name, frame in {"towns": ws.towns, "villages": ws.villages,
                         "facilities": ws.facilities,
                         "proposed_sites": mini_result.proposals}.items():
@@ -143,11 +146,11 @@ def test_demo_writes_the_water_files(demo_result):
 
 
 def _story(reach: bool) -> dict:
-    own = {"name": "村（居）覆盖率", "villages": 3, "villages_total": 4, "share_villages": 75.0,
+    own = {"name": "本村有站点", "villages": 3, "villages_total": 4, "share_villages": 75.0,
            "children": 600, "children_total": 1000, "share_children": 60.0}
     s = {"own_site": own}
     if reach:
-        s["within_reach"] = {"name": "服务半径内儿童占比", "children": 500, "children_total": 1000,
+        s["within_reach"] = {"name": "服务半径内", "children": 500, "children_total": 1000,
                              "share_children": 50.0, "method": "straight_line",
                              "threshold_m": 1000.0}
     return s
@@ -158,14 +161,11 @@ def test_coverage_sheet_one_row_per_measure():
     assert len(sheet) == 3
     assert sheet["村（居）"].iat[0] == "3/4" and pd.isna(sheet["村（居）"].iat[1])
     assert sheet["儿童（人）"].tolist() == [600, 500, 600]
-    assert sheet["数值"].tolist() == ["村（居）覆盖率 75.0%（3/4）",
-                                    "服务半径内儿童占比 50.0%（500/1,000 人）",
-                                    "村（居）覆盖率 75.0%（3/4）"]
-    assert sheet["说明"].iat[1].endswith("的直线距离不超过 1000 米的儿童占全部儿童的比例")
+    assert sheet["说明"].iat[1] == ("住处到最近村（居）儿童关爱站点的直线距离不超过 1000 米的儿童"
+                                    "占全部儿童的比例")
 
 
 def test_task_notes_state_the_county_coverage():
     assert len(task_notes({})) == 1
     notes = task_notes({"coverage": {"care_point": _story(True)}})
-    assert notes[1].startswith("2. 村（居）覆盖率 75.0%（3/4）：")
-    assert "服务半径内儿童占比 50.0%（500/1,000 人）" in notes[1]
+    assert "村（居）覆盖率 75.0%（3/4）" in notes[1] and "50.0%（500/1,000 人）" in notes[1]
