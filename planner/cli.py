@@ -325,24 +325,31 @@ def _compare(earlier: Path, current: Path, *, target_year: int | None, quiet: bo
 
 
 def _check(workspace: Path | None) -> int:
+    """``planner check``: per file what was read, used, rejected and repaired, Chinese first."""
     from planner.pipeline import check, settings_for
+    from planner.report._xlsx import text_width
+    from planner.report.findings import chinese
 
     ws, _quota = check(settings_for(workspace))
-    for item in ws.ledger.summary():
-        print(f"{item['layer']:<12} {item['file']:<28} read {item['read']:>6}  accepted "
-              f"{item['accepted']:>6}  rejected {item['rejected']:>4}  repaired "
-              f"{item['repaired']:>4}  ({item['encoding']})")
+    rows = [("图层", "文件", "读入", "使用", "拒收", "修复", "编码")]
+    rows += [(item["layer"], item["file"], str(item["read"]), str(item["accepted"]),
+              str(item["rejected"]), str(item["repaired"]), str(item["encoding"]))
+             for item in ws.ledger.summary()]
+    widths = [max(text_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c + " " * (w - text_width(c)) if i < 2 else " " * (w - text_width(c)) + c
+                        for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
     for rec in ws.ledger.rejected[:20]:
-        print(mask_personal(f"  rejected {rec['file']} row {rec['row']}: {rec['reason']}"))
+        print(mask_personal(f"  拒收 {rec['file']} 第 {rec['row']} 行：{chinese(rec['reason'])}"))
     if len(ws.ledger.rejected) > 20:
-        print(f"  ... and {len(ws.ledger.rejected) - 20} more")
+        print(f"  …… 另有 {len(ws.ledger.rejected) - 20} 条，运行后见 rejected.csv")
     for finding in ws.findings + ws.ledger.findings():
-        print(mask_personal(f"  finding: {finding}"))
+        print(mask_personal(f"  发现：{chinese(finding)}"))
     for loss in ws.ledger.incomplete():
         print(mask_personal(
-            f"  数据不全 / incomplete: {loss['file']} {loss['unusable']}/{loss['read']} records "
-            f"not usable ({100 * loss['share']:.1f}%), main reason: {loss['main_reason']}"))
-    print(f"metric CRS: {ws.crs.to_string()}")
+            f"  数据不全：{loss['file']} 共 {loss['read']} 条记录，{loss['unusable']} 条不能使用"
+            f"（{100 * loss['share']:.1f}%），主要原因：{chinese(loss['main_reason'])}"))
+    print(f"距离计算坐标系（metric CRS）：{ws.crs.to_string()}")
     return 0
 
 

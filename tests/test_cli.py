@@ -18,7 +18,8 @@ def test_run_mini_succeeds(mini, tmp_path, capsys):
 def test_check_prints_the_ledger(mini, capsys):
     assert main(["check", str(mini)]) == 0
     out = capsys.readouterr().out
-    assert "facilities.csv" in out and "rejected" in out and "EPSG:32651" in out
+    assert "facilities.csv" in out and "拒收" in out and "EPSG:32651" in out
+    assert "rejected" not in out and "finding:" not in out  # Chinese first
 
 
 @pytest.mark.parametrize(("edit", "expected"), [

@@ -89,7 +89,7 @@ def test_check_prints_the_withheld_columns(mini, cli):
     res = cli(mini, "check")
     assert res.code == 0
     out = res.stdout
-    assert "finding: children.csv（children）含个人信息" in out
+    assert "发现：children.csv（children）含个人信息" in out
     assert NAME not in out and ID not in out and PHONE not in out
 
 
