@@ -327,18 +327,16 @@ def _compare(earlier: Path, current: Path, *, target_year: int | None, quiet: bo
 def _check(workspace: Path | None) -> int:
     """``planner check``: per file what was read, used, rejected and repaired, Chinese first."""
     from planner.pipeline import check, settings_for
-    from planner.report._xlsx import text_width
     from planner.report.findings import chinese
+    from planner.report.summary import aligned
 
     ws, _quota = check(settings_for(workspace))
     rows = [("图层", "文件", "读入", "使用", "拒收", "修复", "编码")]
     rows += [(item["layer"], item["file"], str(item["read"]), str(item["accepted"]),
               str(item["rejected"]), str(item["repaired"]), str(item["encoding"]))
              for item in ws.ledger.summary()]
-    widths = [max(text_width(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(c + " " * (w - text_width(c)) if i < 2 else " " * (w - text_width(c)) + c
-                        for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+    for line in aligned(rows, left=2):
+        print(line)
     for rec in ws.ledger.rejected[:20]:
         print(mask_personal(f"  拒收 {rec['file']} 第 {rec['row']} 行：{chinese(rec['reason'])}"))
     if len(ws.ledger.rejected) > 20:

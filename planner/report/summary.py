@@ -12,6 +12,7 @@ from planner.glossary import (
     kind_label,
 )
 from planner.measure.coverage import story_lines
+from planner.report._xlsx import text_width
 from planner.report.tables import outside_quota, summary_lines
 from planner.report.water_figures import water_lines
 from planner.results import RunResult
@@ -107,3 +108,13 @@ def proposal_lines(run: dict) -> list[str]:
         parts.append(text)
     return [f"拟新建（含升级）阵地 {props['sites']} 处：{'；'.join(parts)}"
             " → proposed_sites.geojson"]
+
+
+def aligned(rows: list[tuple[str, ...]], *, left: int) -> list[str]:
+    """Rows of a terminal table in columns as wide as their widest cell (a Chinese character
+    counts two), the first ``left`` columns flush left and the others flush right."""
+    widths = [max(text_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c + " " * (w - text_width(c)) if i < left
+                      else " " * (w - text_width(c)) + c
+                      for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+            for r in rows]
