@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="阵地清单丢失的记录超过 [validate] max_unusable_share 时仍然运行，成果"
                           "标明“数据不全”（run although a site list lost more records than "
                           "allowed; the outputs say the result is incomplete）")
+    run.add_argument("--scenario", metavar="NAME",
+                     help="按工作区中保存的方案运行（规划工作台 planner studio 保存在 方案/ 中）"
+                          "（run a scenario saved in the workspace）")
     comp = sub.add_parser("compare", help="比较两次运行的进度（compare with an earlier run）")
     comp.add_argument("earlier", type=Path, help="上次运行的输出文件夹 (earlier output folder)")
     comp.add_argument("current", type=Path, help="本次运行的输出文件夹 (current output folder)")
@@ -183,7 +186,7 @@ def _main(args: argparse.Namespace) -> int:
                 result = run(args.workspace, out=args.out, online=args.online,
                              show_progress=not quiet, echo=_silent if quiet else print,
                              as_of=_as_of(args.as_of),
-                             since=args.since)
+                             since=args.since, scenario=args.scenario)
                 if args.verbose and not quiet:
                     _details(result.run)
             elif args.command == "compare":

@@ -68,6 +68,14 @@ COVERAGE_DEFAULTS: Final[dict[str, tuple[float, str]]] = {
     "protection_center": (20000.0, "drive"),
 }
 
+#: yuan to set up one new site of a kind, for ranking places by children newly within reach
+#: per yuan (``planner studio``). No plan among the seeds prices a site: these are planning
+#: assumptions (a village room fitted out; a town centre's fit-out and equipment), shown with
+#: every ranking; set the bureau's own figures in ``[place.site_yuan]``.
+SITE_YUAN_DEFAULTS: Final[dict[str, float]] = {
+    "care_point": 50_000.0, "care_home": 200_000.0, "protection_station": 100_000.0,
+}
+
 #: kinds the planner proposes new sites for (a site it can choose a place for)
 PLACEABLE: Final[tuple[str, ...]] = ("care_point", "care_home", "protection_station")
 

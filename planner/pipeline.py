@@ -35,6 +35,7 @@ from planner.measure.history import EarlierRun, read_earlier
 from planner.propose.new_sites import propose_stage
 from planner.propose.water_safety import water_stage
 from planner.records.outputs import OutputFolder, default_folder
+from planner.records.scenario import Scenario, read_scenario
 from planner.records.workspace import Workspace
 from planner.report.summary import print_summary
 from planner.report.tables import write_json
@@ -43,6 +44,7 @@ from planner.results import RunResult, run_record
 from planner.settings import Settings, load_settings
 from planner.validate.intake import check_size, load_workspace
 from planner.validate.roads import load_roads
+from planner.validate.scenario import apply_scenario, scenario_settings
 
 STAGES = ("load + validate", "locate", "measure", "roads", "access", "propose", "water",
           "report", "maps")
@@ -90,12 +92,14 @@ def check(settings: Settings) -> tuple[Workspace, QuotaTable | None]:
     return ws, locate(ws, settings=settings)
 
 
-def _read(settings: Settings, stages: _Stages
+def _read(settings: Settings, stages: _Stages, scenario: Scenario | None = None
           ) -> tuple[Workspace, QuotaTable | None, Measures]:
-    """The load + validate, locate and measure stages."""
+    """The load + validate (with the scenario's edits), locate and measure stages."""
     with stages("load + validate"):
         ws = load_workspace(settings)
         check_size(ws)
+        if scenario is not None:
+            ws = apply_scenario(ws, scenario)
     with stages("locate"):
         quota = locate(ws, settings=settings)
     with stages("measure"):
@@ -176,7 +180,8 @@ def _report(result: RunResult, *, settings: Settings, stages: _Stages, out_dir: 
 def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
         echo: Callable[[str], None] = print, write: bool = True,
         online: bool = False, show_progress: bool = True,
-        as_of: dt.date | None = None, since: str | Path | None = None) -> RunResult:
+        as_of: dt.date | None = None, since: str | Path | None = None,
+        scenario: str | None = None) -> RunResult:
     """Run every stage on a workspace and write the outputs.
 
     Parameters
@@ -198,22 +203,31 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
     since : path, optional
         An earlier run's output folder: the change since then goes into ``run.json``
         (``since``), the report and the annex.
+    scenario : str, optional
+        A scenario saved in the workspace (``方案/<name>.toml``, made in ``planner studio``):
+        its site edits, kit budget and unit prices apply; outputs default to
+        ``outputs/<workspace>-<scenario>/``.
     """
     settings = settings_for(workspace)
     if as_of is not None:
         settings = replace(settings, as_of=as_of)
+    chosen = None
+    if scenario is not None:
+        chosen = read_scenario(settings.root, scenario)
+        settings = scenario_settings(settings, chosen)
     earlier = read_earlier(since) if since is not None else None
     # refused (a user's files), locked and staged before any stage runs; the outputs
     # replace the earlier ones only when every file is written
     outputs = None
     if write:
-        outputs = OutputFolder(Path(out) if out else default_folder(settings.name),
+        name = settings.name if chosen is None else f"{settings.name}-{chosen.name}"
+        outputs = OutputFolder(Path(out) if out else default_folder(name),
                                info={"workspace": settings.name,
                                      "county_code": settings.county_code})
         outputs.open()
     try:
         return _run(settings, outputs=outputs, echo=echo, online=online,
-                    show_progress=show_progress, earlier=earlier)
+                    show_progress=show_progress, earlier=earlier, scenario=chosen)
     except BaseException as exc:
         if outputs is not None:
             outputs.abort(exc)  # a full disk is one line
@@ -221,7 +235,8 @@ def run(workspace: str | Path | None = None, *, out: str | Path | None = None,
 
 
 def _run(settings: Settings, *, outputs: OutputFolder | None, echo: Callable[[str], None],
-         online: bool, show_progress: bool, earlier: EarlierRun | None = None) -> RunResult:
+         online: bool, show_progress: bool, earlier: EarlierRun | None = None,
+         scenario: Scenario | None = None) -> RunResult:
     """The stages of :func:`run`, writing into the staging folder of ``outputs``."""
     stages = _Stages(echo)
     # the OSM file's pass needs no workspace: on 2 cores it runs beside load .. measure
@@ -229,7 +244,7 @@ def _run(settings: Settings, *, outputs: OutputFolder | None, echo: Callable[[st
     if settings.roads is not None and settings.roads.is_file() and not online:
         scan = Beside(lambda: scan_osm(settings.roads, progress=show_progress))
     try:
-        ws, quota, measured = _read(settings, stages)
+        ws, quota, measured = _read(settings, stages, scenario)
     except BaseException:
         if scan is not None:
             scan.cancel()
@@ -255,7 +270,7 @@ def _run(settings: Settings, *, outputs: OutputFolder | None, echo: Callable[[st
                        tables={"disagreements": measured.disagreements}, access=access,
                        proposals=proposals, water=water, graph=graph, staff=measured.staff,
                        findings=measured.findings, roads=roads_info,
-                       place_summary=place_summary, earlier=earlier)
+                       place_summary=place_summary, earlier=earlier, scenario=scenario)
     result.run = run_record(result, timings=stages.ordered())
     if out_dir is None:
         return result

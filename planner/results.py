@@ -19,6 +19,7 @@ from planner.measure.coverage import coverage_story
 from planner.measure.history import EarlierRun, change_since
 from planner.measure.progress import totals
 from planner.propose.water_safety import WaterResult
+from planner.records.scenario import Scenario
 from planner.records.workspace import Workspace
 
 
@@ -58,6 +59,8 @@ class RunResult:
         Per kind: what the placement proposed and how (model, status, gap).
     earlier : EarlierRun or None
         The earlier run to report the change since (``planner run --since DIR``).
+    scenario : Scenario or None
+        The scenario applied to the workspace (``planner run --scenario NAME``).
     """
 
     workspace: Workspace
@@ -76,6 +79,7 @@ class RunResult:
     roads: dict = field(default_factory=dict)
     place_summary: dict = field(default_factory=dict)
     earlier: EarlierRun | None = None
+    scenario: Scenario | None = None
 
     @property
     def kinds(self) -> list[str]:
@@ -134,8 +138,16 @@ def run_record(result: RunResult, *, timings: dict[str, float]) -> dict:
             "by_kind": result.place_summary,
         },
         "water": result.water.summary if result.water is not None else None,
+        "scenario": None if result.scenario is None else scenario_record(result.scenario),
         "timings_s": dict(timings),
     }
+
+
+def scenario_record(scenario: Scenario) -> dict:
+    """``run.json`` ``scenario``: its name, the counts of its edits and what it prices."""
+    return {"name": scenario.name, "added": len(scenario.added), "moved": len(scenario.moved),
+            "removed": len(scenario.removed), "candidates": len(scenario.candidates),
+            "water": dict(scenario.water), "prices": dict(scenario.prices)}
 
 
 def input_vintages(settings) -> list[dict]:

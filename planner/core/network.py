@@ -81,6 +81,15 @@ class RoadGraph:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_drive_t", self.drive.T.tocsr())
+        object.__setattr__(self, "_cache", {})
+
+    def cached(self, key: tuple, build):
+        """``build()`` once per ``key`` for this graph (masks and search trees derived from
+        it: the graph is immutable, so they never go stale)."""
+        cache = self._cache
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
 
 
 def _check_mode(mode: str) -> None:
@@ -247,6 +256,10 @@ def reachable_masks(graph: RoadGraph, *, mode: str = "walk") -> tuple[np.ndarray
         Nodes that can be reached from it. Every origin reaches every destination; for the
         symmetric walk graph both equal :func:`component_mask`.
     """
+    return graph.cached(("reachable", mode), lambda: _reachable_masks(graph, mode))
+
+
+def _reachable_masks(graph: RoadGraph, mode: str) -> tuple[np.ndarray, np.ndarray]:
     core = component_mask(graph, mode=mode)
     if not core.any():
         return core, core.copy()
@@ -328,6 +341,32 @@ def snap(
     if pts.shape[0] == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     dist, j = cKDTree(nodes[eligible]).query(pts)
+    return eligible[j].astype(np.int64), np.asarray(dist, dtype=float)
+
+
+def snap_to_graph(points_xy: np.ndarray, graph: RoadGraph, *, mode: str,
+                  end: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`snap` onto the nodes of ``graph`` a trip in ``mode`` can start from
+    (``end="origin"``), end at (``"destination"``) or that have any edge (``"any"``), with
+    the search tree built once per graph (a planning studio snaps one site at a time)."""
+    def build():
+        origin, dest = reachable_masks(graph, mode=mode)
+        m = graph.matrix(mode)
+        has_edge = (np.diff(m.indptr) > 0) | (np.bincount(m.indices, minlength=graph.n_nodes) > 0)
+        mask = {"origin": origin, "destination": dest, "any": has_edge}[end]
+        eligible = np.flatnonzero(mask)
+        if eligible.size == 0:
+            raise ModelError("snap: no eligible network node; the road network is empty for "
+                             "this mode")
+        return eligible, cKDTree(graph.node_xy[eligible])
+
+    eligible, tree = graph.cached(("snap", mode, end), build)
+    pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
+    if not np.all(np.isfinite(pts)):
+        raise ModelError("snap: point coordinates must be finite; check the demand/site geometry")
+    if pts.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    dist, j = tree.query(pts)
     return eligible[j].astype(np.int64), np.asarray(dist, dtype=float)
 
 

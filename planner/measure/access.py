@@ -38,8 +38,8 @@ from planner.core.network import (
     RoadGraph,
     nearest_source_distance,
     reachable_masks,
-    snap,
     snap_report,
+    snap_to_graph,
 )
 from planner.glossary import CHILD_GROUPS, KINDS
 from planner.records.workspace import Workspace
@@ -285,9 +285,10 @@ def _snap_mode(graph: RoadGraph, mode: str, dxy: np.ndarray, sxy: np.ndarray,
     n = graph.n_nodes
     has_edge = (np.diff(m.indptr) > 0) | (np.bincount(m.indices, minlength=n) > 0)
     out = []
-    for layer, xy, mask in (("demand", dxy, origin), ("sites", sxy, dest)):
-        node, dist = snap(xy, node_xy=graph.node_xy, node_mask=mask)
-        near, _ = snap(xy, node_xy=graph.node_xy, node_mask=has_edge)
+    for layer, xy, mask, end in (("demand", dxy, origin, "origin"),
+                                 ("sites", sxy, dest, "destination")):
+        node, dist = snap_to_graph(xy, graph, mode=mode, end=end)
+        near, _ = snap_to_graph(xy, graph, mode=mode, end="any")
         report[layer][mode] = snap_report(dist, nearest_ok=mask[near])
         report[layer][mode]["network_nodes"] = int(has_edge.sum())
         report[layer][mode]["reachable_nodes"] = int(mask.sum())

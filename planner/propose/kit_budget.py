@@ -86,7 +86,8 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
                 risky: np.ndarray, *, kit_bank: np.ndarray, kit_pos: np.ndarray,
                 effective: np.ndarray, fix_cost: np.ndarray, plan_bank: np.ndarray,
                 plan_pos: np.ndarray, home_xy: np.ndarray, road_xy: np.ndarray,
-                config: WaterConfig, access: np.ndarray | None = None) -> BudgetPlan:
+                config: WaterConfig, access: np.ndarray | None = None,
+                extras: bool = True) -> BudgetPlan:
     """Choose new kits, completions and repairs for the budget (see module doc).
 
     Parameters
@@ -103,6 +104,9 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
     access : ndarray of bool, optional
         Segments at the access points of high-consequence waters people reach: the budget
         brings them within reach first (:func:`access_first`).
+    extras : bool
+        Also the budget curve and the plan-by-plan scenarios of the report (a planning
+        studio asking for the budgeted choice alone leaves them out; the choice is the same).
     """
     args = (seg.bank, seg.s0, seg.s1, reach, bk.length, bk.closed)
     eff = (kit_bank >= 0) & effective
@@ -147,9 +151,9 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
                                   full=full.selected, **kw)
         sel = sol.selected
     curve = budget_curve(values, cover, cost, full, total=total, kits=config.curve_kits,
-                         is_new=is_new, reach=reach, **kw)
+                         is_new=is_new, reach=reach, **kw) if extras else []
     scenarios = []
-    if sol is not None:
+    if sol is not None and extras:
         common = {"values": values, "cover": cover, "cost": cost, "is_new": is_new,
                   "total": total, "budget": float(config.budget_yuan), "reach": reach}
         def new_step(v, m, c, k, **a):  # the new kits by the budgeted choice's rule

@@ -114,9 +114,13 @@ REASONS = {"bank": KIT_REASONS["out_of_reach"], "rule": KIT_REASONS["one_kit_rul
            "access": KIT_REASONS["access"]}
 
 
-def plan_kits(geo: WaterGeo, risk: Risk, *, config: WaterConfig) -> Plan:
-    """The exact minimum-kits positions, then the budgeted (or full-coverage) choice."""
-    nb, npos = minimum_kits(geo, risk)
+def plan_kits(geo: WaterGeo, risk: Risk, *, config: WaterConfig,
+              minimum: tuple[np.ndarray, np.ndarray] | None = None,
+              extras: bool = True) -> Plan:
+    """The exact minimum-kits positions (``minimum``, when already known: they depend on
+    neither budget nor prices), then the budgeted (or full-coverage) choice; ``extras`` as
+    in :func:`planner.propose.kit_budget.plan_budget`."""
+    nb, npos = minimum if minimum is not None else minimum_kits(geo, risk)
     w = geo.bank.water[nb]
     kind = np.where(np.isin(w, risk.rule_waters), "rule",
                     np.where((risk.large & risk.reached)[w], "access", "bank"))
@@ -124,7 +128,7 @@ def plan_kits(geo: WaterGeo, risk: Risk, *, config: WaterConfig) -> Plan:
     bp = plan_budget(geo.bank, geo.seg, geo.reach, risk.seg["hazard"], risk.risky,
                      kit_bank=geo.kit_bank, kit_pos=geo.kit_pos, effective=geo.kit_effective,
                      fix_cost=fcost, plan_bank=nb, plan_pos=npos, home_xy=geo.access,
-                     road_xy=geo.road_xy, config=config, access=risk.access)
+                     road_xy=geo.road_xy, config=config, access=risk.access, extras=extras)
     reason = np.where(bp.new_plan >= 0,
                       np.array([REASONS[k] for k in kind], dtype=object)[
                           np.maximum(bp.new_plan, 0)] if len(kind) else "",

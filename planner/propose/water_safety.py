@@ -231,8 +231,8 @@ def water_safety(water: gpd.GeoDataFrame, *, kits: gpd.GeoDataFrame | None,
                      plan_patrols=plan_patrols)
 
 
-def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> WaterResult:
-    """The water-safety stage on a validated workspace (its ``water`` layer must exist).
+def stage_layers(ws: Workspace, settings: Settings) -> tuple[WaterLayers, Any]:
+    """The water stage's layers of a validated workspace (and the homes it derived).
 
     Waters are measured on their part inside the county, with the tolerance that decided
     which records lie in it (``[validate] locate_tolerance_m``)."""
@@ -246,6 +246,12 @@ def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> W
                          villages=placed if len(placed) else None,
                          incidents=ws.extra.get("incidents"),
                          roads=ws.extra.get("roads"), crs=ws.crs, clip=clip)
+    return layers, homes
+
+
+def water_stage(ws: Workspace, settings: Settings, graph: RoadGraph | None) -> WaterResult:
+    """The water-safety stage on a validated workspace (its ``water`` layer must exist)."""
+    layers, homes = stage_layers(ws, settings)
     result = run_water(layers, config=settings.water, graph=graph, year=settings.water_year,
                        today=settings.water_as_of)
     result.summary["homes"] = homes.info

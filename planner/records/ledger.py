@@ -6,6 +6,7 @@ reason, and :meth:`Ledger.reconcile` checks read = accepted + rejected for every
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
@@ -143,6 +144,10 @@ class Ledger:
         """Note that records at ``rows`` were repaired, and how."""
         for row in rows:
             self.repairs.append({"layer": layer, "file": file, "row": int(row), "note": note})
+
+    def copy(self) -> Ledger:
+        """An independent copy (a scenario's records go into the copy, not the original)."""
+        return copy.deepcopy(self)
 
     def accept(self, layer: str, file: str, n: int) -> None:
         """Record the number of records finally accepted from ``file``."""

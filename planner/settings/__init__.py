@@ -27,10 +27,16 @@ from planner.settings._toml import (
     overriding,
     reporting_date,
 )
-from planner.settings._water_rules import DEFAULT_PATROL, PatrolFrequency, WaterConfig
+from planner.settings._water_rules import (
+    DEFAULT_PATROL,
+    DEFAULT_PRICES,
+    PatrolFrequency,
+    WaterConfig,
+)
 
 __all__ = [
-    "AccessConfig", "BASEMAPS", "DEFAULT_PATROL", "KNOWN_LAYERS", "KindRule", "LayerSpec",
+    "AccessConfig", "BASEMAPS", "DEFAULT_PATROL", "DEFAULT_PRICES", "KNOWN_LAYERS", "KindRule",
+    "LayerSpec",
     "MapConfig", "PatrolFrequency", "PlaceConfig", "QuotaSpec", "SECTIONS", "Settings",
     "WaterConfig", "load_settings", "overriding", "reporting_date", "village_counts",
 ]

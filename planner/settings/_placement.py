@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from planner._errors import ConfigError, InputFileError
-from planner.glossary import COVERAGE_DEFAULTS
+from planner.glossary import COVERAGE_DEFAULTS, SITE_YUAN_DEFAULTS
 
 MODELS = ("max_cover", "p_median")
 WEIGHT_GROUPS = ("children", "left_behind", "vulnerable", "under5")
@@ -23,6 +23,7 @@ DEFAULT_WEIGHTS = MappingProxyType(
     {"children": 1.0, "left_behind": 1.0, "vulnerable": 2.0, "under5": 1.0}
 )
 DEFAULT_THRESHOLDS = MappingProxyType({k: t for k, (t, _m) in COVERAGE_DEFAULTS.items()})
+DEFAULT_SITE_YUAN = MappingProxyType(dict(SITE_YUAN_DEFAULTS))
 
 @dataclass(frozen=True)
 class PlaceConfig:
@@ -40,6 +41,8 @@ class PlaceConfig:
     time_limit_s: float = 60.0
     mip_rel_gap: float = 1e-4
     heuristic_above: int = 5_000_000
+    #: yuan per new site of each placeable kind (:data:`planner.glossary.SITE_YUAN_DEFAULTS`)
+    site_yuan: Mapping[str, float] = field(default_factory=lambda: DEFAULT_SITE_YUAN)
 
     @classmethod
     def from_mapping(cls, d: Mapping, *, source: str) -> PlaceConfig:
@@ -62,13 +65,16 @@ class PlaceConfig:
                 out[key] = value
             elif key == "weights":
                 out[key] = _weights_table(value, source)
+            elif key == "site_yuan":
+                out[key] = _site_yuan(value, source)
             elif key == "threshold_m":
                 raise ConfigError(
                     f"{source}: place.threshold_m is not a setting any more; set the coverage "
                     "distance once per kind as [access.<kind>] threshold_m (coverage and "
                     "placement both use it)")
             else:
-                allowed = "model, time_limit_s, mip_rel_gap, heuristic_above, weights"
+                allowed = ("model, time_limit_s, mip_rel_gap, heuristic_above, weights, "
+                           "site_yuan")
                 raise ConfigError(f"{source}: unknown key place.{key}; use one of {allowed}")
         return cls(**out)
 
@@ -133,3 +139,15 @@ def village_counts(frame: pd.DataFrame, column: str) -> np.ndarray:
     if not np.isfinite(values).all() or (values < 0).any():
         raise InputFileError(f"villages column {column} must hold counts >= 0; fix the blank rows")
     return values
+
+
+def _site_yuan(value, source: str) -> Mapping[str, float]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: place.site_yuan must be a table; write [place.site_yuan]")
+    out = dict(DEFAULT_SITE_YUAN)
+    for key, v in value.items():
+        if key not in DEFAULT_SITE_YUAN:
+            raise ConfigError(f"{source}: unknown key place.site_yuan.{key}; use one of "
+                              f"{', '.join(DEFAULT_SITE_YUAN)}")
+        out[key] = _number(v, f"place.site_yuan.{key}", source, low=0.0)
+    return MappingProxyType(out)

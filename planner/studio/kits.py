@@ -1,0 +1,51 @@
+"""The kit side of the studio: the water layers measured once, the budgeted choice per budget
+and unit prices.
+
+Banks, risk and the exact minimum-kits plan depend on neither the budget nor the prices, so
+they are computed once (as the water stage computes them); each budget or price change runs
+the same budgeted choice as ``planner run`` (:func:`planner.propose.water_plan.plan_kits`
+without the report's budget curve), and its figures are those of ``run.json``
+``water.budget``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from planner.core.network import RoadGraph
+from planner.propose.water_geo import water_geo
+from planner.propose.water_plan import assess, minimum_kits, plan_kits
+from planner.propose.water_safety import stage_layers
+from planner.records.workspace import Workspace
+from planner.settings import WaterConfig
+
+#: the ``water.budget`` figures the studio shows
+FIGURES = ("placement", "budget_yuan", "spend_yuan", "remaining_yuan", "new_kits",
+           "fixed_kits", "risk_total", "risk_covered", "risk_covered_share", "status", "gap",
+           "new_kit_yuan", "prices_yuan")
+
+
+class KitDesk:
+    """Water measured once; :meth:`figures` per budget and prices (cached by both)."""
+
+    def __init__(self, ws: Workspace, *, graph: RoadGraph | None) -> None:
+        settings = ws.settings
+        layers, _homes = stage_layers(ws, settings)
+        self.geo = water_geo(layers, config=settings.water, graph=graph)
+        self.risk = assess(self.geo, config=settings.water, villages=layers.villages)
+        self.minimum = minimum_kits(self.geo, self.risk)
+        self._cache: dict[tuple, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def figures(self, config: WaterConfig) -> dict[str, Any]:
+        """The budgeted choice's figures for ``config``'s budget and prices."""
+        key = (config.placement, config.budget_yuan, config.max_new_kits,
+               tuple(sorted(config.prices.items())))
+        with self._lock:
+            if key not in self._cache:
+                plan = plan_kits(self.geo, self.risk, config=config, minimum=self.minimum,
+                                 extras=False)
+                summary = plan.budget.summary
+                self._cache[key] = {k: summary.get(k) for k in FIGURES}
+            return dict(self._cache[key])
