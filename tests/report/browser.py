@@ -26,9 +26,12 @@ MAP_JS = "const map = window[Object.keys(window).find(k => /^map_[0-9a-f]+$/.tes
 
 
 @contextlib.contextmanager
-def browser(tmp_path: Path, *, size: tuple[int, int] | None = None):
+def browser(tmp_path: Path, *, size: tuple[int, int] | None = None, loopback: bool = False):
     """Headless Chromium, offline, with the planner's CJK font; ``size``: the viewport
-    (width, height) in CSS pixels, a phone's (touch, mobile layout) below 600 wide."""
+    (width, height) in CSS pixels, a phone's (touch, mobile layout) below 600 wide;
+    ``loopback``: pages from a local server (``planner studio``): 127.0.0.1 and localhost
+    bypass the dead proxy and the network is not emulated offline, every other address
+    still goes to the dead proxy."""
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is absent: apt-get install chromium chromium-driver")
     from selenium import webdriver
@@ -49,7 +52,8 @@ def browser(tmp_path: Path, *, size: tuple[int, int] | None = None):
                 "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
                 f"--user-data-dir={tmp_path / 'profile'}", "--proxy-server=127.0.0.1:9",
-                "--proxy-bypass-list=<-loopback>", "--window-size=1400,1000"):
+                "--proxy-bypass-list=" + ("127.0.0.1;localhost" if loopback else "<-loopback>"),
+                "--window-size=1400,1000"):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(executable_path=str(CHROMEDRIVER),
@@ -58,7 +62,8 @@ def browser(tmp_path: Path, *, size: tuple[int, int] | None = None):
     try:
         driver.execute_cdp_cmd("Network.enable", {})
         driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
-            "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+            "offline": not loopback, "latency": 0, "downloadThroughput": -1,
+            "uploadThroughput": -1})
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PRELOAD})
         if size is not None:
             width, height = size
