@@ -14,7 +14,7 @@
   var SUGGEST_POLL_MS = 500;
 
   var NUM = new Intl.NumberFormat('zh-CN', {maximumFractionDigits: 2});
-  var PCT = new Intl.NumberFormat('zh-CN', {maximumFractionDigits: 1});
+  var PCT = new Intl.NumberFormat('zh-CN', {maximumFractionDigits: 2});
 
   // kind -> marker colour (the kinds of planner/glossary.py; unknown kinds grey)
   var KIND_COLOURS = {
@@ -577,10 +577,17 @@
     S.layers.suggested.clearLayers();
     $('suggest-status').textContent = '正在求解…';
     suggestRunning(true);
+    var ticket = S.suggestTicket = (S.suggestTicket || 0) + 1;
+    S.job = null;
     api('POST', '/api/suggest', {rev: S.rev}).then(function (data) {
+      if (ticket !== S.suggestTicket) {  // cancelled before the server named the job
+        api('DELETE', '/api/suggest/' + encodeURIComponent(data.job)).then(null, function () {});
+        return;
+      }
       S.job = data.job;
       pollSuggest();
     }, function (err) {
+      if (ticket !== S.suggestTicket) return;
       suggestRunning(false);
       $('suggest-status').textContent = '';
       showMessage(err.message, 'error');
@@ -590,6 +597,7 @@
   function pollSuggest() {
     var job = S.job;
     if (!job) return;
+    S.suggestTimer = null;
     api('GET', '/api/suggest/' + encodeURIComponent(job)).then(function (data) {
       if (S.job !== job) return;
       if (data.state === 'running') {
@@ -618,16 +626,14 @@
 
   function cancelSuggest() {
     var job = S.job;
-    if (!job) return;
+    S.suggestTicket = (S.suggestTicket || 0) + 1;  // forget the running request
     if (S.suggestTimer) clearTimeout(S.suggestTimer);
     S.suggestTimer = null;
     S.job = null;
     suggestRunning(false);
-    $('suggest-status').textContent = '正在取消…';
-    api('DELETE', '/api/suggest/' + encodeURIComponent(job)).then(function () {
-      $('suggest-status').textContent = '已取消';
-    }, function (err) {
-      $('suggest-status').textContent = '已取消';
+    $('suggest-status').textContent = '已取消';
+    if (!job) return;
+    api('DELETE', '/api/suggest/' + encodeURIComponent(job)).then(null, function (err) {
       showMessage(err.message, 'warn');
     });
   }
