@@ -167,6 +167,6 @@ def site_features(facilities: gpd.GeoDataFrame, scenario: Scenario) -> dict[str,
               "geometry": {"type": "Point", "coordinates": [round(float(x), 7),
                                                             round(float(y), 7)]},
               "properties": {"facility_id": i, "kind": k, "label": KINDS.get(k, (k,))[0],
-                             "name": n, "village_name": v, "town_name": t, "origin": o}}
+                             "name": n, "village_name": v, "town_name": t, "origin": str(o)}}
              for (i, k, n, v, t, o), x, y in zip(props, xs, ys, strict=True)]
     return {"type": "FeatureCollection", "features": feats}
