@@ -11,12 +11,11 @@ from typing import Any
 import geopandas as gpd
 
 from planner.glossary import KINDS, PLACEABLE
+from planner.glossary import PRICE_LABELS as KIT_PRICE_LABELS
 from planner.studio.engine import Engine
 
 #: Chinese labels of the unit prices the page may change
-PRICE_LABELS = {"sign": "警示牌", "lifebuoy": "救生圈", "rope_per_m": "救生绳（每米）",
-                "pole": "救生杆", "installation": "安装", "repair": "补齐/维修人工",
-                **{f"site_{k}": f"新建{KINDS[k][0]}" for k in PLACEABLE}}
+PRICE_LABELS = {**KIT_PRICE_LABELS, **{f"site_{k}": f"新建{KINDS[k][0]}" for k in PLACEABLE}}
 
 
 def _geojson(frame: gpd.GeoDataFrame, columns: list[str], *, tolerance_m: float) -> dict:

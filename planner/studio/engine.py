@@ -3,8 +3,8 @@ stage functions ``planner run`` calls.
 
 What does not change with a scenario is done once when the studio starts: the workspace is
 loaded and validated, the road network read, the quota table matched, the water measured
-(:class:`planner.studio.kits.KitDesk`). Every figure of a scenario then comes from the run's
-own code on the edited workspace -- :func:`planner.validate.scenario.apply_scenario`,
+(:class:`planner.studio.kit_desk.KitDesk`). Every figure of a scenario then comes from the run's
+own code on the edited workspace -- :func:`planner.validate.scenario_edits.apply_scenario`,
 :func:`planner.locate.sites.locate_facilities`, :func:`planner.measure.measure`,
 :func:`planner.measure.access.measure_access`, :func:`planner.measure.coverage.coverage_story`,
 :func:`planner.measure.progress.totals` and the budgeted kit choice -- so that ``planner run
@@ -35,10 +35,10 @@ from planner.pipeline import settings_for
 from planner.records.scenario import Scenario
 from planner.records.workspace import Workspace
 from planner.settings import Settings
-from planner.studio.kits import KitDesk
+from planner.studio.kit_desk import KitDesk
 from planner.validate.intake import check_size, load_workspace
 from planner.validate.roads import load_roads
-from planner.validate.scenario import apply_scenario, scenario_settings
+from planner.validate.scenario_edits import apply_scenario, scenario_settings
 
 
 @dataclass

@@ -1,6 +1,6 @@
-"""planner.validate.scenario on the mini workspace: the books balance, removed sites are listed
-in the rejected records with the scenario's name, moved sites take their new village, added
-sites are located like any other, settings take the scenario's prices."""
+"""planner.validate.scenario_edits on the mini workspace: the books balance, removed sites are
+listed in the rejected records with the scenario's name, moved sites take their new village,
+added sites are located like any other, settings take the scenario's prices."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from planner.locate.sites import locate_facilities
 from planner.records.scenario import Scenario, SiteEdit
 from planner.settings import load_settings
 from planner.validate.intake import load_workspace
-from planner.validate.scenario import apply_scenario, scenario_settings
+from planner.validate.scenario_edits import apply_scenario, scenario_settings
 from tests.conftest import MINI
 
 
