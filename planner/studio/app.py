@@ -15,6 +15,7 @@ import hmac
 import json
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,12 @@ def create_app(session: Session, *, token: str, port: int) -> FastAPI:
         if not request.url.path.startswith("/assets/") and not _token_ok(request):
             return _error(403, "拒绝：缺少或错误的访问令牌，请使用启动时显示的完整地址 / "
                                "missing or wrong token: open the full address printed at start")
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # a bug: one line here, the traceback in a log file
+            return _error(500, f"内部错误（{type(exc).__name__}），服务仍在运行；详情见 "
+                               f"{_log(exc)}，请发给维护人员 / internal error, the server "
+                               "keeps running")
         if request.query_params.get("token"):
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
         return response
@@ -74,12 +80,6 @@ def create_app(session: Session, *, token: str, port: int) -> FastAPI:
     @app.exception_handler(Stale)
     async def _stale(_request: Request, exc: Stale):
         return _error(409, str(exc), state=session.state())
-
-    @app.exception_handler(Exception)
-    async def _bug(_request: Request, exc: Exception):
-        traceback.print_exception(exc, file=sys.stderr)
-        return _error(500, f"内部错误（{type(exc).__name__}），服务仍在运行；请把终端中的信息发给"
-                           "维护人员 / internal error, the server keeps running")
 
     _routes(app, session)
     return app
@@ -204,6 +204,16 @@ def _asset(folder: Path, name: str) -> Response:
             or path.suffix in (".j2", ".py"):
         return _error(404, "没有这个文件 / no such file")
     return FileResponse(path)
+
+
+def _log(exc: BaseException) -> Path:
+    """Append the traceback of ``exc`` to the studio's error log; print one line."""
+    path = Path(tempfile.gettempdir()) / "planner-studio-errors.log"
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        traceback.print_exception(exc, file=f)
+    print(f"planner studio: 内部错误（{type(exc).__name__}），详情见 {path}", file=sys.stderr)
+    return path
 
 
 def _remove(folder: Path) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import uvicorn
 
+from planner._beside import Terminated
 from planner.studio.app import create_app
 from planner.studio.engine import Engine
 from planner.studio.session import Session
@@ -81,5 +82,12 @@ def serve(workspace: str | Path | None = None, *, port: int | None = None,
     echo("只在本机可用；按 Ctrl-C 停止。/ local only; Ctrl-C stops it.")
     if open_browser:
         threading.Timer(0.5, lambda: webbrowser.open(url)).start()
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except (KeyboardInterrupt, Terminated):
+        pass  # Ctrl-C or kill: the server has shut down; scenarios were saved when saved
+    finally:
+        for job in session.jobs.values():
+            job.cancel()
+    echo("规划工作台已停止。/ stopped.")
     return 0
