@@ -78,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--accept-incomplete", action="store_true",
                        help="阵地清单丢失的记录过多时也列出检查结果（list the check even when a "
                             "site list lost too many records）")
+    studio = sub.add_parser("studio", help="规划工作台：在本机网页上移动阵地、调整预算，即时看到"
+                            "覆盖、任务、器材和费用（a local planning page）")
+    studio.add_argument("workspace", nargs="?", type=Path,
+                        help="工作区文件夹，不写则用自带示例（workspace folder）")
+    studio.add_argument("--port", type=int, help="端口，默认自动选择空闲端口（port）")
+    studio.add_argument("--no-browser", action="store_true",
+                        help="不自动打开浏览器（do not open a browser）")
     init = sub.add_parser("init", help="为参考数据中的县新建工作区（start a county workspace）")
     init.add_argument("county", help="县名或 6 位代码，如 启东市 或 320681（county name or code）")
     init.add_argument("folder", type=Path, help="要新建的文件夹（folder to create）")
@@ -189,6 +196,11 @@ def _main(args: argparse.Namespace) -> int:
                              since=args.since, scenario=args.scenario)
                 if args.verbose and not quiet:
                     _details(result.run)
+            elif args.command == "studio":
+                from planner.studio.server import serve
+
+                return serve(args.workspace, port=args.port,
+                             open_browser=not args.no_browser)
             elif args.command == "compare":
                 return _compare(args.earlier, args.current, target_year=args.target_year,
                                 quiet=args.quiet)

@@ -168,6 +168,12 @@ WATER_TYPE_ALIASES: Final[dict[str, str]] = {
 
 #: "四个一" kit item: the kit layer's flag column -> Chinese label (one warning sign, one
 #: lifebuoy, one rescue rope, one rescue pole, in this order everywhere).
+#: unit-price key of ``[water.prices]`` -> Chinese label (the studio's price inputs)
+PRICE_LABELS: Final[dict[str, str]] = {
+    "sign": "警示牌", "lifebuoy": "救生圈", "rope_per_m": "救生绳（每米）", "pole": "救生杆",
+    "installation": "安装", "repair": "补齐/维修人工",
+}
+
 KIT_ITEMS: Final[dict[str, str]] = {
     "has_sign": "警示牌", "has_lifebuoy": "救生圈", "has_rope": "救生绳", "has_pole": "救生杆",
 }

@@ -44,7 +44,7 @@ from planner.results import RunResult, run_record
 from planner.settings import Settings, load_settings
 from planner.validate.intake import check_size, load_workspace
 from planner.validate.roads import load_roads
-from planner.validate.scenario import apply_scenario, scenario_settings
+from planner.validate.scenario_edits import apply_scenario, scenario_settings
 
 STAGES = ("load + validate", "locate", "measure", "roads", "access", "propose", "water",
           "report", "maps")

@@ -23,7 +23,7 @@ LEVELS = {
     "records": 0, "settings": 0, "core": 0,
     "load": 1, "validate": 2, "locate": 3, "measure": 4, "propose": 5, "results": 6,
     "report": 7,
-    "pipeline": 8, "batch": 9, "init": 9, "cli": 10, "__main__": 11,
+    "pipeline": 8, "batch": 9, "init": 9, "studio": 9, "cli": 10, "__main__": 11,
 }
 
 

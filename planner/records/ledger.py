@@ -18,6 +18,8 @@ _INTERNAL = {"_row", "geometry", "_file", "_datum"}
 DUPLICATE = "重复"
 #: the reason of a form's signature line (planner.records.privacy.FOOTER_REASON)
 FOOTER_REASON = "表尾签名栏"
+#: how the reason of a site a scenario removes begins (removed on purpose, not lost)
+WITHDRAWN = "方案中撤销"
 
 
 def describe(record: pd.Series, *, limit: int = 160,
@@ -174,9 +176,9 @@ class Ledger:
     def limit_loss(self, layer: str, share: float, *, accepted: bool,
                    paths: dict[str, str] | None = None) -> None:
         """Let at most ``share`` of each file of ``layer`` be unusable (rejected for any
-        reason but being a duplicate or a form's signature line); ``accepted``: the user
-        accepts more, and the outputs say the result is incomplete. :meth:`check_loss`
-        applies it."""
+        reason but being a duplicate, a form's signature line or withdrawn by a scenario);
+        ``accepted``: the user accepts more, and the outputs say the result is incomplete.
+        :meth:`check_loss` applies it."""
         self.limits[layer] = (float(share), bool(accepted), dict(paths or {}))
 
     def losses(self) -> list[dict]:
@@ -189,7 +191,8 @@ class Ledger:
             share, accepted, paths = self.limits[layer]
             reasons = pd.Series([r["reason"] for r in self.rejected
                                  if (r["layer"], r["file"]) == (layer, file)
-                                 and not r["reason"].startswith((DUPLICATE, FOOTER_REASON))],
+                                 and not r["reason"].startswith((DUPLICATE, FOOTER_REASON,
+                                                                 WITHDRAWN))],
                                 dtype=object)
             lost = len(reasons)
             main = reasons.value_counts().index[0] if lost else ""

@@ -3,7 +3,7 @@
 A scenario is a list of edits to a workspace's sites (added, moved, removed), marked
 candidate places, and the kit budget and unit prices to plan with. ``planner studio`` makes
 and saves them; ``planner run --scenario NAME`` reproduces one
-(:func:`planner.validate.scenario.apply_scenario`). Positions are WGS-84 longitude and
+(:func:`planner.validate.scenario_edits.apply_scenario`). Positions are WGS-84 longitude and
 latitude. A scenario holds no person's name, ID or phone number: sites are named by kind and
 village, never by a person.
 

@@ -22,6 +22,7 @@ import shapely
 
 from planner._errors import ConfigError
 from planner.glossary import KINDS, STANDARD_KINDS
+from planner.records.ledger import WITHDRAWN
 from planner.records.scenario import FOLDER, Scenario, SiteEdit
 from planner.records.workspace import Workspace
 from planner.settings import DEFAULT_PRICES, Settings
@@ -109,7 +110,8 @@ def apply_scenario(ws: Workspace, scenario: Scenario) -> Workspace:
     gone = fac["facility_id"].isin(scenario.removed)
     for src, rows in fac[gone].groupby("_file"):
         ledger.reject("facilities", src, rows,
-                      f"方案“{scenario.name or '未保存'}”中撤销 / removed in the scenario")
+                      f"{WITHDRAWN}（方案“{scenario.name or '未保存'}”） / removed in the "
+                      "scenario")
     fac = fac[~gone].copy()
     if scenario.moved:
         where = {m.facility_id: m for m in scenario.moved}
