@@ -515,7 +515,8 @@ def test_sites_dragged_and_removed_on_the_map(api, tmp_path):
         button = wait(driver, lambda d: d.find_element(By.CSS_SELECTOR,
                                                        ".leaflet-popup .remove-site"),
                       "the popup")
-        assert button.text == "移除"
+        assert js(driver, "return document.querySelector('.leaflet-popup .remove-site')"
+                          ".textContent") == "移除"
         popup = text(driver, ".leaflet-popup-content")
         assert "方案新增" in popup
         button.click()
@@ -552,9 +553,11 @@ def test_suggestion_cancelled_then_run_and_applied(api, tmp_path):
         assert "建议" in status and ("最优" in status or "差距" in status
                                      or CJK.search(status)), status
         assert not driver.find_element(By.ID, "suggest-cancel").is_displayed()
-        n = len(driver.find_elements(By.CSS_SELECTOR, "#suggest-list li"))
+        listed = len(driver.find_elements(By.CSS_SELECTOR, "#suggest-list li"))
+        assert len(driver.find_elements(By.CSS_SELECTOR, ".suggest-icon")) == listed
+        # new sites (an existing care home upgraded to the standard adds none)
+        n = len(driver.find_elements(By.CSS_SELECTOR, "#suggest-list li:not(.upgrade)"))
         assert n > 0
-        assert len(driver.find_elements(By.CSS_SELECTOR, ".suggest-icon")) == n
         driver.find_element(By.ID, "suggest-apply").click()
         wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR,
                                                    "#map .site-dot.origin-added")) == n,
@@ -595,4 +598,51 @@ def test_names_from_the_data_are_text_not_html(api, tmp_path):
             });
             return out;""")
         assert names and all(HOSTILE in n for n in names), names
+        healthy(driver)
+
+
+def test_annex_export_and_printable_map(api, tmp_path):
+    from openpyxl import load_workbook
+    from selenium.webdriver.common.by import By
+
+    name = "打印方案"
+    spot = empty_spot(api)
+    api.edit(op="add", kind="care_point", lon=spot["lon"], lat=spot["lat"])
+    status, state = api.call("POST", "/api/scenarios",
+                             {"name": name, "rev": api.get("/api/state")["rev"]})
+    assert status == 200, state
+    total = state["figures"]["annex"]["total"]
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    with browser(tmp_path, loopback=True) as driver:
+        driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                               {"behavior": "allow", "downloadPath": str(downloads)})
+        open_studio(driver, api)
+        link = wait(driver, lambda d: d.find_element(
+            By.CSS_SELECTOR, f'#compare-table a.annex-link[data-name="{name}"]'),
+            "the export link")
+        assert link.text == "导出附表"
+        link.click()
+        book = wait(driver, lambda d: [p for p in downloads.glob("*.xlsx")], "the workbook")[0]
+        time.sleep(0.5)  # written in full
+        cells = [str(c) for ws in load_workbook(book, read_only=True).worksheets
+                 for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+        assert name in "".join(cells)
+        healthy(driver)
+
+        # the printable map: the scenario's figures, sites on the map, nothing to edit
+        href = driver.find_element(
+            By.CSS_SELECTOR, f'#compare-table a.print-link[data-name="{name}"]'
+        ).get_attribute("href")
+        driver.get(href)
+        wait(driver, lambda d: js(d, "return document.body.dataset.ready === 'true'"),
+             "the printable page")
+        assert text(driver, "#print-scenario") == name
+        for kind, figures in total.items():
+            assert annex_cell(driver, "total", kind, "built") == figures["built"]
+        assert js(driver, "return document.querySelectorAll("
+                          "'#map .site-dot.origin-added').length") == 1
+        assert js(driver, "return document.querySelectorAll("
+                          "'#map .leaflet-marker-draggable').length") == 0
+        assert text(driver, "#cost-total") == fmt(state["figures"]["cost"]["total_yuan"])
         healthy(driver)

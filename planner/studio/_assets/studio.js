@@ -184,7 +184,8 @@
   // ---------------------------------------------------------------- the map
 
   function buildMap(base) {
-    var map = L.map('map', {zoomSnap: 0.25, zoomControl: true, attributionControl: false,
+    var map = L.map('map', {zoomSnap: 0.25, zoomControl: !CONFIG.print,
+                            attributionControl: false,
                             boxZoom: true, doubleClickZoom: false});
     S.map = map;
     map.createPane('towns');
@@ -269,11 +270,15 @@
       var p = f.properties || {};
       var c = f.geometry.coordinates;
       var marker = L.marker([c[1], c[0]], {
-        icon: siteIcon(p.kind, p.origin || 'base'), draggable: true, autoPan: true,
+        icon: siteIcon(p.kind, p.origin || 'base'), draggable: !CONFIG.print, autoPan: true,
         keyboard: true, title: (p.label || '') + (p.name ? '：' + p.name : ''),
         riseOnHover: true
       });
       marker.feature = f;
+      if (CONFIG.print) {
+        group.addLayer(marker);
+        return;
+      }
       marker.bindPopup(function () { return sitePopup(p); });
       marker.on('dragend', function () {
         var ll = marker.getLatLng();
@@ -321,34 +326,15 @@
 
   function buildStatic(base) {
     var select = $('kind-select');
-    var legend = $('legend');
     clear(select);
-    clear(legend);
     base.kinds.forEach(function (k) {
       S.kindLabels[k.key] = k.label;
-      var opt = el('option', {value: k.key}, k.label);
-      select.appendChild(opt);
-      var li = el('li');
-      var dot = el('span', {'class': 'site-dot origin-base'});
-      dot.style.backgroundColor = KIND_COLOURS[k.key] || '#9e9e9e';
-      li.appendChild(dot);
-      li.appendChild(el('span', null, k.label));
-      legend.appendChild(li);
+      select.appendChild(el('option', {value: k.key}, k.label));
     });
     var first = base.kinds.filter(function (k) { return k.key === 'care_point'; })[0]
       || base.kinds.filter(function (k) { return k.placeable; })[0];
     if (first) select.value = first.key;
-    [['base', '现有（灰边）'], ['added', '方案新增（绿边）'], ['moved', '方案移动（蓝边）']]
-      .forEach(function (o) {
-        var li = el('li');
-        li.appendChild(el('span', {'class': 'site-dot origin-' + o[0]}));
-        li.appendChild(el('span', null, o[1]));
-        legend.appendChild(li);
-      });
-    var li = el('li');
-    li.appendChild(el('span', {'class': 'cand'}));
-    li.appendChild(el('span', null, '候选点'));
-    legend.appendChild(li);
+    buildLegend(base, null);
 
     // kit budget and unit prices
     $('kits-none').hidden = !!base.has_water;
@@ -376,6 +362,34 @@
         box.appendChild(row);
       });
     });
+  }
+
+  /* The legend: a dot per kind (``only``: those kinds), the origins, the candidates. */
+  function buildLegend(base, only) {
+    var legend = $('legend');
+    clear(legend);
+    base.kinds.forEach(function (k) {
+      if (only && only.indexOf(k.key) < 0) return;
+      var li = el('li');
+      var dot = el('span', {'class': 'site-dot origin-base'});
+      dot.style.backgroundColor = KIND_COLOURS[k.key] || '#9e9e9e';
+      li.appendChild(dot);
+      li.appendChild(el('span', null, k.label));
+      legend.appendChild(li);
+    });
+    [['base', '现有（灰边）'], ['added', '方案新增（绿边）'], ['moved', '方案移动（蓝边）']]
+      .forEach(function (o) {
+        var li = el('li');
+        li.appendChild(el('span', {'class': 'site-dot origin-' + o[0]}));
+        li.appendChild(el('span', null, o[1]));
+        legend.appendChild(li);
+      });
+    if (!only) {
+      var li = el('li');
+      li.appendChild(el('span', {'class': 'cand'}));
+      li.appendChild(el('span', null, '候选点'));
+      legend.appendChild(li);
+    }
   }
 
   function setInput(input, value) {
@@ -645,6 +659,7 @@
     var parts = [];
     Object.keys(result.by_kind || {}).forEach(function (kind) {
       var b = result.by_kind[kind];
+      if (!b.status && !b.proposed) return;  // a kind the optimiser does not place
       parts.push(shortLabel(kind) + ' 建议 ' + int(b.proposed) + ' 处（' +
                  (b.status === 'optimal' && !(b.gap > 0) ? '最优'
                    : statusText(b.status, b.gap, b.status_label)) + '）');
@@ -653,20 +668,25 @@
       ' · 用时 ' + num(data.seconds) + ' 秒';
     var list = $('suggest-list');
     clear(list);
+    var adds = 0;
     (result.sites || []).forEach(function (s) {
-      var li = el('li');
+      var li = el('li', {'class': s.upgrade ? 'upgrade' : 'new'});
       li.appendChild(el('strong', null, s.village_name || ''));
       li.appendChild(el('span', null, '（' + (s.town_name || '') + '）'));
       li.appendChild(el('span', {'class': 'detail'},
-                        (s.label || kindLabel(s.kind)) + ' · 新增服务儿童 ' +
-                        int(s.children_new) + ' 人'));
+                        (s.label || kindLabel(s.kind)) + (s.upgrade
+                          ? ' · 升级现有阵地达标（不新建）'
+                          : ' · 新增服务儿童 ' + int(s.children_new) + ' 人')));
       list.appendChild(li);
-      var icon = L.divIcon({className: 'suggest-icon', html: el('span', {'class': 'star'}, '★'),
+      if (!s.upgrade) adds += 1;
+      var icon = L.divIcon({className: 'suggest-icon' + (s.upgrade ? ' upgrade' : ''),
+                            html: el('span', {'class': 'star'}, s.upgrade ? '☆' : '★'),
                             iconSize: [18, 18], iconAnchor: [9, 9]});
       var m = L.marker([s.lat, s.lon], {icon: icon, interactive: true,
                                         title: '建议：' + (s.village_name || '')});
       S.layers.suggested.addLayer(m);
     });
+    $('suggest-apply').textContent = adds ? '采纳建议（新增 ' + int(adds) + ' 处）' : '采纳建议';
     $('suggest-apply').hidden = !(result.sites && result.sites.length);
   }
 
@@ -761,6 +781,11 @@
             throw new ApiError(resp.status, errorText(resp.status, data), data);
           });
         }
+        var cd = resp.headers.get('Content-Disposition') || '';
+        var m = /filename\*=(?:UTF-8|utf-8)''([^;]+)/.exec(cd);
+        if (m) {
+          try { filename = decodeURIComponent(m[1]); } catch (x) { /* keep ours */ }
+        }
         return resp.blob();
       }).then(function (blob) {
         var url = URL.createObjectURL(blob);
@@ -785,12 +810,18 @@
       Object.keys(it.quota_pct || {}).concat(Object.keys(it.children_within_reach || {}))
         .forEach(function (k) { if (kinds.indexOf(k) < 0) kinds.push(k); });
     });
-    var rows = [
-      ['saved', '保存时间', function (it) { return it.saved ? String(it.saved).replace('T', ' ') : '—'; }],
-      ['sites_added', '新增阵地', function (it) { return int(it.sites_added); }],
-      ['sites_moved', '移动阵地', function (it) { return int(it.sites_moved); }],
-      ['sites_removed', '撤销阵地', function (it) { return int(it.sites_removed); }]
-    ];
+    var rows = [];
+    if (items.some(function (it) { return it.error; })) {
+      rows.push(['error', '状态', function (it) { return it.error ? '无法读取：' + it.error : '正常'; }]);
+    }
+    if (items.some(function (it) { return it.saved; })) {
+      rows.push(['saved', '保存时间', function (it) {
+        return it.saved ? String(it.saved).replace('T', ' ') : '—';
+      }]);
+    }
+    rows.push(['sites_added', '新增阵地', function (it) { return int(it.sites_added); }]);
+    rows.push(['sites_moved', '移动阵地', function (it) { return int(it.sites_moved); }]);
+    rows.push(['sites_removed', '撤销阵地', function (it) { return int(it.sites_removed); }]);
     kinds.forEach(function (k) {
       if (items.some(function (it) { return it.children_within_reach &&
                                             k in it.children_within_reach; })) {
@@ -954,6 +985,44 @@
     });
   }
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-  else start();
+  /* The printable page (/print): one scenario's figures, drawn once, nothing to edit. */
+  function startPrint() {
+    $('print-date').textContent = new Date().toLocaleDateString('zh-CN');
+    $('print-btn').addEventListener('click', function () { window.print(); });
+    $('message-close').addEventListener('click', hideMessage);
+    var figures = JSON.parse($('print-figures').getAttribute('data-json'));
+    var state = {rev: 0, scenario: {candidates: []}, figures: figures};
+    S.state = state;
+    drawCoverage(figures);
+    drawAnnex(figures);
+    var kits = figures.kits;
+    $('print-kits').hidden = false;
+    $('kit-budget').textContent = kits ? num(kits.budget_yuan) : '—';
+    $('kit-new').textContent = kits ? int(kits.new_kits) : '—';
+    $('kit-fixed').textContent = kits ? int(kits.fixed_kits) : '—';
+    $('kit-spend').textContent = kits ? num(kits.spend_yuan) : '—';
+    $('kit-risk').textContent = kits ? share(kits.risk_covered_share) : '—';
+    var cost = figures.cost || {};
+    $('cost-sites').textContent = num(cost.sites_yuan);
+    $('cost-total').textContent = num(cost.total_yuan);
+    api('GET', '/api/base').then(function (base) {
+      S.base = base;
+      base.kinds.forEach(function (k) { S.kindLabels[k.key] = k.label; });
+      buildMap(base);
+      var present = [];
+      ((figures.sites && figures.sites.features) || []).forEach(function (f) {
+        var k = f.properties && f.properties.kind;
+        if (k && present.indexOf(k) < 0) present.push(k);
+      });
+      buildLegend(base, present);
+      drawSites(state);
+      drawCoverage(figures);  // the kinds' labels are known now
+      window.addEventListener('beforeprint', function () { S.map.invalidateSize(); });
+      document.body.setAttribute('data-ready', 'true');
+    }, function (err) { showMessage(err.message, 'error'); });
+  }
+
+  var begin = CONFIG.print ? startPrint : start;
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', begin);
+  else begin();
 }());
