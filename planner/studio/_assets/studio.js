@@ -240,8 +240,9 @@
   function siteIcon(kind, origin) {
     var dot = el('span', {'class': 'site-dot origin-' + origin});
     dot.style.backgroundColor = KIND_COLOURS[kind] || '#9e9e9e';
-    return L.divIcon({className: 'site-icon', html: dot, iconSize: [13, 13],
-                      iconAnchor: [6.5, 6.5], popupAnchor: [0, -7]});
+    var size = origin === 'base' ? 12 : 18;  // what the scenario changed stands out
+    return L.divIcon({className: 'site-icon', html: dot, iconSize: [size, size],
+                      iconAnchor: [size / 2, size / 2], popupAnchor: [0, -size / 2]});
   }
 
   function sitePopup(p) {
@@ -272,7 +273,7 @@
       var marker = L.marker([c[1], c[0]], {
         icon: siteIcon(p.kind, p.origin || 'base'), draggable: !CONFIG.print, autoPan: true,
         keyboard: true, title: (p.label || '') + (p.name ? '：' + p.name : ''),
-        riseOnHover: true
+        riseOnHover: true, zIndexOffset: (p.origin && p.origin !== 'base') ? 1000 : 0
       });
       marker.feature = f;
       if (CONFIG.print) {
@@ -509,6 +510,8 @@
       : (kits && kits.budget_yuan !== undefined && kits.budget_yuan !== null)
         ? kits.budget_yuan : S.base.budget_yuan;
     setInput($('budget-input'), budget);
+    $('budget-words').textContent = (budget === null || budget === undefined) ? '不限'
+      : yuan(budget);
     $('kit-new').textContent = kits ? int(kits.new_kits) : '—';
     $('kit-fixed').textContent = kits ? int(kits.fixed_kits) : '—';
     $('kit-spend').textContent = kits ? num(kits.spend_yuan) : '—';
