@@ -29,6 +29,7 @@ counted by :func:`snap_report`.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,13 +84,20 @@ class RoadGraph:
         object.__setattr__(self, "_drive_t", self.drive.T.tocsr())
         object.__setattr__(self, "_cache", {})
 
-    def cached(self, key: tuple, build):
-        """``build()`` once per ``key`` for this graph (masks and search trees derived from
-        it: the graph is immutable, so they never go stale)."""
+    def cached(self, key: tuple, build, *, keep: int | None = None):
+        """``build()`` once per ``key`` for this graph (masks, search trees and searches
+        derived from it: the graph is immutable, so they never go stale). With ``keep``, at
+        most that many entries of the key's kind (``key[0]``) stay, the oldest dropped."""
         cache = self._cache
-        if key not in cache:
-            cache[key] = build()
-        return cache[key]
+        if key in cache:
+            return cache[key]
+        value = build()
+        if keep is not None:
+            same = [k for k in cache if k[0] == key[0]]
+            for old in same[:max(0, len(same) - keep + 1)]:
+                del cache[old]
+        cache[key] = value
+        return value
 
 
 def _check_mode(mode: str) -> None:
@@ -402,8 +410,26 @@ def nearest_source_distance(
     nearest : numpy.ndarray
         Position in ``sources`` of that source; ``-1`` if unreachable.
     """
-    n = graph.n_nodes
     src = np.asarray(sources, dtype=np.int64).ravel()
+    off = None if offsets is None else np.asarray(offsets, dtype=float).ravel()
+    # the same search asked again (a planning studio's unchanged kinds) is answered from
+    # the graph's cache; the arrays are returned read-only
+    digest = hashlib.blake2b(src.tobytes() + (b"" if off is None else off.tobytes()),
+                             digest_size=16).hexdigest()
+    return graph.cached(("nearest", mode, float(limit), digest),
+                        lambda: _frozen(_nearest(graph, src, off, mode, limit)), keep=32)
+
+
+def _frozen(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+def _nearest(graph: RoadGraph, src: np.ndarray, offsets: np.ndarray | None, mode: str,
+             limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`nearest_source_distance` without the cache."""
+    n = graph.n_nodes
     if src.size == 0:
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
     if src.min() < 0 or src.max() >= n:

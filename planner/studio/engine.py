@@ -32,6 +32,7 @@ from planner.measure.access import demand_points, measure_access
 from planner.measure.coverage import coverage_story
 from planner.measure.progress import totals
 from planner.pipeline import settings_for
+from planner.records.privacy import mask_personal
 from planner.records.scenario import Scenario
 from planner.records.workspace import Workspace
 from planner.settings import Settings
@@ -160,7 +161,8 @@ def site_features(facilities: gpd.GeoDataFrame, scenario: Scenario) -> dict[str,
     origin = np.where(np.isin(ids, list(added)), "added",
                       np.where(np.isin(ids, list(moved)), "moved", "base"))
     xs, ys = fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy()
-    props = zip(ids, fac["kind"].astype(str), fac["name"].fillna("").astype(str),
+    names = fac["name"].fillna("").astype(str).map(mask_personal)  # a site, never a person
+    props = zip(ids, fac["kind"].astype(str), names,
                 fac["village_name"].fillna("").astype(str),
                 fac["town_name"].fillna("").astype(str), origin, strict=True)
     feats = [{"type": "Feature",
