@@ -112,7 +112,7 @@ def screenshot(out: Path) -> Path:
                 while not driver.find_elements(By.CSS_SELECTOR, "#next-best-list li"):
                     time.sleep(0.2)
                 driver.execute_script(
-                    "studio.map.fitBounds(studio.base.bounds, {padding: [6, 6]});"
+                    "studio.fit();"
                     "document.getElementById('panel').scrollTop = 0;")
                 time.sleep(1.0)
                 errors = driver.execute_script("return window.__errors")

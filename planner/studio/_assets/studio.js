@@ -222,8 +222,11 @@
     S.layers.candidates = L.layerGroup().addTo(map);
     S.layers.suggested = L.layerGroup().addTo(map);
 
-    if (base.bounds) map.fitBounds(base.bounds, {padding: [10, 10]});
-    else map.fitBounds(S.layers.villages.getBounds());
+    S.fit = function () {
+      var drawn = S.layers.villages.getBounds();
+      map.fitBounds(drawn.isValid() ? drawn : base.bounds, {padding: [8, 8]});
+    };
+    S.fit();
 
     map.on('click', function (e) {
       if (S.mode === 'add') {
@@ -1020,7 +1023,7 @@
       buildLegend(base, present);
       drawSites(state);
       drawCoverage(figures);  // the kinds' labels are known now
-      window.addEventListener('beforeprint', function () { S.map.invalidateSize(); });
+      window.addEventListener('beforeprint', function () { S.map.invalidateSize(); S.fit(); });
       document.body.setAttribute('data-ready', 'true');
     }, function (err) { showMessage(err.message, 'error'); });
   }
