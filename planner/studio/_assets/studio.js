@@ -284,7 +284,9 @@
         return;
       }
       marker.bindPopup(function () { return sitePopup(p); });
+      marker.on('dragstart', function () { S.dragging = true; });
       marker.on('dragend', function () {
+        S.dragging = false;
         var ll = marker.getLatLng();
         edit({op: 'move', facility_id: p.facility_id, lon: round7(ll.lng),
               lat: round7(ll.lat)});
@@ -912,7 +914,7 @@
 
   function refreshState() {
     return api('GET', '/api/state').then(function (state) {
-      if (state && state.rev !== S.rev && S.busy === 0) {
+      if (state && state.rev !== S.rev && S.busy === 0 && !S.dragging) {
         var before = S.state && S.state.scenario && S.state.scenario.name;
         applyState(state, false);
         if ((state.scenario && state.scenario.name) !== before) loadScenarios();
