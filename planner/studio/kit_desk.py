@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from planner.core.network import RoadGraph
+from planner.glossary import SOLVER_LABELS
 from planner.propose.water_geo import water_geo
 from planner.propose.water_plan import assess, minimum_kits, plan_kits
 from planner.propose.water_safety import stage_layers
@@ -47,5 +48,7 @@ class KitDesk:
                 plan = plan_kits(self.geo, self.risk, config=config, minimum=self.minimum,
                                  extras=False)
                 summary = plan.budget.summary
-                self._cache[key] = {k: summary.get(k) for k in FIGURES}
+                self._cache[key] = {k: summary.get(k) for k in FIGURES} | {
+                    "status_label": SOLVER_LABELS.get(summary.get("status"),
+                                                      summary.get("status"))}
             return dict(self._cache[key])

@@ -28,7 +28,7 @@ from scipy.spatial import cKDTree
 
 from planner.core.network import nearest_source_distance, snap_to_graph
 from planner.core.next_best import next_best as rank_next_best
-from planner.glossary import KINDS
+from planner.glossary import KINDS, SOLVER_LABELS
 from planner.measure.access import demand_children
 from planner.propose.new_sites import network_cost, propose_stage
 from planner.studio.engine import Engine, Evaluated
@@ -53,6 +53,7 @@ def _proposals(engine: Engine, ev: Evaluated) -> dict[str, Any]:
                         "upgrade": rec.get("method") == "upgrade"})
     by_kind = {k: {"proposed": int(v.get("proposed", 0) or 0),
                    "status": str(v.get("status", "")),
+                   "status_label": SOLVER_LABELS.get(str(v.get("status", "")), ""),
                    "gap": v.get("gap") if isinstance(v.get("gap"), int | float) else None}
                for k, v in summary.items()}
     return {"sites": out, "by_kind": by_kind}

@@ -23,13 +23,6 @@
     protection_center: '#37474f'
   };
   var ORIGIN_LABELS = {base: '现有', added: '方案新增', moved: '方案移动'};
-  // solver status codes (planner/glossary.py SOLVER_LABELS); a status_label from the
-  // server wins
-  var STATUS_LABELS = {
-    optimal: '最优', within_gap: '达到允许差距', time_limit: '达到时间上限',
-    node_limit: '达到节点上限', full_coverage: '全覆盖', infeasible: '无可行解',
-    trivial: '无需求解', carried: '沿用较小预算的结果', heuristic: '启发式'
-  };
   var MODE_HINTS = {
     none: '拖动阵地标记可移动阵地；点击阵地可移除。',
     add: '添加阵地：在地图上点击要新建阵地的位置（再按一次按钮或 Esc 退出）。',
@@ -501,7 +494,8 @@
   }
 
   function statusText(status, gap, label) {
-    var words = label || STATUS_LABELS[status] || status || '';
+    // the server sends the glossary's label (SOLVER_LABELS) beside each status code
+    var words = label || status || '';
     if (gap !== null && gap !== undefined && !isNaN(gap) && gap > 0) {
       words += (words ? '，' : '') + '差距 ' + share(gap);
     }
@@ -669,8 +663,7 @@
       var b = result.by_kind[kind];
       if (!b.status && !b.proposed) return;  // a kind the optimiser does not place
       parts.push(shortLabel(kind) + ' 建议 ' + int(b.proposed) + ' 处（' +
-                 (b.status === 'optimal' && !(b.gap > 0) ? '最优'
-                   : statusText(b.status, b.gap, b.status_label)) + '）');
+                 statusText(b.status, b.gap, b.status_label) + '）');
     });
     status.textContent = (parts.length ? parts.join('；') : '无需新增阵地') +
       ' · 用时 ' + num(data.seconds) + ' 秒';
