@@ -176,6 +176,19 @@ def elements(seg_value: np.ndarray, seg_start: np.ndarray, piece_seg: np.ndarray
 
 
 
+def fits_full(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *, budget: float,
+              counted: np.ndarray, kmax: float, full: np.ndarray) -> bool:
+    """Whether the full plan ``full`` is within the budget and the cap and covers every
+    reachable element (then it is the budgeted answer, :func:`budget_cover`)."""
+    cover = sp.csr_array(cover, dtype=float)
+    values = np.asarray(values, dtype=float)
+    full = np.asarray(full, dtype=np.int64)
+    reachable = float(values[np.diff(cover.indptr) > 0].sum())
+    return bool(np.asarray(cost, dtype=float)[full].sum() <= budget
+                and np.asarray(counted, dtype=bool)[full].sum() <= kmax
+                and covered_value(values, cover, full) >= reachable * (1 - 1e-12))
+
+
 def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
                  budget: float, max_count: int | None = None,
                  counted: np.ndarray | None = None, time_limit: float = 60.0,
@@ -226,12 +239,10 @@ def budget_cover(values: np.ndarray, cover: sp.csr_array, cost: np.ndarray, *,
         return _finish(np.zeros(0, np.int64), values, cover, cost, 0.0, "optimal", "trivial",
                        t0, tie="cheapest")
     reachable = float(values[np.diff(cover.indptr) > 0].sum())
-    if full is not None:
-        full = np.asarray(full, dtype=np.int64)
-        if (cost[full].sum() <= budget and counted[full].sum() <= kmax
-                and covered_value(values, cover, full) >= reachable * (1 - 1e-12)):
-            return _finish(full, values, cover, cost, reachable, "optimal", "full_coverage",
-                           t0, tie="full_coverage")
+    if full is not None and fits_full(values, cover, cost, budget=budget, counted=counted,
+                                      kmax=kmax, full=full):
+        return _finish(np.asarray(full, dtype=np.int64), values, cover, cost, reachable,
+                       "optimal", "full_coverage", t0, tie="full_coverage")
     bound = min(reachable, knapsack_bound(single, cost, budget, counted, kmax))
     if cover.nnz > exact_max:
         sel = prune(values, cover, cost, greedy_budget(values, cover, cost, budget, counted,

@@ -30,7 +30,13 @@ import scipy.sparse as sp
 import shapely
 from scipy.spatial import cKDTree
 
-from planner.core.budget import BudgetSolution, budget_cover, covered_value, elements
+from planner.core.budget import (
+    BudgetSolution,
+    budget_cover,
+    covered_value,
+    elements,
+    fits_full,
+)
 from planner.core.budget_steps import CoverPlan, cheapest_cover, prune
 from planner.core.kits import kit_pairs, residual
 from planner.propose.kit_scenarios import Reach, fix_first, scenario
@@ -82,12 +88,84 @@ def access_candidates(bk: Banks, seg: Segments, risky: np.ndarray, points: np.nd
     return key[:, 0].astype(np.int64), key[:, 1]
 
 
+@dataclass
+class KitActions:
+    """The actions that compete for the budget and the risk each brings within reach: all
+    that depends on neither the budget nor the prices (:func:`kit_actions`)."""
+
+    fixable: np.ndarray           #: existing kits that a completion or repair makes effective
+    source: np.ndarray            #: key of :data:`SOURCES` per new-kit candidate
+    act_bank: np.ndarray          #: bank of each action (candidates, then fixable kits)
+    act_pos: np.ndarray           #: arc-length position of each action
+    is_new: np.ndarray            #: the action is a new kit
+    values: np.ndarray            #: hazard-weighted metres of each element
+    cover: sp.csr_array           #: (elements, actions): the action brings it within reach
+    must: np.ndarray              #: value of each element at access points (first bought)
+    total: float                  #: all the risk, the part no action reaches included
+    reach: Reach                  #: the same elements in metres
+    n_access: int                 #: candidates from homes and roads (before the plan's)
+    _full: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def nc(self) -> int:
+        """Number of new-kit candidates."""
+        return len(self.source)
+
+    def full_cover(self, cost: np.ndarray, **kw: Any) -> CoverPlan:
+        """The cheapest plan covering every risky metre at ``cost`` (kept per prices: a
+        budget change needs it again)."""
+        key = (cost.tobytes(), tuple(sorted(kw.items())))
+        if key not in self._full:
+            start = np.r_[np.flatnonzero(self.source == "plan"),
+                          self.nc + np.arange(len(self.fixable))].astype(np.int64)
+            self._full = {key: cheapest_cover(self.values, self.cover, cost, start=start,
+                                              **kw)} | dict(list(self._full.items())[-7:])
+        return self._full[key]
+
+
+def kit_actions(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
+                risky: np.ndarray, *, kit_bank: np.ndarray, kit_pos: np.ndarray,
+                effective: np.ndarray, plan_bank: np.ndarray, plan_pos: np.ndarray,
+                home_xy: np.ndarray, road_xy: np.ndarray, config: WaterConfig,
+                access: np.ndarray | None = None) -> KitActions:
+    """The actions of :func:`plan_budget` (parameters as there)."""
+    args = (seg.bank, seg.s0, seg.s1, reach, bk.length, bk.closed)
+    eff = (kit_bank >= 0) & effective
+    fixable = np.flatnonzero((kit_bank >= 0) & ~effective)
+    r_seg, r_lo, r_hi = residual(*args, kit_bank[eff], kit_pos[eff])
+    keep = risky[r_seg]
+    r_seg, r_lo, r_hi = r_seg[keep], r_lo[keep], r_hi[keep]
+    hb, hp = access_candidates(bk, seg, risky, home_xy, within_m=config.busy_m)
+    rb, rp = access_candidates(bk, seg, risky, road_xy, within_m=config.kit_snap_m)
+    cand_bank = np.r_[hb, rb, plan_bank].astype(np.int64)
+    cand_pos = np.r_[hp, rp, plan_pos]
+    source = np.r_[np.full(len(hb), "home"), np.full(len(rb), "road"),
+                   np.full(len(plan_bank), "plan")].astype(object)
+    nc = len(cand_bank)
+    act_bank = np.r_[cand_bank, kit_bank[fixable]].astype(np.int64)
+    act_pos = np.r_[cand_pos, kit_pos[fixable]]
+    pa, ps, plo, phi = kit_pairs(*args, act_bank, act_pos)
+    values, cover, unreachable = elements(hazard, seg.s0, r_seg, r_lo, r_hi, pa, ps, plo, phi,
+                                          n_actions=len(act_bank))
+    # the same elements measured in metres: the risky bank each plan leaves out of reach
+    metres, _, unreachable_m = elements(np.ones(len(hazard)), seg.s0, r_seg, r_lo, r_hi, pa,
+                                        ps, plo, phi, n_actions=len(act_bank))
+    must = (elements(np.where(access, hazard, 0.0), seg.s0, r_seg, r_lo, r_hi, pa, ps, plo,
+                     phi, n_actions=len(act_bank))[0]
+            if access is not None and len(values) else np.zeros(len(values)))
+    return KitActions(fixable=fixable, source=source, act_bank=act_bank, act_pos=act_pos,
+                      is_new=np.r_[np.ones(nc, bool), np.zeros(len(fixable), bool)],
+                      values=values, cover=cover, must=must,
+                      total=float(values.sum() + unreachable),
+                      reach=Reach(metres, cover, unreachable_m), n_access=len(hb) + len(rb))
+
+
 def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
                 risky: np.ndarray, *, kit_bank: np.ndarray, kit_pos: np.ndarray,
                 effective: np.ndarray, fix_cost: np.ndarray, plan_bank: np.ndarray,
                 plan_pos: np.ndarray, home_xy: np.ndarray, road_xy: np.ndarray,
                 config: WaterConfig, access: np.ndarray | None = None,
-                extras: bool = True) -> BudgetPlan:
+                extras: bool = True, actions: KitActions | None = None) -> BudgetPlan:
     """Choose new kits, completions and repairs for the budget (see module doc).
 
     Parameters
@@ -107,42 +185,24 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
     extras : bool
         Also the budget curve and the plan-by-plan scenarios of the report (a planning
         studio asking for the budgeted choice alone leaves them out; the choice is the same).
+    actions : KitActions, optional
+        :func:`kit_actions` of the same arguments, when already made (they depend on
+        neither the budget nor the prices).
     """
-    args = (seg.bank, seg.s0, seg.s1, reach, bk.length, bk.closed)
-    eff = (kit_bank >= 0) & effective
-    fixable = np.flatnonzero((kit_bank >= 0) & ~effective)
-    r_seg, r_lo, r_hi = residual(*args, kit_bank[eff], kit_pos[eff])
-    keep = risky[r_seg]
-    r_seg, r_lo, r_hi = r_seg[keep], r_lo[keep], r_hi[keep]
-    hb, hp = access_candidates(bk, seg, risky, home_xy, within_m=config.busy_m)
-    rb, rp = access_candidates(bk, seg, risky, road_xy, within_m=config.kit_snap_m)
-    cand_bank = np.r_[hb, rb, plan_bank].astype(np.int64)
-    cand_pos = np.r_[hp, rp, plan_pos]
-    source = np.r_[np.full(len(hb), "home"), np.full(len(rb), "road"),
-                   np.full(len(plan_bank), "plan")].astype(object)
-    nc = len(cand_bank)
-    act_bank = np.r_[cand_bank, kit_bank[fixable]].astype(np.int64)
-    act_pos = np.r_[cand_pos, kit_pos[fixable]]
+    act = actions if actions is not None else kit_actions(
+        bk, seg, reach, hazard, risky, kit_bank=kit_bank, kit_pos=kit_pos,
+        effective=effective, plan_bank=plan_bank, plan_pos=plan_pos, home_xy=home_xy,
+        road_xy=road_xy, config=config, access=access)
+    fixable, source, act_bank, act_pos, is_new = (act.fixable, act.source, act.act_bank,
+                                                  act.act_pos, act.is_new)
+    values, cover, must, total, reach, nc = (act.values, act.cover, act.must, act.total,
+                                             act.reach, act.nc)
     cost = np.r_[np.full(nc, config.kit_price), fix_cost[fixable]]
-    is_new = np.r_[np.ones(nc, bool), np.zeros(len(fixable), bool)]
-    pa, ps, plo, phi = kit_pairs(*args, act_bank, act_pos)
-    values, cover, unreachable = elements(hazard, seg.s0, r_seg, r_lo, r_hi, pa, ps, plo, phi,
-                                          n_actions=len(act_bank))
-    total = float(values.sum() + unreachable)
-    # the same elements measured in metres: the risky bank each plan leaves out of reach
-    metres, _, unreachable_m = elements(np.ones(len(hazard)), seg.s0, r_seg, r_lo, r_hi, pa,
-                                        ps, plo, phi, n_actions=len(act_bank))
-    reach = Reach(metres, cover, unreachable_m)
-    must = (elements(np.where(access, hazard, 0.0), seg.s0, r_seg, r_lo, r_hi, pa, ps, plo,
-                     phi, n_actions=len(act_bank))[0]
-            if access is not None and len(values) else np.zeros(len(values)))
     kw = {"time_limit": config.budget_time_limit, "exact_max": config.budget_exact_max,
           "node_limit": config.budget_node_limit, "mip_rel_gap": config.budget_gap}
     # the cheapest plan covering every risky metre, never worse than the exact minimum
     # kits (interval stabbing, every partial kit completed)
-    full = cheapest_cover(values, cover, cost,
-                          start=np.r_[np.flatnonzero(source == "plan"),
-                                      nc + np.arange(len(fixable))].astype(np.int64), **kw)
+    full = act.full_cover(cost, **kw)
     if config.placement == "full":
         sol, sel = None, full.selected
     else:
@@ -193,7 +253,7 @@ def plan_budget(bk: Banks, seg: Segments, reach: np.ndarray, hazard: np.ndarray,
         "access_points": _access_summary(must, cover, cost, sel,
                                          first if sol else np.zeros(0, np.int64)),
     }
-    plan_idx = np.r_[np.full(len(hb) + len(rb), -1), np.arange(len(plan_bank))]
+    plan_idx = np.r_[np.full(act.n_access, -1), np.arange(nc - act.n_access)]
     return BudgetPlan(new_bank=act_bank[new], new_pos=act_pos[new], new_source=source[new],
                       new_plan=plan_idx[new].astype(np.int64),
                       fixed=fixed, solution=sol, curve=curve, summary=summary,
@@ -218,10 +278,11 @@ def access_first(values: np.ndarray, must: np.ndarray, cover: sp.csr_array,
         The whole choice and the actions bought for the access points.
     """
     cap = np.inf if max_count is None else float(max_count)
-    sol = budget_cover(values, cover, cost, budget=budget, max_count=max_count,
-                       counted=counted, full=full, **kw)
-    if not (must > 0).any() or sol.method == "full_coverage":
-        return sol, np.zeros(0, np.int64)
+    if not (must > 0).any() or fits_full(values, cover, cost, budget=budget, counted=counted,
+                                         kmax=cap, full=full):
+        # the whole choice at once (the full plan when it fits): no access points first
+        return budget_cover(values, cover, cost, budget=budget, max_count=max_count,
+                            counted=counted, full=full, **kw), np.zeros(0, np.int64)
     plan = cheapest_cover(must, cover, cost, counted=counted, max_count=cap, **kw)
     first = plan.selected
     if not np.isfinite(plan.cost) or plan.cost > budget:

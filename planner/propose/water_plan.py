@@ -28,7 +28,14 @@ from planner.core.kits import Pieces, place, residual, uncovered_length
 from planner.core.water_model import per_water, risky_bank
 from planner.glossary import KIT_REASONS
 from planner.measure.risk import score_components, share_tiers, tiers
-from planner.propose.kit_budget import SOURCES, BudgetPlan, fix_costs, plan_budget
+from planner.propose.kit_budget import (
+    SOURCES,
+    BudgetPlan,
+    KitActions,
+    fix_costs,
+    kit_actions,
+    plan_budget,
+)
 from planner.propose.water_geo import WaterGeo, access_segments
 from planner.settings import WaterConfig
 
@@ -116,10 +123,11 @@ REASONS = {"bank": KIT_REASONS["out_of_reach"], "rule": KIT_REASONS["one_kit_rul
 
 def plan_kits(geo: WaterGeo, risk: Risk, *, config: WaterConfig,
               minimum: tuple[np.ndarray, np.ndarray] | None = None,
-              extras: bool = True) -> Plan:
+              extras: bool = True, actions: KitActions | None = None) -> Plan:
     """The exact minimum-kits positions (``minimum``, when already known: they depend on
-    neither budget nor prices), then the budgeted (or full-coverage) choice; ``extras`` as
-    in :func:`planner.propose.kit_budget.plan_budget`."""
+    neither budget nor prices), then the budgeted (or full-coverage) choice; ``extras`` and
+    ``actions`` (:func:`kit_model` of the same ``minimum``) as in
+    :func:`planner.propose.kit_budget.plan_budget`."""
     nb, npos = minimum if minimum is not None else minimum_kits(geo, risk)
     w = geo.bank.water[nb]
     kind = np.where(np.isin(w, risk.rule_waters), "rule",
@@ -128,7 +136,8 @@ def plan_kits(geo: WaterGeo, risk: Risk, *, config: WaterConfig,
     bp = plan_budget(geo.bank, geo.seg, geo.reach, risk.seg["hazard"], risk.risky,
                      kit_bank=geo.kit_bank, kit_pos=geo.kit_pos, effective=geo.kit_effective,
                      fix_cost=fcost, plan_bank=nb, plan_pos=npos, home_xy=geo.access,
-                     road_xy=geo.road_xy, config=config, access=risk.access, extras=extras)
+                     road_xy=geo.road_xy, config=config, access=risk.access, extras=extras,
+                     actions=actions)
     reason = np.where(bp.new_plan >= 0,
                       np.array([REASONS[k] for k in kind], dtype=object)[
                           np.maximum(bp.new_plan, 0)] if len(kind) else "",
@@ -142,6 +151,17 @@ def plan_kits(geo: WaterGeo, risk: Risk, *, config: WaterConfig,
     return Plan(budget=bp, new_bank=bp.new_bank, new_pos=bp.new_pos,
                 reason=np.asarray(reason, dtype=object), fixed=fixed, fix_cost=fcost,
                 unc_after=unc)
+
+
+def kit_model(geo: WaterGeo, risk: Risk, *, config: WaterConfig,
+              minimum: tuple[np.ndarray, np.ndarray]) -> KitActions:
+    """The actions :func:`plan_kits` chooses among (the same for every budget and price)."""
+    nb, npos = minimum
+    return kit_actions(geo.bank, geo.seg, geo.reach, risk.seg["hazard"], risk.risky,
+                       kit_bank=geo.kit_bank, kit_pos=geo.kit_pos,
+                       effective=geo.kit_effective, plan_bank=nb, plan_pos=npos,
+                       home_xy=geo.access, road_xy=geo.road_xy, config=config,
+                       access=risk.access)
 
 
 def minimum_kits(geo: WaterGeo, risk: Risk) -> tuple[np.ndarray, np.ndarray]:

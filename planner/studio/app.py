@@ -127,9 +127,13 @@ def _routes(app: FastAPI, session: Session) -> None:
     def studio_asset(name: str) -> FileResponse:
         return _asset(ASSETS, name)
 
+    drawn: dict[str, Any] = {}
+
     @app.get("/api/base")
     def base() -> dict[str, Any]:
-        return base_layers(engine)
+        if not drawn:  # the layers never change while the server runs
+            drawn.update(base_layers(engine))
+        return drawn
 
     @app.get("/api/state")
     def state() -> dict[str, Any]:

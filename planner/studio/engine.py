@@ -13,8 +13,10 @@ own code on the edited workspace -- :func:`planner.validate.scenario_edits.apply
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -70,6 +72,7 @@ class Engine:
                                                settings=settings)
         self.kits = KitDesk(ws, graph=self.graph) if "water" in ws.extra else None
         self.lock = threading.RLock()
+        self._sites: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     @property
     def kinds(self) -> list[str]:
@@ -95,24 +98,38 @@ class Engine:
             return Evaluated(settings, ws, measured, villages, access.method)
 
     def figures(self, scenario: Scenario) -> dict[str, Any]:
-        """Every figure the studio shows for ``scenario`` (see docs/studio.md)."""
+        """Every figure the studio shows for ``scenario`` (see docs/studio.md). The site
+        figures are kept for the last scenarios' sites, so a budget or price change only
+        reruns the kit choice."""
         t0 = time.perf_counter()
-        ev = self.evaluate(scenario)
-        settings = ev.settings
-        story = coverage_story(ev.villages, method=ev.method,
-                               thresholds={k: r.threshold_m
-                                           for k, r in settings.access.rules.items()})
+        settings = scenario_settings(self.settings, scenario)
+        key = json.dumps([scenario.to_dict()[k] for k in ("added", "moved", "removed")],
+                         sort_keys=True)
+        with self.lock:
+            if key not in self._sites:
+                self._sites[key] = self._site_figures(scenario)
+                while len(self._sites) > 16:
+                    self._sites.popitem(last=False)
+            self._sites.move_to_end(key)
+            sites = self._sites[key]
         kits = self.kits.figures(settings.water) if self.kits is not None else None
         sites_yuan = float(sum(settings.place.site_yuan.get(e.kind, 0.0)
                                for e in scenario.added))
         kits_yuan = float(kits["spend_yuan"]) if kits else 0.0
-        return {"sites": site_features(ev.workspace.facilities, scenario),
-                "coverage": {k: _coverage(k, v) for k, v in story.items()},
-                "annex": self._annex(ev.measured.progress),
-                "kits": kits,
+        return {**sites, "kits": kits,
                 "cost": {"sites_yuan": sites_yuan, "kits_yuan": kits_yuan,
                          "total_yuan": round(sites_yuan + kits_yuan, 2)},
                 "seconds": round(time.perf_counter() - t0, 4)}
+
+    def _site_figures(self, scenario: Scenario) -> dict[str, Any]:
+        """The sites, both coverage measures and the annex of ``scenario``."""
+        ev = self.evaluate(scenario)
+        story = coverage_story(ev.villages, method=ev.method,
+                               thresholds={k: r.threshold_m
+                                           for k, r in ev.settings.access.rules.items()})
+        return {"sites": site_features(ev.workspace.facilities, scenario),
+                "coverage": {k: _coverage(k, v) for k, v in story.items()},
+                "annex": self._annex(ev.measured.progress)}
 
     def _annex(self, progress: pd.DataFrame) -> dict[str, Any] | None:
         """The annex table (任务数 / 已建 / 缺口 / 完成率) per town and in total."""

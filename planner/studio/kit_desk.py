@@ -1,8 +1,9 @@
 """The kit side of the studio: the water layers measured once, the budgeted choice per budget
 and unit prices.
 
-Banks, risk and the exact minimum-kits plan depend on neither the budget nor the prices, so
-they are computed once (as the water stage computes them); each budget or price change runs
+Banks, risk, the exact minimum-kits plan and the actions competing for the budget depend on
+neither the budget nor the prices, so they are computed once (as the water stage computes
+them); the cheapest full plan is kept per prices; each budget or price change runs
 the same budgeted choice as ``planner run`` (:func:`planner.propose.water_plan.plan_kits`
 without the report's budget curve), and its figures are those of ``run.json``
 ``water.budget``.
@@ -16,7 +17,7 @@ from typing import Any
 from planner.core.network import RoadGraph
 from planner.glossary import SOLVER_LABELS
 from planner.propose.water_geo import water_geo
-from planner.propose.water_plan import assess, minimum_kits, plan_kits
+from planner.propose.water_plan import assess, kit_model, minimum_kits, plan_kits
 from planner.propose.water_safety import stage_layers
 from planner.records.workspace import Workspace
 from planner.settings import WaterConfig
@@ -36,6 +37,8 @@ class KitDesk:
         self.geo = water_geo(layers, config=settings.water, graph=graph)
         self.risk = assess(self.geo, config=settings.water, villages=layers.villages)
         self.minimum = minimum_kits(self.geo, self.risk)
+        self.actions = kit_model(self.geo, self.risk, config=settings.water,
+                                 minimum=self.minimum)
         self._cache: dict[tuple, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
@@ -46,7 +49,7 @@ class KitDesk:
         with self._lock:
             if key not in self._cache:
                 plan = plan_kits(self.geo, self.risk, config=config, minimum=self.minimum,
-                                 extras=False)
+                                 extras=False, actions=self.actions)
                 summary = plan.budget.summary
                 self._cache[key] = {k: summary.get(k) for k in FIGURES} | {
                     "status_label": SOLVER_LABELS.get(summary.get("status"),
