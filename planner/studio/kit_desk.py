@@ -11,6 +11,8 @@ without the report's budget curve), and its figures are those of ``run.json``
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import threading
 from typing import Any
 
@@ -26,6 +28,18 @@ from planner.settings import WaterConfig
 FIGURES = ("placement", "budget_yuan", "spend_yuan", "remaining_yuan", "new_kits",
            "fixed_kits", "risk_total", "risk_covered", "risk_covered_share", "status", "gap",
            "new_kit_yuan", "prices_yuan")
+
+
+def release_memory(*, collect: bool = False) -> None:
+    """Hand freed memory back to the system (glibc's ``malloc_trim``, a few milliseconds; a
+    no-op elsewhere): a server that stays up keeps only what it holds, not the peaks of its
+    solves. ``collect`` first runs the garbage collector (slow on a large heap: at start)."""
+    if collect:
+        gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class KitDesk:

@@ -21,6 +21,7 @@ import uvicorn
 from planner._beside import Terminated
 from planner.studio.app import create_app
 from planner.studio.engine import Engine
+from planner.studio.kit_desk import release_memory
 from planner.studio.session import Session
 
 
@@ -53,6 +54,7 @@ def _server(workspace: str | Path | None, port: int | None
             ) -> tuple[uvicorn.Server, socket.socket, Session, str, str]:
     session = Session(Engine(workspace))
     session.state()  # the first figures before the first page
+    release_memory(collect=True)  # what reading the workspace needed and no longer holds
     sock = _socket(port)
     port = sock.getsockname()[1]
     token = secrets.token_urlsafe(24)

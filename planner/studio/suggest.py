@@ -32,6 +32,7 @@ from planner.glossary import KINDS, SOLVER_LABELS
 from planner.measure.access import demand_children
 from planner.propose.new_sites import network_cost, propose_stage
 from planner.studio.engine import Engine, Evaluated
+from planner.studio.kit_desk import release_memory
 
 
 def _proposals(engine: Engine, ev: Evaluated) -> dict[str, Any]:
@@ -86,6 +87,7 @@ class SuggestJob:
         ctx = mp.get_context("fork")
         recv, send = ctx.Pipe(duplex=False)
         with engine.lock:  # no evaluation half done in the parent while it forks
+            release_memory()  # the child and the server share less that either will copy
             self._proc = ctx.Process(target=_child, args=(engine, ev, send), daemon=True)
             self._proc.start()
         send.close()
