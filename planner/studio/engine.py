@@ -25,10 +25,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner._errors import ConfigError
 from planner.glossary import KINDS, PLACEABLE, SHORT_LABELS
 from planner.locate import locate
 from planner.locate.quota import QuotaTable
-from planner.locate.sites import locate_facilities
+from planner.locate.sites import locate_facilities, locate_points
 from planner.measure import Measures, measure
 from planner.measure.access import demand_points, measure_access
 from planner.measure.coverage import coverage_story
@@ -87,6 +88,7 @@ class Engine:
             ws = apply_scenario(replace(self.base, settings=settings), scenario)
             if ws is self.base:
                 ws = replace(ws, ledger=ws.ledger.copy())
+            _check_placed(ws, scenario)
             ws.facilities = locate_facilities(
                 ws.facilities, villages=ws.villages, crs=ws.crs,
                 tolerance_m=settings.locate_tolerance_m, aliases=settings.aliases,
@@ -155,6 +157,23 @@ class Engine:
     def placeable(self) -> list[str]:
         """Kinds the studio can suggest places for (quota kinds that can be placed)."""
         return [k for k in self.kinds if k in PLACEABLE]
+
+
+def _check_placed(ws: Workspace, scenario: Scenario) -> None:
+    """Refuse a scenario with an added or moved site that the run could not locate (it
+    would be listed in rejected.csv and be missing from every figure), by the locating
+    stage's own rule (:func:`planner.locate.sites.locate_points`)."""
+    ids = {e.facility_id: e for e in (*scenario.added, *scenario.moved)}
+    if not ids:
+        return
+    edited = ws.facilities[ws.facilities["facility_id"].isin(list(ids))]
+    where = locate_points(edited, villages=ws.villages, crs=ws.crs,
+                          tolerance_m=ws.settings.locate_tolerance_m)
+    for fid in edited.loc[where["located_by"] == "", "facility_id"]:
+        edit = ids[fid]
+        raise ConfigError(f"阵地位置（{edit.lon:.5f}, {edit.lat:.5f}）不在任何村（居）内，"
+                              "请放在村界内 / the site is not inside any village: place it "
+                              "inside one")
 
 
 def _coverage(kind: str, story: dict) -> dict[str, Any]:

@@ -109,6 +109,25 @@ def test_a_site_outside_every_village_is_refused_and_nothing_changes(api):
     assert again["rev"] == state["rev"] and again["scenario"] == state["scenario"]
 
 
+def test_moving_a_site_outside_every_village_is_refused(api):
+    state = api.get("/api/state").json()
+    fid = state["figures"]["sites"]["features"][0]["properties"]["facility_id"]
+    res = api.post("/api/edit", json={"rev": state["rev"], "op": "move", "facility_id": fid,
+                                      "lon": 121.5, "lat": 31.0})
+    assert res.status_code == 400 and "不在任何村" in res.json()["error"]
+    assert api.get("/api/state").json()["rev"] == state["rev"]
+
+
+def test_many_added_sites_one_outside_is_still_refused(api):
+    rev = api.get("/api/state").json()["rev"]
+    for i in range(25):  # 1 of 26 outside: under the share a file may lose, still refused
+        rev = api.post("/api/edit", json={"rev": rev, "op": "add", "kind": "care_point",
+                                          "lon": 120.51 + i * 0.001, "lat": 32.31}).json()["rev"]
+    res = api.post("/api/edit", json={"rev": rev, "op": "add", "kind": "care_point",
+                                      "lon": 121.5, "lat": 31.0})
+    assert res.status_code == 400 and "不在任何村" in res.json()["error"]
+
+
 @pytest.mark.parametrize("body", [{"op": "add", "kind": "castle", "lon": 120.5, "lat": 32.3},
                                   {"op": "add", "kind": "care_point", "lon": "x", "lat": 1},
                                   {"op": "fly"}, {"op": "budget", "budget_yuan": -5},
