@@ -62,8 +62,15 @@ def _clean(values: pd.Series, *, formulas: bool) -> pd.Series:
         cleaned = neutralise_column(cleaned)
     if cleaned is distinct:  # nothing to change (both return their input untouched)
         return values
-    out = cleaned.to_numpy(dtype=object)[np.maximum(codes, 0)]
-    out[codes < 0] = values.to_numpy(dtype=object)[codes < 0]
+    new, old = cleaned.to_numpy(dtype=object), distinct.to_numpy(dtype=object)
+    # only the cells whose value changed take the cleaned text: factorize takes 1, 1.0 and
+    # True for one value, so the others keep their own object (and type)
+    changed = np.fromiter((type(a) is not type(b) or a != b for a, b in zip(new, old,
+                                                                          strict=True)),
+                          dtype=bool, count=len(new))
+    out = values.to_numpy(dtype=object).copy()
+    sel = (codes >= 0) & changed[np.maximum(codes, 0)]
+    out[sel] = new[codes[sel]]
     return pd.Series(out, index=values.index, name=values.name, dtype=object)
 
 

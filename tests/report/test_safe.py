@@ -108,10 +108,8 @@ def test_counts_of_people_are_kept_and_geometry_untouched():
     assert frame["name"].tolist() == ["=x", "东村"]  # the input is not changed
 
 
-@pytest.mark.xfail(strict=True, reason="safe_frame rebuilds a column from its distinct values "
-                   "(pandas.factorize), which takes 1, 1.0 and True for one value: a column "
-                   "mixing them comes out with the first one's type wherever a cell is quoted")
 def test_equal_numbers_of_different_types_keep_their_type():
+    """pandas.factorize takes 1, 1.0 and True for one value; each cell keeps its own."""
     values = ["=x", 0, 0.0, True, 1, 1.0]
     out = safe_frame(pd.DataFrame({"v": pd.Series(values, dtype=object)}))["v"].tolist()
     assert [(v, type(v)) for v in out] == [(v, type(v)) for v in ["'=x", *values[1:]]]

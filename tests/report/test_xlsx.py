@@ -82,7 +82,10 @@ cells = st.one_of(st.text(max_size=12), st.integers(-10**9, 10**9),
 def test_each_value_reads_back_as_written(tmp_path_factory, values):
     frame = pd.DataFrame({"v": pd.Series(values, dtype=object)})
     ws = _write(tmp_path_factory.mktemp("x"), frame, title="t")
-    got = [ws.cell(3 + i, 1).value for i in range(len(values))]
+    # a carriage return is stored escaped (_x000D_, as OOXML says), which Excel shows as
+    # the character and openpyxl leaves as it is
+    got = [v.replace("_x000D_", "\r") if isinstance(v, str) else v
+           for v in (ws.cell(3 + i, 1).value for i in range(len(values)))]
     for value, cell in zip(values, got, strict=True):
         if value is None or (isinstance(value, float) and not np.isfinite(value)):
             assert cell is None
