@@ -115,7 +115,8 @@ def _extra(settings: Settings, ledger: Ledger, *, county_m, crs: CRS,
             raw = frame
             frame = kit_file(frame, file=spec.path.name,
                              min_rope_m=settings.water.min_rope_m)
-            frame = repair_kit_values(frame, raw, ledger, layer=name, file=spec.path.name)
+            frame = repair_kit_values(frame, raw, ledger, layer=name, file=spec.path.name,
+                                      min_rope_m=settings.water.min_rope_m)
         ledger.accept(spec.name, spec.path.name, len(frame))
         if frame.empty:  # nothing usable: the stages that need the layer are skipped
             findings.append(f"{spec.path.name}（{name}）没有可用记录，未使用 / no usable "

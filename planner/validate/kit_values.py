@@ -14,6 +14,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from planner.core.water_model import complete_kits
+from planner.glossary import KIT_ITEMS
 from planner.records.ledger import Ledger
 
 #: the longest rescue rope that can be meant (throw ropes are 15-30 m; 200 m is generous)
@@ -23,9 +25,12 @@ FIRST_DATE = pd.Timestamp("1990-01-01")
 
 
 def repair_kit_values(kits: pd.DataFrame, raw: pd.DataFrame, ledger: Ledger, *, layer: str,
-                      file: str, today: dt.date | None = None) -> pd.DataFrame:
+                      file: str, min_rope_m: float,
+                      today: dt.date | None = None) -> pd.DataFrame:
     """``kits`` (normalised, with ``_row``) with impossible ropes and dates made unknown,
-    each repair noted in the ledger; ``raw``: the layer as read (the original texts)."""
+    each repair noted in the ledger, and ``complete`` judged again on the repaired values
+    (:func:`planner.core.water_model.complete_kits` with ``min_rope_m``); ``raw``: the layer
+    as read (the original texts)."""
     if kits.empty:
         return kits
     kits = kits.copy()
@@ -38,6 +43,10 @@ def repair_kit_values(kits: pd.DataFrame, raw: pd.DataFrame, ledger: Ledger, *, 
                       f"{MAX_ROPE_M:g} 米之间），按未知处理 / rope length {rope.iloc[i]:g} m is "
                       "impossible: taken as unknown")
     kits.loc[bad, "rope_m"] = np.nan
+    if bad.any():  # a rope of unknown length counts, as for any kit
+        kits["complete"] = complete_kits(kits[list(KIT_ITEMS)].to_numpy(dtype=bool),
+                                         kits["rope_m"].to_numpy(dtype=float),
+                                         min_rope_m=min_rope_m)
     when = pd.to_datetime(kits["last_inspected"], errors="coerce")
     text = _raw_dates(raw, kits)
     for i, (date, written) in enumerate(zip(when, text, strict=True)):

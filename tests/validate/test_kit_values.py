@@ -45,3 +45,26 @@ def test_impossible_kit_values_are_repaired_with_a_reason(mini):
     assert any("future" in n for n in notes[4]) and any("3000" in n for n in notes[4])
     assert "not a date" in notes[6][0] and "上周" in notes[6][0]
     assert any("before 1990" in n for n in notes[7])
+    # completeness is judged on the repaired values, by the one rule: a rope of unknown
+    # length counts, as the -30 m rope now is (only the rope is given: no kit is complete)
+    from planner.core.water_model import complete_kits
+    from planner.glossary import KIT_ITEMS
+
+    again = complete_kits(kits[list(KIT_ITEMS)].to_numpy(bool), kits["rope_m"].to_numpy(float),
+                          min_rope_m=ws.settings.water.min_rope_m)
+    assert kits["complete"].tolist() == again.tolist()
+
+
+def test_a_repaired_rope_is_judged_again(mini):
+    """A complete kit with a −30 m rope: short as written, unknown once repaired, so the
+    kit counts as complete (as any kit with a rope of unknown length)."""
+    table = pd.DataFrame([("120.56", "32.36", "是", "是", "是", "是", "-30")],
+                         columns=["经度", "纬度", "警示牌", "救生圈", "救生绳", "救生杆", "绳长米"])
+    table.to_csv(mini / "kits.csv", index=False, encoding="utf-8")
+    toml = mini / "planner.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + (
+        '\n[layers.kits]\npath = "kits.csv"\nx = "经度"\ny = "纬度"\n'
+        'fields = { has_sign = "警示牌", has_lifebuoy = "救生圈", has_rope = "救生绳", '
+        'has_pole = "救生杆", rope_m = "绳长米" }\n'), encoding="utf-8")
+    kits = load_workspace(load_settings(mini)).extra["kits"]
+    assert np.isnan(kits["rope_m"].iloc[0]) and bool(kits["complete"].iloc[0])
