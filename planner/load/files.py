@@ -253,14 +253,16 @@ def read_vector(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
 
 def csv_head(path: Path, n: int = 10, *, skip: int = 0) -> list[list[str]]:
     """The first ``n`` rows of a CSV after ``skip`` rows, split by its sniffed delimiter
-    (empty when the file cannot be read)."""
+    (empty when the file cannot be read). The delimiter is the one most of the rows have
+    (:func:`sniff_delimiter` per row): a title row above the header has none."""
     import csv
 
     try:
         used = detect_encoding(path)
         with path.open(encoding=used, newline="") as handle:
             lines = [handle.readline() for _ in range(n + skip)][skip:]
-        sep = sniff_delimiter(lines[0])
+        votes = [sniff_delimiter(line) for line in lines if any(d in line for d in ",\t;|")]
+        sep = max(dict.fromkeys(votes), key=votes.count) if votes else ","
         return [next(csv.reader([line], delimiter=sep), []) for line in lines if line]
     except (UnicodeError, OSError, csv.Error):
         return []

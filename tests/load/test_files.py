@@ -6,7 +6,7 @@ import pytest
 import shapely
 
 from planner._errors import InputFileError
-from planner.load.files import detect_encoding, read_layer, read_table
+from planner.load.files import csv_head, detect_encoding, read_layer, read_table
 from planner.settings import LayerSpec
 from planner.validate.columns import require_columns
 from tests.conftest import MINI
@@ -73,3 +73,12 @@ def test_unsupported_format(tmp_path):
     path.write_bytes(b"0")
     with pytest.raises(InputFileError, match="unsupported"):
         read_layer(LayerSpec(name="towns", path=path))
+
+
+def test_the_head_of_a_tab_file_with_a_title_row_is_split_by_tabs(tmp_path):
+    """A title row has no delimiter: the rows below decide (they are tab-separated)."""
+    path = tmp_path / "台账.txt"
+    path.write_text("如皋市儿童关爱站点台账\n名称\t类型\t经度\n东村儿童之家\t儿童之家\t120.5\n",
+                    encoding="utf-16")
+    assert csv_head(path) == [["如皋市儿童关爱站点台账"], ["名称", "类型", "经度"],
+                              ["东村儿童之家", "儿童之家", "120.5"]]
