@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     studio.add_argument("--port", type=int, help="端口，默认自动选择空闲端口（port）")
     studio.add_argument("--no-browser", action="store_true",
                         help="不自动打开浏览器（do not open a browser）")
+    studio.add_argument("--accept-incomplete", action="store_true",
+                        help="阵地清单丢失的记录过多时仍然打开，页面标明“数据不全”（open "
+                             "although a site list lost too many records; the page says so）")
     init = sub.add_parser("init", help="为参考数据中的县新建工作区（start a county workspace）")
     init.add_argument("county", help="县名或 6 位代码，如 启东市 或 320681（county name or code）")
     init.add_argument("folder", type=Path, help="要新建的文件夹（folder to create）")

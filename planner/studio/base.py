@@ -12,6 +12,7 @@ import geopandas as gpd
 
 from planner.glossary import KINDS, PLACEABLE
 from planner.glossary import PRICE_LABELS as KIT_PRICE_LABELS
+from planner.report.tables import incomplete_notice
 from planner.studio.engine import Engine
 
 #: Chinese labels of the unit prices the page may change
@@ -47,4 +48,7 @@ def base_layers(engine: Engine) -> dict[str, Any]:
                                             "children"], tolerance_m=10),
             "prices": prices, "price_labels": {k: PRICE_LABELS[k] for k in prices},
             "budget_yuan": settings.water.budget_yuan if engine.kits is not None else None,
-            "has_water": engine.kits is not None}
+            "has_water": engine.kits is not None,
+            # a site list that lost more than allowed, accepted (--accept-incomplete): every
+            # figure of the page is incomplete, and the page says so above them
+            "incomplete": incomplete_notice(ws.ledger.incomplete())}

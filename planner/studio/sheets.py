@@ -12,7 +12,7 @@ from pathlib import Path
 from planner.glossary import KINDS, period_label
 from planner.records.outputs import safe_name
 from planner.records.scenario import read_scenario
-from planner.report.tables import write_progress_xlsx
+from planner.report.tables import incomplete_notice, write_progress_xlsx
 from planner.studio.session import Session
 
 
@@ -30,6 +30,7 @@ def annex_workbook(session: Session, name: str, *, folder: Path) -> Path:
         path, title=f"{settings.name}{period_label(as_of)}（规划方案“{scenario.name}”）",
         progress=ev.measured.progress, kinds=engine.kinds, unit=f"{settings.name}民政局",
         date=as_of, filed=dt.date.today(),
+        notice=incomplete_notice(engine.base.ledger.incomplete()),
         notes=[f"本表为规划方案“{scenario.name}”的测算：方案新增阵地（{added}）按已建计，"
                f"撤销 {len(scenario.removed)} 处、移动 {len(scenario.moved)} 处；不是实际完成"
                "情况，上报前请核实。由 planner studio 生成，planner run --scenario "

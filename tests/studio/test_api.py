@@ -167,3 +167,27 @@ def test_next_best_ranks_by_children_per_yuan(api):
     for item in res["items"]:
         assert item["children_per_10k_yuan"] == pytest.approx(
             item["children_new"] / item["yuan"] * 1e4, abs=0.01)
+
+
+def test_an_accepted_incomplete_site_list_is_said_on_the_page(tmp_path):
+    """The mini site list loses 2 of 9 records; with a 10 % limit accepted, the studio runs
+    and its base layers carry the 数据不全 line the page shows above every figure."""
+    import shutil
+
+    from planner.settings import overriding
+    from tests.conftest import MINI
+
+    ws = tmp_path / "mini"
+    shutil.copytree(MINI, ws)
+    toml = ws / "planner.toml"
+    toml.write_text(toml.read_text("utf-8").replace("max_unusable_share = 0.25",
+                                                    "max_unusable_share = 0.1"),
+                    encoding="utf-8")
+    with overriding(accept_incomplete=True):
+        running = start_background(ws)
+    try:
+        base = httpx.get(f"http://127.0.0.1:{running.port}/api/base",
+                         headers={"X-Planner-Token": running.token}).json()
+    finally:
+        running.stop()
+    assert base["incomplete"] and base["incomplete"][0].startswith("数据不全：facilities.csv")

@@ -95,6 +95,14 @@
     }
   }
 
+  // a site list that lost more records than allowed (accepted): said above every figure
+  function showIncomplete(base) {
+    var box = $('incomplete');
+    if (!box || !base.incomplete || !base.incomplete.length) return;
+    box.textContent = base.incomplete.join(' ');
+    box.hidden = false;
+  }
+
   function hideMessage() {
     $('message').hidden = true;
     $('message-text').textContent = '';
@@ -973,6 +981,7 @@
       }
       buildStatic(base);
       buildMap(base);
+      showIncomplete(base);
       return api('GET', '/api/state');
     }).then(function (state) {
       applyState(state, false);
@@ -1010,6 +1019,7 @@
       S.base = base;
       base.kinds.forEach(function (k) { S.kindLabels[k.key] = k.label; });
       buildMap(base);
+      showIncomplete(base);
       var present = [];
       ((figures.sites && figures.sites.features) || []).forEach(function (f) {
         var k = f.properties && f.properties.kind;
