@@ -562,8 +562,17 @@ def test_suggestion_cancelled_then_run_and_applied(api, tmp_path):
         wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR,
                                                    "#map .site-dot.origin-added")) == n,
              "the suggested sites on the map")
-        assert len(api.get("/api/state")["scenario"]["added"]) == n
+        added = api.get("/api/state")["scenario"]["added"]
+        assert len(added) == n
         healthy(driver)
+    # the page's suggestion is the command line's placement for the same workspace
+    from planner.pipeline import run
+
+    result = run(api.workspace, write=False, echo=lambda _line: None, show_progress=False)
+    props = result.proposals[result.proposals["method"] != "upgrade"].to_crs("EPSG:4326")
+    cli = sorted((k, round(p.x, 5), round(p.y, 5))
+                 for k, p in zip(props["kind"], props.geometry, strict=True))
+    assert sorted((a["kind"], round(a["lon"], 5), round(a["lat"], 5)) for a in added) == cli
 
 
 def test_names_from_the_data_are_text_not_html(api, tmp_path):
