@@ -137,9 +137,13 @@ def _sheet_names(path: Path) -> list[str]:
     try:
         from openpyxl import load_workbook
 
-        return load_workbook(path, read_only=True).sheetnames
+        book = load_workbook(path, read_only=True)
     except Exception:  # a workbook openpyxl cannot open has no sheet list to offer
         return []
+    try:  # a read-only workbook holds its file open (locked on Windows) until closed
+        return book.sheetnames
+    finally:
+        book.close()
 
 
 def _with_header(raw: pd.DataFrame, *, path: Path, role: str, header: int) -> pd.DataFrame:

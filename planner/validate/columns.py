@@ -83,8 +83,13 @@ def _excel_heads(path: Path, n: int = 10) -> dict[str, list[list[str]]]:
         from openpyxl import load_workbook
 
         wb = load_workbook(path, read_only=True)
+    except Exception:  # a workbook openpyxl cannot open offers no hint
+        return {}
+    try:  # a read-only workbook holds its file open (locked on Windows) until closed
         return {ws.title: [["" if v is None else str(v) for v in row]
                            for row in ws.iter_rows(max_row=n, values_only=True)]
                 for ws in wb.worksheets}
-    except Exception:  # a workbook openpyxl cannot open offers no hint
+    except Exception:  # a damaged sheet offers no hint
         return {}
+    finally:
+        wb.close()

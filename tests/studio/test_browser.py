@@ -634,8 +634,12 @@ def test_annex_export_and_printable_map(api, tmp_path):
         link.click()
         book = wait(driver, lambda d: [p for p in downloads.glob("*.xlsx")], "the workbook")[0]
         time.sleep(0.5)  # written in full
-        cells = [str(c) for ws in load_workbook(book, read_only=True).worksheets
-                 for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+        workbook = load_workbook(book, read_only=True)
+        try:  # a read-only workbook holds its file open until closed
+            cells = [str(c) for ws in workbook.worksheets
+                     for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+        finally:
+            workbook.close()
         assert name in "".join(cells)
         healthy(driver)
 
