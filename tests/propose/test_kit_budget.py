@@ -141,7 +141,7 @@ def test_actions_list_every_kit_and_reconcile_with_the_budget(budgeted, tmp_path
     path = tmp_path / "water_actions.xlsx"
     write_actions_xlsx(a, path, title="测试", water=s,
                        notes=budgeted.risk_notes)
-    wb = load_workbook(path, read_only=True)
+    wb = load_workbook(path)  # not read-only: no file left open
     assert wb.sheetnames == ["村级行动清单", "逾期检查", "器材不全", "预算曲线", "评分说明"]
     notes = dict((f, v) for f, _, v in budgeted.risk_notes)
     assert notes["风险等级"] == "一级 5%、二级 15%、三级 30%"

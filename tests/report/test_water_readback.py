@@ -138,7 +138,7 @@ def test_sheets_are_chinese_with_six_decimal_coordinates(files) -> None:
     out = files["out"]
     checked = set()
     for name in ("water_actions.xlsx", "progress.xlsx", "patrol_sheets.xlsx"):
-        book = load_workbook(out / name, read_only=True)
+        book = load_workbook(out / name)  # not read-only: no file left open
         for ws in book.worksheets:
             rows = list(ws.iter_rows())
             header = next((r for r in rows[1:4] if any(c.value == "经度" for c in r)), None)
