@@ -8,6 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests draw the same examples on every run (a fresh clone must not fail by the luck
+# of the draw); HYPOTHESIS_PROFILE=explore draws new ones to look for failures.
+hypothesis_settings.register_profile("repeatable", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 DATA = Path(__file__).resolve().parent / "data"
 MINI = DATA / "mini"

@@ -73,8 +73,12 @@ def test_sheet_names_are_made_legal_and_unique(tmp_path):
     assert load_workbook(empty).sheetnames == ["Sheet"]
 
 
+# numbers within Excel's range (it holds none beyond about ±1e308: the largest doubles come
+# back as inf), and the non-finite ones, which become empty cells
 cells = st.one_of(st.text(max_size=12), st.integers(-10**9, 10**9),
-                  st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.none())
+                  st.floats(min_value=-1e300, max_value=1e300),
+                  st.sampled_from([float("nan"), float("inf"), float("-inf")]),
+                  st.booleans(), st.none())
 
 
 @settings(max_examples=40, deadline=None)
