@@ -21,9 +21,11 @@ import time
 import uuid
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 from scipy.spatial import cKDTree
 
 from planner.core.network import nearest_source_distance, snap_to_graph
@@ -165,21 +167,17 @@ def next_best(engine: Engine, ev: Evaluated, *, n: int) -> dict[str, Any]:
     if placed.empty:
         return {"items": [], "note": "村（居）没有村界，无法计算 / no village areas"}
     dxy, _row, kids = demand_children(placed, engine.demand, crs=ws.crs)
-    vm = placed.to_crs(ws.crs)
-    surface = vm.geometry.representative_point()
+    # each village's point as the placement takes it (in the metric CRS)
+    surface = placed.to_crs(ws.crs).geometry.representative_point()
     vxy = np.column_stack([surface.x.to_numpy(), surface.y.to_numpy()])
     marked = ws.extra.get("candidates")
-    mxy = np.zeros((0, 2))
-    if marked is not None and len(marked):
-        mm = marked.to_crs(ws.crs).geometry
-        mxy = np.column_stack([mm.x.to_numpy(), mm.y.to_numpy()])
+    mxy = _metric_xy(marked.geometry if marked is not None else None, ws.crs)
     fac = ws.facilities[ws.facilities.geometry.notna()]
     blocks, weights, covered, costs, meta = [], [], [], [], []
     for kind in engine.placeable():
         rule = settings.access.rules[kind]
         own = fac[fac["kind"] == kind]
-        sxy = np.column_stack([own.to_crs(ws.crs).geometry.x, own.to_crs(ws.crs).geometry.y]) \
-            if len(own) else np.zeros((0, 2))
+        sxy = _metric_xy(own.geometry, ws.crs)
         hosts = set(own["village_code"].dropna().astype(str))
         free = ~placed["village_code"].astype(str).isin(hosts).to_numpy()
         cxy = np.r_[vxy[free], mxy]
@@ -212,10 +210,15 @@ def next_best(engine: Engine, ev: Evaluated, *, n: int) -> dict[str, Any]:
     return {"items": items, "note": note}
 
 
-def _to_wgs84(xy: np.ndarray, crs) -> list[tuple[float, float]]:
-    import geopandas as gpd
-    import shapely
+def _metric_xy(points: gpd.GeoSeries | None, crs) -> np.ndarray:
+    """``(n, 2)`` metric x, y of WGS-84 points (none: an empty array)."""
+    if points is None or not len(points):
+        return np.zeros((0, 2))
+    pts = points.to_crs(crs)
+    return np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
 
+
+def _to_wgs84(xy: np.ndarray, crs) -> list[tuple[float, float]]:
     if not len(xy):
         return []
     pts = gpd.GeoSeries(shapely.points(xy[:, 0], xy[:, 1]), crs=crs).to_crs("EPSG:4326")
